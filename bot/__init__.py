@@ -1,0 +1,1 @@
+"""Placeholder: this edge arrives with its own issue."""

@@ -1,0 +1,118 @@
+"""One typed Settings object, read once from the environment and passed down."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WeChatMode(StrEnum):
+    SIMULATOR = "simulator"  # the built-in stand-in for WeChat, mounted under /_sim
+    LIVE = "live"  # the real WeChat servers; needs real credentials
+
+
+# Fixed credentials of the simulator: only meaningful to our own stand-in.
+SIMULATOR_MINIAPP_APPID = "wxsim0miniapp0001"
+SIMULATOR_MINIAPP_SECRET = "sim-miniapp-secret-0000000000001"
+SIMULATOR_MP_APPID = "wxsim0official001"
+SIMULATOR_MP_SECRET = "sim-official-secret-000000000001"
+
+LIVE_API_BASE = "https://api.weixin.qq.com"
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot work; the message says what to set."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    shop_data_dir: Path = Field(default=Path("var"))
+    database_url: str = ""  # empty: a SQLite file in the data folder
+    redis_url: str = ""  # empty: the embedded stand-in (fakeredis with Lua)
+    public_base_url: str = "http://127.0.0.1:8080"
+    wechat_mode: WeChatMode = WeChatMode.SIMULATOR
+    secret_key: str = ""  # empty in simulator mode: generated once into the data folder
+
+    wechat_miniapp_appid: str = ""
+    wechat_miniapp_secret: str = ""
+    wechat_mp_appid: str = ""
+    wechat_mp_secret: str = ""
+    wechat_mp_token: str = ""
+    wechat_mp_aes_key: str = ""
+    wechat_pay_mchid: str = ""
+    wechat_pay_apiv3_key: str = ""
+    wechat_pay_cert_serial_no: str = ""
+    wechat_pay_private_key_path: str = ""
+    wechat_pay_public_key_id: str = ""
+    wechat_pay_public_key_path: str = ""
+    # Where our WeChat clients send requests; empty: WeChat itself, or the simulator.
+    wechat_api_base: str = ""
+
+    session_ttl_seconds: int = 7 * 24 * 3600
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _live_mode_needs_credentials(self) -> Settings:
+        if self.wechat_mode is WeChatMode.LIVE:
+            required = {
+                "SECRET_KEY": self.secret_key,
+                "WECHAT_MINIAPP_APPID": self.wechat_miniapp_appid,
+                "WECHAT_MINIAPP_SECRET": self.wechat_miniapp_secret,
+            }
+            missing = [name for name, value in required.items() if not value]
+            if missing:
+                raise ConfigurationError("WECHAT_MODE=live needs real credentials; set " + ", ".join(missing))
+            if len(self.secret_key) < 32:
+                raise ConfigurationError("SECRET_KEY must be at least 32 characters in live mode")
+        return self
+
+    @property
+    def simulator(self) -> bool:
+        return self.wechat_mode is WeChatMode.SIMULATOR
+
+    @cached_property
+    def data_dir(self) -> Path:
+        self.shop_data_dir.mkdir(parents=True, exist_ok=True)
+        return self.shop_data_dir
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite://{(self.data_dir / 'shop.sqlite3').as_posix()}"
+
+    @property
+    def resolved_api_base(self) -> str:
+        if self.wechat_api_base:
+            return self.wechat_api_base.rstrip("/")
+        if self.simulator:
+            return f"{self.public_base_url.rstrip('/')}/_sim"
+        return LIVE_API_BASE
+
+    @property
+    def miniapp_appid(self) -> str:
+        return self.wechat_miniapp_appid or (SIMULATOR_MINIAPP_APPID if self.simulator else "")
+
+    @property
+    def miniapp_secret(self) -> str:
+        return self.wechat_miniapp_secret or (SIMULATOR_MINIAPP_SECRET if self.simulator else "")
+
+    @cached_property
+    def signing_key(self) -> str:
+        """SECRET_KEY, or in simulator mode one generated once and kept in the data folder."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_dir / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment once; overrides win (tests and CLI flags use them)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,50 @@
+"""Tortoise configuration: a SQLite file by default, MySQL (or MariaDB, TiDB) by DATABASE_URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise
+
+from commerce.config import Settings
+
+# Every module that declares models; one Tortoise app keeps cross-context relations simple.
+MODEL_MODULES = [
+    "commerce.outbox",
+    "commerce.merchants.models",
+    "commerce.catalog.models",
+    "commerce.users.models",
+]
+APP_LABEL = "models"
+MIGRATIONS_MODULE = "commerce.migrations"
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    url = database_url
+    if url.startswith("mysql://") and "charset=" not in url:
+        url += ("&" if "?" in url else "?") + "charset=utf8mb4"
+    return {
+        "connections": {"default": url},
+        "apps": {
+            APP_LABEL: {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def init_db(settings: Settings) -> None:
+    """Connect; the context is global so that every request task sees it."""
+    await Tortoise.init(config=tortoise_config(settings.resolved_database_url), _enable_global_fallback=True)
+
+
+async def close_db() -> None:
+    await Tortoise.close_connections()
+
+
+def is_mysql(database_url: str) -> bool:
+    return database_url.startswith("mysql://")

@@ -1,0 +1,21 @@
+from tortoise import fields
+from tortoise.models import Model
+
+
+class User(Model):
+    """A shopper, keyed by the mini-program openid; unionid links the official account."""
+
+    id = fields.IntField(primary_key=True)
+    openid = fields.CharField(max_length=64, unique=True)
+    unionid = fields.CharField(max_length=64, null=True, unique=True)
+    nickname = fields.CharField(max_length=64, default="")
+    avatar_url = fields.CharField(max_length=500, default="")
+    phone = fields.CharField(max_length=20, default="")  # E.164 without "+", e.g. 8613800138000
+    phone_country_code = fields.CharField(max_length=8, default="")
+    # Bumped to revoke every session token issued before.
+    session_version = fields.IntField(default=1)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_login_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "user"

@@ -1,0 +1,17 @@
+"""Bearer-token authentication for the mini-program API."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from commerce.errors import CommonError
+from commerce.users.services import Shopper, authenticate_token
+from miniprogram_api.keys import CORE
+
+
+async def authenticate(request: web.Request) -> Shopper:
+    """The shopper behind `Authorization: Bearer <token>`, or a 401."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise CommonError.UNAUTHENTICATED.error()
+    return await authenticate_token(token=token.strip(), settings=request.app[CORE].settings)

@@ -1,0 +1,3 @@
+from miniprogram_api.routing import Router
+
+router = Router()

@@ -1,0 +1,141 @@
+"""The test harness.
+
+The database is SQLite in a temporary folder unless TEST_DATABASE_URL names another (CI:
+MariaDB); Redis is the embedded stand-in unless TEST_REDIS_URL names a server (CI: Redis).
+Nothing is skipped when those are set and unreachable: the tests fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from tortoise import Tortoise
+
+from commerce.config import Settings, load_settings
+from commerce.core import Core
+from commerce.db import close_db, is_mysql, tortoise_config
+from shop.app import create_app, simulator_config
+from wechat_simulator import create_simulator_app
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+_schema_ready: set[str] = set()
+
+
+def on_mysql() -> bool:
+    return is_mysql(TEST_DATABASE_URL)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "var"
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Settings:
+    return load_settings(
+        shop_data_dir=data_dir,
+        database_url=TEST_DATABASE_URL,
+        redis_url=TEST_REDIS_URL,
+        wechat_mode="simulator",
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+    )
+
+
+async def _reset_schema(database_url: str) -> None:
+    """Create the schema once per run (and per SQLite file); empty every table after."""
+    await Tortoise.init(config=tortoise_config(database_url))
+    try:
+        if database_url not in _schema_ready:
+            if is_mysql(database_url):
+                await _drop_all_mysql_tables()
+            await Tortoise.generate_schemas(safe=False)
+            _schema_ready.add(database_url)
+        else:
+            await _truncate_all()
+    finally:
+        await Tortoise.close_connections()
+
+
+async def _drop_all_mysql_tables() -> None:
+    conn = Tortoise.get_connection("default")
+    _, rows = await conn.execute_query("SHOW TABLES")
+    await conn.execute_script("SET FOREIGN_KEY_CHECKS=0")
+    for row in rows:
+        (name,) = row.values()
+        await conn.execute_script(f"DROP TABLE IF EXISTS `{name}`")
+    await conn.execute_script("SET FOREIGN_KEY_CHECKS=1")
+
+
+async def _truncate_all() -> None:
+    conn = Tortoise.get_connection("default")
+    tables = [model._meta.db_table for model in Tortoise.apps["models"].values()]
+    if on_mysql():
+        await conn.execute_script("SET FOREIGN_KEY_CHECKS=0")
+        for table in tables:
+            await conn.execute_script(f"TRUNCATE TABLE `{table}`")
+        await conn.execute_script("SET FOREIGN_KEY_CHECKS=1")
+    else:
+        await conn.execute_script("PRAGMA foreign_keys=OFF")
+        for table in tables:
+            await conn.execute_script(f'DELETE FROM "{table}"')
+        await conn.execute_script("PRAGMA foreign_keys=ON")
+
+
+@pytest.fixture
+async def empty_database(settings: Settings) -> str:
+    """A database with the current schema and no rows; not connected."""
+    url = settings.resolved_database_url
+    await _reset_schema(url)
+    return url
+
+
+@pytest.fixture
+async def empty_redis(settings: Settings) -> None:
+    if settings.redis_url:
+        import redis.asyncio as redis
+
+        client = redis.Redis.from_url(settings.redis_url)
+        await client.flushdb()
+        await client.aclose()
+
+
+@pytest.fixture
+async def simulator(aiohttp_server, settings: Settings) -> TestServer:
+    """The WeChat simulator as a real HTTP server of its own."""
+    return await aiohttp_server(create_simulator_app(simulator_config(settings)))
+
+
+@pytest.fixture
+def wired_settings(settings: Settings, simulator: TestServer) -> Settings:
+    """Settings whose WeChat clients talk to the simulator server."""
+    return settings.model_copy(update={"wechat_api_base": str(simulator.make_url("")).rstrip("/")})
+
+
+@pytest.fixture
+async def core(wired_settings: Settings, empty_database: str, empty_redis: None) -> AsyncIterator[Core]:
+    """The started core on an empty database (integration tests)."""
+    started = Core(wired_settings)
+    await started.start()
+    yield started
+    await started.close()
+
+
+@pytest.fixture
+async def db(settings: Settings, empty_database: str) -> AsyncIterator[None]:
+    """Just the database (tests of services that need nothing else)."""
+    await Tortoise.init(config=tortoise_config(empty_database), _enable_global_fallback=True)
+    yield
+    await close_db()
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client, wired_settings: Settings, empty_database: str, empty_redis: None
+) -> TestClient:
+    """The real app (from the app factory) on an empty database, talking to the simulator."""
+    return await aiohttp_client(create_app(wired_settings, mount_simulator=False))
