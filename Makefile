@@ -37,3 +37,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# After changing models: write the migration that brings the schema along (review it, commit it).
+migrations: $(DEV_STAMP)
+	$(BIN)/tortoise -c commerce.db.TORTOISE_ORM makemigrations

@@ -14,6 +14,7 @@ MODEL_MODULES = [
     "commerce.merchants.models",
     "commerce.catalog.models",
     "commerce.users.models",
+    "commerce.staff.models",
 ]
 APP_LABEL = "models"
 MIGRATIONS_MODULE = "commerce.migrations"
@@ -48,3 +49,8 @@ async def close_db() -> None:
 
 def is_mysql(database_url: str) -> bool:
     return database_url.startswith("mysql://")
+
+
+# For `tortoise -c commerce.db.TORTOISE_ORM makemigrations` (`make migrations`): detecting
+# model changes needs the models and the migration files, not a real database.
+TORTOISE_ORM = tortoise_config("sqlite://:memory:")

@@ -1,0 +1,145 @@
+"""Catalog listing, product detail and search over HTTP, against a bare aiohttp handler, in one run.
+
+    .venv/bin/python -m bench.catalog [--requests 3000] [--concurrency 32] [--database-url URL]
+
+Starts `shop serve` (SQLite with the demo catalog by default, in a temporary data folder) and
+the bare handler as separate processes, drives each with the same load generator, and prints
+requests/s, latency percentiles and the ratio to the bare handler. These machines are shared
+and noisy: compare ratios from one run, not absolute numbers across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench.loadgen import Result, run, wait_until_up
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOP = str(Path(sys.executable).parent / "shop")
+QUERIES = [
+    "苹果手机",
+    "iphone",
+    "蓝牙耳机",
+    "华为",
+    "小米",
+    "脐橙",
+    "牛奶",
+    "口红",
+    "运动鞋",
+    "笔记本",
+    "耳机",
+    "面膜",
+    "零食",
+    "纸尿裤",
+    "空调",
+    "羽绒服",
+    "华为mate",
+    "iphnoe",
+    "坚果",
+    "洗发水",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def process(args: list[str], env: dict[str, str]):
+    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def fetch_json(url: str) -> dict:
+    with urllib.request.urlopen(url) as response:  # loopback only
+        return json.load(response)
+
+
+def report(results: list[Result], bare: Result) -> str:
+    lines = [
+        "| endpoint | req/s | p50 ms | p95 ms | p99 ms | errors | ratio to bare |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in [bare, *results]:
+        lines.append(
+            f"| {r.name} | {r.rps:.0f} | {r.percentile(50):.1f} | {r.percentile(95):.1f} | "
+            f"{r.percentile(99):.1f} | {r.errors} | {r.rps / bare.rps:.0%} |"
+        )
+    return "\n".join(lines)
+
+
+async def measure(base: str, bare_url: str, requests: int, concurrency: int) -> str:
+    page = fetch_json(f"{base}/api/v1/products?page_size=100")
+    product_ids = [item["id"] for item in page["items"]]
+    categories = [c["id"] for c in fetch_json(f"{base}/api/v1/categories")["items"]]
+    list_urls = [f"{base}/api/v1/products?page={p}&page_size=20" for p in (1, 2, 3)] + [
+        f"{base}/api/v1/products?category_id={c}&sort=price_asc" for c in categories
+    ]
+    detail_urls = [f"{base}/api/v1/products/{i}" for i in product_ids]
+    search_urls = [f"{base}/api/v1/products?q={urllib.parse.quote(q)}" for q in QUERIES]
+    for urls in (list_urls, detail_urls, search_urls, [bare_url]):  # warm up
+        await run("warmup", urls, requests=200, concurrency=concurrency)
+    bare = await run("bare aiohttp handler", [bare_url], requests=requests, concurrency=concurrency)
+    results = [
+        await run("GET /products (list)", list_urls, requests=requests, concurrency=concurrency),
+        await run("GET /products/{id}", detail_urls, requests=requests, concurrency=concurrency),
+        await run("GET /products?q= (search)", search_urls, requests=requests, concurrency=concurrency),
+    ]
+    # Search latency alone, one request at a time: what one shopper waits.
+    single = await run("search, one at a time", search_urls, requests=400, concurrency=1)
+    table = report(results, bare)
+    unloaded = f"p50 {single.percentile(50):.1f} ms, p95 {single.percentile(95):.1f} ms"
+    return f"{table}\n\nsearch latency unloaded (one request at a time): {unloaded}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--database-url", default="", help="default: SQLite in a temporary folder")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as data_dir:
+        env = {
+            **os.environ,
+            "SHOP_DATA_DIR": data_dir,
+            "DATABASE_URL": args.database_url,
+            "WECHAT_MODE": "simulator",
+            "LOG_LEVEL": "WARNING",
+        }
+        subprocess.run([SHOP, "migrate"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [SHOP, "seed-demo", "--if-empty"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL
+        )
+        shop_port, bare_port = free_port(), free_port()
+        with (
+            process([SHOP, "serve", "--port", str(shop_port)], env),
+            process([sys.executable, "-m", "bench.bare_server", "--port", str(bare_port)], env),
+        ):
+            base, bare_url = f"http://127.0.0.1:{shop_port}", f"http://127.0.0.1:{bare_port}/bare"
+            asyncio.run(wait_until_up(f"{base}/api/v1/categories"))
+            asyncio.run(wait_until_up(bare_url))
+            print(f"catalog benchmark: {args.requests} requests per endpoint, concurrency {args.concurrency}")
+            print(asyncio.run(measure(base, bare_url, args.requests, args.concurrency)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""Reads for shoppers: the category tree, product listing and search, product detail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from commerce.catalog.errors import CatalogError
+from commerce.catalog.models import Category, Product, Sku
+from commerce.catalog.search import CatalogSearch, ProductCard, SearchParams
+from commerce.catalog.states import ProductStatus, SortOrder
+from commerce.errors import CommonError
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass
+class CategoryNode:
+    id: int
+    name: str
+    level: int
+    children: list[CategoryNode] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    items: list[ProductCard]
+    total: int
+    page: int
+    page_size: int
+
+
+@dataclass(frozen=True)
+class SkuView:
+    id: int
+    sku_code: str
+    specs: dict[str, str]
+    price: int
+    market_price: int
+    stock: int
+
+
+@dataclass(frozen=True)
+class CategoryRef:
+    id: int
+    name: str
+    path_names: list[str]  # from the root: ["数码", "手机", "5G手机"]
+
+
+@dataclass(frozen=True)
+class ProductDetail:
+    id: int
+    title: str
+    subtitle: str
+    description: str
+    images: list[str]
+    video_url: str
+    category: CategoryRef
+    spec_axes: list[dict]
+    skus: list[SkuView]
+    min_price: int
+    max_price: int
+    sales: int
+    in_stock: bool
+    created_at: datetime
+
+
+async def category_tree() -> list[CategoryNode]:
+    """Every category, as a tree ordered by sort then name."""
+    rows = await Category.all().order_by("level", "sort", "id").values("id", "name", "level", "parent_id")
+    nodes = {row["id"]: CategoryNode(row["id"], row["name"], row["level"]) for row in rows}
+    roots: list[CategoryNode] = []
+    for row in rows:
+        parent = nodes.get(row["parent_id"]) if row["parent_id"] else None
+        (parent.children if parent else roots).append(nodes[row["id"]])
+    return roots
+
+
+async def list_products(
+    search: CatalogSearch,
+    *,
+    text: str = "",
+    category_id: int | None = None,
+    min_price: int | None = None,
+    max_price: int | None = None,
+    in_stock: bool = False,
+    sort: SortOrder = SortOrder.RELEVANCE,
+    page: int = 1,
+    page_size: int = 20,
+) -> ProductPage:
+    """On-sale products matching the text and filters, one page of them."""
+    if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise CommonError.INVALID_REQUEST.error("分页参数有误")
+    category_path = None
+    if category_id is not None:
+        category = await Category.get_or_none(id=category_id).only("id", "path")
+        if category is None:
+            raise CatalogError.CATEGORY_NOT_FOUND.error()
+        category_path = category.path
+    hits = await search.search(
+        SearchParams(
+            text=text.strip(),
+            category_path=category_path,
+            min_price=min_price,
+            max_price=max_price,
+            in_stock=in_stock,
+            sort=sort,
+            offset=(page - 1) * page_size,
+            limit=page_size,
+        )
+    )
+    return ProductPage(items=hits.items, total=hits.total, page=page, page_size=page_size)
+
+
+async def product_detail(product_id: int) -> ProductDetail:
+    """An on-sale product with its SKUs; anything else is not found."""
+    product = await Product.get_or_none(id=product_id, status=ProductStatus.ON_SALE)
+    if product is None:
+        raise CatalogError.PRODUCT_NOT_FOUND.error()
+    skus = await Sku.filter(product_id=product.id).order_by("id")
+    category = await Category.get(id=product.category_id)
+    ancestor_ids = [int(part) for part in category.path.strip("/").split("/") if part]
+    names = dict(await Category.filter(id__in=ancestor_ids).values_list("id", "name"))
+    return ProductDetail(
+        id=product.id,
+        title=product.title,
+        subtitle=product.subtitle,
+        description=product.description,
+        images=list(product.images),
+        video_url=product.video_url,
+        category=CategoryRef(category.id, category.name, [names[i] for i in ancestor_ids if i in names]),
+        spec_axes=list(product.spec_axes),
+        skus=[
+            SkuView(sku.id, sku.sku_code, dict(sku.specs), sku.price, sku.market_price, sku.stock)
+            for sku in skus
+        ],
+        min_price=product.min_price,
+        max_price=product.max_price,
+        sales=product.sales,
+        in_stock=any(sku.stock > 0 for sku in skus),
+        created_at=product.created_at,
+    )

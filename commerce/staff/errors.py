@@ -1,0 +1,11 @@
+from commerce.errors import ErrorCode, ErrorKind
+
+
+class StaffError(ErrorCode):
+    USERNAME_TAKEN = ("username_taken", ErrorKind.CONFLICT, "用户名已被使用")
+    INVALID_USERNAME = (
+        "invalid_username",
+        ErrorKind.INVALID,
+        "用户名须为 3-64 位字母、数字、下划线、点或短横线",
+    )
+    WEAK_PASSWORD = ("weak_password", ErrorKind.INVALID, "密码至少 10 位")

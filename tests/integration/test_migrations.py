@@ -1,0 +1,94 @@
+"""The migrations produce exactly the models' schema, on SQLite and on MySQL/MariaDB."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tortoise import Tortoise
+
+from commerce.config import Settings
+from commerce.db import is_mysql, tortoise_config
+from commerce.migrate import migrate_database
+from tests.conftest import TEST_DATABASE_URL
+
+Schema = dict[str, dict[str, object]]
+
+
+async def _sibling_database(name: str, tmp_path: Path) -> str:
+    """A fresh, empty database beside the test database."""
+    if not is_mysql(TEST_DATABASE_URL):
+        return f"sqlite://{tmp_path / name}.sqlite3"
+    base, _, _ = TEST_DATABASE_URL.rpartition("/")
+    await Tortoise.init(config=tortoise_config(TEST_DATABASE_URL))
+    conn = Tortoise.get_connection("default")
+    await conn.execute_script(f"DROP DATABASE IF EXISTS `{name}`")
+    await conn.execute_script(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    await Tortoise.close_connections()
+    return f"{base}/{name}"
+
+
+async def _schema(url: str) -> Schema:
+    await Tortoise.init(config=tortoise_config(url))
+    conn = Tortoise.get_connection("default")
+    tables = [model._meta.db_table for model in Tortoise.apps["models"].values()]
+    schema: Schema = {}
+    try:
+        for table in tables:
+            if is_mysql(url):
+                _, columns = await conn.execute_query(
+                    "SELECT column_name AS name, column_type AS type, is_nullable AS nullable, "
+                    "column_key AS key_kind FROM information_schema.columns "
+                    "WHERE table_schema = DATABASE() AND table_name = %s ORDER BY column_name",
+                    [table],
+                )
+                _, indexes = await conn.execute_query(
+                    "SELECT GROUP_CONCAT(column_name ORDER BY seq_in_index) AS cols, non_unique "
+                    "FROM information_schema.statistics WHERE table_schema = DATABASE() "
+                    "AND table_name = %s GROUP BY index_name, non_unique",
+                    [table],
+                )
+                index_set = sorted((row["cols"], row["non_unique"]) for row in indexes)
+            else:
+                _, columns = await conn.execute_query(f'PRAGMA table_info("{table}")')
+                columns = sorted(
+                    (
+                        {"name": c["name"], "type": c["type"], "nullable": c["notnull"], "pk": c["pk"]}
+                        for c in columns
+                    ),
+                    key=lambda c: c["name"],
+                )
+                _, index_rows = await conn.execute_query(f'PRAGMA index_list("{table}")')
+                index_set = []
+                for index in index_rows:
+                    _, cols = await conn.execute_query(f'PRAGMA index_info("{index["name"]}")')
+                    index_set.append((",".join(c["name"] for c in cols), index["unique"]))
+                index_set.sort()
+            schema[table] = {"columns": [dict(c) for c in columns], "indexes": index_set}
+    finally:
+        await Tortoise.close_connections()
+    return schema
+
+
+async def test_migrations_build_the_same_schema_as_the_models(tmp_path, settings: Settings):
+    # given two empty databases
+    migrated_url = await _sibling_database("shop_migrated", tmp_path)
+    generated_url = await _sibling_database("shop_generated", tmp_path)
+    # when one is built by the migrations and the other straight from the models
+    await migrate_database(settings.model_copy(update={"database_url": migrated_url}))
+    await Tortoise.init(config=tortoise_config(generated_url))
+    await Tortoise.generate_schemas(safe=False)
+    await Tortoise.close_connections()
+    # then both have the same tables, columns and indexes
+    migrated, generated = await _schema(migrated_url), await _schema(generated_url)
+    assert set(migrated) == set(generated)
+    for table in generated:
+        assert migrated[table] == generated[table], table
+
+
+async def test_migrating_twice_changes_nothing(tmp_path, settings: Settings):
+    url = await _sibling_database("shop_twice", tmp_path)
+    migrated = settings.model_copy(update={"database_url": url})
+    await migrate_database(migrated)
+    before = await _schema(url)
+    await migrate_database(migrated)
+    assert await _schema(url) == before
