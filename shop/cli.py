@@ -53,14 +53,16 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from shop.app import create_app
-    from shop.observability import configure_logging
+    from shop.observability import AccessLogger, configure_logging
 
     if "PUBLIC_BASE_URL" not in _environ() and (args.host, args.port) != ("127.0.0.1", 8080):
         # The simulator is reached through our own address: follow the flags.
         settings = settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{args.port}"})
     configure_logging(settings.log_level)
     print(f"商城服务已启动: http://{args.host}:{args.port}  (WeChat: {settings.wechat_mode})")
-    web.run_app(create_app(settings), host=args.host, port=args.port, print=None)
+    web.run_app(
+        create_app(settings), host=args.host, port=args.port, print=None, access_log_class=AccessLogger
+    )
     return 0
 
 

@@ -8,6 +8,7 @@ import uuid
 from contextvars import ContextVar
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -47,3 +48,17 @@ async def request_id_middleware(request: web.Request, handler):
         return response
     finally:
         request_id_var.reset(token)
+
+
+class AccessLogger(AbstractAccessLogger):
+    """One line per request, carrying the same request id as the handler's log lines."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s %s %.1fms [%s]",
+            request.method,
+            request.path_qs,
+            response.status,
+            time * 1000,
+            response.headers.get(REQUEST_ID_HEADER, "-"),
+        )
