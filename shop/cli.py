@@ -96,9 +96,8 @@ def _import_products(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
-    from commerce.staff.services import create_platform_admin_cli
-
     from commerce.errors import CommerceError
+    from commerce.staff.services import create_platform_admin_cli
 
     password = args.password or getpass.getpass("密码: ")
     try:
