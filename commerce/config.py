@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     wechat_api_base: str = ""
 
     session_ttl_seconds: int = 7 * 24 * 3600
+    # How often a process asks the database whether the catalog changed (its search index
+    # then catches up); 0 asks on every search.
+    search_refresh_seconds: float = 0.5
     log_level: str = "INFO"
 
     @model_validator(mode="after")

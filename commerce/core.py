@@ -27,8 +27,7 @@ class Core:
         await init_db(self.settings)
         self.redis = create_redis(self.settings)
         self.wechat = WeChatClient(settings=self.settings, redis=self.redis)
-        self.search = CatalogSearch(redis=self.redis)
-        self.search.subscribe_to_outbox()
+        self.search = CatalogSearch(refresh_seconds=self.settings.search_refresh_seconds)
         if build_search_index:
             await self.search.rebuild()
 

@@ -43,6 +43,7 @@ def settings(data_dir: Path) -> Settings:
         redis_url=TEST_REDIS_URL,
         wechat_mode="simulator",
         secret_key="test-secret-key-that-is-long-enough-0123456789",
+        search_refresh_seconds=0,  # tests see every change at once
     )
 
 

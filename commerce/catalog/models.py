@@ -42,7 +42,8 @@ class Product(Model):
     total_stock = fields.IntField(default=0)
     sales = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
+    # Moved by every change to the product or its SKUs: search indexes in every process watch it.
+    updated_at = fields.DatetimeField(auto_now=True, db_index=True)
 
     class Meta:
         table = "product"

@@ -1,14 +1,340 @@
-"""STUB: the in-memory catalog search index (being written)."""
+"""The catalog search index: an in-memory cache of the on-sale catalog, in every process.
+
+Built at start, then kept current by asking the database (at most every few hundred ms) for
+the newest Product.updated_at: products changed since are reloaded. That works across
+processes and for `shop import-products` run beside `shop serve`, whatever Redis is.
+"""
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rapidfuzz import fuzz, process
+
+from commerce.catalog import search_text as text
+from commerce.catalog.models import Category, Product, Sku
+from commerce.catalog.states import ProductStatus, SortOrder
+
+# Changes are re-read from this far before the newest one seen: covers transactions that
+# commit a little after they stamped updated_at, and small clock differences between hosts.
+LOOKBACK = timedelta(seconds=5)
+TITLE, LEAF_CATEGORY, CATEGORY, SUBTITLE, SPECS = 3.0, 2.0, 1.0, 1.0, 0.5
+BIGRAM_FACTOR = 0.5
+
+
+@dataclass(frozen=True)
+class ProductCard:
+    id: int
+    title: str
+    subtitle: str
+    image: str
+    category_id: int
+    min_price: int
+    max_price: int
+    market_price: int
+    sales: int
+    in_stock: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    text: str = ""
+    category_path: str | None = None  # a Category.path: that category and its descendants
+    min_price: int | None = None  # fen, compared with the product's lowest price
+    max_price: int | None = None
+    in_stock: bool = False
+    sort: SortOrder = SortOrder.RELEVANCE
+    offset: int = 0
+    limit: int = 20
+
+
+@dataclass(frozen=True)
+class SearchHits:
+    items: list[ProductCard]
+    total: int
+
+
+@dataclass(frozen=True)
+class _Doc:
+    card: ProductCard
+    category_path: str
+    terms: dict[str, float]  # term -> weight (the strongest field it appears in)
+
 
 class CatalogSearch:
-    def __init__(self, *, redis) -> None:
-        self.redis = redis
+    def __init__(self, *, refresh_seconds: float = 0.5) -> None:
+        self._refresh_seconds = refresh_seconds
+        self._docs: dict[int, _Doc] = {}
+        self._postings: dict[str, dict[int, float]] = {}
+        self._categories: dict[int, tuple[str, str]] = {}  # id -> (name, path)
+        self._seen_until: datetime | None = None
+        self._checked_at = 0.0
+        self._sorted: dict[SortOrder, list[int]] = {}
+        self._latin_vocab: list[str] | None = None
 
-    def subscribe_to_outbox(self) -> None:
-        pass
+    # --- keeping current -------------------------------------------------------------------
 
     async def rebuild(self) -> None:
-        pass
+        """Load every on-sale product afresh."""
+        text.prepare_segmenter()
+        self._docs.clear()
+        self._postings.clear()
+        self._seen_until = await _newest_change()
+        await self._load_categories()
+        await self._reload(await Product.filter(status=ProductStatus.ON_SALE).values_list("id", flat=True))
+        self._checked_at = time.monotonic()
+
+    async def refresh_if_changed(self) -> None:
+        """Catch up with changes made by any process (cheap when there are none)."""
+        now = time.monotonic()
+        if now - self._checked_at < self._refresh_seconds:
+            return
+        self._checked_at = now
+        newest = await _newest_change()
+        if newest is None or (self._seen_until is not None and newest <= self._seen_until):
+            return
+        since = (self._seen_until or newest) - LOOKBACK
+        changed = await Product.filter(updated_at__gte=since).values_list("id", flat=True)
+        self._seen_until = newest
+        await self._reload(changed)
+
+    async def _load_categories(self) -> None:
+        rows = await Category.all().values_list("id", "name", "path")
+        self._categories = {cid: (name, path) for cid, name, path in rows}
+
+    async def _reload(self, product_ids: Iterable[int]) -> None:
+        ids = list(product_ids)
+        for chunk_start in range(0, len(ids), 2000):
+            await self._reload_chunk(ids[chunk_start : chunk_start + 2000])
+        self._sorted.clear()
+        self._latin_vocab = None
+
+    async def _reload_chunk(self, ids: list[int]) -> None:
+        for product_id in ids:
+            self._remove(product_id)
+        products = await Product.filter(id__in=ids, status=ProductStatus.ON_SALE).values(
+            "id",
+            "title",
+            "subtitle",
+            "images",
+            "category_id",
+            "min_price",
+            "max_price",
+            "sales",
+            "created_at",
+        )
+        if not products:
+            return
+        skus: dict[int, list[dict]] = {}
+        for sku in await Sku.filter(product_id__in=[p["id"] for p in products]).values(
+            "product_id", "specs", "price", "market_price", "stock"
+        ):
+            skus.setdefault(sku["product_id"], []).append(sku)
+        if any(p["category_id"] not in self._categories for p in products):
+            await self._load_categories()
+        for product in products:
+            self._add(self._document(product, skus.get(product["id"], [])))
+
+    def _document(self, product: dict, skus: list[dict]) -> _Doc:
+        name, path = self._categories.get(product["category_id"], ("", "/"))
+        cheapest = min(skus, key=lambda sku: sku["price"], default=None)
+        card = ProductCard(
+            id=product["id"],
+            title=product["title"],
+            subtitle=product["subtitle"],
+            image=(product["images"] or [""])[0],
+            category_id=product["category_id"],
+            min_price=product["min_price"],
+            max_price=product["max_price"],
+            market_price=cheapest["market_price"] if cheapest else 0,
+            sales=product["sales"],
+            in_stock=any(sku["stock"] > 0 for sku in skus),
+            created_at=product["created_at"],
+        )
+        ancestors = [
+            self._categories[int(i)][0] for i in path.strip("/").split("/")[:-1] if int(i) in self._categories
+        ]
+        fields = [
+            (product["title"], TITLE),
+            (name, LEAF_CATEGORY),
+            (" ".join(ancestors), CATEGORY),
+            (product["subtitle"], SUBTITLE),
+            (" ".join(value for sku in skus for value in sku["specs"].values()), SPECS),
+        ]
+        terms: dict[str, float] = {}
+        for field_text, weight in fields:
+            for term in text.index_terms(field_text):
+                term_weight = weight * BIGRAM_FACTOR if term.startswith(text.BIGRAM_PREFIX) else weight
+                if term_weight > terms.get(term, 0.0):
+                    terms[term] = term_weight
+        return _Doc(card=card, category_path=path, terms=terms)
+
+    def _add(self, doc: _Doc) -> None:
+        self._docs[doc.card.id] = doc
+        for term, weight in doc.terms.items():
+            self._postings.setdefault(term, {})[doc.card.id] = weight
+
+    def _remove(self, product_id: int) -> None:
+        doc = self._docs.pop(product_id, None)
+        if doc is None:
+            return
+        for term in doc.terms:
+            posting = self._postings.get(term)
+            if posting is not None:
+                posting.pop(product_id, None)
+                if not posting:
+                    del self._postings[term]
+
+    # --- searching -------------------------------------------------------------------------
+
+    async def search(self, params: SearchParams) -> SearchHits:
+        await self.refresh_if_changed()
+        return self.search_now(params)
+
+    def search_now(self, params: SearchParams) -> SearchHits:
+        """Search what is indexed now, without asking the database."""
+        if params.text.strip():
+            scores = self._score(params.text)
+            ids = [doc_id for doc_id in scores if self._passes(self._docs[doc_id], params)]
+            ids.sort(key=self._sort_key(params.sort, scores))
+            page = ids[params.offset : params.offset + params.limit]
+            return SearchHits(items=[self._docs[i].card for i in page], total=len(ids))
+        ordered = self._sorted_ids(SortOrder.NEWEST if params.sort is SortOrder.RELEVANCE else params.sort)
+        if not _has_filters(params):
+            page = ordered[params.offset : params.offset + params.limit]
+            return SearchHits(items=[self._docs[i].card for i in page], total=len(ordered))
+        matching = [i for i in ordered if self._passes(self._docs[i], params)]
+        page = matching[params.offset : params.offset + params.limit]
+        return SearchHits(items=[self._docs[i].card for i in page], total=len(matching))
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    @staticmethod
+    def _passes(doc: _Doc, params: SearchParams) -> bool:
+        card = doc.card
+        if params.category_path and not doc.category_path.startswith(params.category_path):
+            return False
+        if params.min_price is not None and card.min_price < params.min_price:
+            return False
+        if params.max_price is not None and card.min_price > params.max_price:
+            return False
+        return not (params.in_stock and not card.in_stock)
+
+    def _sort_key(self, sort: SortOrder, scores: dict[int, float]):
+        docs = self._docs
+        if sort is SortOrder.PRICE_ASC:
+            return lambda i: (docs[i].card.min_price, -scores[i], i)
+        if sort is SortOrder.PRICE_DESC:
+            return lambda i: (-docs[i].card.min_price, -scores[i], i)
+        if sort is SortOrder.SALES:
+            return lambda i: (-docs[i].card.sales, -scores[i], i)
+        if sort is SortOrder.NEWEST:
+            return lambda i: (-docs[i].card.created_at.timestamp(), -i)
+        return lambda i: (-scores[i], -docs[i].card.sales, i)
+
+    def _sorted_ids(self, sort: SortOrder) -> list[int]:
+        if sort not in self._sorted:
+            self._sorted[sort] = sorted(self._docs, key=self._sort_key(sort, _ZERO))
+        return self._sorted[sort]
+
+    def _score(self, query: str) -> dict[int, float]:
+        """Relevance of every matching product: words (with synonyms and typo matches) first,
+        CJK bigrams as a backstop."""
+        groups = self._query_groups(query)
+        grams = [g for g in text.query_bigrams(query) if g in self._postings]
+        all_grams = len(text.query_bigrams(query))
+        total_docs = max(len(self._docs), 1)
+        idf = {term: math.log(1 + total_docs / len(self._postings[term])) for g in groups for term in g}
+        idf.update({g: math.log(1 + total_docs / len(self._postings[g])) for g in grams})
+
+        word_score: dict[int, float] = {}
+        matched_groups: dict[int, int] = {}
+        for group in groups:
+            best: dict[int, float] = {}
+            for term, strength in group.items():
+                for doc_id, weight in self._postings[term].items():
+                    value = idf[term] * weight * strength
+                    if value > best.get(doc_id, 0.0):
+                        best[doc_id] = value
+            for doc_id, value in best.items():
+                word_score[doc_id] = word_score.get(doc_id, 0.0) + value
+                matched_groups[doc_id] = matched_groups.get(doc_id, 0) + 1
+
+        gram_score: dict[int, float] = {}
+        gram_hits: dict[int, int] = {}
+        for gram in grams:
+            for doc_id, weight in self._postings[gram].items():
+                gram_score[doc_id] = gram_score.get(doc_id, 0.0) + idf[gram] * weight
+                gram_hits[doc_id] = gram_hits.get(doc_id, 0) + 1
+
+        scores: dict[int, float] = {}
+        for doc_id in set(word_score) | set(gram_score):
+            coverage = matched_groups.get(doc_id, 0) / len(groups) if groups else 0.0
+            gram_coverage = gram_hits.get(doc_id, 0) / all_grams if all_grams else 0.0
+            if not (
+                coverage == 1.0
+                or (coverage >= 0.5 and gram_coverage >= 0.5)
+                or (all_grams >= 2 and gram_coverage >= 0.6)
+            ):
+                continue
+            scores[doc_id] = word_score.get(doc_id, 0.0) * (coverage**2) + gram_score.get(doc_id, 0.0)
+        return scores
+
+    def _query_groups(self, query: str) -> list[dict[str, float]]:
+        """One group per query word: the indexed terms that stand for it, with strengths."""
+        groups: list[dict[str, float]] = []
+        for word in text.query_words(query):
+            group = self._known({word: 1.0, **text.SYNONYMS.get(word, {})})
+            if group:
+                groups.append(group)
+            elif text.is_cjk(word):
+                # A compound the index lacks: its parts, each to be found ("苹果笔记本").
+                for piece in text.sub_words(word):
+                    part = self._known({piece: 1.0, **text.SYNONYMS.get(piece, {})})
+                    if part:
+                        groups.append(part)
+                # Unknown Chinese left over is for the bigrams to judge (typos land here).
+            elif len(word) >= 3 and not word.isdigit():
+                close = process.extract(
+                    word, self._latin_words(), scorer=fuzz.ratio, score_cutoff=75, limit=3
+                )
+                groups.append({match: 0.8 * score / 100 for match, score, _ in close})
+            else:
+                groups.append({})  # a number or short code that nothing carries: it must count
+        return [g for g in groups if g] if any(groups) else []
+
+    def _known(self, candidates: dict[str, float]) -> dict[str, float]:
+        return {term: strength for term, strength in candidates.items() if term in self._postings}
+
+    def _latin_words(self) -> list[str]:
+        if self._latin_vocab is None:
+            self._latin_vocab = [t for t in self._postings if t.isascii() and t.isalpha() and len(t) >= 3]
+        return self._latin_vocab
+
+
+class _Zero(dict):
+    def __missing__(self, key: int) -> float:
+        return 0.0
+
+
+_ZERO = _Zero()
+
+
+def _has_filters(params: SearchParams) -> bool:
+    return bool(
+        params.category_path
+        or params.min_price is not None
+        or params.max_price is not None
+        or params.in_stock
+    )
+
+
+async def _newest_change() -> datetime | None:
+    newest = await Product.all().order_by("-updated_at").limit(1).values_list("updated_at", flat=True)
+    return newest[0] if newest else None

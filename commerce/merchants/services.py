@@ -12,3 +12,8 @@ async def ensure_merchant(*, code: str = DEFAULT_MERCHANT_CODE, name: str = DEFA
     """The id of the merchant with this code, created on first use."""
     merchant, _ = await Merchant.get_or_create(code=code, defaults={"name": name})
     return merchant.id
+
+
+async def merchant_ids_by_code() -> dict[str, int]:
+    """Every merchant's id by its code (importers resolve a "merchant" column with it)."""
+    return dict(await Merchant.all().values_list("code", "id"))

@@ -3,7 +3,7 @@ from tortoise.models import Model
 
 
 class User(Model):
-    """A shopper, keyed by the mini-program openid; unionid links the official account."""
+    """A shopper, keyed by the mini-program openid, linked to the official account by unionid."""
 
     id = fields.IntField(primary_key=True)
     openid = fields.CharField(max_length=64, unique=True)

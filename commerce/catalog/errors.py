@@ -1,0 +1,19 @@
+from commerce.errors import ErrorCode, ErrorKind
+
+
+class CatalogError(ErrorCode):
+    PRODUCT_NOT_FOUND = ("product_not_found", ErrorKind.NOT_FOUND, "商品不存在或已下架")
+    CATEGORY_NOT_FOUND = ("category_not_found", ErrorKind.NOT_FOUND, "分类不存在")
+    INVALID_CATEGORY = ("invalid_category", ErrorKind.INVALID, "分类名称不能为空，最多三级")
+    INVALID_PRODUCT = ("invalid_product", ErrorKind.INVALID, "商品信息不完整")
+    NO_SKUS = ("no_skus", ErrorKind.INVALID, "商品至少需要一个规格（SKU）")
+    INVALID_SPECS = ("invalid_specs", ErrorKind.INVALID, "规格填写有误")
+    DUPLICATE_SKU_SPECS = ("duplicate_sku_specs", ErrorKind.INVALID, "同一商品下有重复的规格组合")
+    SKU_CODE_TAKEN = ("sku_code_taken", ErrorKind.CONFLICT, "SKU 编码已被其他商品使用")
+    INVALID_PRICE = ("invalid_price", ErrorKind.INVALID, "价格必须是不小于 0 的金额")
+    INVALID_STOCK = ("invalid_stock", ErrorKind.INVALID, "库存必须是不小于 0 的整数")
+    INVALID_STATUS_TRANSITION = (
+        "invalid_status_transition",
+        ErrorKind.CONFLICT,
+        "商品当前状态不允许此操作",
+    )

@@ -1,0 +1,233 @@
+"""Catalog use cases: the only way anything changes categories, products and SKUs.
+
+Every change moves Product.updated_at: the search index in every process watches it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from commerce import clock, outbox
+from commerce.catalog.errors import CatalogError
+from commerce.catalog.models import Category, Product, Sku
+from commerce.catalog.states import ALLOWED_TRANSITIONS, ProductStatus
+from commerce.money import MAX_FEN
+
+MAX_CATEGORY_DEPTH = 3
+PRODUCT_CHANGED = "catalog.product_changed"
+
+
+@dataclass(frozen=True)
+class SkuInput:
+    sku_code: str
+    specs: dict[str, str]
+    price: int  # fen
+    market_price: int = 0  # fen
+    stock: int = 0
+    weight_g: int = 0
+
+
+@dataclass(frozen=True)
+class ProductInput:
+    spu_code: str
+    title: str
+    category_id: int
+    merchant_id: int
+    skus: Sequence[SkuInput]
+    subtitle: str = ""
+    description: str = ""
+    images: Sequence[str] = field(default_factory=tuple)
+    video_url: str = ""
+    status: ProductStatus = ProductStatus.DRAFT
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    product_id: int
+    created: bool
+
+
+async def ensure_category_path(*, names: Sequence[str]) -> int:
+    """The id of the leaf of a category path like ["数码", "手机", "5G手机"], created as needed."""
+    clean = [name.strip() for name in names]
+    if not clean or len(clean) > MAX_CATEGORY_DEPTH or not all(clean) or any(len(n) > 50 for n in clean):
+        raise CatalogError.INVALID_CATEGORY.error()
+    parent: Category | None = None
+    for level, name in enumerate(clean, start=1):
+        parent = await _child_category(parent, name, level)
+    assert parent is not None
+    return parent.id
+
+
+async def _child_category(parent: Category | None, name: str, level: int) -> Category:
+    parent_id = parent.id if parent else None
+    existing = await Category.get_or_none(parent_id=parent_id, name=name)
+    if existing:
+        return existing
+    try:
+        async with in_transaction() as conn:
+            category = await Category.create(
+                name=name, parent_id=parent_id, level=level, path="", using_db=conn
+            )
+            category.path = f"{parent.path if parent else '/'}{category.id}/"
+            await category.save(update_fields=["path"], using_db=conn)
+            return category
+    except IntegrityError:  # another importer created it first: the unique (parent, name) decided
+        return await Category.get(parent_id=parent_id, name=name)
+
+
+def spec_axes_of(skus: Sequence[SkuInput]) -> list[dict]:
+    """Validate the SKUs' spec combinations and derive the axes in first-seen order."""
+    if not skus:
+        raise CatalogError.NO_SKUS.error()
+    names = list(skus[0].specs)
+    if len(skus) > 1 and not names:
+        raise CatalogError.INVALID_SPECS.error("多个 SKU 的商品，每个 SKU 都要填写规格")
+    seen: set[tuple[str, ...]] = set()
+    values: dict[str, list[str]] = {name: [] for name in names}
+    for sku in skus:
+        if list(sku.specs) != names:
+            raise CatalogError.INVALID_SPECS.error(
+                f"SKU {sku.sku_code} 的规格项应为：{'、'.join(names) or '无'}"
+            )
+        combo = tuple(sku.specs[name] for name in names)
+        if combo in seen:
+            raise CatalogError.DUPLICATE_SKU_SPECS.error(f"规格组合重复：{'/'.join(combo)}")
+        seen.add(combo)
+        for name, value in sku.specs.items():
+            if not value.strip():
+                raise CatalogError.INVALID_SPECS.error(f"SKU {sku.sku_code} 的「{name}」没有取值")
+            if value not in values[name]:
+                values[name].append(value)
+        _check_sku(sku)
+    return [{"name": name, "values": values[name]} for name in names]
+
+
+def _check_sku(sku: SkuInput) -> None:
+    if not sku.sku_code.strip() or len(sku.sku_code) > 64:
+        raise CatalogError.INVALID_PRODUCT.error("SKU 编码不能为空，最长 64 个字符")
+    for amount in (sku.price, sku.market_price):
+        if not isinstance(amount, int) or not 0 <= amount <= MAX_FEN:
+            raise CatalogError.INVALID_PRICE.error()
+    if not isinstance(sku.stock, int) or sku.stock < 0:
+        raise CatalogError.INVALID_STOCK.error()
+
+
+def _check_product(product: ProductInput) -> None:
+    if not product.spu_code.strip() or len(product.spu_code) > 64:
+        raise CatalogError.INVALID_PRODUCT.error("商品编码不能为空，最长 64 个字符")
+    if not product.title.strip() or len(product.title) > 120:
+        raise CatalogError.INVALID_PRODUCT.error("商品标题不能为空，最长 120 个字符")
+    if len(product.subtitle) > 200:
+        raise CatalogError.INVALID_PRODUCT.error("副标题最长 200 个字符")
+
+
+async def upsert_product(*, product: ProductInput) -> UpsertResult:
+    """Create the product with this spu_code, or bring it and its SKUs to the given state.
+
+    SKUs are keyed by sku_code; SKUs no longer given are removed.
+    """
+    _check_product(product)
+    spec_axes = spec_axes_of(product.skus)
+    codes = [sku.sku_code for sku in product.skus]
+    if len(set(codes)) != len(codes):
+        raise CatalogError.INVALID_PRODUCT.error("同一商品内 SKU 编码重复")
+    if not await Category.exists(id=product.category_id):
+        raise CatalogError.CATEGORY_NOT_FOUND.error()
+    try:
+        return await _upsert(product, spec_axes)
+    except IntegrityError:
+        # A racing writer created the same spu or sku code between our check and insert.
+        taken = await Sku.filter(sku_code__in=codes).exclude(product__spu_code=product.spu_code).exists()
+        if taken:
+            raise CatalogError.SKU_CODE_TAKEN.error() from None
+        return await _upsert(product, spec_axes)
+
+
+async def _upsert(product: ProductInput, spec_axes: list[dict]) -> UpsertResult:
+    codes = [sku.sku_code for sku in product.skus]
+    prices = [sku.price for sku in product.skus]
+    fields = {
+        "title": product.title.strip(),
+        "subtitle": product.subtitle.strip(),
+        "description": product.description,
+        "images": list(product.images),
+        "video_url": product.video_url,
+        "status": product.status,
+        "category_id": product.category_id,
+        "merchant_id": product.merchant_id,
+        "spec_axes": spec_axes,
+        "min_price": min(prices),
+        "max_price": max(prices),
+        "total_stock": sum(sku.stock for sku in product.skus),
+    }
+    async with in_transaction() as conn:
+        clash = await (
+            Sku.filter(sku_code__in=codes)
+            .exclude(product__spu_code=product.spu_code)
+            .using_db(conn)
+            .values_list("sku_code", flat=True)
+        )
+        if clash:
+            raise CatalogError.SKU_CODE_TAKEN.error(f"SKU 编码 {clash[0]} 已被其他商品使用")
+        existing = await Product.get_or_none(spu_code=product.spu_code).using_db(conn)
+        if existing is None:
+            row = await Product.create(spu_code=product.spu_code, using_db=conn, **fields)
+            created = True
+        else:
+            row = existing
+            await Product.filter(id=row.id).using_db(conn).update(updated_at=clock.now(), **fields)
+            created = False
+        await _sync_skus(row.id, product.skus, conn)
+        await outbox.emit(PRODUCT_CHANGED, {"product_id": row.id}, connection=conn)
+    return UpsertResult(product_id=row.id, created=created)
+
+
+async def _sync_skus(product_id: int, skus: Sequence[SkuInput], conn) -> None:
+    current = {sku.sku_code: sku for sku in await Sku.filter(product_id=product_id).using_db(conn)}
+    wanted = {sku.sku_code for sku in skus}
+    gone = [code for code in current if code not in wanted]
+    if gone:
+        await Sku.filter(product_id=product_id, sku_code__in=gone).using_db(conn).delete()
+    new_rows = []
+    at = clock.now()
+    for sku in skus:
+        values = {
+            "specs": dict(sku.specs),
+            "price": sku.price,
+            "market_price": sku.market_price,
+            "stock": sku.stock,
+            "weight_g": sku.weight_g,
+        }
+        row = current.get(sku.sku_code)
+        if row is None:
+            new_rows.append(
+                Sku(product_id=product_id, sku_code=sku.sku_code, created_at=at, updated_at=at, **values)
+            )
+        elif any(getattr(row, name) != value for name, value in values.items()):
+            await Sku.filter(id=row.id).using_db(conn).update(updated_at=clock.now(), **values)
+    if new_rows:
+        await Sku.bulk_create(new_rows, using_db=conn)
+
+
+async def change_product_status(*, product_id: int, new_status: ProductStatus) -> None:
+    """Move a product to a new status, if its current status allows it."""
+    allowed_from = [old for old, targets in ALLOWED_TRANSITIONS.items() if new_status in targets]
+    async with in_transaction() as conn:
+        moved = await (
+            Product.filter(id=product_id, status__in=allowed_from)
+            .using_db(conn)
+            .update(status=new_status, updated_at=clock.now())
+        )
+        if not moved:
+            current = await Product.get_or_none(id=product_id).using_db(conn).values_list("status", flat=True)
+            if current is None:
+                raise CatalogError.PRODUCT_NOT_FOUND.error()
+            if current == new_status:
+                return  # already there: asking twice is not an error
+            raise CatalogError.INVALID_STATUS_TRANSITION.error()
+        await outbox.emit(PRODUCT_CHANGED, {"product_id": product_id}, connection=conn)
