@@ -47,7 +47,7 @@ class Product(Model):
 
     class Meta:
         table = "product"
-        indexes = (("status", "category"),)
+        indexes = (("status", "category_id"),)
 
 
 class Sku(Model):

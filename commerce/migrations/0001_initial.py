@@ -77,7 +77,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(db_index=True, auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'product', 'app': 'models', 'indexes': [Index(fields=['status', 'category'])], 'pk_attr': 'id', 'table_description': 'A product (SPU): what a shopper sees as one item, sold as one or more SKUs.'},
+            options={'table': 'product', 'app': 'models', 'indexes': [Index(fields=['status', 'category_id'])], 'pk_attr': 'id', 'table_description': 'A product (SPU): what a shopper sees as one item, sold as one or more SKUs.'},
             bases=['Model'],
         ),
         ops.CreateModel(

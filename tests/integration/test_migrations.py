@@ -61,7 +61,7 @@ async def _schema(url: str) -> Schema:
                 index_set = []
                 for index in index_rows:
                     _, cols = await conn.execute_query(f'PRAGMA index_info("{index["name"]}")')
-                    index_set.append((",".join(c["name"] for c in cols), index["unique"]))
+                    index_set.append((",".join(str(c["name"]) for c in cols), index["unique"]))
                 index_set.sort()
             schema[table] = {"columns": [dict(c) for c in columns], "indexes": index_set}
     finally:
