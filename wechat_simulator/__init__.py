@@ -1,18 +1,10 @@
-"""STUB: the WeChat simulator (being written)."""
+"""A faithful stand-in for the WeChat servers we call, with WeChat's rules and refusals.
 
-from __future__ import annotations
+Mounted under /_sim by `shop serve` in simulator mode; tests run it as a server of its own.
+It knows nothing of the shop: only what WeChat would know.
+"""
 
-from dataclasses import dataclass
-from pathlib import Path
+from wechat_simulator.app import create_simulator_app
+from wechat_simulator.config import SimulatorConfig
 
-from aiohttp import web
-
-
-@dataclass(frozen=True)
-class SimulatorConfig:
-    apps: dict[str, str]  # appid -> secret
-    data_dir: Path
-
-
-def create_simulator_app(config: SimulatorConfig) -> web.Application:
-    return web.Application()
+__all__ = ["SimulatorConfig", "create_simulator_app"]

@@ -1,3 +1,55 @@
+"""Login with WeChat, the shopper's profile, phone binding."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from aiohttp import web
+
+from commerce.users import services as users
+from commerce.users.services import Shopper
+from miniprogram_api.keys import CORE
 from miniprogram_api.routing import Router
+from miniprogram_api.schemas.account import CodeIn, LoginOut, UserEnvelope
 
 router = Router()
+TAG = "账号"
+
+
+@router.post(
+    "/auth/login", summary="微信登录（wx.login 的 code 换取会话）", tag=TAG, body=CodeIn, response=LoginOut
+)
+async def login(request: web.Request, *, body: CodeIn) -> dict[str, Any]:
+    core = request.app[CORE]
+    result = await users.login_with_code(code=body.code, wechat=core.wechat, settings=core.settings)
+    return {
+        "token": result.token,
+        "expires_in": result.expires_in,
+        "is_new": result.is_new,
+        "user": asdict(result.user),
+    }
+
+
+@router.post(
+    "/auth/phone",
+    summary="绑定手机号（getPhoneNumber 的 code）",
+    tag=TAG,
+    body=CodeIn,
+    response=UserEnvelope,
+    auth=True,
+)
+async def bind_phone(request: web.Request, *, body: CodeIn, shopper: Shopper) -> dict[str, Any]:
+    user = await users.bind_phone(shopper=shopper, code=body.code, wechat=request.app[CORE].wechat)
+    return {"user": asdict(user)}
+
+
+@router.post("/auth/logout", summary="退出所有设备的登录", tag=TAG, auth=True, status=204)
+async def logout(request: web.Request, *, shopper: Shopper) -> web.Response:
+    await users.end_all_sessions(shopper=shopper)
+    return web.Response(status=204)
+
+
+@router.get("/me", summary="我的资料", tag=TAG, response=UserEnvelope, auth=True)
+async def me(request: web.Request, *, shopper: Shopper) -> dict[str, Any]:
+    return {"user": asdict(await users.get_profile(shopper=shopper))}
