@@ -1,0 +1,143 @@
+"""Login, profile and phone binding through the real app, against the simulator server."""
+
+import asyncio
+from datetime import timedelta
+
+import jwt
+import pytest
+from aiohttp import ClientSession
+
+from commerce import clock
+from commerce.users.models import User
+
+
+async def _sim(simulator, path: str, body: dict) -> dict:
+    async with ClientSession() as http, http.post(simulator.make_url(path), json=body) as response:
+        return await response.json()
+
+
+async def _login(client, simulator, user: str = "alice") -> dict:
+    code = (await _sim(simulator, "/wx/login-code", {"user": user}))["code"]
+    response = await client.post("/api/v1/auth/login", json={"code": code})
+    assert response.status == 200, await response.text()
+    return await response.json()
+
+
+def _bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_login_creates_the_shopper_once_and_me_shows_them(client, simulator):
+    # given a first login
+    first = await _login(client, simulator)
+    assert first["is_new"] is True and first["token"]
+    # when the same WeChat user logs in again
+    second = await _login(client, simulator)
+    # then it is the same shopper, and /me answers with the token
+    assert second["is_new"] is False and second["user"]["id"] == first["user"]["id"]
+    me = await client.get("/api/v1/me", headers=_bearer(second["token"]))
+    assert me.status == 200
+    body = await me.json()
+    assert body["user"] == {
+        "id": first["user"]["id"],
+        "nickname": "",
+        "avatar_url": "",
+        "phone_masked": "",
+        "has_phone": False,
+    }
+    assert "openid" not in body["user"] and "session_key" not in await me.text()
+    assert await User.all().count() == 1
+
+
+async def test_a_login_code_can_be_used_once(client, simulator):
+    code = (await _sim(simulator, "/wx/login-code", {"user": "alice"}))["code"]
+    assert (await client.post("/api/v1/auth/login", json={"code": code})).status == 200
+    again = await client.post("/api/v1/auth/login", json={"code": code})
+    assert again.status == 400
+    assert (await again.json())["error"]["code"] == "invalid_login_code"
+
+
+async def test_concurrent_first_logins_of_one_person_make_one_shopper(client, simulator):
+    codes = [(await _sim(simulator, "/wx/login-code", {"user": "carol"}))["code"] for _ in range(6)]
+    responses = await asyncio.gather(*(client.post("/api/v1/auth/login", json={"code": c}) for c in codes))
+    assert [r.status for r in responses] == [200] * 6
+    ids = {(await r.json())["user"]["id"] for r in responses}
+    assert len(ids) == 1
+    assert await User.all().count() == 1
+
+
+async def test_phone_binding_shows_only_a_masked_number(client, simulator):
+    login = await _login(client, simulator)
+    code = (await _sim(simulator, "/wx/phone-code", {"user": "alice", "phone": "13800138000"}))["code"]
+    response = await client.post("/api/v1/auth/phone", json={"code": code}, headers=_bearer(login["token"]))
+    assert response.status == 200
+    user = (await response.json())["user"]
+    assert (user["phone_masked"], user["has_phone"]) == ("138****8000", True)
+    assert "13800138000" not in await response.text()
+    stored = await User.get(id=user["id"])
+    assert stored.phone == "13800138000"
+    # the same phone code cannot be used twice
+    again = await client.post("/api/v1/auth/phone", json={"code": code}, headers=_bearer(login["token"]))
+    assert (again.status, (await again.json())["error"]["code"]) == (400, "invalid_phone_code")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer not-a-token"},
+    ],
+)
+async def test_me_without_a_valid_token_is_401(client, headers):
+    response = await client.get("/api/v1/me", headers=headers)
+    assert response.status == 401
+    assert (await response.json())["error"]["code"] in {"unauthenticated", "session_expired"}
+
+
+async def test_tampered_expired_and_revoked_tokens_are_refused(client, simulator, wired_settings):
+    login = await _login(client, simulator)
+    token = login["token"]
+    # tampered: signed with another key
+    claims = jwt.decode(token, options={"verify_signature": False})
+    forged = jwt.encode({**claims, "sub": "999"}, "another-key-that-is-long-enough-000000", algorithm="HS256")
+    assert (await client.get("/api/v1/me", headers=_bearer(forged))).status == 401
+    # expired: the clock moves past the session lifetime
+    with clock.frozen(clock.now() + timedelta(seconds=wired_settings.session_ttl_seconds + 1)):
+        expired = await client.get("/api/v1/me", headers=_bearer(token))
+    assert (expired.status, (await expired.json())["error"]["code"]) == (401, "session_expired")
+    # revoked: logging out ends every session
+    assert (await client.post("/api/v1/auth/logout", headers=_bearer(token))).status == 204
+    assert (await client.get("/api/v1/me", headers=_bearer(token))).status == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"{not json", "malformed_json"),
+        (b"", "malformed_json"),
+        (b"[]", "invalid_request"),
+        (b'{"code": 123}', "invalid_request"),
+        (b"{}", "invalid_request"),
+        (b'{"code": ""}', "invalid_request"),
+        (b'{"code": "x", "extra": 1}', "invalid_request"),
+    ],
+)
+async def test_bad_login_bodies_get_a_clear_400(client, body, code):
+    response = await client.post(
+        "/api/v1/auth/login", data=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status == 400
+    error = (await response.json())["error"]
+    assert error["code"] == code and error["message"]
+
+
+async def test_wechat_down_is_a_503_not_a_500(aiohttp_client, wired_settings, empty_database, empty_redis):
+    from shop.app import create_app
+
+    cut_off = wired_settings.model_copy(update={"wechat_api_base": "http://127.0.0.1:9"})
+    client = await aiohttp_client(create_app(cut_off, mount_simulator=False))
+    response = await client.post("/api/v1/auth/login", json={"code": "anything"})
+    assert response.status == 503
+    assert (await response.json())["error"]["code"] == "wechat_unavailable"
