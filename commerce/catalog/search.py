@@ -23,7 +23,8 @@ from commerce.catalog.states import ProductStatus, SortOrder
 # commit a little after they stamped updated_at, and small clock differences between hosts.
 LOOKBACK = timedelta(seconds=5)
 TITLE, LEAF_CATEGORY, CATEGORY, SUBTITLE, SPECS = 3.0, 2.0, 1.0, 1.0, 0.5
-BIGRAM_FACTOR = 0.5
+# Bigrams and single characters back words up; they count for less.
+_TERM_FACTOR = {text.BIGRAM_PREFIX: 0.5, text.CHAR_PREFIX: 0.3}
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,8 @@ class CatalogSearch:
         if any(p["category_id"] not in self._categories for p in products):
             await self._load_categories()
         for product in products:
+            text.learn_words(product["title"])
+        for product in products:
             self._add(self._document(product, skus.get(product["id"], [])))
 
     def _document(self, product: dict, skus: list[dict]) -> _Doc:
@@ -169,7 +172,7 @@ class CatalogSearch:
         terms: dict[str, float] = {}
         for field_text, weight in fields:
             for term in text.index_terms(field_text):
-                term_weight = weight * BIGRAM_FACTOR if term.startswith(text.BIGRAM_PREFIX) else weight
+                term_weight = weight * _TERM_FACTOR.get(term[0], 1.0)
                 if term_weight > terms.get(term, 0.0):
                     terms[term] = term_weight
         return _Doc(card=card, category_path=path, terms=terms)
@@ -281,6 +284,7 @@ class CatalogSearch:
                 coverage == 1.0
                 or (coverage >= 0.5 and gram_coverage >= 0.5)
                 or (all_grams >= 2 and gram_coverage >= 0.6)
+                or (not groups and gram_coverage >= 0.6)
             ):
                 continue
             scores[doc_id] = word_score.get(doc_id, 0.0) * (coverage**2) + gram_score.get(doc_id, 0.0)

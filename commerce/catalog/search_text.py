@@ -16,7 +16,9 @@ import jieba
 
 _WORD_RUN = re.compile(r"[\u4e00-\u9fff]+|[a-z]+|[0-9]+(?:\.[0-9]+)?")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_CJK_ONLY = re.compile(r"^[\u4e00-\u9fff]+$")
 BIGRAM_PREFIX = "#"  # keeps bigrams apart from words in one vocabulary
+CHAR_PREFIX = "@"  # single characters, for one-character queries ("梨", "橙")
 
 # Product words jieba does not know or splits badly; added once to its dictionary.
 CUSTOM_WORDS = [
@@ -170,6 +172,20 @@ def prepare_segmenter() -> None:
         _jieba_ready = True
 
 
+_learned: set[str] = set()
+
+
+def learn_words(title: str) -> None:
+    """Teach jieba the Chinese names a title spells out as separate words ("戴森 HD15 吹风机"):
+    brand and product names jieba does not know would otherwise be cut into single characters
+    in a query."""
+    prepare_segmenter()
+    for chunk in normalize(title).split():
+        if 2 <= len(chunk) <= 6 and _CJK_ONLY.match(chunk) and chunk not in _learned:
+            _learned.add(chunk)
+            jieba.add_word(chunk, freq=2000)
+
+
 def normalize(text: str) -> str:
     """Full-width to half-width, lower case: "ＩＰｈｏｎｅ" -> "iphone"."""
     return unicodedata.normalize("NFKC", text).lower()
@@ -185,8 +201,9 @@ def index_terms(text: str) -> list[str]:
     terms: list[str] = []
     for run in _WORD_RUN.findall(normalize(text)):
         if is_cjk(run):
-            terms.extend(word for word in jieba.lcut_for_search(run) if len(word) > 1 or len(run) == 1)
+            terms.extend(word for word in jieba.lcut_for_search(run) if len(word) > 1)
             terms.extend(bigrams(run))
+            terms.extend(CHAR_PREFIX + char for char in run)
         else:
             terms.append(run)
     return terms
@@ -197,7 +214,13 @@ def query_words(text: str) -> list[str]:
     prepare_segmenter()
     words: list[str] = []
     for run in _WORD_RUN.findall(normalize(text)):
-        words.extend(jieba.lcut(run, HMM=False) if is_cjk(run) else [run])
+        if not is_cjk(run):
+            words.append(run)
+        elif len(run) == 1:
+            words.append(CHAR_PREFIX + run)  # a one-character query ("梨") means that character
+        else:
+            # Single characters cut from a longer run are typos or noise: the bigrams judge them.
+            words.extend(word for word in jieba.lcut(run, HMM=False) if len(word) > 1)
     return words
 
 
