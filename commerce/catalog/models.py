@@ -10,6 +10,9 @@ class Category(Model):
     parent: fields.ForeignKeyNullableRelation["Category"] = fields.ForeignKeyField(
         "models.Category", related_name="children", null=True, on_delete=fields.RESTRICT
     )
+    # The parent's id, 0 for a root: unique with the name, since SQL's unique ignores NULLs
+    # and two importers could otherwise both create the root "数码".
+    parent_key = fields.IntField(default=0)
     level = fields.SmallIntField()  # 1 for a root
     # Ancestor ids and own id, "/1/5/23/": descendants match by prefix in one query.
     path = fields.CharField(max_length=255, db_index=True)
@@ -18,7 +21,7 @@ class Category(Model):
 
     class Meta:
         table = "category"
-        unique_together = (("parent", "name"),)
+        unique_together = (("parent_key", "name"),)
 
 
 class Product(Model):

@@ -65,19 +65,19 @@ async def ensure_category_path(*, names: Sequence[str]) -> int:
 
 async def _child_category(parent: Category | None, name: str, level: int) -> Category:
     parent_id = parent.id if parent else None
-    existing = await Category.get_or_none(parent_id=parent_id, name=name)
+    existing = await Category.get_or_none(parent_key=parent_id or 0, name=name)
     if existing:
         return existing
     try:
         async with in_transaction() as conn:
             category = await Category.create(
-                name=name, parent_id=parent_id, level=level, path="", using_db=conn
+                name=name, parent_id=parent_id, parent_key=parent_id or 0, level=level, path="", using_db=conn
             )
             category.path = f"{parent.path if parent else '/'}{category.id}/"
             await category.save(update_fields=["path"], using_db=conn)
             return category
     except IntegrityError:  # another importer created it first: the unique (parent, name) decided
-        return await Category.get(parent_id=parent_id, name=name)
+        return await Category.get(parent_key=parent_id or 0, name=name)
 
 
 def spec_axes_of(skus: Sequence[SkuInput]) -> list[dict]:
