@@ -83,12 +83,16 @@ def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _import_products(settings: Settings, args: argparse.Namespace) -> int:
-    from commerce.catalog.importer import import_catalog_file
+    from commerce.catalog.importer import CatalogFileError, import_catalog_file
 
-    if not args.file.exists():
+    if not args.file.is_file():
         print(f"文件不存在: {args.file}", file=sys.stderr)
         return 2
-    report = asyncio.run(import_catalog_file(settings, args.file, show_progress=sys.stderr.isatty()))
+    try:
+        report = asyncio.run(import_catalog_file(settings, args.file, show_progress=sys.stderr.isatty()))
+    except CatalogFileError as exc:
+        print(f"无法导入: {exc}", file=sys.stderr)
+        return 2
     print(report.summary())
     for problem in report.problems:
         print(f"  第 {problem.row} 行: {problem.reason}", file=sys.stderr)
