@@ -91,12 +91,12 @@ async def list_products(
     """On-sale products matching the text and filters, one page of them."""
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
         raise CommonError.INVALID_REQUEST.error("分页参数有误")
+    await search.refresh_if_changed()
     category_path = None
     if category_id is not None:
-        category = await Category.get_or_none(id=category_id).only("id", "path")
-        if category is None:
+        category_path = await search.category_path(category_id)
+        if category_path is None:
             raise CatalogError.CATEGORY_NOT_FOUND.error()
-        category_path = category.path
     hits = await search.search(
         SearchParams(
             text=text.strip(),
@@ -112,8 +112,24 @@ async def list_products(
     return ProductPage(items=hits.items, total=hits.total, page=page, page_size=page_size)
 
 
-async def product_detail(product_id: int) -> ProductDetail:
-    """An on-sale product with its SKUs; anything else is not found."""
+async def product_detail(search: CatalogSearch, product_id: int) -> ProductDetail:
+    """An on-sale product with its SKUs; anything else is not found.
+
+    Served from the index's cache while the product is unchanged: stock shown here may trail
+    by the index's refresh interval (orders reserve stock atomically whatever the page said).
+    """
+    await search.refresh_if_changed()
+    if not search.is_listed(product_id):
+        raise CatalogError.PRODUCT_NOT_FOUND.error()
+    cached = search.cached_detail(product_id)
+    if isinstance(cached, ProductDetail):
+        return cached
+    detail = await _load_detail(product_id)
+    search.cache_detail(product_id, detail)
+    return detail
+
+
+async def _load_detail(product_id: int) -> ProductDetail:
     product = await Product.get_or_none(id=product_id, status=ProductStatus.ON_SALE)
     if product is None:
         raise CatalogError.PRODUCT_NOT_FOUND.error()

@@ -77,6 +77,8 @@ class CatalogSearch:
         self._checked_at = 0.0
         self._sorted: dict[SortOrder, list[int]] = {}
         self._latin_vocab: list[str] | None = None
+        # Product pages built by the queries, dropped whenever their product changes.
+        self._details: dict[int, object] = {}
 
     # --- keeping current -------------------------------------------------------------------
 
@@ -85,6 +87,7 @@ class CatalogSearch:
         text.prepare_segmenter()
         self._docs.clear()
         self._postings.clear()
+        self._details.clear()
         self._seen_until = await _newest_change()
         await self._load_categories()
         await self._reload(await Product.filter(status=ProductStatus.ON_SALE).values_list("id", flat=True))
@@ -107,6 +110,33 @@ class CatalogSearch:
     async def _load_categories(self) -> None:
         rows = await Category.all().values_list("id", "name", "path")
         self._categories = {cid: (name, path) for cid, name, path in rows}
+
+    async def category_path(self, category_id: int) -> str | None:
+        """A category's path ("/1/5/"), or None when there is no such category."""
+        found = self._categories.get(category_id)
+        if found is not None:
+            return found[1]
+        # Unknown here: created since the last load, or no such category. Ask for that one row.
+        row = await Category.filter(id=category_id).values_list("name", "path")
+        if not row:
+            return None
+        self._categories[category_id] = row[0]
+        return row[0][1]
+
+    def category_names(self, path: str) -> list[str]:
+        """The names along a category path, from the root."""
+        return [self._categories[int(i)][0] for i in path.strip("/").split("/") if int(i) in self._categories]
+
+    def is_listed(self, product_id: int) -> bool:
+        """Whether the product is on sale, as of the last refresh."""
+        return product_id in self._docs
+
+    def cached_detail(self, product_id: int) -> object | None:
+        return self._details.get(product_id)
+
+    def cache_detail(self, product_id: int, detail: object) -> None:
+        if product_id in self._docs:
+            self._details[product_id] = detail
 
     async def _reload(self, product_ids: Iterable[int]) -> None:
         ids = list(product_ids)
@@ -183,6 +213,7 @@ class CatalogSearch:
             self._postings.setdefault(term, {})[doc.card.id] = weight
 
     def _remove(self, product_id: int) -> None:
+        self._details.pop(product_id, None)
         doc = self._docs.pop(product_id, None)
         if doc is None:
             return

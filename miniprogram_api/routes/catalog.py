@@ -52,7 +52,7 @@ async def list_products(request: web.Request, *, query: ProductListQuery) -> dic
 
 @router.get("/products/{id}", summary="商品详情", tag=TAG, response=ProductDetailOut)
 async def get_product(request: web.Request) -> dict[str, Any]:
-    detail = await queries.product_detail(_path_id(request))
+    detail = await queries.product_detail(request.app[CORE].search, _path_id(request))
     body = asdict(detail)
     del body["created_at"]
     return body
