@@ -208,11 +208,13 @@ class CatalogSearch:
         return _Doc(card=card, category_path=path, terms=terms)
 
     def _add(self, doc: _Doc) -> None:
+        self._sorted.clear()  # never serve a sort order that misses or names a changed product
         self._docs[doc.card.id] = doc
         for term, weight in doc.terms.items():
             self._postings.setdefault(term, {})[doc.card.id] = weight
 
     def _remove(self, product_id: int) -> None:
+        self._sorted.clear()
         self._details.pop(product_id, None)
         doc = self._docs.pop(product_id, None)
         if doc is None:
