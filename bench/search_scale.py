@@ -158,9 +158,8 @@ async def measure(skus: int, rounds: int) -> None:
         await Tortoise.generate_schemas()
         started = time.perf_counter()
         products = await generate(skus)
-        print(
-            f"generated {products} products / {products * SKUS_PER_PRODUCT} SKUs in {time.perf_counter() - started:.1f} s"
-        )
+        elapsed = time.perf_counter() - started
+        print(f"generated {products} products / {products * SKUS_PER_PRODUCT} SKUs in {elapsed:.1f} s")
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         index = CatalogSearch(refresh_seconds=3600)
         started = time.perf_counter()
