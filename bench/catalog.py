@@ -72,6 +72,19 @@ def fetch_json(url: str) -> dict:
         return json.load(response)
 
 
+async def generate_catalog(database_url: str, skus: int) -> None:
+    from tortoise import Tortoise
+
+    from bench.search_scale import generate
+    from commerce.db import tortoise_config
+
+    await Tortoise.init(config=tortoise_config(database_url))
+    try:
+        await generate(skus)
+    finally:
+        await Tortoise.close_connections()
+
+
 def report(results: list[Result], bare: Result) -> str:
     lines = [
         "| endpoint | req/s | p50 ms | p95 ms | p99 ms | errors | ratio to bare |",
@@ -116,6 +129,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--database-url", default="", help="default: SQLite in a temporary folder")
+    parser.add_argument("--skus", type=int, default=0, help="generate this many SKUs instead of the demo")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
         env = {
@@ -137,7 +151,9 @@ def main() -> None:
             base, bare_url = f"http://127.0.0.1:{shop_port}", f"http://127.0.0.1:{bare_port}/bare"
             asyncio.run(wait_until_up(f"{base}/api/v1/categories"))
             asyncio.run(wait_until_up(bare_url))
-            print(f"catalog benchmark: {args.requests} requests per endpoint, concurrency {args.concurrency}")
+            catalog = f"{args.skus} generated SKUs" if args.skus else "the demo catalog"
+            load = f"{args.requests} requests per endpoint, concurrency {args.concurrency}"
+            print(f"catalog benchmark on {catalog}: {load}")
             print(asyncio.run(measure(base, bare_url, args.requests, args.concurrency)))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from commerce.catalog.states import ProductStatus, SortOrder
 # Changes are re-read from this far before the newest one seen: covers transactions that
 # commit a little after they stamped updated_at, and small clock differences between hosts.
 LOOKBACK = timedelta(seconds=5)
+MAX_CACHED_LISTINGS = 512
 TITLE, LEAF_CATEGORY, CATEGORY, SUBTITLE, SPECS = 3.0, 2.0, 1.0, 1.0, 0.5
 # Bigrams and single characters back words up; they count for less.
 _TERM_FACTOR = {text.BIGRAM_PREFIX: 0.5, text.CHAR_PREFIX: 0.3}
@@ -76,6 +78,7 @@ class CatalogSearch:
         self._seen_until: datetime | None = None
         self._checked_at = 0.0
         self._sorted: dict[SortOrder, list[int]] = {}
+        self._listings: OrderedDict[tuple, list[int]] = OrderedDict()
         self._latin_vocab: list[str] | None = None
         # Product pages built by the queries, dropped whenever their product changes.
         self._details: dict[int, object] = {}
@@ -142,7 +145,7 @@ class CatalogSearch:
         ids = list(product_ids)
         for chunk_start in range(0, len(ids), 2000):
             await self._reload_chunk(ids[chunk_start : chunk_start + 2000])
-        self._sorted.clear()
+        self._forget_orders()
         self._latin_vocab = None
 
     async def _reload_chunk(self, ids: list[int]) -> None:
@@ -208,13 +211,18 @@ class CatalogSearch:
         return _Doc(card=card, category_path=path, terms=terms)
 
     def _add(self, doc: _Doc) -> None:
-        self._sorted.clear()  # never serve a sort order that misses or names a changed product
+        self._forget_orders()
         self._docs[doc.card.id] = doc
         for term, weight in doc.terms.items():
             self._postings.setdefault(term, {})[doc.card.id] = weight
 
-    def _remove(self, product_id: int) -> None:
+    def _forget_orders(self) -> None:
+        """Never serve a sorted or filtered list that misses or names a changed product."""
         self._sorted.clear()
+        self._listings.clear()
+
+    def _remove(self, product_id: int) -> None:
+        self._forget_orders()
         self._details.pop(product_id, None)
         doc = self._docs.pop(product_id, None)
         if doc is None:
@@ -234,19 +242,35 @@ class CatalogSearch:
 
     def search_now(self, params: SearchParams) -> SearchHits:
         """Search what is indexed now, without asking the database."""
-        if params.text.strip():
-            scores = self._score(params.text)
-            ids = [doc_id for doc_id in scores if self._passes(self._docs[doc_id], params)]
-            ids.sort(key=self._sort_key(params.sort, scores))
-            page = ids[params.offset : params.offset + params.limit]
-            return SearchHits(items=[self._docs[i].card for i in page], total=len(ids))
-        ordered = self._sorted_ids(SortOrder.NEWEST if params.sort is SortOrder.RELEVANCE else params.sort)
-        if not _has_filters(params):
+        query = " ".join(text.normalize(params.text).split())
+        if not query and not _has_filters(params):
+            ordered = self._sorted_ids(
+                SortOrder.NEWEST if params.sort is SortOrder.RELEVANCE else params.sort
+            )
             page = ordered[params.offset : params.offset + params.limit]
             return SearchHits(items=[self._docs[i].card for i in page], total=len(ordered))
-        matching = [i for i in ordered if self._passes(self._docs[i], params)]
+        key = (query, params.sort, params.category_path, params.min_price, params.max_price, params.in_stock)
+        matching = self._listings.get(key)
+        if matching is None:
+            # Shoppers page through the same lists and search the same words: keep each
+            # result list until the catalog changes.
+            matching = self._matching(query, params)
+            self._listings[key] = matching
+            if len(self._listings) > MAX_CACHED_LISTINGS:
+                self._listings.popitem(last=False)
+        else:
+            self._listings.move_to_end(key)
         page = matching[params.offset : params.offset + params.limit]
         return SearchHits(items=[self._docs[i].card for i in page], total=len(matching))
+
+    def _matching(self, query: str, params: SearchParams) -> list[int]:
+        if query:
+            scores = self._score(query)
+            ids = [doc_id for doc_id in scores if self._passes(self._docs[doc_id], params)]
+            ids.sort(key=self._sort_key(params.sort, scores))
+            return ids
+        ordered = self._sorted_ids(SortOrder.NEWEST if params.sort is SortOrder.RELEVANCE else params.sort)
+        return [i for i in ordered if self._passes(self._docs[i], params)]
 
     def __len__(self) -> int:
         return len(self._docs)
