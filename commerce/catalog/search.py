@@ -216,6 +216,10 @@ class CatalogSearch:
         for term, weight in doc.terms.items():
             self._postings.setdefault(term, {})[doc.card.id] = weight
 
+    def clear_result_cache(self) -> None:
+        """Forget cached result lists (benchmarks measure the uncached cost with it)."""
+        self._listings.clear()
+
     def _forget_orders(self) -> None:
         """Never serve a sorted or filtered list that misses or names a changed product."""
         self._sorted.clear()
