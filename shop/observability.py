@@ -50,6 +50,14 @@ async def request_id_middleware(request: web.Request, handler):
         request_id_var.reset(token)
 
 
+_SECRET_PARAMS = re.compile(r"((?:secret|access_token|js_code|code|token)=)[^&]*", re.IGNORECASE)
+
+
+def redact(path_qs: str) -> str:
+    """Credentials and one-time codes never reach a log file."""
+    return _SECRET_PARAMS.sub(r"\1***", path_qs)
+
+
 class AccessLogger(AbstractAccessLogger):
     """One line per request, carrying the same request id as the handler's log lines."""
 
@@ -57,7 +65,7 @@ class AccessLogger(AbstractAccessLogger):
         self.logger.info(
             "%s %s %s %.1fms [%s]",
             request.method,
-            request.path_qs,
+            redact(request.path_qs),
             response.status,
             time * 1000,
             response.headers.get(REQUEST_ID_HEADER, "-"),

@@ -53,3 +53,11 @@ def test_environment_is_read(monkeypatch, tmp_path):
     settings = load_settings()
     assert settings.resolved_database_url == "mysql://root:@127.0.0.1:3306/shop"
     assert settings.resolved_api_base == "https://shop.example.com/_sim"
+
+
+def test_access_logs_never_show_credentials_or_codes():
+    from shop.observability import redact
+
+    line = redact("/_sim/sns/jscode2session?appid=wx1&secret=s3cr3t&js_code=abc&grant_type=authorization_code")
+    assert "s3cr3t" not in line and "abc" not in line and "appid=wx1" in line
+    assert redact("/x?access_token=tok&q=iphone") == "/x?access_token=***&q=iphone"
