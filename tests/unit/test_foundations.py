@@ -58,6 +58,8 @@ def test_environment_is_read(monkeypatch, tmp_path):
 def test_access_logs_never_show_credentials_or_codes():
     from shop.observability import redact
 
-    line = redact("/_sim/sns/jscode2session?appid=wx1&secret=s3cr3t&js_code=abc&grant_type=authorization_code")
+    line = redact(
+        "/_sim/sns/jscode2session?appid=wx1&secret=s3cr3t&js_code=abc&grant_type=authorization_code"
+    )
     assert "s3cr3t" not in line and "abc" not in line and "appid=wx1" in line
     assert redact("/x?access_token=tok&q=iphone") == "/x?access_token=***&q=iphone"
