@@ -55,7 +55,10 @@ async def error_middleware(request: web.Request, handler):
     except web.HTTPException as exc:
         if exc.status in HTTP_ERRORS:
             code, message = HTTP_ERRORS[exc.status]
-            return error_response(exc.status, code, message)
+            response = error_response(exc.status, code, message)
+            if "Allow" in exc.headers:  # a 405 says which methods would do
+                response.headers["Allow"] = exc.headers["Allow"]
+            return response
         raise
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)

@@ -36,13 +36,14 @@ def build_openapi(endpoints: list[Endpoint], *, prefix: str) -> dict[str, Any]:
         [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
         ref_template="#/components/schemas/{model}",
     )
+    schemas = dict(defs.get("$defs", {}))
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
         operation: dict[str, Any] = {
             "summary": endpoint.summary,
             "tags": [endpoint.tag],
             "operationId": endpoint.handler.__name__,
-            "parameters": _path_parameters(endpoint.path) + _query_parameters(endpoint.query),
+            "parameters": _path_parameters(endpoint.path) + _query_parameters(endpoint.query, schemas),
             "responses": {
                 str(endpoint.status): _json_content("成功", endpoint.response),
                 "4XX": {
@@ -59,7 +60,6 @@ def build_openapi(endpoints: list[Endpoint], *, prefix: str) -> dict[str, Any]:
         if endpoint.auth:
             operation["security"] = [{"bearer": []}]
         paths.setdefault(prefix + endpoint.path, {})[endpoint.method.lower()] = operation
-    schemas = dict(defs.get("$defs", {}))
     schemas["Error"] = ERROR_SCHEMA
     return {
         "openapi": "3.1.0",
@@ -89,10 +89,12 @@ def _path_parameters(path: str) -> list[dict[str, Any]]:
     ]
 
 
-def _query_parameters(model: type[BaseModel] | None) -> list[dict[str, Any]]:
+def _query_parameters(model: type[BaseModel] | None, schemas: dict[str, Any]) -> list[dict[str, Any]]:
+    """One parameter per field; the enums they refer to join the components."""
     if model is None:
         return []
-    schema = model.model_json_schema()
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(schema.get("$defs", {}))
     required = set(schema.get("required", []))
     return [
         {

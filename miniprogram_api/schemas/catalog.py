@@ -5,15 +5,18 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from commerce.catalog.states import SortOrder
+from commerce.money import MAX_FEN
+
+MAX_ID = 2**31 - 1  # ids are 32-bit in the database: anything larger is refused, not looked up
 
 
 class ProductListQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     q: str = Field("", max_length=100, description="搜索词，如「苹果手机」「蓝牙耳机」")
-    category_id: int | None = Field(None, ge=1, description="分类 id，含子分类")
-    min_price: int | None = Field(None, ge=0, description="最低价（分）")
-    max_price: int | None = Field(None, ge=0, description="最高价（分）")
+    category_id: int | None = Field(None, ge=1, le=MAX_ID, description="分类 id，含子分类")
+    min_price: int | None = Field(None, ge=0, le=MAX_FEN, description="最低价（分）")
+    max_price: int | None = Field(None, ge=0, le=MAX_FEN, description="最高价（分）")
     in_stock: bool = Field(False, description="只看有货")
     sort: SortOrder = Field(SortOrder.RELEVANCE, description="排序")
     page: int = Field(1, ge=1, le=1000)

@@ -1,5 +1,7 @@
 """The API's envelope: request ids, JSON errors for unknown routes, the OpenAPI document."""
 
+from openapi_spec_validator import validate
+
 from shop.observability import REQUEST_ID_HEADER
 
 
@@ -19,9 +21,28 @@ async def test_a_sane_incoming_request_id_is_echoed(client):
 
 async def test_openapi_document_and_docs_page_are_served(client):
     document = await (await client.get("/api/v1/openapi.json")).json()
-    assert document["openapi"].startswith("3.")
+    validate(document)  # a valid OpenAPI 3 document, every reference resolvable
+    assert {"/api/v1/auth/login", "/api/v1/auth/phone", "/api/v1/me", "/api/v1/categories"} <= set(
+        document["paths"]
+    )
+    sort = next(p for p in document["paths"]["/api/v1/products"]["get"]["parameters"] if p["name"] == "sort")
+    assert document["components"]["schemas"]["SortOrder"]["enum"] == [
+        "relevance",
+        "price_asc",
+        "price_desc",
+        "sales",
+        "newest",
+    ]
+    assert sort["schema"]["$ref"] == "#/components/schemas/SortOrder"
     docs = await client.get("/api/v1/docs")
     assert docs.status == 200
     assert "swagger-ui" in await docs.text()
     asset = await client.get("/api/v1/docs/static/swagger-ui-bundle.js")
     assert asset.status == 200
+
+
+async def test_a_wrong_method_is_a_json_405_naming_the_allowed_ones(client):
+    response = await client.delete("/api/v1/categories")
+    assert response.status == 405
+    assert "GET" in response.headers["Allow"]
+    assert (await response.json())["error"]["code"] == "method_not_allowed"

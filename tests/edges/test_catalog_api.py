@@ -99,6 +99,7 @@ async def test_a_product_taken_off_sale_disappears_from_listing_and_detail(shop)
         ("?min_price=-1", 400, "invalid_request"),
         ("?in_stock=maybe", 400, "invalid_request"),
         ("?category_id=999999", 404, "category_not_found"),
+        ("?category_id=99999999999999999999", 400, "invalid_request"),
         ("?q=" + "长" * 101, 400, "invalid_request"),
     ],
 )
