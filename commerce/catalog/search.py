@@ -7,6 +7,7 @@ processes and for `shop import-products` run beside `shop serve`, whatever Redis
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import OrderedDict
@@ -15,10 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz, process
+from tortoise.exceptions import OperationalError
 
 from commerce.catalog import search_text as text
 from commerce.catalog.models import Category, Product, Sku
 from commerce.catalog.states import ProductStatus, SortOrder
+
+log = logging.getLogger(__name__)
 
 # Changes are re-read from this far before the newest one seen: covers transactions that
 # commit a little after they stamped updated_at, and small clock differences between hosts.
@@ -102,13 +106,16 @@ class CatalogSearch:
         if now - self._checked_at < self._refresh_seconds:
             return
         self._checked_at = now
-        newest = await _newest_change()
-        if newest is None or (self._seen_until is not None and newest <= self._seen_until):
-            return
-        since = (self._seen_until or newest) - LOOKBACK
-        changed = await Product.filter(updated_at__gte=since).values_list("id", flat=True)
-        self._seen_until = newest
-        await self._reload(changed)
+        try:
+            newest = await _newest_change()
+            if newest is None or (self._seen_until is not None and newest <= self._seen_until):
+                return
+            since = (self._seen_until or newest) - LOOKBACK
+            await self._reload(await Product.filter(updated_at__gte=since).values_list("id", flat=True))
+            self._seen_until = newest
+        except OperationalError:
+            # The database is unreachable: keep serving what the index has; retry next time.
+            log.warning("catalog refresh failed; serving the index as it is", exc_info=True)
 
     async def _load_categories(self) -> None:
         rows = await Category.all().values_list("id", "name", "path")
@@ -125,10 +132,6 @@ class CatalogSearch:
             return None
         self._categories[category_id] = row[0]
         return row[0][1]
-
-    def category_names(self, path: str) -> list[str]:
-        """The names along a category path, from the root."""
-        return [self._categories[int(i)][0] for i in path.strip("/").split("/") if int(i) in self._categories]
 
     def is_listed(self, product_id: int) -> bool:
         """Whether the product is on sale, as of the last refresh."""
@@ -366,13 +369,14 @@ class CatalogSearch:
                         groups.append(part)
                 # Unknown Chinese left over is for the bigrams to judge (typos land here).
             elif len(word) >= 3 and not word.isdigit():
+                # A Latin word the index lacks: the closest spellings ("iphnoe" -> "iphone").
                 close = process.extract(
                     word, self._latin_words(), scorer=fuzz.ratio, score_cutoff=75, limit=3
                 )
-                groups.append({match: 0.8 * score / 100 for match, score, _ in close})
-            else:
-                groups.append({})  # a number or short code that nothing carries: it must count
-        return [g for g in groups if g] if any(groups) else []
+                if close:
+                    groups.append({match: 0.8 * score / 100 for match, score, _ in close})
+            # A number or short code no product carries is ignored rather than vetoing the rest.
+        return groups
 
     def _known(self, candidates: dict[str, float]) -> dict[str, float]:
         return {term: strength for term, strength in candidates.items() if term in self._postings}
