@@ -94,7 +94,8 @@ def _query_parameters(model: type[BaseModel] | None, schemas: dict[str, Any]) ->
     if model is None:
         return []
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    schemas.update(schema.get("$defs", {}))
+    for name, definition in schema.get("$defs", {}).items():
+        schemas[name] = definition
     required = set(schema.get("required", []))
     return [
         {
