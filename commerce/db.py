@@ -15,6 +15,7 @@ MODEL_MODULES = [
     "commerce.catalog.models",
     "commerce.users.models",
     "commerce.staff.models",
+    "commerce.cart.models",
 ]
 APP_LABEL = "models"
 MIGRATIONS_MODULE = "commerce.migrations"

@@ -85,6 +85,15 @@ class Router:
     def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
         return self.route("POST", path, **kw)
 
+    def put(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, **kw)
+
     def install(self, app: web.Application, authenticate: Callable[[web.Request], Awaitable[Any]]) -> None:
         for endpoint in self.endpoints:
             app.router.add_route(endpoint.method, endpoint.path, _wrap(endpoint, authenticate))
@@ -108,6 +117,14 @@ def _wrap(endpoint: Endpoint, authenticate: Callable[[web.Request], Awaitable[An
 
     handle.__name__ = endpoint.handler.__name__
     return handle
+
+
+def path_id(request: web.Request, name: str = "id") -> int:
+    """A numeric id from the path; anything else (or beyond 32 bits) is simply not found."""
+    raw = request.match_info[name]
+    if not raw.isdigit() or len(raw) > 9:
+        raise CommonError.NOT_FOUND.error()
+    return int(raw)
 
 
 async def read_json(request: web.Request) -> Any:

@@ -156,3 +156,49 @@ async def _load_detail(product_id: int) -> ProductDetail:
         in_stock=any(sku.stock > 0 for sku in skus),
         created_at=product.created_at,
     )
+
+
+@dataclass(frozen=True)
+class SkuSnapshot:
+    """What a cart or an order needs to know about a SKU right now."""
+
+    sku_id: int
+    product_id: int
+    sku_code: str
+    title: str
+    specs: dict[str, str]
+    image: str
+    price: int  # fen
+    stock: int
+    on_sale: bool
+
+
+async def sku_snapshots(sku_ids: list[int]) -> dict[int, SkuSnapshot]:
+    """Current price, stock and sale status of these SKUs (missing ids are absent), one query."""
+    if not sku_ids:
+        return {}
+    rows = await Sku.filter(id__in=set(sku_ids)).values(
+        "id",
+        "product_id",
+        "sku_code",
+        "specs",
+        "price",
+        "stock",
+        "product__title",
+        "product__images",
+        "product__status",
+    )
+    return {
+        row["id"]: SkuSnapshot(
+            sku_id=row["id"],
+            product_id=row["product_id"],
+            sku_code=row["sku_code"],
+            title=row["product__title"],
+            specs=dict(row["specs"]),
+            image=(row["product__images"] or [""])[0],
+            price=row["price"],
+            stock=row["stock"],
+            on_sale=row["product__status"] == ProductStatus.ON_SALE,
+        )
+        for row in rows
+    }

@@ -8,3 +8,9 @@ class UserError(ErrorCode):
     LOGIN_REFUSED = ("login_refused", ErrorKind.FORBIDDEN, "微信暂不允许该账号登录，请稍后再试")
     WECHAT_RATE_LIMITED = ("wechat_rate_limited", ErrorKind.RATE_LIMITED, "登录太频繁，请稍后再试")
     WECHAT_UNAVAILABLE = ("wechat_unavailable", ErrorKind.UNAVAILABLE, "微信服务暂时不可用，请稍后再试")
+
+
+class AddressError(ErrorCode):
+    NOT_FOUND = ("address_not_found", ErrorKind.NOT_FOUND, "收货地址不存在")
+    INVALID_PHONE = ("invalid_phone", ErrorKind.INVALID, "请填写 11 位手机号")
+    TOO_MANY = ("too_many_addresses", ErrorKind.CONFLICT, "最多保存 20 个收货地址")

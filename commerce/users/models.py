@@ -19,3 +19,22 @@ class User(Model):
 
     class Meta:
         table = "user"
+
+
+class Address(Model):
+    """Where a shopper wants things delivered."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="addresses", on_delete=fields.CASCADE)
+    receiver_name = fields.CharField(max_length=32)
+    phone = fields.CharField(max_length=20)
+    province = fields.CharField(max_length=32)
+    city = fields.CharField(max_length=32)
+    district = fields.CharField(max_length=32)
+    detail = fields.CharField(max_length=120)
+    is_default = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "address"

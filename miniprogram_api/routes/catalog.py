@@ -10,9 +10,8 @@ from aiohttp import web
 from commerce.catalog import queries
 from commerce.catalog.queries import CategoryNode
 from commerce.catalog.search import ProductCard
-from commerce.errors import CommonError
 from miniprogram_api.keys import CORE
-from miniprogram_api.routing import Router
+from miniprogram_api.routing import Router, path_id
 from miniprogram_api.schemas.catalog import (
     CategoryListOut,
     ProductDetailOut,
@@ -52,17 +51,10 @@ async def list_products(request: web.Request, *, query: ProductListQuery) -> dic
 
 @router.get("/products/{id}", summary="商品详情", tag=TAG, response=ProductDetailOut)
 async def get_product(request: web.Request) -> dict[str, Any]:
-    detail = await queries.product_detail(request.app[CORE].search, _path_id(request))
+    detail = await queries.product_detail(request.app[CORE].search, path_id(request))
     body = asdict(detail)
     del body["created_at"]
     return body
-
-
-def _path_id(request: web.Request, name: str = "id") -> int:
-    raw = request.match_info[name]
-    if not raw.isdigit() or len(raw) > 9:
-        raise CommonError.NOT_FOUND.error()
-    return int(raw)
 
 
 def _category(node: CategoryNode) -> dict[str, Any]:
