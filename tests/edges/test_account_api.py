@@ -5,22 +5,10 @@ from datetime import timedelta
 
 import jwt
 import pytest
-from aiohttp import ClientSession
 
 from commerce import clock
 from commerce.users.models import User
-
-
-async def _sim(simulator, path: str, body: dict) -> dict:
-    async with ClientSession() as http, http.post(simulator.make_url(path), json=body) as response:
-        return await response.json()
-
-
-async def _login(client, simulator, user: str = "alice") -> dict:
-    code = (await _sim(simulator, "/wx/login-code", {"user": user}))["code"]
-    response = await client.post("/api/v1/auth/login", json={"code": code})
-    assert response.status == 200, await response.text()
-    return await response.json()
+from tests.edges.shoppers import log_in, simulator_post
 
 
 def _bearer(token: str) -> dict:
@@ -29,10 +17,10 @@ def _bearer(token: str) -> dict:
 
 async def test_login_creates_the_shopper_once_and_me_shows_them(client, simulator):
     # given a first login
-    first = await _login(client, simulator)
+    first = await log_in(client, simulator)
     assert first["is_new"] is True and first["token"]
     # when the same WeChat user logs in again
-    second = await _login(client, simulator)
+    second = await log_in(client, simulator)
     # then it is the same shopper, and /me answers with the token
     assert second["is_new"] is False and second["user"]["id"] == first["user"]["id"]
     me = await client.get("/api/v1/me", headers=_bearer(second["token"]))
@@ -50,7 +38,7 @@ async def test_login_creates_the_shopper_once_and_me_shows_them(client, simulato
 
 
 async def test_a_login_code_can_be_used_once(client, simulator):
-    code = (await _sim(simulator, "/wx/login-code", {"user": "alice"}))["code"]
+    code = (await simulator_post(simulator, "/wx/login-code", {"user": "alice"}))["code"]
     assert (await client.post("/api/v1/auth/login", json={"code": code})).status == 200
     again = await client.post("/api/v1/auth/login", json={"code": code})
     assert again.status == 400
@@ -58,7 +46,7 @@ async def test_a_login_code_can_be_used_once(client, simulator):
 
 
 async def test_concurrent_first_logins_of_one_person_make_one_shopper(client, simulator):
-    codes = [(await _sim(simulator, "/wx/login-code", {"user": "carol"}))["code"] for _ in range(6)]
+    codes = [(await simulator_post(simulator, "/wx/login-code", {"user": "carol"}))["code"] for _ in range(6)]
     responses = await asyncio.gather(*(client.post("/api/v1/auth/login", json={"code": c}) for c in codes))
     assert [r.status for r in responses] == [200] * 6
     ids = {(await r.json())["user"]["id"] for r in responses}
@@ -67,8 +55,9 @@ async def test_concurrent_first_logins_of_one_person_make_one_shopper(client, si
 
 
 async def test_phone_binding_shows_only_a_masked_number(client, simulator):
-    login = await _login(client, simulator)
-    code = (await _sim(simulator, "/wx/phone-code", {"user": "alice", "phone": "13800138000"}))["code"]
+    login = await log_in(client, simulator)
+    allowed = await simulator_post(simulator, "/wx/phone-code", {"user": "alice", "phone": "13800138000"})
+    code = allowed["code"]
     response = await client.post("/api/v1/auth/phone", json={"code": code}, headers=_bearer(login["token"]))
     assert response.status == 200
     user = (await response.json())["user"]
@@ -97,7 +86,7 @@ async def test_me_without_a_valid_token_is_401(client, headers):
 
 
 async def test_tampered_expired_and_revoked_tokens_are_refused(client, simulator, wired_settings):
-    login = await _login(client, simulator)
+    login = await log_in(client, simulator)
     token = login["token"]
     # tampered: signed with another key
     claims = jwt.decode(token, options={"verify_signature": False})
