@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     # How often a process asks the database whether the catalog changed (its search index
     # then catches up); 0 asks on every search.
     search_refresh_seconds: float = 0.5
+    # An unpaid order is cancelled, and its stock released, this long after it was placed.
+    order_payment_minutes: int = 30
     log_level: str = "INFO"
 
     @model_validator(mode="after")

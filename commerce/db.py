@@ -16,6 +16,7 @@ MODEL_MODULES = [
     "commerce.users.models",
     "commerce.staff.models",
     "commerce.cart.models",
+    "commerce.orders.models",
 ]
 APP_LABEL = "models"
 MIGRATIONS_MODULE = "commerce.migrations"

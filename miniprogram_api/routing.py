@@ -122,7 +122,7 @@ def _wrap(endpoint: Endpoint, authenticate: Callable[[web.Request], Awaitable[An
 def path_id(request: web.Request, name: str = "id") -> int:
     """A numeric id from the path; anything else (or beyond 32 bits) is simply not found."""
     raw = request.match_info[name]
-    if not raw.isdigit() or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:  # "¹".isdigit() is True
         raise CommonError.NOT_FOUND.error()
     return int(raw)
 

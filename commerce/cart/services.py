@@ -87,15 +87,22 @@ async def add_item(*, shopper: Shopper, sku_id: int, quantity: int) -> CartView:
 
 
 async def _raise_quantity(shopper: Shopper, sku_id: int, quantity: int) -> bool:
-    """Add to an existing line in one statement, never past the maximum."""
-    moved = await CartItem.filter(
-        user_id=shopper.user_id, sku_id=sku_id, quantity__lte=MAX_QUANTITY - quantity
-    ).update(quantity=F("quantity") + quantity, selected=True)
-    if moved:
-        return True
-    if await CartItem.exists(user_id=shopper.user_id, sku_id=sku_id):
-        raise CartError.INVALID_QUANTITY.error(f"同一商品最多加购 {MAX_QUANTITY} 件")
-    return False
+    """Add to an existing line in one statement, never past the maximum; False if no line."""
+    for _ in range(3):
+        moved = await CartItem.filter(
+            user_id=shopper.user_id, sku_id=sku_id, quantity__lte=MAX_QUANTITY - quantity
+        ).update(quantity=F("quantity") + quantity, selected=True)
+        if moved:
+            return True
+        current = await CartItem.filter(user_id=shopper.user_id, sku_id=sku_id).values_list(
+            "quantity", flat=True
+        )
+        if not current:
+            return False
+        if current[0] > MAX_QUANTITY - quantity:
+            raise CartError.INVALID_QUANTITY.error(f"同一商品最多加购 {MAX_QUANTITY} 件")
+        # The line appeared between our update and our read (a concurrent add): update again.
+    raise CartError.INVALID_QUANTITY.error()
 
 
 async def update_item(
@@ -140,6 +147,11 @@ async def selected_items(*, shopper: Shopper) -> list[tuple[int, int]]:
     """(sku_id, quantity) of the lines selected for checkout."""
     rows = await CartItem.filter(user_id=shopper.user_id, selected=True).order_by("id")
     return [(row.sku_id, row.quantity) for row in rows]
+
+
+async def remove_ordered(*, shopper: Shopper, sku_ids: list[int], connection) -> None:
+    """Take lines that were just ordered out of the cart, inside the order's transaction."""
+    await CartItem.filter(user_id=shopper.user_id, sku_id__in=sku_ids).using_db(connection).delete()
 
 
 def line_state(snapshot: SkuSnapshot, quantity: int) -> LineState:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from commerce import clock, outbox
@@ -231,3 +232,49 @@ async def change_product_status(*, product_id: int, new_status: ProductStatus) -
                 return  # already there: asking twice is not an error
             raise CatalogError.INVALID_STATUS_TRANSITION.error()
         await outbox.emit(PRODUCT_CHANGED, {"product_id": product_id}, connection=conn)
+
+
+async def reserve_stock(*, items: Sequence[tuple[int, int]], connection) -> bool:
+    """Take (sku_id, quantity) out of stock inside the caller's transaction, all or nothing.
+
+    One conditional statement per SKU (never read-check-write), in SKU order so that two
+    orders never wait for each other's rows. False when any SKU has too little left: the
+    caller rolls its transaction back, returning what was already taken.
+    """
+    at = clock.now()
+    for sku_id, quantity in sorted(items):
+        taken = (
+            await Sku.filter(id=sku_id, stock__gte=quantity)
+            .using_db(connection)
+            .update(stock=F("stock") - quantity, updated_at=at)
+        )
+        if not taken:
+            return False
+    await _move_product_stock(items, -1, at, connection)
+    return True
+
+
+async def release_stock(*, items: Sequence[tuple[int, int]], connection) -> None:
+    """Give reserved stock back (a cancelled order), inside the caller's transaction."""
+    at = clock.now()
+    for sku_id, quantity in sorted(items):
+        await Sku.filter(id=sku_id).using_db(connection).update(stock=F("stock") + quantity, updated_at=at)
+    await _move_product_stock(items, +1, at, connection)
+
+
+async def _move_product_stock(items: Sequence[tuple[int, int]], sign: int, at, connection) -> None:
+    """Keep the products' stock totals in step, and move their stamps so search indexes refresh."""
+    product_of = dict(
+        await Sku.filter(id__in=[sku_id for sku_id, _ in items])
+        .using_db(connection)
+        .values_list("id", "product_id")
+    )
+    per_product: dict[int, int] = {}
+    for sku_id, quantity in items:
+        per_product[product_of[sku_id]] = per_product.get(product_of[sku_id], 0) + quantity
+    for product_id, quantity in sorted(per_product.items()):
+        await (
+            Product.filter(id=product_id)
+            .using_db(connection)
+            .update(total_stock=F("total_stock") + sign * quantity, updated_at=at)
+        )

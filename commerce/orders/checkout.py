@@ -63,7 +63,9 @@ async def preview_checkout(
         snap = snapshots[sku_id]
         state = line_state(snap, quantity)
         if state is LineState.OK:
-            lines.append(PricingLine(sku_id, snap.title, snap.specs, snap.image, snap.price, quantity))
+            lines.append(
+                PricingLine(sku_id, snap.title, snap.specs, snap.image, snap.price, quantity, snap.product_id)
+            )
         else:
             problems.append(LineProblem(sku_id, state, _PROBLEM_TEXT[state].format(stock=snap.stock)))
     address = await addresses.get_address(shopper=shopper, address_id=address_id) if address_id else None

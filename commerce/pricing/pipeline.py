@@ -22,6 +22,7 @@ class PricingLine:
     image: str
     unit_price: int  # fen
     quantity: int
+    product_id: int = 0
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ class CheckoutIn(Strict):
 
 class PricedLineOut(BaseModel):
     sku_id: int
+    product_id: int
     title: str
     specs: dict[str, str]
     image: str

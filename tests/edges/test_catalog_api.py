@@ -112,7 +112,13 @@ async def test_bad_listing_parameters_get_a_clear_4xx(shop, query, status, code)
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/v1/products/999999", "/api/v1/products/abc", "/api/v1/products/99999999999999"]
+    "path",
+    [
+        "/api/v1/products/999999",
+        "/api/v1/products/abc",
+        "/api/v1/products/99999999999999",
+        "/api/v1/products/%C2%B9",
+    ],
 )
 async def test_unknown_products_are_404(shop, path):
     response = await shop.get(path)

@@ -1,0 +1,62 @@
+from tortoise import fields
+from tortoise.models import Model
+
+from commerce.orders.states import EventType, OrderStatus
+
+
+class Order(Model):
+    """What a shopper bought, at what price, delivered where. Money in fen."""
+
+    id = fields.IntField(primary_key=True)
+    order_no = fields.CharField(max_length=32, unique=True)  # also the WeChat Pay out_trade_no
+    user = fields.ForeignKeyField("models.User", related_name="orders", on_delete=fields.RESTRICT)
+    status = fields.CharEnumField(OrderStatus, max_length=20, default=OrderStatus.PENDING_PAYMENT)
+    idempotency_key = fields.CharField(max_length=64)
+    items_total = fields.IntField()
+    shipping_fee = fields.IntField()
+    discount_total = fields.IntField()  # <= 0
+    payable = fields.IntField()
+    # A copy of the address as it was when ordering: later edits do not move a parcel.
+    address: dict = fields.JSONField()
+    pay_deadline = fields.DatetimeField()
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "shop_order"  # "order" is an SQL keyword
+        unique_together = (("user_id", "idempotency_key"),)
+        indexes = (("user_id", "status"), ("status", "pay_deadline"))
+
+
+class OrderLine(Model):
+    id = fields.IntField(primary_key=True)
+    order = fields.ForeignKeyField("models.Order", related_name="lines", on_delete=fields.CASCADE)
+    sku_id = fields.IntField()  # a snapshot below keeps the line readable whatever becomes of the SKU
+    product_id = fields.IntField()
+    title = fields.CharField(max_length=120)
+    specs: dict = fields.JSONField()
+    image = fields.CharField(max_length=500)
+    unit_price = fields.IntField()
+    quantity = fields.IntField()
+    line_total = fields.IntField()
+    discount = fields.IntField()
+    payable = fields.IntField()
+
+    class Meta:
+        table = "order_line"
+
+
+class OrderEvent(Model):
+    """Append-only history of an order: who did what, when, from which status to which."""
+
+    id = fields.BigIntField(primary_key=True)
+    order = fields.ForeignKeyField("models.Order", related_name="events", on_delete=fields.CASCADE)
+    type = fields.CharEnumField(EventType, max_length=32)
+    from_status = fields.CharField(max_length=20, default="")
+    to_status = fields.CharField(max_length=20, default="")
+    actor = fields.CharField(max_length=64)  # "shopper:12", "system:scheduler", "staff:3"
+    params: dict = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "order_event"

@@ -1,0 +1,102 @@
+"""Orders as their shopper sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from commerce.orders.errors import OrderError
+from commerce.orders.models import Order, OrderLine
+from commerce.orders.states import OrderStatus
+from commerce.users.services import Shopper
+
+
+@dataclass(frozen=True)
+class OrderLineView:
+    sku_id: int
+    product_id: int
+    title: str
+    specs: dict[str, str]
+    image: str
+    unit_price: int
+    quantity: int
+    line_total: int
+    discount: int
+    payable: int
+
+
+@dataclass(frozen=True)
+class OrderView:
+    id: int
+    order_no: str
+    status: OrderStatus
+    lines: list[OrderLineView]
+    items_total: int
+    shipping_fee: int
+    discount_total: int
+    payable: int
+    address: dict
+    pay_deadline: datetime
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    items: list[OrderView]
+    total: int
+    page: int
+    page_size: int
+
+
+async def get_order(*, shopper: Shopper, order_id: int) -> OrderView:
+    """The shopper's own order; anyone else's is not found."""
+    order = await Order.get_or_none(id=order_id, user_id=shopper.user_id)
+    if order is None:
+        raise OrderError.NOT_FOUND.error()
+    return (await _views([order]))[0]
+
+
+async def list_orders(
+    *, shopper: Shopper, status: OrderStatus | None = None, page: int = 1, page_size: int = 20
+) -> OrderPage:
+    query = Order.filter(user_id=shopper.user_id)
+    if status is not None:
+        query = query.filter(status=status)
+    total = await query.count()
+    orders = await query.order_by("-created_at", "-id").offset((page - 1) * page_size).limit(page_size)
+    return OrderPage(items=await _views(orders), total=total, page=page, page_size=page_size)
+
+
+async def _views(orders: list[Order]) -> list[OrderView]:
+    lines: dict[int, list[OrderLineView]] = {}
+    for line in await OrderLine.filter(order_id__in=[o.id for o in orders]).order_by("id"):
+        lines.setdefault(line.order_id, []).append(
+            OrderLineView(
+                sku_id=line.sku_id,
+                product_id=line.product_id,
+                title=line.title,
+                specs=dict(line.specs),
+                image=line.image,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                line_total=line.line_total,
+                discount=line.discount,
+                payable=line.payable,
+            )
+        )
+    return [
+        OrderView(
+            id=order.id,
+            order_no=order.order_no,
+            status=order.status,
+            lines=lines.get(order.id, []),
+            items_total=order.items_total,
+            shipping_fee=order.shipping_fee,
+            discount_total=order.discount_total,
+            payable=order.payable,
+            address=dict(order.address),
+            pay_deadline=order.pay_deadline,
+            created_at=order.created_at,
+        )
+        for order in orders
+    ]

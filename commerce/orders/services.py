@@ -1,0 +1,208 @@
+"""Order use cases: place an order (idempotent, stock reserved atomically), cancel it, move it
+along its lifecycle. Every status change is a conditional update plus an event row."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import asdict
+from datetime import timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from commerce import clock, outbox
+from commerce.cart import services as cart
+from commerce.catalog import services as catalog
+from commerce.config import Settings
+from commerce.errors import CommerceError
+from commerce.orders import queries
+from commerce.orders.checkout import preview_checkout
+from commerce.orders.errors import OrderError
+from commerce.orders.models import Order, OrderEvent, OrderLine
+from commerce.orders.queries import OrderView
+from commerce.orders.states import ALLOWED_TRANSITIONS, EventType, OrderStatus
+from commerce.users.services import Shopper
+
+_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+ORDER_CREATED = "order.created"
+ORDER_STATUS_CHANGED = "order.status_changed"
+
+
+class _OutOfStock(Exception):
+    """Raised inside the order transaction to roll back the stock already taken."""
+
+
+async def place_order(
+    *,
+    shopper: Shopper,
+    idempotency_key: str,
+    settings: Settings,
+    items: list[tuple[int, int]] | None = None,
+    from_cart: bool = False,
+    address_id: int | None = None,
+) -> OrderView:
+    """Create the order once per idempotency key; the same key returns the same order."""
+    if not _IDEMPOTENCY_KEY.match(idempotency_key or ""):
+        raise OrderError.INVALID_IDEMPOTENCY_KEY.error()
+    existing = await Order.get_or_none(user_id=shopper.user_id, idempotency_key=idempotency_key)
+    if existing:
+        return await queries.get_order(shopper=shopper, order_id=existing.id)
+    preview = await preview_checkout(shopper=shopper, items=items, from_cart=from_cart, address_id=address_id)
+    if preview.problems:
+        raise OrderError.ITEMS_UNAVAILABLE.error(
+            fields=[
+                {"sku_id": p.sku_id, "code": p.state.value, "message": p.message} for p in preview.problems
+            ]
+        )
+    if preview.address is None:
+        raise OrderError.ADDRESS_REQUIRED.error()
+    breakdown = preview.breakdown
+    wanted = [(priced.line.sku_id, priced.line.quantity) for priced in breakdown.lines]
+    now = clock.now()
+    try:
+        async with in_transaction() as conn:
+            if not await catalog.reserve_stock(items=wanted, connection=conn):
+                raise _OutOfStock
+            order = await _create_with_fresh_number(
+                conn,
+                user_id=shopper.user_id,
+                idempotency_key=idempotency_key,
+                items_total=breakdown.items_total,
+                shipping_fee=breakdown.shipping_fee,
+                discount_total=breakdown.discount_total,
+                payable=breakdown.payable,
+                address={k: v for k, v in asdict(preview.address).items() if k not in ("id", "is_default")},
+                pay_deadline=now + timedelta(minutes=settings.order_payment_minutes),
+                created_at=now,
+                updated_at=now,
+            )
+            await OrderLine.bulk_create(
+                [
+                    OrderLine(
+                        order_id=order.id,
+                        sku_id=priced.line.sku_id,
+                        product_id=priced.line.product_id,
+                        title=priced.line.title,
+                        specs=priced.line.specs,
+                        image=priced.line.image,
+                        unit_price=priced.line.unit_price,
+                        quantity=priced.line.quantity,
+                        line_total=priced.line_total,
+                        discount=priced.discount,
+                        payable=priced.payable,
+                    )
+                    for priced in breakdown.lines
+                ],
+                using_db=conn,
+            )
+            await _record(
+                conn,
+                order.id,
+                EventType.CREATED,
+                f"shopper:{shopper.user_id}",
+                to=OrderStatus.PENDING_PAYMENT,
+            )
+            if from_cart:
+                await cart.remove_ordered(
+                    shopper=shopper, sku_ids=[sku for sku, _ in wanted], connection=conn
+                )
+            event = await outbox.emit(ORDER_CREATED, {"order_id": order.id}, connection=conn)
+    except _OutOfStock:
+        raise OrderError.OUT_OF_STOCK.error() from None
+    except IntegrityError:
+        # The same key raced in from another request and won: answer with its order.
+        existing = await Order.get_or_none(user_id=shopper.user_id, idempotency_key=idempotency_key)
+        if existing is None:
+            raise
+        return await queries.get_order(shopper=shopper, order_id=existing.id)
+    await outbox.deliver([event])
+    return await queries.get_order(shopper=shopper, order_id=order.id)
+
+
+async def _create_with_fresh_number(conn, **fields) -> Order:
+    """A human-readable order number: Shanghai date and time, then random digits (unique)."""
+    for _ in range(5):
+        order_no = clock.to_shanghai(clock.now()).strftime("%y%m%d%H%M%S") + f"{secrets.randbelow(10**6):06d}"
+        if not await Order.filter(order_no=order_no).using_db(conn).exists():
+            return await Order.create(order_no=order_no, using_db=conn, **fields)
+    raise RuntimeError("could not find a free order number")
+
+
+async def cancel_order(*, shopper: Shopper, order_id: int, reason: str = "") -> OrderView:
+    """The shopper cancels an unpaid order; its stock goes back on sale."""
+    await queries.get_order(shopper=shopper, order_id=order_id)  # ownership: someone else's is a 404
+    await _cancel(order_id, actor=f"shopper:{shopper.user_id}", reason=reason or "买家取消")
+    return await queries.get_order(shopper=shopper, order_id=order_id)
+
+
+async def cancel_expired_orders(*, limit: int = 200) -> int:
+    """Cancel unpaid orders past their deadline (the scheduler runs this); how many were."""
+    due = (
+        await Order.filter(status=OrderStatus.PENDING_PAYMENT, pay_deadline__lte=clock.now())
+        .order_by("pay_deadline")
+        .limit(limit)
+        .values_list("id", flat=True)
+    )
+    cancelled = 0
+    for order_id in due:
+        try:
+            await _cancel(order_id, actor="system:scheduler", reason="超时未支付")
+            cancelled += 1
+        except CommerceError as exc:  # paid meanwhile, or cancelled by its shopper: not ours to do
+            if exc.code != OrderError.INVALID_TRANSITION.code:
+                raise
+    return cancelled
+
+
+async def _cancel(order_id: int, *, actor: str, reason: str) -> None:
+    async with in_transaction() as conn:
+        await transition(
+            conn, order_id, OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED, actor, {"reason": reason}
+        )
+        lines = await OrderLine.filter(order_id=order_id).using_db(conn).values_list("sku_id", "quantity")
+        await catalog.release_stock(items=list(lines), connection=conn)
+
+
+async def transition(
+    conn, order_id: int, expected: OrderStatus, new: OrderStatus, actor: str, params: dict | None = None
+) -> None:
+    """Move an order from `expected` to `new` inside the caller's transaction, or refuse.
+
+    Zero rows means the order is not where we thought (someone moved first): never overwrite.
+    """
+    if new not in ALLOWED_TRANSITIONS[expected]:
+        raise OrderError.INVALID_TRANSITION.error()
+    moved = (
+        await Order.filter(id=order_id, status=expected)
+        .using_db(conn)
+        .update(status=new, updated_at=clock.now())
+    )
+    if not moved:
+        raise OrderError.INVALID_TRANSITION.error()
+    await _record(conn, order_id, EventType.STATUS_CHANGED, actor, frm=expected, to=new, params=params or {})
+    await outbox.emit(
+        ORDER_STATUS_CHANGED, {"order_id": order_id, "from": expected.value, "to": new.value}, connection=conn
+    )
+
+
+async def _record(
+    conn,
+    order_id: int,
+    type_: EventType,
+    actor: str,
+    *,
+    frm: OrderStatus | None = None,
+    to: OrderStatus,
+    params=None,
+) -> None:
+    await OrderEvent.create(
+        order_id=order_id,
+        type=type_,
+        from_status=frm.value if frm else "",
+        to_status=to.value,
+        actor=actor,
+        params=params or {},
+        created_at=clock.now(),
+        using_db=conn,
+    )

@@ -1,0 +1,74 @@
+"""Placing, listing, reading and cancelling the shopper's own orders."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from aiohttp import web
+
+from commerce import clock
+from commerce.orders import queries, services
+from commerce.orders.queries import OrderView
+from commerce.users.services import Shopper
+from miniprogram_api.keys import CORE
+from miniprogram_api.routing import Router, path_id, read_json, validate
+from miniprogram_api.schemas.orders import CancelIn, OrderIn, OrderListQuery, OrderOut, OrderPageOut
+
+router = Router()
+TAG = "订单"
+
+
+@router.post(
+    "/orders",
+    summary="下单（请求头 Idempotency-Key 必填）",
+    tag=TAG,
+    body=OrderIn,
+    response=OrderOut,
+    auth=True,
+    status=201,
+)
+async def place_order(request: web.Request, *, body: OrderIn, shopper: Shopper) -> dict[str, Any]:
+    items = [(item.sku_id, item.quantity) for item in body.items] if body.items is not None else None
+    order = await services.place_order(
+        shopper=shopper,
+        idempotency_key=request.headers.get("Idempotency-Key", ""),
+        settings=request.app[CORE].settings,
+        items=items,
+        from_cart=body.from_cart,
+        address_id=body.address_id,
+    )
+    return order_json(order)
+
+
+@router.get("/orders", summary="我的订单", tag=TAG, query=OrderListQuery, response=OrderPageOut, auth=True)
+async def list_orders(request: web.Request, *, query: OrderListQuery, shopper: Shopper) -> dict[str, Any]:
+    page = await queries.list_orders(
+        shopper=shopper, status=query.status, page=query.page, page_size=query.page_size
+    )
+    return {
+        "items": [order_json(o) for o in page.items],
+        "total": page.total,
+        "page": page.page,
+        "page_size": page.page_size,
+    }
+
+
+@router.get("/orders/{id}", summary="订单详情", tag=TAG, response=OrderOut, auth=True)
+async def get_order(request: web.Request, *, shopper: Shopper) -> dict[str, Any]:
+    return order_json(await queries.get_order(shopper=shopper, order_id=path_id(request)))
+
+
+@router.post("/orders/{id}/cancel", summary="取消未支付的订单", tag=TAG, response=OrderOut, auth=True)
+async def cancel_order(request: web.Request, *, shopper: Shopper) -> dict[str, Any]:
+    order_id = path_id(request)  # 404 before anything else for a malformed id
+    reason = validate(CancelIn, await read_json(request)).reason if request.body_exists else ""
+    return order_json(await services.cancel_order(shopper=shopper, order_id=order_id, reason=reason))
+
+
+def order_json(order: OrderView) -> dict[str, Any]:
+    body = asdict(order)
+    body["status"] = order.status.value
+    body["pay_deadline"] = clock.to_shanghai(order.pay_deadline).isoformat()
+    body["created_at"] = clock.to_shanghai(order.created_at).isoformat()
+    return body

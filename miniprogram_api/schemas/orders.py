@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from commerce.orders.states import OrderStatus
+from miniprogram_api.schemas.shopping import CheckoutIn
+
+
+class OrderIn(CheckoutIn):
+    """The same choice as the preview: items, or the cart's selected lines, and an address."""
+
+
+class OrderListQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    status: OrderStatus | None = None
+    page: int = Field(1, ge=1, le=1000)
+    page_size: int = Field(20, ge=1, le=50)
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field("", max_length=100)
+
+
+class OrderLineOut(BaseModel):
+    sku_id: int
+    product_id: int
+    title: str
+    specs: dict[str, str]
+    image: str
+    unit_price: int
+    quantity: int
+    line_total: int
+    discount: int
+    payable: int
+
+
+class OrderAddressOut(BaseModel):
+    receiver_name: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    detail: str
+
+
+class OrderOut(BaseModel):
+    id: int
+    order_no: str
+    status: OrderStatus
+    lines: list[OrderLineOut]
+    items_total: int
+    shipping_fee: int
+    discount_total: int
+    payable: int = Field(description="应付（分）")
+    address: OrderAddressOut
+    pay_deadline: str = Field(description="支付截止时间（北京时间，ISO 8601）")
+    created_at: str = Field(description="下单时间（北京时间，ISO 8601）")
+
+
+class OrderPageOut(BaseModel):
+    items: list[OrderOut]
+    total: int
+    page: int
+    page_size: int
