@@ -23,14 +23,18 @@ async def _never_500(request: web.Request, handler):
 
 
 def create_simulator_app(config: SimulatorConfig) -> web.Application:
-    app = web.Application(middlewares=[_never_500])
+    app = web.Application(middlewares=[_never_500, control.bad_input_is_400])
     app[STATE] = SimulatorState(config)
+    # WeChat's API, at WeChat's paths
     app.router.add_get("/sns/jscode2session", login.jscode2session)
     app.router.add_post("/cgi-bin/stable_token", tokens.stable_token)
     app.router.add_get("/cgi-bin/token", tokens.classic_token)
     app.router.add_post("/wxa/business/getuserphonenumber", login.get_user_phone_number)
+    # control: what a phone would do, failures on demand, a look inside
     app.router.add_post("/wx/login-code", control.login_code)
     app.router.add_post("/wx/phone-code", control.phone_code)
     app.router.add_post("/wx/expire-token", control.expire_token)
+    app.router.add_post("/wx/faults", control.add_faults)
+    app.router.add_delete("/wx/faults", control.clear_faults)
     app.router.add_get("/wx/state", control.inspect_state)
     return app

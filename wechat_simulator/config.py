@@ -1,17 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
 class SimulatorConfig:
     apps: dict[str, str]  # appid -> secret, as registered with WeChat
-    data_dir: Path
-    now: Callable[[], datetime] = field(default=_utc_now)  # tests pass a clock they move
+    data_dir: Path  # where the simulator may keep files (reserved for later features)
+    # The simulator's clock: tests pass a callable they move; None is the real UTC time.
+    now: Callable[[], datetime] | None = None

@@ -1,4 +1,5 @@
-"""Control endpoints for people and tests: what a phone would do, and a look inside."""
+"""Control endpoints for people and tests: what a phone would do, failures on demand, and a
+look inside. Bad input is a 400 with {"error": "..."}; never a 500."""
 
 from __future__ import annotations
 
@@ -7,76 +8,142 @@ from typing import Any
 
 from aiohttp import web
 
+from wechat_simulator.api import APIS
 from wechat_simulator.keys import STATE
 from wechat_simulator.replies import json_body
-from wechat_simulator.state import SimulatorState
+from wechat_simulator.state import CODE_TTL, Fault, SimulatorState
 
 _USER = re.compile(r"^[\w.-]{1,64}$")
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
+_MAX_FAULTS = 100
+
+
+class _BadInput(Exception):
+    pass
 
 
 def _bad(message: str) -> web.Response:
     return web.json_response({"error": message}, status=400)
 
 
-async def _request(request: web.Request) -> tuple[SimulatorState, dict[str, Any] | None, str]:
+async def _read(request: web.Request, usage: str) -> tuple[SimulatorState, dict[str, Any], str]:
+    """The state, the JSON object sent, and the appid it names (default: the first app)."""
     state = request.app[STATE]
     body = await json_body(request)
     if body is None:
-        return state, None, ""
-    appid = body.get("appid") or next(iter(state.config.apps))
+        raise _BadInput(f"需要 JSON 对象 {usage}")
+    appid = body.get("appid", next(iter(state.config.apps)))
+    if not isinstance(appid, str) or appid not in state.config.apps:
+        raise _BadInput("未知的 appid")
     return state, body, appid
 
 
+def _user(body: dict[str, Any], usage: str) -> str:
+    user = body.get("user")
+    if not isinstance(user, str) or not _USER.match(user):
+        raise _BadInput(f"需要 {usage}（user：字母、数字、下划线、点或横线，最长 64）")
+    return user
+
+
+@web.middleware
+async def bad_input_is_400(request: web.Request, handler):
+    try:
+        return await handler(request)
+    except _BadInput as exc:
+        return _bad(str(exc))
+
+
 async def login_code(request: web.Request) -> web.Response:
-    """{"user": "alice"} -> {"code"}: what wx.login() gives the mini-program of that user."""
-    state, body, appid = await _request(request)
-    if body is None or not _USER.match(str(body.get("user", ""))):
-        return _bad('需要 JSON {"user": "alice"}（字母、数字、下划线，最长 64）')
-    if appid not in state.config.apps:
-        return _bad("未知的 appid")
+    """{"user": "alice", "appid"?} -> {"code", "openid", "unionid", "expires_in"}: what
+    wx.login() gives that user's mini-program. The same name is always the same person."""
+    usage = '{"user": "alice"}'
+    state, body, appid = await _read(request, usage)
+    user = _user(body, usage)
     return web.json_response(
-        {"code": state.issue_grant(appid, body["user"]), "openid": state.openid(appid, body["user"])}
+        {
+            "code": state.issue_grant(appid, user),
+            "openid": state.openid(appid, user),
+            "unionid": state.unionid(user),
+            "expires_in": int(CODE_TTL.total_seconds()),
+        }
     )
 
 
 async def phone_code(request: web.Request) -> web.Response:
-    """{"user", "phone"} -> {"code"}: what getPhoneNumber gives when the user allows it."""
-    state, body, appid = await _request(request)
-    if (
-        body is None
-        or not _USER.match(str(body.get("user", "")))
-        or not _PHONE.match(str(body.get("phone", "")))
-    ):
-        return _bad('需要 JSON {"user": "alice", "phone": "13800138000"}')
-    if appid not in state.config.apps:
-        return _bad("未知的 appid")
-    return web.json_response({"code": state.issue_grant(appid, body["user"], phone=body["phone"])})
+    """{"user", "phone", "appid"?} -> {"code"}: what getPhoneNumber gives when the user allows it."""
+    usage = '{"user": "alice", "phone": "13800138000"}'
+    state, body, appid = await _read(request, usage)
+    user = _user(body, usage)
+    phone = body.get("phone")
+    if not isinstance(phone, str) or not _PHONE.match(phone):
+        return _bad(f"需要 {usage}（phone：11 位手机号）")
+    return web.json_response(
+        {"code": state.issue_grant(appid, user, phone=phone), "expires_in": int(CODE_TTL.total_seconds())}
+    )
 
 
 async def expire_token(request: web.Request) -> web.Response:
-    """{"appid"}: the app's current access token expires now (to test 42001 handling)."""
-    state, body, appid = await _request(request)
-    if body is None:
-        return _bad('需要 JSON {"appid": "..."}')
+    """{"appid"?}: the app's current access tokens expire now (to exercise 42001 handling)."""
+    state, _, appid = await _read(request, '{"appid": "..."}')
     app = state.apps.get(appid)
-    if app and app.stable:
-        app.stable.expires_at = state.now()
-    return web.json_response({"expired": bool(app and app.stable)})
+    expired = False
+    now = state.now()
+    for token in (app.stable, app.classic) if app else ():
+        if token is not None and token.expires_at > now:
+            token.expires_at = now
+            expired = True
+    return web.json_response({"expired": expired})
+
+
+async def add_faults(request: web.Request) -> web.Response:
+    """{"api": "jscode2session", "errcode": -1 | "http_status": 502, "times"?: 1}: the next
+    calls of that API fail so, whatever they ask."""
+    usage = '{"api": "jscode2session", "errcode": -1, "times": 1}'
+    state, body, _ = await _read(request, usage)
+    api, errcode, status = body.get("api"), body.get("errcode"), body.get("http_status")
+    times = body.get("times", 1)
+    if api not in APIS:
+        return _bad(f"api 应为 {', '.join(APIS)} 之一")
+    if (errcode is None) == (status is None):
+        return _bad("需要 errcode 或 http_status 之一")
+    if errcode is not None and (type(errcode) is not int or errcode == 0):
+        return _bad("errcode 应为非零整数")
+    if status is not None and (type(status) is not int or not 400 <= status <= 599):
+        return _bad("http_status 应为 400–599")
+    if type(times) is not int or not 1 <= times <= _MAX_FAULTS:
+        return _bad(f"times 应为 1–{_MAX_FAULTS}")
+    pending = state.faults.setdefault(api, [])
+    pending.extend(Fault(errcode=errcode, http_status=status) for _ in range(times))
+    return web.json_response({"pending": _pending_faults(state)})
+
+
+async def clear_faults(request: web.Request) -> web.Response:
+    request.app[STATE].faults.clear()
+    return web.json_response({"pending": {}})
 
 
 async def inspect_state(request: web.Request) -> web.Response:
+    """What WeChat would see: tokens issued, calls received, codes used, failures to come."""
     state = request.app[STATE]
     return web.json_response(
         {
+            "now": state.now().isoformat(),
             "apps": {
                 appid: {
                     "tokens_issued": app.issued,
+                    "forced_refreshes": app.forced,
+                    "classic_tokens_issued": app.classic_issued,
                     "current_token": app.stable.value if app.stable else None,
                 }
                 for appid, app in state.apps.items()
             },
+            "calls": dict(state.calls),
             "codes_issued": len(state.grants),
             "codes_used": sum(grant.used for grant in state.grants.values()),
+            "faults": _pending_faults(state),
         }
     )
+
+
+def _pending_faults(state: SimulatorState) -> dict[str, int]:
+    return {api: len(faults) for api, faults in state.faults.items()}

@@ -13,24 +13,35 @@ ERRORS = {
     40001: "invalid credential, access_token is invalid or not latest",
     40002: "invalid grant_type",
     40013: "invalid appid",
+    40014: "invalid access_token",
     40029: "invalid code",
     40125: "invalid appsecret",
     40163: "code been used",
+    40226: "code blocked",
     41001: "access_token missing",
+    41002: "appid missing",
+    41004: "appsecret missing",
     41008: "missing code",
     42001: "access_token expired",
+    43002: "require POST method",
     44002: "empty post data",
+    45009: "reach max api daily quota limit",
+    45011: "api minute-quota reach limit, must slower, retry next minute",
     47001: "data format error",
 }
 
 
-def ok(body: dict[str, Any]) -> web.Response:
+def ok(body: dict[str, Any], *, text_plain: bool = False) -> web.Response:
+    """A success answer. Some WeChat APIs (jscode2session) label their JSON text/plain."""
+    if text_plain:
+        return web.Response(text=json.dumps(body), content_type="text/plain")
     return web.json_response(body)
 
 
-def error(errcode: int) -> web.Response:
+def error(errcode: int, *, text_plain: bool = False) -> web.Response:
     rid = secrets.token_hex(6)
-    return web.json_response({"errcode": errcode, "errmsg": f"{ERRORS[errcode]} rid: {rid}"})
+    message = ERRORS.get(errcode, "unknown error")
+    return ok({"errcode": errcode, "errmsg": f"{message}, rid: {rid}"}, text_plain=text_plain)
 
 
 async def json_body(request: web.Request) -> dict[str, Any] | None:

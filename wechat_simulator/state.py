@@ -1,24 +1,29 @@
-"""What WeChat's servers remember: codes, tokens, and who they belong to."""
+"""What WeChat's servers remember: codes, tokens, who they belong to, and what was asked."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from wechat_simulator.config import SimulatorConfig
 
-LOGIN_CODE_TTL = timedelta(minutes=5)
+CODE_TTL = timedelta(minutes=5)  # login and phone codes
 TOKEN_TTL = timedelta(seconds=7200)
 EARLY_RENEWAL = timedelta(minutes=5)  # normal-mode stable_token renews this long before expiry
-FORCE_REFRESH_GAP = timedelta(seconds=30)
+OLD_CLASSIC_GRACE = timedelta(minutes=5)  # a replaced classic token keeps working this long
+FORCE_REFRESH_GAP = timedelta(seconds=30)  # closer forced refreshes do not refresh
+FORCE_REFRESHES_PER_DAY = 20
+BEIJING = timedelta(hours=8)  # WeChat's quotas are per Beijing day
+_PRUNE_ABOVE = 10_000
 
 
 @dataclass
 class Grant:
-    """A single-use code handed to a mini-program (login or phone number)."""
+    """A single-use code handed to a mini-program (login, or phone number when phone is set)."""
 
     appid: str
     user: str
@@ -31,6 +36,7 @@ class Grant:
 class Token:
     value: str
     appid: str
+    kind: str  # "stable" or "classic": the two kinds are independent of each other
     issued_at: datetime
     expires_at: datetime
     revoked: bool = False
@@ -39,8 +45,21 @@ class Token:
 @dataclass
 class AppTokens:
     stable: Token | None = None
+    classic: Token | None = None
+    issued: int = 0  # stable tokens ever issued: tests assert "refreshed once"
+    classic_issued: int = 0
+    forced: int = 0
     last_forced_at: datetime | None = None
-    issued: int = 0  # how many tokens were ever issued: tests assert "refreshed once"
+    forced_day: date | None = None
+    forced_that_day: int = 0
+
+
+@dataclass
+class Fault:
+    """A failure a test asked for: WeChat's errcode, or an HTTP status from its gateway."""
+
+    errcode: int | None = None
+    http_status: int | None = None
 
 
 @dataclass
@@ -49,10 +68,12 @@ class SimulatorState:
     grants: dict[str, Grant] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)  # value -> token, every one issued
     apps: dict[str, AppTokens] = field(default_factory=dict)
+    calls: Counter[str] = field(default_factory=Counter)  # API name -> calls received
+    faults: dict[str, list[Fault]] = field(default_factory=dict)  # API name -> failures to come
     identity_salt: bytes = b"wechat-simulator"
 
     def now(self) -> datetime:
-        return self.config.now()
+        return self.config.now() if self.config.now is not None else datetime.now(UTC)
 
     def openid(self, appid: str, user: str) -> str:
         """Stable per (app, user), shaped like WeChat's: 28 characters starting with "o"."""
@@ -62,19 +83,51 @@ class SimulatorState:
         """Stable per user across every app of the same open-platform account."""
         return "o" + _digest(self.identity_salt, f"unionid:{user}")[:27]
 
+    def app(self, appid: str) -> AppTokens:
+        return self.apps.setdefault(appid, AppTokens())
+
     def issue_grant(self, appid: str, user: str, phone: str = "") -> str:
+        if len(self.grants) > _PRUNE_ABOVE:
+            self._prune()
         code = secrets.token_hex(16)
-        self.grants[code] = Grant(appid=appid, user=user, expires_at=self.now() + LOGIN_CODE_TTL, phone=phone)
+        self.grants[code] = Grant(appid=appid, user=user, expires_at=self.now() + CODE_TTL, phone=phone)
         return code
 
-    def issue_token(self, appid: str) -> Token:
+    def issue_token(self, appid: str, kind: str = "stable") -> Token:
         now = self.now()
-        token = Token(secrets.token_urlsafe(96), appid, now, now + TOKEN_TTL)
+        token = Token(secrets.token_urlsafe(96), appid, kind, now, now + TOKEN_TTL)
+        if len(self.tokens) > _PRUNE_ABOVE:
+            self._prune()
         self.tokens[token.value] = token
-        app = self.apps.setdefault(appid, AppTokens())
-        app.stable = token
-        app.issued += 1
+        app = self.app(appid)
+        if kind == "stable":
+            app.stable = token
+            app.issued += 1
+        else:
+            if app.classic is not None:
+                app.classic.expires_at = min(app.classic.expires_at, now + OLD_CLASSIC_GRACE)
+            app.classic = token
+            app.classic_issued += 1
         return token
+
+    def take_fault(self, api: str) -> Fault | None:
+        pending = self.faults.get(api)
+        if not pending:
+            return None
+        fault = pending.pop(0)
+        if not pending:
+            del self.faults[api]
+        return fault
+
+    def _prune(self) -> None:
+        """Forget what has expired: an expired code or token is refused as unknown anyway."""
+        now = self.now()
+        self.grants = {code: g for code, g in self.grants.items() if g.expires_at > now}
+        self.tokens = {value: t for value, t in self.tokens.items() if t.expires_at > now and not t.revoked}
+
+
+def beijing_day(moment: datetime) -> date:
+    return (moment.astimezone(UTC) + BEIJING).date()
 
 
 def _digest(salt: bytes, text: str) -> str:

@@ -1,12 +1,16 @@
+"""Error codes of the users context."""
+
 from commerce.errors import ErrorCode, ErrorKind
 
 
 class UserError(ErrorCode):
+    """Accounts: login, sessions and phone binding (the API maps kinds to 400/401/403/429/503)."""
+
     INVALID_LOGIN_CODE = ("invalid_login_code", ErrorKind.INVALID, "登录凭证无效或已过期，请重新登录")
     INVALID_PHONE_CODE = ("invalid_phone_code", ErrorKind.INVALID, "手机号授权已失效，请重新授权")
     SESSION_EXPIRED = ("session_expired", ErrorKind.UNAUTHENTICATED, "登录已过期，请重新登录")
     LOGIN_REFUSED = ("login_refused", ErrorKind.FORBIDDEN, "微信暂不允许该账号登录，请稍后再试")
-    WECHAT_RATE_LIMITED = ("wechat_rate_limited", ErrorKind.RATE_LIMITED, "登录太频繁，请稍后再试")
+    WECHAT_RATE_LIMITED = ("wechat_rate_limited", ErrorKind.RATE_LIMITED, "操作太频繁，请稍后再试")
     WECHAT_UNAVAILABLE = ("wechat_unavailable", ErrorKind.UNAVAILABLE, "微信服务暂时不可用，请稍后再试")
 
 

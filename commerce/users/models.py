@@ -10,7 +10,8 @@ class User(Model):
     unionid = fields.CharField(max_length=64, null=True, unique=True)
     nickname = fields.CharField(max_length=64, default="")
     avatar_url = fields.CharField(max_length=500, default="")
-    phone = fields.CharField(max_length=20, default="")  # E.164 without "+", e.g. 8613800138000
+    # From getPhoneNumber: the number without its country code (13800138000) and the code (86).
+    phone = fields.CharField(max_length=20, default="")
     phone_country_code = fields.CharField(max_length=8, default="")
     # Bumped to revoke every session token issued before.
     session_version = fields.IntField(default=1)

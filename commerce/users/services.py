@@ -1,8 +1,18 @@
-"""Shopper accounts: WeChat login, sessions, phone binding."""
+"""Shopper accounts: WeChat login, sessions, phone binding.
+
+Identity: a shopper is keyed by the mini-program openid (unique). The unionid, when WeChat
+sends one, links the shopper to the same person in our other WeChat apps; it stays with the
+account that claimed it first. A second openid arriving with a unionid someone already holds
+(possible only when the mini-program's appid changes, or after an import) gets an account of
+its own without the unionid, and a warning is logged for staff to merge them: merging
+accounts automatically on a login would hand one person's orders to another on any mistake.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -13,7 +23,9 @@ from commerce.users import tokens
 from commerce.users.errors import UserError
 from commerce.users.models import User
 from commerce.wechat.client import WeChatClient
-from commerce.wechat.errors import CODE_ERRORS, WeChatError, WeChatUnavailable
+from commerce.wechat.errors import InvalidCode, RateLimited, RiskyUser, WeChatError, WeChatUnavailable
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,8 @@ class Shopper:
 
 @dataclass(frozen=True)
 class UserView:
+    """What a shopper sees of their account: never the raw phone, openid, unionid or session_key."""
+
     id: int
     nickname: str
     avatar_url: str
@@ -36,81 +50,71 @@ class UserView:
 @dataclass(frozen=True)
 class LoginResult:
     token: str
-    expires_in: int
+    expires_in: int  # seconds
     user: UserView
     is_new: bool
 
 
 async def login_with_code(*, code: str, wechat: WeChatClient, settings: Settings) -> LoginResult:
-    """Exchange a wx.login() code for our session: the user is created on first login."""
+    """Exchange a wx.login() code for our session; the shopper is created on first login.
+
+    A wrong, expired or used code is invalid_login_code; a blocked account login_refused;
+    WeChat's rate limit wechat_rate_limited; WeChat down or busy wechat_unavailable.
+    """
     try:
         session = await wechat.code_to_session(code)
+    except WeChatUnavailable as error:  # before WeChatError: "busy" is both
+        log.warning("login: WeChat unavailable: %s", error)
+        raise UserError.WECHAT_UNAVAILABLE.error() from error
     except WeChatError as error:
         raise _login_error(error) from error
-    except WeChatUnavailable as error:
-        raise UserError.WECHAT_UNAVAILABLE.error() from error
     user, is_new = await _user_for(session.openid, session.unionid)
     token = tokens.issue(user_id=user.id, session_version=user.session_version, settings=settings)
     return LoginResult(token=token, expires_in=settings.session_ttl_seconds, user=_view(user), is_new=is_new)
 
 
-async def _user_for(openid: str, unionid: str | None) -> tuple[User, bool]:
-    now = clock.now()
-    user = await User.get_or_none(openid=openid)
-    if user is None:
-        try:
-            user = await User.create(openid=openid, unionid=unionid, last_login_at=now)
-            return user, True
-        except IntegrityError:
-            # A concurrent first login of the same person won the unique openid: use its row.
-            user = await User.get_or_none(openid=openid)
-            if user is None:  # the unionid is held by another row: log in without linking
-                return await User.create(openid=openid, unionid=None, last_login_at=now), True
-    changes = {"last_login_at": now}
-    if unionid and not user.unionid and not await User.exists(unionid=unionid):
-        changes["unionid"] = unionid
-    await User.filter(id=user.id).update(**changes)
-    await user.refresh_from_db()
-    return user, False
-
-
-def _login_error(error: WeChatError):
-    if error.errcode in CODE_ERRORS:
-        return UserError.INVALID_LOGIN_CODE.error()
-    if error.errcode == 45011:
-        return UserError.WECHAT_RATE_LIMITED.error()
-    if error.errcode == 40226:
-        return UserError.LOGIN_REFUSED.error()
-    return UserError.WECHAT_UNAVAILABLE.error()
-
-
 async def authenticate_token(*, token: str, settings: Settings) -> Shopper:
-    """The shopper behind a session token that is genuine, unexpired and not revoked."""
+    """The shopper behind a session token that is genuine, unexpired and not revoked.
+
+    The signature and expiry cost nothing; revocation is one primary-key lookup.
+    """
     claims = tokens.verify(token, settings=settings)
-    row = await User.filter(id=claims.user_id).values_list("openid", "session_version")
-    if not row or row[0][1] != claims.session_version:
+    rows = await User.filter(id=claims.user_id).values_list("openid", "session_version")
+    if not rows or rows[0][1] != claims.session_version:
         raise UserError.SESSION_EXPIRED.error()
-    return Shopper(user_id=claims.user_id, openid=row[0][0])
+    return Shopper(user_id=claims.user_id, openid=rows[0][0])
 
 
 async def bind_phone(*, shopper: Shopper, code: str, wechat: WeChatClient) -> UserView:
-    """Store the phone number the shopper allowed through getPhoneNumber."""
+    """Store the phone number the shopper allowed through getPhoneNumber.
+
+    The shopper's openid goes along, so WeChat refuses a code issued to someone else.
+    """
     try:
-        phone = await wechat.get_phone_number(code)
-    except WeChatError as error:
-        if error.errcode in CODE_ERRORS:
-            raise UserError.INVALID_PHONE_CODE.error() from error
-        raise UserError.WECHAT_UNAVAILABLE.error() from error
+        phone = await wechat.get_phone_number(code, openid=shopper.openid)
     except WeChatUnavailable as error:
+        log.warning("phone binding: WeChat unavailable: %s", error)
         raise UserError.WECHAT_UNAVAILABLE.error() from error
-    await User.filter(id=shopper.user_id).update(
+    except InvalidCode as error:
+        raise UserError.INVALID_PHONE_CODE.error() from error
+    except RateLimited as error:
+        raise UserError.WECHAT_RATE_LIMITED.error() from error
+    except WeChatError as error:  # including a token WeChat refused twice
+        log.error("phone binding: WeChat refused: %s", error)
+        raise UserError.WECHAT_UNAVAILABLE.error() from error
+    updated = await User.filter(id=shopper.user_id).update(
         phone=phone.pure_phone_number, phone_country_code=phone.country_code
     )
+    if not updated:
+        raise UserError.SESSION_EXPIRED.error()
     return await get_profile(shopper=shopper)
 
 
 async def get_profile(*, shopper: Shopper) -> UserView:
-    return _view(await User.get(id=shopper.user_id))
+    user = await User.get_or_none(id=shopper.user_id)
+    if user is None:  # the account is gone: the session with it
+        raise UserError.SESSION_EXPIRED.error()
+    return _view(user)
 
 
 async def end_all_sessions(*, shopper: Shopper) -> None:
@@ -119,9 +123,74 @@ async def end_all_sessions(*, shopper: Shopper) -> None:
 
 
 def mask_phone(phone: str) -> str:
+    """138****8000: enough for the shopper to recognise their number, no more."""
     if len(phone) < 7:
         return "*" * len(phone)
     return f"{phone[:3]}****{phone[-4:]}"
+
+
+async def _user_for(openid: str, unionid: str | None) -> tuple[User, bool]:
+    """The shopper of this openid, created on first login: (user, is_new).
+
+    Race-safe: concurrent first logins of one person all try to create the row; the unique
+    openid lets exactly one succeed, and the others read that row.
+    """
+    now = clock.now()
+    user = await User.get_or_none(openid=openid)
+    if user is None:
+        user = await _create(openid, unionid, now)
+        if user is not None:
+            return user, True
+        user = await User.get(openid=openid)  # a concurrent first login created it
+    changes: dict[str, object] = {"last_login_at": now}
+    if unionid and user.unionid is None and not await _unionid_taken(unionid, openid):
+        changes["unionid"] = unionid
+    try:
+        await User.filter(id=user.id).update(**changes)
+    except IntegrityError:
+        if changes.pop("unionid", None) is None:
+            raise
+        # another account claimed the unionid in between: it keeps it
+        await User.filter(id=user.id).update(**changes)
+    user.update_from_dict(changes)
+    return user, False
+
+
+async def _create(openid: str, unionid: str | None, now: datetime) -> User | None:
+    """A new user, or None when a concurrent login created this openid's row first."""
+    if unionid and await _unionid_taken(unionid, openid):
+        unionid = None
+    for candidate in [unionid, None] if unionid else [None]:
+        try:
+            return await User.create(openid=openid, unionid=candidate, last_login_at=now)
+        except IntegrityError:
+            if await User.exists(openid=openid):
+                return None
+            if candidate is None:
+                raise
+            log.warning("unionid claimed by another account meanwhile; this login keeps its own account")
+    return None
+
+
+async def _unionid_taken(unionid: str, openid: str) -> bool:
+    holder = await User.filter(unionid=unionid).exclude(openid=openid).values_list("id", flat=True)
+    if holder:
+        log.warning(
+            "unionid already belongs to user %s; this login keeps its own account (merge by hand)",
+            holder[0],
+        )
+    return bool(holder)
+
+
+def _login_error(error: WeChatError) -> Exception:
+    if isinstance(error, InvalidCode):
+        return UserError.INVALID_LOGIN_CODE.error()
+    if isinstance(error, RateLimited):
+        return UserError.WECHAT_RATE_LIMITED.error()
+    if isinstance(error, RiskyUser):
+        return UserError.LOGIN_REFUSED.error()
+    log.error("login: WeChat refused: %s", error)  # 40013/40125: our configuration is wrong
+    return UserError.WECHAT_UNAVAILABLE.error()
 
 
 def _view(user: User) -> UserView:

@@ -1,7 +1,8 @@
-"""Our own session tokens: signed (HS256 with the secret key), expiring, revocable.
+"""Our own session tokens: JWT, HS256 with the signing key; expiring; revocable.
 
-Revocation: the token carries the user's session_version; bumping it ends every session.
-Expiry is checked against commerce.clock, so tests can move time.
+Claims: sub (the user id, a string as JWT wants), ver (the user's session_version: bumping
+it revokes every token issued before), aud, iat, exp. Times are checked against
+commerce.clock rather than PyJWT's wall clock, so tests can move time both ways.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from commerce.users.errors import UserError
 
 ALGORITHM = "HS256"
 AUDIENCE = "miniprogram"
+CLOCK_SKEW_SECONDS = 60  # a token "issued" slightly in the future (another server's clock)
 
 
 @dataclass(frozen=True)
@@ -38,18 +40,25 @@ def issue(*, user_id: int, session_version: int, settings: Settings) -> str:
 
 
 def verify(token: str, *, settings: Settings) -> SessionClaims:
-    """The claims of a genuine, unexpired token; otherwise session_expired."""
+    """The claims of a genuine, current token; otherwise session_expired."""
     try:
         claims = jwt.decode(
             token,
             settings.signing_key,
             algorithms=[ALGORITHM],
             audience=AUDIENCE,
-            options={"verify_exp": False, "require": ["sub", "ver", "exp", "aud"]},
+            options={
+                "verify_exp": False,  # checked below against commerce.clock
+                "verify_iat": False,
+                "verify_nbf": False,
+                "require": ["sub", "ver", "aud", "iat", "exp"],
+            },
         )
-        user_id, version, expires = int(claims["sub"]), int(claims["ver"]), int(claims["exp"])
+        user_id, version = int(claims["sub"]), int(claims["ver"])
+        issued, expires = int(claims["iat"]), int(claims["exp"])
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise UserError.SESSION_EXPIRED.error() from exc
-    if expires <= clock.now().timestamp():
+    now = clock.now().timestamp()
+    if expires <= now or issued > now + CLOCK_SKEW_SECONDS:
         raise UserError.SESSION_EXPIRED.error()
     return SessionClaims(user_id=user_id, session_version=version)

@@ -1,6 +1,6 @@
-"""Our async client for the WeChat API (the real one, or the simulator: only the base URL
+"""Our async client for the WeChat API: the real one, or the simulator (only the base URL
 differs). wechatpy's clients block the event loop and retry token refreshes without bound,
-so outbound calls go through here."""
+so every outbound call to WeChat goes through here."""
 
 from __future__ import annotations
 
@@ -13,29 +13,32 @@ import aiohttp
 import redis.asyncio as redis
 
 from commerce.config import Settings
-from commerce.wechat.errors import TOKEN_ERRORS, WeChatError, WeChatUnavailable
+from commerce.wechat.errors import AccessTokenRefused, WeChatUnavailable, error_for
 from commerce.wechat.tokens import AccessTokenCache
 
 log = logging.getLogger(__name__)
-TIMEOUT = aiohttp.ClientTimeout(total=5, connect=2)
+
+# WeChat answers in well under a second; a caller (a shopper's request) must not hang on it.
+TIMEOUT = aiohttp.ClientTimeout(total=5, connect=2, sock_read=5)
 
 
 @dataclass(frozen=True)
 class SessionInfo:
     openid: str
-    unionid: str | None
-    session_key: str  # never leaves the server
+    unionid: str | None  # only when the mini-program is bound to an open-platform account
+    session_key: str  # decrypts wx.getUserInfo data; never leaves the server, never logged
 
 
 @dataclass(frozen=True)
 class PhoneInfo:
-    phone_number: str
+    phone_number: str  # with the country code for numbers outside mainland China
     pure_phone_number: str
     country_code: str
 
 
 class WeChatClient:
-    """The mini-program's calls. One per process; the access token is shared through Redis."""
+    """The mini-program's server-side calls. One per process; the access token is one per
+    appid, shared by every process through Redis."""
 
     def __init__(self, *, settings: Settings, redis: redis.Redis) -> None:
         self._base = settings.resolved_api_base
@@ -47,8 +50,10 @@ class WeChatClient:
     async def close(self) -> None:
         if self._http is not None:
             await self._http.close()
+            self._http = None
 
     async def code_to_session(self, code: str) -> SessionInfo:
+        """Exchange a wx.login() code (single use, five minutes) for the user's identity."""
         body = await self._call(
             "GET",
             "/sns/jscode2session",
@@ -59,34 +64,56 @@ class WeChatClient:
                 "grant_type": "authorization_code",
             },
         )
+        openid, session_key = body.get("openid"), body.get("session_key")
+        if not isinstance(openid, str) or not openid or not isinstance(session_key, str):
+            raise WeChatUnavailable("jscode2session: no openid in the answer")
+        unionid = body.get("unionid")
         return SessionInfo(
-            openid=body["openid"], unionid=body.get("unionid"), session_key=body["session_key"]
+            openid=openid,
+            unionid=unionid if isinstance(unionid, str) and unionid else None,
+            session_key=session_key,
         )
 
-    async def get_phone_number(self, code: str) -> PhoneInfo:
-        body = await self._call_with_token(
-            "POST", "/wxa/business/getuserphonenumber", json_body={"code": code}
-        )
-        info = body["phone_info"]
-        return PhoneInfo(info["phoneNumber"], info["purePhoneNumber"], str(info["countryCode"]))
+    async def get_phone_number(self, code: str, *, openid: str | None = None) -> PhoneInfo:
+        """The phone number a user allowed with getPhoneNumber. With `openid`, WeChat also
+        checks that the code was issued to that user."""
+        payload: dict[str, Any] = {"code": code}
+        if openid:
+            payload["openid"] = openid
+        body = await self._call_with_token("POST", "/wxa/business/getuserphonenumber", json_body=payload)
+        info = body.get("phone_info")
+        try:
+            return PhoneInfo(
+                phone_number=str(info["phoneNumber"]),
+                pure_phone_number=str(info["purePhoneNumber"]),
+                country_code=str(info["countryCode"]),  # documented as a string, sent as a number
+            )
+        except (KeyError, TypeError) as exc:
+            raise WeChatUnavailable("getuserphonenumber: no phone_info in the answer") from exc
 
     async def access_token(self) -> str:
+        """The app's current access token (shared through Redis)."""
         return await self.tokens.get()
 
-    async def _call_with_token(self, method: str, path: str, *, json_body: dict[str, Any]) -> dict[str, Any]:
-        """Call with the shared access token; if WeChat refuses the token, refresh once and retry."""
+    async def _call_with_token(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        json_body: Any = None,
+    ) -> dict[str, Any]:
+        """Call with the shared access token; if WeChat refuses the token, replace it and
+        retry once (a second refusal is raised)."""
         token = await self.tokens.get()
         try:
-            return await self._call(method, path, params={"access_token": token}, json_body=json_body)
-        except WeChatError as error:
-            if error.errcode not in TOKEN_ERRORS:
-                raise
-            log.info("access token refused (%s); refreshing once", error.errcode)
-            await self.tokens.invalidate(token)
-            token = await self.tokens.get()
-            return await self._call(method, path, params={"access_token": token}, json_body=json_body)
+            return await self._call(method, path, params=_with_token(params, token), json_body=json_body)
+        except AccessTokenRefused as error:
+            log.info("access token refused on %s (errcode %s); replacing it once", path, error.errcode)
+        token = await self.tokens.replace(token)
+        return await self._call(method, path, params=_with_token(params, token), json_body=json_body)
 
-    async def _fetch_token(self) -> tuple[str, int]:
+    async def _fetch_token(self, force_refresh: bool) -> tuple[str, int]:
         body = await self._call(
             "POST",
             "/cgi-bin/stable_token",
@@ -94,14 +121,21 @@ class WeChatClient:
                 "grant_type": "client_credential",
                 "appid": self._appid,
                 "secret": self._secret,
-                "force_refresh": False,
+                "force_refresh": force_refresh,
             },
         )
-        return body["access_token"], int(body["expires_in"])
+        token, expires_in = body.get("access_token"), body.get("expires_in")
+        if not isinstance(token, str) or not token or not isinstance(expires_in, int):
+            raise WeChatUnavailable("stable_token: no access_token in the answer")
+        return token, expires_in
 
     async def _call(
         self, method: str, path: str, *, params: dict[str, str] | None = None, json_body: Any = None
     ) -> dict[str, Any]:
+        """One HTTP call; WeChat's errcode raised as its typed exception.
+
+        Messages name the path only: the query holds the secret, codes and the access token.
+        """
         if self._http is None:
             self._http = aiohttp.ClientSession(timeout=TIMEOUT)
         payload = None if json_body is None else json.dumps(json_body, ensure_ascii=False).encode()
@@ -113,16 +147,26 @@ class WeChatClient:
                 raw = await response.read()
                 status = response.status
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise WeChatUnavailable(f"{path}: {exc!r}") from exc
+            raise WeChatUnavailable(f"{path}: {type(exc).__name__}") from None
         if status != 200:
             raise WeChatUnavailable(f"{path}: HTTP {status}")
         try:
             body = json.loads(raw)  # WeChat often says text/plain; the body is JSON all the same
-        except ValueError as exc:
-            raise WeChatUnavailable(f"{path}: not JSON") from exc
-        errcode = body.get("errcode", 0) if isinstance(body, dict) else -1
-        if errcode == -1:
-            raise WeChatUnavailable(f"{path}: WeChat busy")
+        except ValueError:
+            raise WeChatUnavailable(f"{path}: the answer is not JSON") from None
+        if not isinstance(body, dict):
+            raise WeChatUnavailable(f"{path}: the answer is not a JSON object")
+        errcode = body.get("errcode", 0)
         if errcode:
-            raise WeChatError(errcode, body.get("errmsg", ""))
+            try:
+                errcode = int(errcode)
+            except (TypeError, ValueError):
+                errcode = -1
+            error = error_for(errcode, str(body.get("errmsg", "")))
+            log.info("WeChat refused %s: errcode %s, %s", path, error.errcode, error.errmsg)
+            raise error
         return body
+
+
+def _with_token(params: dict[str, str] | None, token: str) -> dict[str, str]:
+    return {**(params or {}), "access_token": token}

@@ -1,4 +1,12 @@
-"""Login with WeChat, the shopper's profile, phone binding."""
+"""Login with WeChat, the shopper's profile, phone binding.
+
+Errors (besides invalid_request / malformed_json, 400):
+- a wrong, expired or used code: 400 invalid_login_code / invalid_phone_code (the mini-program
+  calls wx.login() or getPhoneNumber again; 401 is kept for "who are you?");
+- a WeChat account WeChat blocks from logging in: 403 login_refused;
+- WeChat's rate limit: 429 wechat_rate_limited; WeChat down or busy: 503 wechat_unavailable;
+- a missing, forged, expired or revoked session token: 401 unauthenticated / session_expired.
+"""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import jwt
 import pytest
+from aiohttp import ClientSession
 
 from commerce import clock
 from commerce.users.models import User
@@ -130,3 +131,52 @@ async def test_wechat_down_is_a_503_not_a_500(aiohttp_client, wired_settings, em
     response = await client.post("/api/v1/auth/login", json={"code": "anything"})
     assert response.status == 503
     assert (await response.json())["error"]["code"] == "wechat_unavailable"
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "code"),
+    [
+        ({"errcode": 40226}, 403, "login_refused"),
+        ({"errcode": 45011}, 429, "wechat_rate_limited"),
+        ({"errcode": -1}, 503, "wechat_unavailable"),
+        ({"http_status": 502}, 503, "wechat_unavailable"),
+    ],
+)
+async def test_wechat_refusing_a_login_has_a_stable_code(client, simulator, failure, status, code):
+    # given WeChat will refuse the next code exchange
+    login_code = (await simulator_post(simulator, "/wx/login-code", {"user": "alice"}))["code"]
+    await simulator_post(simulator, "/wx/faults", {"api": "jscode2session", **failure})
+    # when the shopper logs in
+    response = await client.post("/api/v1/auth/login", json={"code": login_code})
+    # then the answer says why, in words a shopper reads
+    assert response.status == status
+    error = (await response.json())["error"]
+    assert error["code"] == code and error["message"]
+
+
+@pytest.mark.parametrize("code", ["x" * 129, "含中文", "with space"])
+async def test_codes_that_cannot_be_wechat_codes_are_refused_before_asking_wechat(client, simulator, code):
+    response = await client.post("/api/v1/auth/login", json={"code": code})
+    assert (response.status, (await response.json())["error"]["code"]) == (400, "invalid_request")
+    async with ClientSession() as http, http.get(simulator.make_url("/wx/state")) as state:
+        assert "jscode2session" not in (await state.json())["calls"]
+
+
+async def test_binding_a_phone_needs_a_session_and_a_phone_code(client, simulator):
+    # without a session
+    anonymous = await client.post("/api/v1/auth/phone", json={"code": "x"})
+    assert anonymous.status == 401
+    # with a login code instead of a phone code
+    login = await log_in(client, simulator)
+    login_code = (await simulator_post(simulator, "/wx/login-code", {"user": "alice"}))["code"]
+    headers = _bearer(login["token"])
+    response = await client.post("/api/v1/auth/phone", json={"code": login_code}, headers=headers)
+    assert (response.status, (await response.json())["error"]["code"]) == (400, "invalid_phone_code")
+
+
+async def test_sessions_follow_our_clock_not_the_wall_clock(client, simulator):
+    # given the service's clock is a month ahead of the wall clock
+    with clock.frozen(clock.now() + timedelta(days=30)):
+        login = await log_in(client, simulator)
+        # then the token it issues works under it
+        assert (await client.get("/api/v1/me", headers=_bearer(login["token"]))).status == 200

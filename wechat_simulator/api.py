@@ -1,0 +1,37 @@
+"""What every simulated WeChat API does first: count the call, then fail if a test asked it to."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import wraps
+
+from aiohttp import web
+
+from wechat_simulator.keys import STATE
+from wechat_simulator.replies import error
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# The names tests use for counting calls and injecting faults.
+APIS = ("jscode2session", "stable_token", "token", "getuserphonenumber")
+
+
+def wechat_api(name: str, *, text_plain: bool = False) -> Callable[[Handler], Handler]:
+    if name not in APIS:
+        raise ValueError(f"unknown simulated API {name!r}")
+
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def handle(request: web.Request) -> web.StreamResponse:
+            state = request.app[STATE]
+            state.calls[name] += 1
+            fault = state.take_fault(name)
+            if fault is not None and fault.http_status is not None:
+                return web.Response(status=fault.http_status, text="<html>bad gateway</html>")
+            if fault is not None and fault.errcode is not None:
+                return error(fault.errcode, text_plain=text_plain)
+            return await handler(request)
+
+        return handle
+
+    return decorate
