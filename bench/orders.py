@@ -111,8 +111,7 @@ def main() -> None:
             "LOG_LEVEL": "WARNING",
         }
         if args.database_url.startswith("mysql://"):
-            reset = "import asyncio, sys; from bench.orders import reset_mysql; asyncio.run(reset_mysql(sys.argv[1]))"  # noqa: E501
-            subprocess.run([sys.executable, "-c", reset, args.database_url], check=True, cwd=ROOT)
+            asyncio.run(reset_mysql(args.database_url))
         subprocess.run([SHOP, "migrate"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         subprocess.run([SHOP, "seed-demo"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         shop_port, bare_port = free_port(), free_port()
