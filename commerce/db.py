@@ -24,8 +24,11 @@ MIGRATIONS_MODULE = "commerce.migrations"
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     url = database_url
-    if url.startswith("mysql://") and "charset=" not in url:
-        url += ("&" if "?" in url else "?") + "charset=utf8mb4"
+    if url.startswith("mysql://"):
+        # utf8mb4 for Chinese and emoji; a pool wide enough for concurrent checkouts.
+        for option, value in (("charset", "utf8mb4"), ("maxsize", "20")):
+            if f"{option}=" not in url:
+                url += ("&" if "?" in url else "?") + f"{option}={value}"
     return {
         "connections": {"default": url},
         "apps": {

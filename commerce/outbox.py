@@ -67,9 +67,13 @@ async def emit(topic: str, payload: dict[str, Any], *, connection: BaseDBAsyncCl
 
 
 async def deliver(events: Iterable[OutboxEvent]) -> None:
-    """Deliver just-committed events now (the fast path); the relay covers failures."""
+    """Deliver just-committed events now (the fast path); the relay covers failures.
+
+    Events nobody listens to are left for the relay, which closes them in bulk.
+    """
     for event in events:
-        await _deliver_one(event.id)
+        if _handlers.get(event.topic):
+            await _deliver_one(event.id)
 
 
 async def deliver_pending(limit: int = 100) -> int:
@@ -78,11 +82,17 @@ async def deliver_pending(limit: int = 100) -> int:
         await OutboxEvent.filter(delivered_at=None, available_at__lte=clock.now())
         .order_by("id")
         .limit(limit)
-        .values_list("id", flat=True)
+        .values_list("id", "topic")
     )
+    unheard = [event_id for event_id, topic in due if not _handlers.get(topic)]
     delivered = 0
-    for event_id in due:
-        delivered += await _deliver_one(event_id)
+    if unheard:  # no handler (yet) for these topics: nothing to do but close them
+        delivered += await OutboxEvent.filter(id__in=unheard, delivered_at=None).update(
+            delivered_at=clock.now()
+        )
+    for event_id, topic in due:
+        if _handlers.get(topic):
+            delivered += await _deliver_one(event_id)
     return delivered
 
 

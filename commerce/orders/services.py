@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 
 from commerce import clock, outbox
 from commerce.cart import services as cart
+from commerce.cart.services import LineState
 from commerce.catalog import services as catalog
 from commerce.config import Settings
 from commerce.errors import CommerceError
@@ -50,11 +51,14 @@ async def place_order(
         return await queries.get_order(shopper=shopper, order_id=existing.id)
     preview = await preview_checkout(shopper=shopper, items=items, from_cart=from_cart, address_id=address_id)
     if preview.problems:
-        raise OrderError.ITEMS_UNAVAILABLE.error(
-            fields=[
-                {"sku_id": p.sku_id, "code": p.state.value, "message": p.message} for p in preview.problems
-            ]
+        details = [
+            {"sku_id": p.sku_id, "code": p.state.value, "message": p.message} for p in preview.problems
+        ]
+        only_stock = all(
+            p.state in (LineState.OUT_OF_STOCK, LineState.EXCEEDS_STOCK) for p in preview.problems
         )
+        code = OrderError.OUT_OF_STOCK if only_stock else OrderError.ITEMS_UNAVAILABLE
+        raise code.error(fields=details)
     if preview.address is None:
         raise OrderError.ADDRESS_REQUIRED.error()
     breakdown = preview.breakdown
@@ -121,12 +125,13 @@ async def place_order(
 
 
 async def _create_with_fresh_number(conn, **fields) -> Order:
-    """A human-readable order number: Shanghai date and time, then random digits (unique)."""
-    for _ in range(5):
-        order_no = clock.to_shanghai(clock.now()).strftime("%y%m%d%H%M%S") + f"{secrets.randbelow(10**6):06d}"
-        if not await Order.filter(order_no=order_no).using_db(conn).exists():
-            return await Order.create(order_no=order_no, using_db=conn, **fields)
-    raise RuntimeError("could not find a free order number")
+    """A human-readable order number: Shanghai date and time, then eight random digits.
+
+    A clash needs two orders in the same second drawing the same of 10^8 numbers; the unique
+    index would refuse it (and the shopper's retry with the same key would succeed).
+    """
+    order_no = clock.to_shanghai(clock.now()).strftime("%y%m%d%H%M%S") + f"{secrets.randbelow(10**8):08d}"
+    return await Order.create(order_no=order_no, using_db=conn, **fields)
 
 
 async def cancel_order(*, shopper: Shopper, order_id: int, reason: str = "") -> OrderView:

@@ -106,3 +106,12 @@ async def test_racing_relays_deliver_each_event_exactly_once(db, received):
     assert sorted(counts) == list(range(30))
     assert set(counts.values()) == {1}
     assert await OutboxEvent.filter(delivered_at=None).count() == 0
+
+
+async def test_events_nobody_listens_to_are_closed_by_the_relay(db):
+    async with in_transaction() as conn:
+        event = await outbox.emit("nobody.listens", {"n": 1}, connection=conn)
+    await outbox.deliver([event])  # the fast path leaves it
+    assert (await OutboxEvent.get(id=event.id)).delivered_at is None
+    assert await outbox.deliver_pending() == 1
+    assert (await OutboxEvent.get(id=event.id)).delivered_at is not None

@@ -1,0 +1,147 @@
+"""Order placement (checkout preview + order creation) over HTTP, against a bare aiohttp handler.
+
+    .venv/bin/python -m bench.orders [--orders 1000] [--concurrency 32] [--database-url mysql://…]
+
+Starts `shop serve` on the demo catalog (SQLite in a temporary folder by default) and the bare
+handler, logs in one simulated shopper per connection, gives each an address, then has them
+preview and place orders for in-stock SKUs as fast as they can.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+import aiohttp
+
+from bench.catalog import ROOT, SHOP, free_port, process
+from bench.loadgen import run, wait_until_up
+
+ADDRESS = {
+    "receiver_name": "压测",
+    "phone": "13800138000",
+    "province": "广东省",
+    "city": "深圳市",
+    "district": "南山区",
+    "detail": "科技园",
+}
+
+
+async def shopper(http: aiohttp.ClientSession, base: str, name: str) -> tuple[dict, int]:
+    async with http.post(f"{base}/_sim/wx/login-code", json={"user": name}) as response:
+        code = (await response.json())["code"]
+    async with http.post(f"{base}/api/v1/auth/login", json={"code": code}) as response:
+        headers = {"Authorization": f"Bearer {(await response.json())['token']}"}
+    async with http.post(f"{base}/api/v1/addresses", json=ADDRESS, headers=headers) as response:
+        return headers, (await response.json())["id"]
+
+
+async def in_stock_skus(http: aiohttp.ClientSession, base: str) -> list[int]:
+    async with http.get(f"{base}/api/v1/products?in_stock=true&page_size=100") as response:
+        products = (await response.json())["items"]
+    skus = []
+    for product in products:
+        async with http.get(f"{base}/api/v1/products/{product['id']}") as response:
+            skus += [sku["id"] for sku in (await response.json())["skus"] if sku["stock"] >= 50]
+    return skus
+
+
+async def measure(base: str, bare_url: str, orders: int, concurrency: int) -> str:
+    async with aiohttp.ClientSession() as http:
+        shoppers = [await shopper(http, base, f"bench{n}") for n in range(concurrency)]
+        skus = itertools.cycle(await in_stock_skus(http, base))
+        remaining = orders
+        latencies: list[float] = []
+        failures: dict[int, int] = {}
+
+        async def worker(headers: dict, address_id: int) -> None:
+            nonlocal remaining
+            while remaining > 0:
+                remaining -= 1
+                body = {"items": [{"sku_id": next(skus), "quantity": 1}], "address_id": address_id}
+                started = time.perf_counter()
+                async with http.post(f"{base}/api/v1/checkout/preview", json=body, headers=headers) as r:
+                    await r.read()
+                keyed = {**headers, "Idempotency-Key": uuid.uuid4().hex}
+                async with http.post(f"{base}/api/v1/orders", json=body, headers=keyed) as r:
+                    await r.read()
+                    if r.status != 201:
+                        failures[r.status] = failures.get(r.status, 0) + 1
+                latencies.append((time.perf_counter() - started) * 1000)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(h, a) for h, a in shoppers))
+        elapsed = time.perf_counter() - started
+    bare = await run("bare", [bare_url], requests=orders * 2, concurrency=concurrency)
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    rate = len(latencies) / elapsed
+    return (
+        f"orders placed: {len(latencies)} in {elapsed:.1f} s = {rate:.0f} orders/s "
+        f"(each = preview + create), p50 {ordered[len(ordered) // 2]:.1f} ms, p99 {p99:.1f} ms, "
+        f"failures {failures or 'none'}\n"
+        f"bare aiohttp handler: {bare.rps:.0f} req/s = {bare.rps / 2:.0f} request pairs/s; "
+        f"orders reach {rate / (bare.rps / 2):.0%} of that"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--orders", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--redis-url", default="")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as data_dir:
+        env = {
+            **os.environ,
+            "SHOP_DATA_DIR": data_dir,
+            "DATABASE_URL": args.database_url,
+            "REDIS_URL": args.redis_url,
+            "WECHAT_MODE": "simulator",
+            "LOG_LEVEL": "WARNING",
+        }
+        if args.database_url.startswith("mysql://"):
+            asyncio.run(reset_mysql(args.database_url))
+        subprocess.run([SHOP, "migrate"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([SHOP, "seed-demo"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        shop_port, bare_port = free_port(), free_port()
+        with (
+            process([SHOP, "serve", "--port", str(shop_port)], env),
+            process([sys.executable, "-m", "bench.bare_server", "--port", str(bare_port)], env),
+        ):
+            base, bare_url = f"http://127.0.0.1:{shop_port}", f"http://127.0.0.1:{bare_port}/bare"
+            asyncio.run(wait_until_up(f"{base}/api/v1/categories"))
+            asyncio.run(wait_until_up(bare_url))
+            database = args.database_url.split("@")[-1] if args.database_url else "SQLite"
+            print(f"order benchmark on {database}: {args.orders} orders, concurrency {args.concurrency}")
+            print(asyncio.run(measure(base, bare_url, args.orders, args.concurrency)))
+
+
+async def reset_mysql(url: str) -> None:
+    """Drop every table of the benchmark database so that it starts empty."""
+    from tortoise import Tortoise
+
+    from commerce.db import tortoise_config
+
+    await Tortoise.init(config=tortoise_config(url))
+    conn = Tortoise.get_connection("default")
+    _, rows = await conn.execute_query("SHOW TABLES")
+    await conn.execute_script("SET FOREIGN_KEY_CHECKS=0")
+    for row in rows:
+        await conn.execute_script(f"DROP TABLE `{next(iter(row.values()))}`")
+    await conn.execute_script("SET FOREIGN_KEY_CHECKS=1")
+    await Tortoise.close_connections()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""Placing and cancelling orders through the real app: idempotent, stock-true, owner-only."""
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from commerce import clock
+from commerce.catalog.models import Product, Sku
+from commerce.orders.models import Order, OrderEvent
+from commerce.orders.services import cancel_expired_orders
+from tests.edges.shoppers import auth_headers
+from tests.edges.test_shopping_api import ADDRESS
+from tests.factories import seed_small_catalog
+
+
+@pytest.fixture
+async def alice(client, simulator):
+    await seed_small_catalog()
+    headers = await auth_headers(client, simulator, "alice")
+    address = await (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).json()
+    return {"headers": headers, "address_id": address["id"]}
+
+
+def _key() -> str:
+    return uuid.uuid4().hex
+
+
+async def _order(client, shopper, items, key=None, **extra):
+    headers = {**shopper["headers"], "Idempotency-Key": key or _key()}
+    body = {
+        "items": [{"sku_id": s, "quantity": q} for s, q in items],
+        "address_id": shopper["address_id"],
+        **extra,
+    }
+    return await client.post("/api/v1/orders", json=body, headers=headers)
+
+
+async def _sku(code: str) -> Sku:
+    return await Sku.get(sku_code=code)
+
+
+async def test_an_order_reserves_stock_and_the_same_key_returns_the_same_order(client, alice):
+    buds = await _sku("P2-W")  # 30 in stock, 799.00
+    key = _key()
+    # when the shopper orders, and the app retries with the same key
+    first = await _order(client, alice, [(buds.id, 2)], key)
+    again = await _order(client, alice, [(buds.id, 2)], key)
+    # then one order, stock taken once
+    assert first.status == 201
+    order = await first.json()
+    assert (await again.json())["id"] == order["id"]
+    assert order["status"] == "pending_payment"
+    assert (order["items_total"], order["shipping_fee"], order["payable"]) == (159800, 0, 159800)
+    assert order["lines"][0]["title"] == "华为 FreeBuds 蓝牙耳机" and order["lines"][0]["quantity"] == 2
+    assert order["address"]["receiver_name"] == "张三" and order["created_at"].endswith("+08:00")
+    assert len(order["order_no"]) <= 32 and order["order_no"].isdigit()
+    assert (await Sku.get(id=buds.id)).stock == 28
+    assert (await Product.get(id=buds.product_id)).total_stock == 28
+    assert await Order.all().count() == 1
+    user_id = (await Order.get(id=order["id"])).user_id
+    events = await OrderEvent.filter(order_id=order["id"]).values_list("type", "to_status", "actor")
+    assert events == [("created", "pending_payment", f"shopper:{user_id}")]
+
+
+async def test_ordering_from_the_cart_empties_the_ordered_lines(client, alice):
+    buds = await _sku("P2-W")
+    await client.post("/api/v1/cart/items", json={"sku_id": buds.id, "quantity": 1}, headers=alice["headers"])
+    headers = {**alice["headers"], "Idempotency-Key": _key()}
+    response = await client.post(
+        "/api/v1/orders", json={"from_cart": True, "address_id": alice["address_id"]}, headers=headers
+    )
+    assert response.status == 201
+    cart = await (await client.get("/api/v1/cart", headers=alice["headers"])).json()
+    assert cart["lines"] == []
+
+
+async def test_orders_are_refused_clearly(client, alice):
+    buds = await _sku("P2-W")
+    no_key = await client.post(
+        "/api/v1/orders", json={"items": [{"sku_id": buds.id, "quantity": 1}]}, headers=alice["headers"]
+    )
+    assert (no_key.status, (await no_key.json())["error"]["code"]) == (400, "invalid_idempotency_key")
+    no_address = await _order(client, {**alice, "address_id": None}, [(buds.id, 1)])
+    assert (no_address.status, (await no_address.json())["error"]["code"]) == (400, "address_required")
+    too_many = await _order(client, alice, [(buds.id, 31)])
+    body = await too_many.json()
+    assert (too_many.status, body["error"]["code"]) == (409, "out_of_stock")
+    assert body["error"]["details"][0]["code"] == "exceeds_stock"
+    assert (await Sku.get(id=buds.id)).stock == 30
+    draft = await _order(client, alice, [((await _sku("P4-1")).id, 1)])
+    assert (draft.status, (await draft.json())["error"]["code"]) == (409, "items_unavailable")
+
+
+async def test_cancelling_releases_the_stock_once(client, alice):
+    buds = await _sku("P2-W")
+    order = await (await _order(client, alice, [(buds.id, 3)])).json()
+    cancelled = await client.post(
+        f"/api/v1/orders/{order['id']}/cancel", json={"reason": "不想要了"}, headers=alice["headers"]
+    )
+    assert (await cancelled.json())["status"] == "cancelled"
+    assert (await Sku.get(id=buds.id)).stock == 30
+    again = await client.post(f"/api/v1/orders/{order['id']}/cancel", headers=alice["headers"])
+    assert (again.status, (await again.json())["error"]["code"]) == (409, "invalid_order_status")
+    assert (await Sku.get(id=buds.id)).stock == 30
+    history = (
+        await OrderEvent.filter(order_id=order["id"]).order_by("id").values_list("from_status", "to_status")
+    )
+    assert history == [("", "pending_payment"), ("pending_payment", "cancelled")]
+
+
+async def test_unpaid_orders_are_cancelled_after_the_deadline(client, alice):
+    buds = await _sku("P2-W")
+    order = await (await _order(client, alice, [(buds.id, 1)])).json()
+    assert await cancel_expired_orders() == 0
+    with clock.frozen(clock.now() + timedelta(minutes=31)):
+        assert await cancel_expired_orders() == 1
+    assert (await Order.get(id=order["id"])).status == "cancelled"
+    assert (await Sku.get(id=buds.id)).stock == 30
+
+
+async def test_another_shoppers_order_is_not_found(client, simulator, alice):
+    order = await (await _order(client, alice, [((await _sku("P2-W")).id, 1)])).json()
+    bob = await auth_headers(client, simulator, "bob")
+    assert (await client.get(f"/api/v1/orders/{order['id']}", headers=bob)).status == 404
+    assert (await client.post(f"/api/v1/orders/{order['id']}/cancel", headers=bob)).status == 404
+    assert (await (await client.get("/api/v1/orders", headers=bob)).json())["total"] == 0
+    mine = await (await client.get("/api/v1/orders?status=pending_payment", headers=alice["headers"])).json()
+    assert [o["id"] for o in mine["items"]] == [order["id"]]
+    none = await (await client.get("/api/v1/orders?status=paid", headers=alice["headers"])).json()
+    assert none["items"] == []
+    bad = await client.get("/api/v1/orders?status=lost", headers=alice["headers"])
+    assert bad.status == 400
+
+
+async def test_racing_shoppers_never_oversell(client, simulator):
+    # given a SKU with 50 left and 300 shoppers who each want one
+    await seed_small_catalog()
+    buds = await _sku("P2-W")
+    await Sku.filter(id=buds.id).update(stock=50)
+    shoppers = []
+    for n in range(300):
+        headers = await auth_headers(client, simulator, f"racer{n}")
+        address = await (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).json()
+        shoppers.append({"headers": headers, "address_id": address["id"]})
+    # when they all order at once
+    responses = await asyncio.gather(*(_order(client, s, [(buds.id, 1)]) for s in shoppers))
+    # then exactly 50 orders, stock 0, and everyone else told clearly
+    statuses = [r.status for r in responses]
+    assert statuses.count(201) == 50
+    refused = [await r.json() for r in responses if r.status != 201]
+    assert {(body["error"]["code"]) for body in refused} == {"out_of_stock"}
+    assert len(refused) == 250
+    assert (await Sku.get(id=buds.id)).stock == 0
+    assert await Order.all().count() == 50
