@@ -68,9 +68,19 @@ async def list_orders(
 
 
 async def _views(orders: list[Order]) -> list[OrderView]:
-    lines: dict[int, list[OrderLineView]] = {}
+    lines: dict[int, list[OrderLine]] = {}
     for line in await OrderLine.filter(order_id__in=[o.id for o in orders]).order_by("id"):
-        lines.setdefault(line.order_id, []).append(
+        lines.setdefault(line.order_id, []).append(line)
+    return [view_of(order, lines.get(order.id, [])) for order in orders]
+
+
+def view_of(order: Order, lines: list[OrderLine]) -> OrderView:
+    """The view of an order whose rows are at hand (no query)."""
+    return OrderView(
+        id=order.id,
+        order_no=order.order_no,
+        status=OrderStatus(order.status),
+        lines=[
             OrderLineView(
                 sku_id=line.sku_id,
                 product_id=line.product_id,
@@ -83,20 +93,13 @@ async def _views(orders: list[Order]) -> list[OrderView]:
                 discount=line.discount,
                 payable=line.payable,
             )
-        )
-    return [
-        OrderView(
-            id=order.id,
-            order_no=order.order_no,
-            status=order.status,
-            lines=lines.get(order.id, []),
-            items_total=order.items_total,
-            shipping_fee=order.shipping_fee,
-            discount_total=order.discount_total,
-            payable=order.payable,
-            address=dict(order.address),
-            pay_deadline=order.pay_deadline,
-            created_at=order.created_at,
-        )
-        for order in orders
-    ]
+            for line in lines
+        ],
+        items_total=order.items_total,
+        shipping_fee=order.shipping_fee,
+        discount_total=order.discount_total,
+        payable=order.payable,
+        address=dict(order.address),
+        pay_deadline=order.pay_deadline,
+        created_at=order.created_at,
+    )

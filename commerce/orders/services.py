@@ -66,7 +66,8 @@ async def place_order(
     now = clock.now()
     try:
         async with in_transaction() as conn:
-            if not await catalog.reserve_stock(items=wanted, connection=conn):
+            products = {priced.line.sku_id: priced.line.product_id for priced in breakdown.lines}
+            if not await catalog.reserve_stock(items=wanted, products=products, connection=conn):
                 raise _OutOfStock
             order = await _create_with_fresh_number(
                 conn,
@@ -81,25 +82,23 @@ async def place_order(
                 created_at=now,
                 updated_at=now,
             )
-            await OrderLine.bulk_create(
-                [
-                    OrderLine(
-                        order_id=order.id,
-                        sku_id=priced.line.sku_id,
-                        product_id=priced.line.product_id,
-                        title=priced.line.title,
-                        specs=priced.line.specs,
-                        image=priced.line.image,
-                        unit_price=priced.line.unit_price,
-                        quantity=priced.line.quantity,
-                        line_total=priced.line_total,
-                        discount=priced.discount,
-                        payable=priced.payable,
-                    )
-                    for priced in breakdown.lines
-                ],
-                using_db=conn,
-            )
+            lines = [
+                OrderLine(
+                    order_id=order.id,
+                    sku_id=priced.line.sku_id,
+                    product_id=priced.line.product_id,
+                    title=priced.line.title,
+                    specs=priced.line.specs,
+                    image=priced.line.image,
+                    unit_price=priced.line.unit_price,
+                    quantity=priced.line.quantity,
+                    line_total=priced.line_total,
+                    discount=priced.discount,
+                    payable=priced.payable,
+                )
+                for priced in breakdown.lines
+            ]
+            await OrderLine.bulk_create(lines, using_db=conn)
             await _record(
                 conn,
                 order.id,
@@ -121,7 +120,7 @@ async def place_order(
             raise
         return await queries.get_order(shopper=shopper, order_id=existing.id)
     await outbox.deliver([event])
-    return await queries.get_order(shopper=shopper, order_id=order.id)
+    return queries.view_of(order, lines)
 
 
 async def _create_with_fresh_number(conn, **fields) -> Order:
