@@ -1,1 +1,5 @@
-"""Placeholder: this edge arrives with its own issue."""
+"""Time-driven work: APScheduler jobs, each a one-line call into a core service."""
+
+from scheduler.runner import JOBS, create_scheduler, run_job_once
+
+__all__ = ["JOBS", "create_scheduler", "run_job_once"]

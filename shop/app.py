@@ -12,6 +12,7 @@ import miniprogram_api
 from commerce import outbox
 from commerce.config import SIMULATOR_MP_APPID, SIMULATOR_MP_SECRET, Settings
 from commerce.core import Core
+from scheduler import create_scheduler
 from shop.observability import request_id_middleware
 from wechat_simulator import SimulatorConfig, create_simulator_app
 
@@ -26,6 +27,8 @@ def create_app(settings: Settings, *, mount_simulator: bool | None = None) -> we
     app[CORE] = core
     app.cleanup_ctx.append(_run_core)
     app.cleanup_ctx.append(_run_outbox_relay)
+    if settings.scheduler_in_process:
+        app.cleanup_ctx.append(_run_scheduler)
     app.add_subapp("/api/v1", miniprogram_api.create_app(core))
     if settings.simulator if mount_simulator is None else mount_simulator:
         app.add_subapp("/_sim", create_simulator_app(simulator_config(settings)))
@@ -47,6 +50,13 @@ async def _run_core(app: web.Application) -> AsyncIterator[None]:
     await app[CORE].start()
     yield
     await app[CORE].close()
+
+
+async def _run_scheduler(app: web.Application) -> AsyncIterator[None]:
+    scheduler = create_scheduler(app[CORE])
+    scheduler.start()
+    yield
+    scheduler.shutdown(wait=False)
 
 
 async def _run_outbox_relay(app: web.Application) -> AsyncIterator[None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import sys
 from pathlib import Path
@@ -30,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.set_defaults(run=_serve)
+
+    sched = commands.add_parser("scheduler", help="run the scheduled jobs (beside `shop serve` processes)")
+    sched.set_defaults(run=_scheduler)
 
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
     migrate.set_defaults(run=_migrate)
@@ -63,6 +67,28 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     web.run_app(
         create_app(settings), host=args.host, port=args.port, print=None, access_log_class=AccessLogger
     )
+    return 0
+
+
+def _scheduler(settings: Settings, args: argparse.Namespace) -> int:
+    from commerce.core import open_core
+    from scheduler import create_scheduler
+    from shop.observability import configure_logging
+
+    configure_logging(settings.log_level)
+
+    async def run() -> None:
+        async with open_core(settings, build_search_index=False) as core:
+            scheduler = create_scheduler(core)
+            scheduler.start()
+            print("定时任务已启动")
+            try:
+                await asyncio.Event().wait()  # until interrupted
+            finally:
+                scheduler.shutdown(wait=False)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
     return 0
 
 

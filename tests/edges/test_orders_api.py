@@ -2,6 +2,7 @@
 
 import asyncio
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -154,3 +155,32 @@ async def test_racing_shoppers_never_oversell(client, simulator):
     assert len(refused) == 250
     assert (await Sku.get(id=buds.id)).stock == 0
     assert await Order.all().count() == 50
+
+
+async def test_the_in_process_scheduler_cancels_orders_past_their_deadline(
+    aiohttp_client, simulator, wired_settings, empty_database, empty_redis
+):
+    from scheduler import runner
+    from shop.app import create_app
+
+    # given a shop whose unpaid orders expire at once and whose job runs every 0.2 s
+    settings = wired_settings.model_copy(update={"order_payment_minutes": 0})
+    fast = [replace(schedule, every_seconds=0.2) for schedule in runner.JOBS]
+    original, runner.JOBS[:] = list(runner.JOBS), fast
+    try:
+        client = await aiohttp_client(create_app(settings, mount_simulator=False))
+        await seed_small_catalog()
+        headers = await auth_headers(client, simulator, "alice")
+        address = await (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).json()
+        buds = await _sku("P2-W")
+        shopper = {"headers": headers, "address_id": address["id"]}
+        order = await (await _order(client, shopper, [(buds.id, 1)])).json()
+        # when the scheduler comes round, then the order is cancelled and the stock is back
+        for _ in range(50):
+            if (await Order.get(id=order["id"])).status == "cancelled":
+                break
+            await asyncio.sleep(0.1)
+        assert (await Order.get(id=order["id"])).status == "cancelled"
+        assert (await Sku.get(id=buds.id)).stock == 30
+    finally:
+        runner.JOBS[:] = original

@@ -1,0 +1,10 @@
+"""The jobs. Each is one call into a core service, idempotent on its own."""
+
+from __future__ import annotations
+
+from commerce.core import Core
+from commerce.orders import services as orders
+
+
+async def cancel_unpaid_orders(core: Core) -> None:
+    await orders.cancel_expired_orders()
