@@ -20,6 +20,7 @@ import sys
 import tempfile
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -65,6 +66,20 @@ def process(args: list[str], env: dict[str, str]):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@contextmanager
+def shop_and_bare(env: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """`shop serve` and the bare handler, each in its own process, up and answering."""
+    shop_port, bare_port = free_port(), free_port()
+    with (
+        process([SHOP, "serve", "--port", str(shop_port)], env),
+        process([sys.executable, "-m", "bench.bare_server", "--port", str(bare_port)], env),
+    ):
+        base, bare_url = f"http://127.0.0.1:{shop_port}", f"http://127.0.0.1:{bare_port}/bare"
+        asyncio.run(wait_until_up(f"{base}/api/v1/categories"))
+        asyncio.run(wait_until_up(bare_url))
+        yield base, bare_url
 
 
 def fetch_json(url: str) -> dict:
@@ -143,14 +158,7 @@ def main() -> None:
         subprocess.run(
             [SHOP, "seed-demo", "--if-empty"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL
         )
-        shop_port, bare_port = free_port(), free_port()
-        with (
-            process([SHOP, "serve", "--port", str(shop_port)], env),
-            process([sys.executable, "-m", "bench.bare_server", "--port", str(bare_port)], env),
-        ):
-            base, bare_url = f"http://127.0.0.1:{shop_port}", f"http://127.0.0.1:{bare_port}/bare"
-            asyncio.run(wait_until_up(f"{base}/api/v1/categories"))
-            asyncio.run(wait_until_up(bare_url))
+        with shop_and_bare(env) as (base, bare_url):
             catalog = f"{args.skus} generated SKUs" if args.skus else "the demo catalog"
             load = f"{args.requests} requests per endpoint, concurrency {args.concurrency}"
             print(f"catalog benchmark on {catalog}: {load}")

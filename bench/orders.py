@@ -14,15 +14,14 @@ import asyncio
 import itertools
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 
 import aiohttp
 
-from bench.catalog import ROOT, SHOP, free_port, process
-from bench.loadgen import run, wait_until_up
+from bench.catalog import ROOT, SHOP, shop_and_bare
+from bench.loadgen import run
 
 ADDRESS = {
     "receiver_name": "压测",
@@ -114,14 +113,7 @@ def main() -> None:
             asyncio.run(reset_mysql(args.database_url))
         subprocess.run([SHOP, "migrate"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         subprocess.run([SHOP, "seed-demo"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        shop_port, bare_port = free_port(), free_port()
-        with (
-            process([SHOP, "serve", "--port", str(shop_port)], env),
-            process([sys.executable, "-m", "bench.bare_server", "--port", str(bare_port)], env),
-        ):
-            base, bare_url = f"http://127.0.0.1:{shop_port}", f"http://127.0.0.1:{bare_port}/bare"
-            asyncio.run(wait_until_up(f"{base}/api/v1/categories"))
-            asyncio.run(wait_until_up(bare_url))
+        with shop_and_bare(env) as (base, bare_url):
             database = args.database_url.split("@")[-1] if args.database_url else "SQLite"
             print(f"order benchmark on {database}: {args.orders} orders, concurrency {args.concurrency}")
             print(asyncio.run(measure(base, bare_url, args.orders, args.concurrency)))
