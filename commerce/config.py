@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     search_refresh_seconds: float = 0.5
     # An unpaid order is cancelled, and its stock released, this long after it was placed.
     order_payment_minutes: int = 30
+    # A shipped order completes by itself this long after shipment unless the shopper confirms.
+    order_auto_complete_days: int = 10
     # `shop serve` runs the scheduled jobs itself; with `shop scheduler` processes, set false.
     scheduler_in_process: bool = True
     log_level: str = "INFO"

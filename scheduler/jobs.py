@@ -8,3 +8,7 @@ from commerce.orders import services as orders
 
 async def cancel_unpaid_orders(core: Core) -> None:
     await orders.cancel_expired_orders()
+
+
+async def complete_shipped_orders(core: Core) -> None:
+    await orders.complete_shipped_orders(after_days=core.settings.order_auto_complete_days)

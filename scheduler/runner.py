@@ -28,7 +28,10 @@ class Schedule:
     every_seconds: float
 
 
-JOBS = [Schedule("cancel_unpaid_orders", jobs.cancel_unpaid_orders, every_seconds=60)]
+JOBS = [
+    Schedule("cancel_unpaid_orders", jobs.cancel_unpaid_orders, every_seconds=60),
+    Schedule("complete_shipped_orders", jobs.complete_shipped_orders, every_seconds=600),
+]
 
 
 async def run_job_once(core: Core, schedule: Schedule, *, now: float | None = None) -> bool:

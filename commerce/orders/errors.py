@@ -18,3 +18,8 @@ class OrderError(ErrorCode):
         "请求头 Idempotency-Key 必填，8-64 位字母、数字、下划线或短横线",
     )
     INVALID_TRANSITION = ("invalid_order_status", ErrorKind.CONFLICT, "订单当前状态不允许此操作")
+    INVALID_SHIPMENT = (
+        "invalid_shipment",
+        ErrorKind.INVALID,
+        "请填写快递公司和运单号（4-64 位字母、数字或短横线）",
+    )

@@ -19,13 +19,17 @@ class Order(Model):
     # A copy of the address as it was when ordering: later edits do not move a parcel.
     address: dict = fields.JSONField()
     pay_deadline = fields.DatetimeField()
+    carrier = fields.CharField(max_length=32, default="")  # e.g. 顺丰速运
+    tracking_no = fields.CharField(max_length=64, default="")
+    shipped_at = fields.DatetimeField(null=True)
+    completed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 
     class Meta:
         table = "shop_order"  # "order" is an SQL keyword
         unique_together = (("user_id", "idempotency_key"),)
-        indexes = (("user_id", "status"), ("status", "pay_deadline"))
+        indexes = (("user_id", "status"), ("status", "pay_deadline"), ("status", "shipped_at"))
 
 
 class OrderLine(Model):

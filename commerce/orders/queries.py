@@ -38,6 +38,10 @@ class OrderView:
     address: dict
     pay_deadline: datetime
     created_at: datetime
+    carrier: str = ""
+    tracking_no: str = ""
+    shipped_at: datetime | None = None
+    completed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -102,4 +106,8 @@ def view_of(order: Order, lines: list[OrderLine]) -> OrderView:
         address=dict(order.address),
         pay_deadline=order.pay_deadline,
         created_at=order.created_at,
+        carrier=order.carrier,
+        tracking_no=order.tracking_no,
+        shipped_at=order.shipped_at,
+        completed_at=order.completed_at,
     )

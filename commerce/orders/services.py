@@ -26,6 +26,7 @@ from commerce.orders.states import ALLOWED_TRANSITIONS, EventType, OrderStatus
 from commerce.users.services import Shopper
 
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_TRACKING_NO = re.compile(r"^[A-Za-z0-9-]{4,64}$")
 ORDER_CREATED = "order.created"
 ORDER_STATUS_CHANGED = "order.status_changed"
 
@@ -169,18 +170,25 @@ async def _cancel(order_id: int, *, actor: str, reason: str) -> None:
 
 
 async def transition(
-    conn, order_id: int, expected: OrderStatus, new: OrderStatus, actor: str, params: dict | None = None
+    conn,
+    order_id: int,
+    expected: OrderStatus,
+    new: OrderStatus,
+    actor: str,
+    params: dict | None = None,
+    changes: dict | None = None,
 ) -> None:
     """Move an order from `expected` to `new` inside the caller's transaction, or refuse.
 
-    Zero rows means the order is not where we thought (someone moved first): never overwrite.
+    `changes` are further columns set in the same conditional update. Zero rows means the
+    order is not where we thought (someone moved first): never overwrite.
     """
     if new not in ALLOWED_TRANSITIONS[expected]:
         raise OrderError.INVALID_TRANSITION.error()
     moved = (
         await Order.filter(id=order_id, status=expected)
         .using_db(conn)
-        .update(status=new, updated_at=clock.now())
+        .update(status=new, updated_at=clock.now(), **(changes or {}))
     )
     if not moved:
         raise OrderError.INVALID_TRANSITION.error()
@@ -188,6 +196,69 @@ async def transition(
     await outbox.emit(
         ORDER_STATUS_CHANGED, {"order_id": order_id, "from": expected.value, "to": new.value}, connection=conn
     )
+
+
+async def ship_order(*, order_id: int, carrier: str, tracking_no: str, actor: str) -> None:
+    """The merchant hands a paid order to a carrier (the admin web will call this)."""
+    carrier, tracking_no = carrier.strip(), tracking_no.strip()
+    if not 1 <= len(carrier) <= 32 or not _TRACKING_NO.match(tracking_no):
+        raise OrderError.INVALID_SHIPMENT.error()
+    shipment = {"carrier": carrier, "tracking_no": tracking_no}
+    async with in_transaction() as conn:
+        await transition(
+            conn,
+            order_id,
+            OrderStatus.PAID,
+            OrderStatus.SHIPPED,
+            actor,
+            params=shipment,
+            changes={**shipment, "shipped_at": clock.now()},
+        )
+
+
+async def confirm_receipt(*, shopper: Shopper, order_id: int) -> OrderView:
+    """The shopper says the parcel arrived."""
+    await queries.get_order(shopper=shopper, order_id=order_id)  # ownership first
+    async with in_transaction() as conn:
+        await transition(
+            conn,
+            order_id,
+            OrderStatus.SHIPPED,
+            OrderStatus.COMPLETED,
+            f"shopper:{shopper.user_id}",
+            changes={"completed_at": clock.now()},
+        )
+    return await queries.get_order(shopper=shopper, order_id=order_id)
+
+
+async def complete_shipped_orders(*, after_days: int, limit: int = 200) -> int:
+    """Complete orders shipped more than `after_days` ago (the scheduler runs this)."""
+    due = (
+        await Order.filter(
+            status=OrderStatus.SHIPPED, shipped_at__lte=clock.now() - timedelta(days=after_days)
+        )
+        .order_by("shipped_at")
+        .limit(limit)
+        .values_list("id", flat=True)
+    )
+    completed = 0
+    for order_id in due:
+        try:
+            async with in_transaction() as conn:
+                await transition(
+                    conn,
+                    order_id,
+                    OrderStatus.SHIPPED,
+                    OrderStatus.COMPLETED,
+                    "system:scheduler",
+                    params={"reason": "自动确认收货"},
+                    changes={"completed_at": clock.now()},
+                )
+            completed += 1
+        except CommerceError as exc:  # confirmed by its shopper meanwhile
+            if exc.code != OrderError.INVALID_TRANSITION.code:
+                raise
+    return completed
 
 
 async def _record(

@@ -66,9 +66,15 @@ async def cancel_order(request: web.Request, *, shopper: Shopper) -> dict[str, A
     return order_json(await services.cancel_order(shopper=shopper, order_id=order_id, reason=reason))
 
 
+@router.post("/orders/{id}/confirm-receipt", summary="确认收货", tag=TAG, response=OrderOut, auth=True)
+async def confirm_receipt(request: web.Request, *, shopper: Shopper) -> dict[str, Any]:
+    return order_json(await services.confirm_receipt(shopper=shopper, order_id=path_id(request)))
+
+
 def order_json(order: OrderView) -> dict[str, Any]:
     body = asdict(order)
     body["status"] = order.status.value
-    body["pay_deadline"] = clock.to_shanghai(order.pay_deadline).isoformat()
-    body["created_at"] = clock.to_shanghai(order.created_at).isoformat()
+    for name in ("pay_deadline", "created_at", "shipped_at", "completed_at"):
+        moment = getattr(order, name)
+        body[name] = clock.to_shanghai(moment).isoformat() if moment else None
     return body

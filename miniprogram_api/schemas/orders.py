@@ -58,6 +58,10 @@ class OrderOut(BaseModel):
     address: OrderAddressOut
     pay_deadline: str = Field(description="支付截止时间（北京时间，ISO 8601）")
     created_at: str = Field(description="下单时间（北京时间，ISO 8601）")
+    carrier: str = Field(description="快递公司，未发货为空")
+    tracking_no: str = Field(description="运单号，未发货为空")
+    shipped_at: str | None = Field(description="发货时间（北京时间）")
+    completed_at: str | None = Field(description="完成时间（北京时间）")
 
 
 class OrderPageOut(BaseModel):

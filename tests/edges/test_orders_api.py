@@ -9,8 +9,9 @@ import pytest
 
 from commerce import clock
 from commerce.catalog.models import Product, Sku
+from commerce.errors import CommerceError
 from commerce.orders.models import Order, OrderEvent
-from commerce.orders.services import cancel_expired_orders
+from commerce.orders.services import cancel_expired_orders, complete_shipped_orders, ship_order
 from tests.edges.shoppers import auth_headers
 from tests.edges.test_shopping_api import ADDRESS
 from tests.factories import seed_small_catalog
@@ -184,3 +185,64 @@ async def test_the_in_process_scheduler_cancels_orders_past_their_deadline(
         assert (await Sku.get(id=buds.id)).stock == 30
     finally:
         runner.JOBS[:] = original
+
+
+async def _paid_order(client, shopper) -> dict:
+    """An order as it will be once WeChat Pay confirms it (payments arrive with their own work)."""
+    order = await (await _order(client, shopper, [((await _sku("P2-W")).id, 1)])).json()
+    await Order.filter(id=order["id"]).update(status="paid")
+    return order
+
+
+async def test_shipping_then_confirming_receipt_completes_the_order(client, alice):
+    order = await _paid_order(client, alice)
+    # when the merchant ships it
+    await ship_order(order_id=order["id"], carrier="顺丰速运", tracking_no="SF1234567890", actor="staff:1")
+    shipped = await (await client.get(f"/api/v1/orders/{order['id']}", headers=alice["headers"])).json()
+    assert (shipped["status"], shipped["carrier"], shipped["tracking_no"]) == (
+        "shipped",
+        "顺丰速运",
+        "SF1234567890",
+    )
+    assert shipped["shipped_at"].endswith("+08:00") and shipped["completed_at"] is None
+    # then the shopper confirms receipt
+    response = await client.post(f"/api/v1/orders/{order['id']}/confirm-receipt", headers=alice["headers"])
+    done = await response.json()
+    assert done["status"] == "completed" and done["completed_at"]
+    again = await client.post(f"/api/v1/orders/{order['id']}/confirm-receipt", headers=alice["headers"])
+    assert (again.status, (await again.json())["error"]["code"]) == (409, "invalid_order_status")
+    history = await OrderEvent.filter(order_id=order["id"]).order_by("id").values_list("to_status", "actor")
+    assert [status for status, _ in history] == ["pending_payment", "shipped", "completed"]
+    assert history[1][1] == "staff:1"
+
+
+async def test_orders_ship_only_when_paid_and_with_a_real_tracking_number(client, alice):
+    unpaid = await (await _order(client, alice, [((await _sku("P2-W")).id, 1)])).json()
+    with pytest.raises(CommerceError) as caught:
+        await ship_order(
+            order_id=unpaid["id"], carrier="顺丰速运", tracking_no="SF1234567890", actor="staff:1"
+        )
+    assert caught.value.code == "invalid_order_status"
+    paid = await _paid_order(client, alice)
+    for carrier, tracking in (("", "SF1234567890"), ("顺丰速运", "12"), ("顺丰速运", "<script>")):
+        with pytest.raises(CommerceError) as caught:
+            await ship_order(order_id=paid["id"], carrier=carrier, tracking_no=tracking, actor="staff:1")
+        assert caught.value.code == "invalid_shipment"
+    assert (await Order.get(id=paid["id"])).status == "paid"
+
+
+async def test_shipped_orders_complete_by_themselves_after_the_configured_days(client, alice):
+    order = await _paid_order(client, alice)
+    await ship_order(order_id=order["id"], carrier="中通快递", tracking_no="ZT0000000001", actor="staff:1")
+    assert await complete_shipped_orders(after_days=10) == 0
+    with clock.frozen(clock.now() + timedelta(days=10, minutes=1)):
+        assert await complete_shipped_orders(after_days=10) == 1
+    assert (await Order.get(id=order["id"])).status == "completed"
+
+
+async def test_another_shopper_cannot_confirm_receipt(client, simulator, alice):
+    order = await _paid_order(client, alice)
+    await ship_order(order_id=order["id"], carrier="中通快递", tracking_no="ZT0000000002", actor="staff:1")
+    bob = await auth_headers(client, simulator, "bob")
+    assert (await client.post(f"/api/v1/orders/{order['id']}/confirm-receipt", headers=bob)).status == 404
+    assert (await Order.get(id=order["id"])).status == "shipped"

@@ -39,4 +39,7 @@ async def test_a_failing_job_does_not_stop_the_scheduler(core):
 
 
 def test_the_unpaid_order_job_is_scheduled():
-    assert [(s.name, s.every_seconds) for s in JOBS] == [("cancel_unpaid_orders", 60)]
+    assert [(s.name, s.every_seconds) for s in JOBS] == [
+        ("cancel_unpaid_orders", 60),
+        ("complete_shipped_orders", 600),
+    ]
