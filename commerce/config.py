@@ -23,6 +23,7 @@ SIMULATOR_MP_APPID = "wxsim0official001"
 SIMULATOR_MP_SECRET = "sim-official-secret-000000000001"
 
 LIVE_API_BASE = "https://api.weixin.qq.com"
+LIVE_PAY_API_BASE = "https://api.mch.weixin.qq.com"
 
 
 class ConfigurationError(RuntimeError):
@@ -53,6 +54,7 @@ class Settings(BaseSettings):
     wechat_pay_public_key_path: str = ""
     # Where our WeChat clients send requests; empty: WeChat itself, or the simulator.
     wechat_api_base: str = ""
+    wechat_pay_api_base: str = ""  # the same for WeChat Pay; empty: WeChat Pay, or the simulator
 
     session_ttl_seconds: int = 7 * 24 * 3600
     # How often a process asks the database whether the catalog changed (its search index
@@ -73,6 +75,12 @@ class Settings(BaseSettings):
                 "SECRET_KEY": self.secret_key,
                 "WECHAT_MINIAPP_APPID": self.wechat_miniapp_appid,
                 "WECHAT_MINIAPP_SECRET": self.wechat_miniapp_secret,
+                "WECHAT_PAY_MCHID": self.wechat_pay_mchid,
+                "WECHAT_PAY_APIV3_KEY": self.wechat_pay_apiv3_key,
+                "WECHAT_PAY_CERT_SERIAL_NO": self.wechat_pay_cert_serial_no,
+                "WECHAT_PAY_PRIVATE_KEY_PATH": self.wechat_pay_private_key_path,
+                "WECHAT_PAY_PUBLIC_KEY_ID": self.wechat_pay_public_key_id,
+                "WECHAT_PAY_PUBLIC_KEY_PATH": self.wechat_pay_public_key_path,
             }
             missing = [name for name, value in required.items() if not value]
             if missing:
@@ -101,6 +109,14 @@ class Settings(BaseSettings):
         if self.simulator:
             return f"{self.public_base_url.rstrip('/')}/_sim"
         return LIVE_API_BASE
+
+    @property
+    def resolved_pay_api_base(self) -> str:
+        if self.wechat_pay_api_base:
+            return self.wechat_pay_api_base.rstrip("/")
+        if self.simulator:
+            return self.resolved_api_base  # the simulator serves WeChat Pay's paths too
+        return LIVE_PAY_API_BASE
 
     @property
     def miniapp_appid(self) -> str:

@@ -13,7 +13,10 @@ from commerce.cache import create_redis
 from commerce.catalog.search import CatalogSearch
 from commerce.config import Settings
 from commerce.db import close_db, init_db
+from commerce.payments import handlers as payment_handlers
+from commerce.shipping import services as shipping
 from commerce.wechat.client import WeChatClient
+from commerce.wechat.pay import PayCredentials, WeChatPayClient
 
 
 @dataclass
@@ -22,17 +25,29 @@ class Core:
     redis: redis.Redis = field(init=False)
     wechat: WeChatClient = field(init=False)
     search: CatalogSearch = field(init=False)
+    pay: WeChatPayClient | None = field(init=False, default=None)  # None: WeChat Pay not configured
 
     async def start(self, *, build_search_index: bool = True) -> None:
         await init_db(self.settings)
         self.redis = create_redis(self.settings)
         self.wechat = WeChatClient(settings=self.settings, redis=self.redis)
+        credentials = PayCredentials.from_settings(self.settings)
+        if credentials is not None:
+            self.pay = WeChatPayClient(
+                credentials=credentials,
+                base_url=self.settings.resolved_pay_api_base,
+                notify_base_url=self.settings.public_base_url,
+            )
+            payment_handlers.subscribe(self.pay)
+        shipping.subscribe(self.wechat)
         self.search = CatalogSearch(refresh_seconds=self.settings.search_refresh_seconds)
         if build_search_index:
             await self.search.rebuild()
 
     async def close(self) -> None:
         await self.wechat.close()
+        if self.pay is not None:
+            await self.pay.close()
         await self.redis.aclose()
         outbox.unsubscribe_all()
         await close_db()

@@ -17,6 +17,7 @@ MODEL_MODULES = [
     "commerce.staff.models",
     "commerce.cart.models",
     "commerce.orders.models",
+    "commerce.payments.models",
 ]
 APP_LABEL = "models"
 MIGRATIONS_MODULE = "commerce.migrations"

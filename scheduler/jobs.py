@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commerce.core import Core
 from commerce.orders import services as orders
+from commerce.payments.reconcile import reconcile_payments as reconcile
 
 
 async def cancel_unpaid_orders(core: Core) -> None:
@@ -12,3 +13,7 @@ async def cancel_unpaid_orders(core: Core) -> None:
 
 async def complete_shipped_orders(core: Core) -> None:
     await orders.complete_shipped_orders(after_days=core.settings.order_auto_complete_days)
+
+
+async def reconcile_payments(core: Core) -> None:
+    await reconcile(pay=core.pay)

@@ -31,6 +31,7 @@ class Schedule:
 JOBS = [
     Schedule("cancel_unpaid_orders", jobs.cancel_unpaid_orders, every_seconds=60),
     Schedule("complete_shipped_orders", jobs.complete_shipped_orders, every_seconds=600),
+    Schedule("reconcile_payments", jobs.reconcile_payments, every_seconds=60),
 ]
 
 

@@ -15,6 +15,7 @@ from commerce.core import Core
 from scheduler import create_scheduler
 from shop.observability import request_id_middleware
 from wechat_simulator import SimulatorConfig, create_simulator_app
+from wechat_simulator.pay_keys import provision_merchant
 
 CORE = web.AppKey("core", Core)
 
@@ -22,6 +23,7 @@ CORE = web.AppKey("core", Core)
 def create_app(settings: Settings, *, mount_simulator: bool | None = None) -> web.Application:
     """The whole service. The simulator is mounted in simulator mode unless told otherwise
     (tests run it as a server of its own)."""
+    settings = with_simulated_merchant(settings)
     core = Core(settings)
     app = web.Application(middlewares=[request_id_middleware], client_max_size=2 * 1024**2)
     app[CORE] = core
@@ -30,6 +32,7 @@ def create_app(settings: Settings, *, mount_simulator: bool | None = None) -> we
     if settings.scheduler_in_process:
         app.cleanup_ctx.append(_run_scheduler)
     app.add_subapp("/api/v1", miniprogram_api.create_app(core))
+    app.add_subapp("/pay/wechat", miniprogram_api.create_pay_callbacks_app(core))
     if settings.simulator if mount_simulator is None else mount_simulator:
         app.add_subapp("/_sim", create_simulator_app(simulator_config(settings)))
     return app
@@ -43,6 +46,27 @@ def simulator_config(settings: Settings) -> SimulatorConfig:
             SIMULATOR_MP_APPID: SIMULATOR_MP_SECRET,
         },
         data_dir=settings.data_dir / "simulator",
+        pay_merchant_dir=settings.data_dir / "wechatpay",
+        # Now and then WeChat Pay repeats a notification from another server; so do we.
+        duplicate_notify_rate=0.2,
+    )
+
+
+def with_simulated_merchant(settings: Settings) -> Settings:
+    """In simulator mode without WeChat Pay credentials: the simulated merchant's, generated
+    into the data folder on first use (as a merchant downloads them from WeChat Pay)."""
+    if not settings.simulator or settings.wechat_pay_mchid:
+        return settings
+    merchant = provision_merchant(settings.data_dir / "simulator", settings.data_dir / "wechatpay")
+    return settings.model_copy(
+        update={
+            "wechat_pay_mchid": merchant.mchid,
+            "wechat_pay_apiv3_key": merchant.apiv3_key,
+            "wechat_pay_cert_serial_no": merchant.cert_serial_no,
+            "wechat_pay_private_key_path": str(merchant.private_key_path),
+            "wechat_pay_public_key_id": merchant.public_key_id,
+            "wechat_pay_public_key_path": str(merchant.public_key_path),
+        }
     )
 
 

@@ -73,12 +73,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _scheduler(settings: Settings, args: argparse.Namespace) -> int:
     from commerce.core import open_core
     from scheduler import create_scheduler
+    from shop.app import with_simulated_merchant
     from shop.observability import configure_logging
 
     configure_logging(settings.log_level)
 
     async def run() -> None:
-        async with open_core(settings, build_search_index=False) as core:
+        async with open_core(with_simulated_merchant(settings), build_search_index=False) as core:
             scheduler = create_scheduler(core)
             scheduler.start()
             print("定时任务已启动")

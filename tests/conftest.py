@@ -7,7 +7,10 @@ Nothing is skipped when those are set and unreachable: the tests fail.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import shutil
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,8 +21,9 @@ from tortoise import Tortoise
 from commerce.config import Settings, load_settings
 from commerce.core import Core
 from commerce.db import close_db, is_mysql, tortoise_config
-from shop.app import create_app, simulator_config
+from shop.app import create_app, simulator_config, with_simulated_merchant
 from wechat_simulator import create_simulator_app
+from wechat_simulator.pay_keys import provision_merchant
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
@@ -30,20 +34,46 @@ def on_mysql() -> bool:
     return is_mysql(TEST_DATABASE_URL)
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "var"
+@pytest.fixture(scope="session")
+def pay_keys(tmp_path_factory) -> Path:
+    """The simulated merchant's WeChat Pay keys, made once (RSA keys take a while)."""
+    root = tmp_path_factory.mktemp("pay-keys")
+    provision_merchant(root / "simulator", root / "wechatpay")
+    return root
 
 
 @pytest.fixture
-def settings(data_dir: Path) -> Settings:
-    return load_settings(
-        shop_data_dir=data_dir,
-        database_url=TEST_DATABASE_URL,
-        redis_url=TEST_REDIS_URL,
-        wechat_mode="simulator",
-        secret_key="test-secret-key-that-is-long-enough-0123456789",
-        search_refresh_seconds=0,  # tests see every change at once
+def data_dir(tmp_path: Path, pay_keys: Path) -> Path:
+    """A fresh data folder holding the simulated merchant's keys (as the first run makes them)."""
+    folder = tmp_path / "var"
+    shutil.copytree(pay_keys, folder)
+    return folder
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def app_port() -> int:
+    """The port the app under test listens on: WeChat Pay calls it back there."""
+    return free_port()
+
+
+@pytest.fixture
+def settings(data_dir: Path, app_port: int) -> Settings:
+    return with_simulated_merchant(
+        load_settings(
+            shop_data_dir=data_dir,
+            database_url=TEST_DATABASE_URL,
+            redis_url=TEST_REDIS_URL,
+            wechat_mode="simulator",
+            secret_key="test-secret-key-that-is-long-enough-0123456789",
+            search_refresh_seconds=0,  # tests see every change at once
+            public_base_url=f"http://127.0.0.1:{app_port}",
+        )
     )
 
 
@@ -107,8 +137,15 @@ async def empty_redis(settings: Settings) -> None:
 
 @pytest.fixture
 async def simulator(aiohttp_server, settings: Settings) -> TestServer:
-    """The WeChat simulator as a real HTTP server of its own."""
-    return await aiohttp_server(create_simulator_app(simulator_config(settings)))
+    """The WeChat simulator as a real HTTP server of its own: notifications are not duplicated
+    at random (tests ask for duplicates), and retried within milliseconds."""
+    config = dataclasses.replace(
+        simulator_config(settings),
+        duplicate_notify_rate=0.0,
+        notify_retry_scale=0.001,
+        refund_delay_seconds=0.05,
+    )
+    return await aiohttp_server(create_simulator_app(config))
 
 
 @pytest.fixture
@@ -136,7 +173,8 @@ async def db(settings: Settings, empty_database: str) -> AsyncIterator[None]:
 
 @pytest.fixture
 async def client(
-    aiohttp_client, wired_settings: Settings, empty_database: str, empty_redis: None
+    aiohttp_client, wired_settings: Settings, app_port: int, empty_database: str, empty_redis: None
 ) -> TestClient:
     """The real app (from the app factory) on an empty database, talking to the simulator."""
-    return await aiohttp_client(create_app(wired_settings, mount_simulator=False))
+    app = create_app(wired_settings, mount_simulator=False)
+    return await aiohttp_client(app, server_kwargs={"port": app_port})

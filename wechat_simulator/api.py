@@ -11,12 +11,27 @@ from wechat_simulator.keys import STATE
 from wechat_simulator.replies import error
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ErrcodeReply = Callable[[web.Request, int], web.StreamResponse]
 
 # The names tests use for counting calls and injecting faults.
-APIS = ("jscode2session", "stable_token", "token", "getuserphonenumber")
+APIS = (
+    "jscode2session",
+    "stable_token",
+    "token",
+    "getuserphonenumber",
+    "pay_jsapi",
+    "pay_query",
+    "pay_close",
+    "refund",
+    "refund_query",
+    "upload_shipping_info",
+)
 
 
-def wechat_api(name: str, *, text_plain: bool = False) -> Callable[[Handler], Handler]:
+def wechat_api(
+    name: str, *, text_plain: bool = False, errcode_reply: ErrcodeReply | None = None
+) -> Callable[[Handler], Handler]:
+    """errcode_reply answers an errcode fault for APIs that do not speak errcodes (WeChat Pay)."""
     if name not in APIS:
         raise ValueError(f"unknown simulated API {name!r}")
 
@@ -29,6 +44,8 @@ def wechat_api(name: str, *, text_plain: bool = False) -> Callable[[Handler], Ha
             if fault is not None and fault.http_status is not None:
                 return web.Response(status=fault.http_status, text="<html>bad gateway</html>")
             if fault is not None and fault.errcode is not None:
+                if errcode_reply is not None:
+                    return errcode_reply(request, fault.errcode)
                 return error(fault.errcode, text_plain=text_plain)
             return await handler(request)
 

@@ -9,6 +9,28 @@ from pathlib import Path
 @dataclass(frozen=True)
 class SimulatorConfig:
     apps: dict[str, str]  # appid -> secret, as registered with WeChat
-    data_dir: Path  # where the simulator may keep files (reserved for later features)
+    data_dir: Path  # where the simulator keeps files: WeChat Pay's keys under data_dir / "pay"
     # The simulator's clock: tests pass a callable they move; None is the real UTC time.
     now: Callable[[], datetime] | None = None
+    # WeChat Pay. The merchant's side of the keys (apiclient_key.pem, pub_key.pem, merchant.json)
+    # is written here; None is data_dir / "merchant".
+    pay_merchant_dir: Path | None = None
+    refund_delay_seconds: float = 0.2  # a refund stays PROCESSING this long, then ends
+    notify_retry_scale: float = 1.0  # WeChat's retry schedule (15 s, 15 s, 30 s, 3 min, ...) times this
+    duplicate_notify_rate: float = 0.0  # share of notifications sent twice, about a second apart
+    notify_timeout_seconds: float = 5.0  # a callback not answered within this is a failure
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.duplicate_notify_rate <= 1.0:
+            raise ValueError("duplicate_notify_rate must be within 0..1")
+        if self.notify_retry_scale < 0 or self.refund_delay_seconds < 0 or self.notify_timeout_seconds <= 0:
+            raise ValueError("delays must not be negative")
+
+    @property
+    def merchant_dir(self) -> Path:
+        return self.pay_merchant_dir or self.data_dir / "merchant"
+
+    @property
+    def pay_appids(self) -> tuple[str, ...]:
+        """The mini-programs the simulated merchant is bound to: every app registered."""
+        return tuple(self.apps)

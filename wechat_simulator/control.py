@@ -123,7 +123,8 @@ async def clear_faults(request: web.Request) -> web.Response:
 
 
 async def inspect_state(request: web.Request) -> web.Response:
-    """What WeChat would see: tokens issued, calls received, codes used, failures to come."""
+    """What WeChat would see: tokens issued, calls received, codes used, failures to come, and
+    how much WeChat Pay holds (GET /pay/state shows it all)."""
     state = request.app[STATE]
     return web.json_response(
         {
@@ -141,6 +142,12 @@ async def inspect_state(request: web.Request) -> web.Response:
             "codes_issued": len(state.grants),
             "codes_used": sum(grant.used for grant in state.grants.values()),
             "faults": _pending_faults(state),
+            "pay": {
+                "transactions": len(state.pay.transactions),
+                "refunds": len(state.pay.refunds),
+                "notifications": len(state.pay.notifications),
+            },
+            "shipping_uploads": sum(len(uploads) for uploads in state.pay.shipping.values()),
         }
     )
 

@@ -1,4 +1,5 @@
-"""What WeChat's servers remember: codes, tokens, who they belong to, and what was asked."""
+"""What WeChat's servers remember: codes, tokens, who they belong to, and what was asked (and,
+in `pay`, WeChat Pay's transactions, refunds and notifications)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from wechat_simulator.config import SimulatorConfig
+from wechat_simulator.pay_state import PayState
 
 CODE_TTL = timedelta(minutes=5)  # login and phone codes
 TOKEN_TTL = timedelta(seconds=7200)
@@ -71,6 +73,7 @@ class SimulatorState:
     calls: Counter[str] = field(default_factory=Counter)  # API name -> calls received
     faults: dict[str, list[Fault]] = field(default_factory=dict)  # API name -> failures to come
     identity_salt: bytes = b"wechat-simulator"
+    pay: PayState = field(default_factory=PayState)  # WeChat Pay: transactions, refunds, shipping
 
     def now(self) -> datetime:
         return self.config.now() if self.config.now is not None else datetime.now(UTC)

@@ -21,5 +21,5 @@ class OrderError(ErrorCode):
     INVALID_SHIPMENT = (
         "invalid_shipment",
         ErrorKind.INVALID,
-        "请填写快递公司和运单号（4-64 位字母、数字或短横线）",
+        "请选择支持的快递公司并填写运单号（4-64 位字母、数字或短横线）",
     )

@@ -19,6 +19,7 @@ class Order(Model):
     # A copy of the address as it was when ordering: later edits do not move a parcel.
     address: dict = fields.JSONField()
     pay_deadline = fields.DatetimeField()
+    paid_at = fields.DatetimeField(null=True)
     carrier = fields.CharField(max_length=32, default="")  # e.g. 顺丰速运
     tracking_no = fields.CharField(max_length=64, default="")
     shipped_at = fields.DatetimeField(null=True)

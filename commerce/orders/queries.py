@@ -38,10 +38,25 @@ class OrderView:
     address: dict
     pay_deadline: datetime
     created_at: datetime
+    paid_at: datetime | None = None
     carrier: str = ""
     tracking_no: str = ""
     shipped_at: datetime | None = None
     completed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What other contexts (payments, shipping) need of an order, whoever asks."""
+
+    id: int
+    order_no: str
+    user_id: int
+    status: OrderStatus
+    payable: int
+    pay_deadline: datetime
+    summary: str  # "title 等3件", for WeChat Pay's description and the shipping item_desc
+    address: dict
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,33 @@ async def get_order(*, shopper: Shopper, order_id: int) -> OrderView:
     if order is None:
         raise OrderError.NOT_FOUND.error()
     return (await _views([order]))[0]
+
+
+async def order_facts(order_id: int) -> OrderFacts | None:
+    """An order's facts for system work (no ownership check: callers are not shoppers)."""
+    order = await Order.get_or_none(id=order_id)
+    if order is None:
+        return None
+    lines = await OrderLine.filter(order_id=order_id).order_by("id").values_list("title", "quantity")
+    count = sum(quantity for _, quantity in lines)
+    first = lines[0][0] if lines else "商品"
+    summary = first if count <= 1 else f"{first[:100]} 等{count}件"
+    return OrderFacts(
+        id=order.id,
+        order_no=order.order_no,
+        user_id=order.user_id,
+        status=OrderStatus(order.status),
+        payable=order.payable,
+        pay_deadline=order.pay_deadline,
+        summary=summary,
+        address=dict(order.address),
+    )
+
+
+async def shipment_of(order_id: int) -> tuple[str, str] | None:
+    """(carrier, tracking number) of a shipped order."""
+    rows = await Order.filter(id=order_id).exclude(tracking_no="").values_list("carrier", "tracking_no")
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 async def list_orders(
@@ -106,6 +148,7 @@ def view_of(order: Order, lines: list[OrderLine]) -> OrderView:
         address=dict(order.address),
         pay_deadline=order.pay_deadline,
         created_at=order.created_at,
+        paid_at=order.paid_at,
         carrier=order.carrier,
         tracking_no=order.tracking_no,
         shipped_at=order.shipped_at,

@@ -23,6 +23,7 @@ from commerce.orders.errors import OrderError
 from commerce.orders.models import Order, OrderEvent, OrderLine
 from commerce.orders.queries import OrderView
 from commerce.orders.states import ALLOWED_TRANSITIONS, EventType, OrderStatus
+from commerce.shipping.queries import CARRIERS, carrier_name
 from commerce.users.services import Shopper
 
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -162,11 +163,12 @@ async def cancel_expired_orders(*, limit: int = 200) -> int:
 
 async def _cancel(order_id: int, *, actor: str, reason: str) -> None:
     async with in_transaction() as conn:
-        await transition(
+        event = await transition(
             conn, order_id, OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED, actor, {"reason": reason}
         )
         lines = await OrderLine.filter(order_id=order_id).using_db(conn).values_list("sku_id", "quantity")
         await catalog.release_stock(items=list(lines), connection=conn)
+    await outbox.deliver([event])  # closes the order's prepay at WeChat Pay
 
 
 async def transition(
@@ -177,11 +179,12 @@ async def transition(
     actor: str,
     params: dict | None = None,
     changes: dict | None = None,
-) -> None:
+) -> outbox.OutboxEvent:
     """Move an order from `expected` to `new` inside the caller's transaction, or refuse.
 
     `changes` are further columns set in the same conditional update. Zero rows means the
-    order is not where we thought (someone moved first): never overwrite.
+    order is not where we thought (someone moved first): never overwrite. Returns the outbox
+    event, for the caller to deliver after commit.
     """
     if new not in ALLOWED_TRANSITIONS[expected]:
         raise OrderError.INVALID_TRANSITION.error()
@@ -193,19 +196,53 @@ async def transition(
     if not moved:
         raise OrderError.INVALID_TRANSITION.error()
     await _record(conn, order_id, EventType.STATUS_CHANGED, actor, frm=expected, to=new, params=params or {})
-    await outbox.emit(
+    return await outbox.emit(
         ORDER_STATUS_CHANGED, {"order_id": order_id, "from": expected.value, "to": new.value}, connection=conn
     )
 
 
+async def mark_paid(conn, *, order_id: int, actor: str, params: dict) -> bool:
+    """Inside the payment's transaction: pending_payment → paid. False when the order cannot
+    take the money any more (cancelled meanwhile, or paid through another attempt)."""
+    try:
+        await transition(
+            conn, order_id, OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, actor, params,
+            changes={"paid_at": clock.now()},
+        )
+    except CommerceError as exc:
+        if exc.code != OrderError.INVALID_TRANSITION.code:
+            raise
+        return False
+    return True
+
+
+async def begin_refund(conn, *, order_id: int, actor: str, reason: str) -> None:
+    """Inside the refund's transaction: paid → refunding (refused once shipped)."""
+    await transition(conn, order_id, OrderStatus.PAID, OrderStatus.REFUNDING, actor, {"reason": reason})
+
+
+async def finish_refund(conn, *, order_id: int, actor: str, params: dict) -> None:
+    """Inside the refund's transaction: refunding → refunded; the unshipped stock goes back."""
+    await transition(conn, order_id, OrderStatus.REFUNDING, OrderStatus.REFUNDED, actor, params)
+    lines = await OrderLine.filter(order_id=order_id).using_db(conn).values_list("sku_id", "quantity")
+    await catalog.release_stock(items=list(lines), connection=conn)
+
+
+async def record_event(conn, *, order_id: int, type_: EventType, actor: str, params: dict) -> None:
+    """An event that changes no status (money returned, a refund that failed)."""
+    status = await Order.filter(id=order_id).using_db(conn).values_list("status", flat=True)
+    current = OrderStatus(status[0])
+    await _record(conn, order_id, type_, actor, frm=current, to=current, params=params)
+
+
 async def ship_order(*, order_id: int, carrier: str, tracking_no: str, actor: str) -> None:
     """The merchant hands a paid order to a carrier (the admin web will call this)."""
-    carrier, tracking_no = carrier.strip(), tracking_no.strip()
-    if not 1 <= len(carrier) <= 32 or not _TRACKING_NO.match(tracking_no):
-        raise OrderError.INVALID_SHIPMENT.error()
-    shipment = {"carrier": carrier, "tracking_no": tracking_no}
+    name, tracking_no = carrier_name(carrier or ""), (tracking_no or "").strip()
+    if name is None or not _TRACKING_NO.match(tracking_no):
+        raise OrderError.INVALID_SHIPMENT.error(fields=[{"carriers": sorted(CARRIERS.values())}])
+    shipment = {"carrier": name, "tracking_no": tracking_no}
     async with in_transaction() as conn:
-        await transition(
+        event = await transition(
             conn,
             order_id,
             OrderStatus.PAID,
@@ -214,6 +251,7 @@ async def ship_order(*, order_id: int, carrier: str, tracking_no: str, actor: st
             params=shipment,
             changes={**shipment, "shipped_at": clock.now()},
         )
+    await outbox.deliver([event])  # the shipping upload to WeChat
 
 
 async def confirm_receipt(*, shopper: Shopper, order_id: int) -> OrderView:

@@ -25,3 +25,7 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, set[OrderStatus]] = {
 class EventType(StrEnum):
     CREATED = "created"
     STATUS_CHANGED = "status_changed"
+    # Money arrived for an order that can no longer take it (cancelled, or paid already):
+    # it goes back to the shopper automatically.
+    PAYMENT_RETURNED = "payment_returned"
+    REFUND_FAILED = "refund_failed"  # WeChat Pay could not refund: staff must act

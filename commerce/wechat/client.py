@@ -91,6 +91,10 @@ class WeChatClient:
         except (KeyError, TypeError) as exc:
             raise WeChatUnavailable("getuserphonenumber: no phone_info in the answer") from exc
 
+    async def upload_shipping_info(self, payload: dict[str, Any]) -> None:
+        """Tell WeChat how a mini-program payment's goods were shipped (发货信息录入)."""
+        await self._call_with_token("POST", "/wxa/sec/order/upload_shipping_info", json_body=payload)
+
     async def access_token(self) -> str:
         """The app's current access token (shared through Redis)."""
         return await self.tokens.get()

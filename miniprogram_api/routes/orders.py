@@ -10,10 +10,13 @@ from aiohttp import web
 from commerce import clock
 from commerce.orders import queries, services
 from commerce.orders.queries import OrderView
+from commerce.payments import queries as payment_queries
+from commerce.payments import services as payments
 from commerce.users.services import Shopper
 from miniprogram_api.keys import CORE
 from miniprogram_api.routing import Router, path_id, read_json, validate
 from miniprogram_api.schemas.orders import CancelIn, OrderIn, OrderListQuery, OrderOut, OrderPageOut
+from miniprogram_api.schemas.payments import PaymentParamsOut, RefundIn
 
 router = Router()
 TAG = "订单"
@@ -56,7 +59,33 @@ async def list_orders(request: web.Request, *, query: OrderListQuery, shopper: S
 
 @router.get("/orders/{id}", summary="订单详情", tag=TAG, response=OrderOut, auth=True)
 async def get_order(request: web.Request, *, shopper: Shopper) -> dict[str, Any]:
-    return order_json(await queries.get_order(shopper=shopper, order_id=path_id(request)))
+    return await order_detail_json(await queries.get_order(shopper=shopper, order_id=path_id(request)))
+
+
+@router.post(
+    "/orders/{id}/pay",
+    summary="支付：返回 wx.requestPayment 的参数（有效期内重复请求返回同一预支付单）",
+    tag=TAG,
+    response=PaymentParamsOut,
+    auth=True,
+)
+async def pay_order(request: web.Request, *, shopper: Shopper) -> dict[str, Any]:
+    order_id = path_id(request)
+    return await payments.start_payment(shopper=shopper, order_id=order_id, pay=request.app[CORE].pay)
+
+
+@router.post(
+    "/orders/{id}/refunds",
+    summary="未发货订单申请退款（原路退回）",
+    tag=TAG,
+    body=RefundIn,
+    response=OrderOut,
+    auth=True,
+    status=201,
+)
+async def request_refund(request: web.Request, *, body: RefundIn, shopper: Shopper) -> dict[str, Any]:
+    order = await payments.request_refund(shopper=shopper, order_id=path_id(request), reason=body.reason)
+    return await order_detail_json(order)
 
 
 @router.post("/orders/{id}/cancel", summary="取消未支付的订单", tag=TAG, response=OrderOut, auth=True)
@@ -74,7 +103,26 @@ async def confirm_receipt(request: web.Request, *, shopper: Shopper) -> dict[str
 def order_json(order: OrderView) -> dict[str, Any]:
     body = asdict(order)
     body["status"] = order.status.value
-    for name in ("pay_deadline", "created_at", "shipped_at", "completed_at"):
-        moment = getattr(order, name)
-        body[name] = clock.to_shanghai(moment).isoformat() if moment else None
+    for name in ("pay_deadline", "created_at", "paid_at", "shipped_at", "completed_at"):
+        body[name] = _shanghai(getattr(order, name))
+    body["refunds"] = []
     return body
+
+
+async def order_detail_json(order: OrderView) -> dict[str, Any]:
+    """The order with its refunds."""
+    body = order_json(order)
+    body["refunds"] = [
+        {
+            **asdict(refund),
+            "status": refund.status.value,
+            "created_at": _shanghai(refund.created_at),
+            "succeeded_at": _shanghai(refund.succeeded_at),
+        }
+        for refund in await payment_queries.refunds_of(order.id)
+    ]
+    return body
+
+
+def _shanghai(moment) -> str | None:
+    return clock.to_shanghai(moment).isoformat() if moment else None

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from commerce.orders.states import OrderStatus
+from miniprogram_api.schemas.payments import RefundOut
 from miniprogram_api.schemas.shopping import CheckoutIn
 
 
@@ -58,10 +59,14 @@ class OrderOut(BaseModel):
     address: OrderAddressOut
     pay_deadline: str = Field(description="支付截止时间（北京时间，ISO 8601）")
     created_at: str = Field(description="下单时间（北京时间，ISO 8601）")
+    paid_at: str | None = Field(description="支付时间（北京时间）")
     carrier: str = Field(description="快递公司，未发货为空")
     tracking_no: str = Field(description="运单号，未发货为空")
     shipped_at: str | None = Field(description="发货时间（北京时间）")
     completed_at: str | None = Field(description="完成时间（北京时间）")
+    refunds: list[RefundOut] = Field(
+        default_factory=list, description="退款记录（订单详情、支付与退款接口返回；列表接口为空）"
+    )
 
 
 class OrderPageOut(BaseModel):

@@ -38,8 +38,9 @@ async def test_a_failing_job_does_not_stop_the_scheduler(core):
     assert await run_job_once(core, Schedule("test_broken", broken, every_seconds=60), now=0.0)
 
 
-def test_the_unpaid_order_job_is_scheduled():
+def test_the_issue_jobs_are_scheduled():
     assert [(s.name, s.every_seconds) for s in JOBS] == [
         ("cancel_unpaid_orders", 60),
         ("complete_shipped_orders", 600),
+        ("reconcile_payments", 60),
     ]

@@ -1,0 +1,56 @@
+from tortoise import fields
+from tortoise.models import Model
+
+from commerce.payments.states import PaymentStatus, RefundStatus
+
+
+class Payment(Model):
+    """One attempt to pay an order through WeChat Pay: its out_trade_no and prepay.
+
+    An order has one attempt unless a prepay expired unpaid, then a new attempt gets a new
+    out_trade_no (the order number plus a suffix). Money in fen.
+    """
+
+    id = fields.IntField(primary_key=True)
+    order_id = fields.IntField(db_index=True)
+    provider = fields.CharField(max_length=16, default="wechatpay")
+    out_trade_no = fields.CharField(max_length=32, unique=True)
+    amount = fields.IntField()
+    status = fields.CharEnumField(PaymentStatus, max_length=16, default=PaymentStatus.PENDING)
+    prepay_id = fields.CharField(max_length=64, default="")
+    prepay_expires_at = fields.DatetimeField(null=True)
+    transaction_id = fields.CharField(max_length=32, null=True)  # WeChat Pay's, once paid
+    payer_openid = fields.CharField(max_length=64, default="")
+    paid_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "payment"
+        # A transaction pays once, however often and from however many servers it is notified.
+        unique_together = (("provider", "transaction_id"),)
+        indexes = (("status", "updated_at"),)
+
+
+class Refund(Model):
+    """Money going back to the shopper for a paid attempt. Money in fen."""
+
+    id = fields.IntField(primary_key=True)
+    order_id = fields.IntField(db_index=True)
+    payment = fields.ForeignKeyField("models.Payment", related_name="refunds", on_delete=fields.RESTRICT)
+    out_refund_no = fields.CharField(max_length=64, unique=True)
+    amount = fields.IntField()
+    reason = fields.CharField(max_length=80)
+    # True when we refund on our own: paid after the order was cancelled, or paid twice.
+    automatic = fields.BooleanField(default=False)
+    status = fields.CharEnumField(RefundStatus, max_length=16, default=RefundStatus.REQUESTED)
+    refund_id = fields.CharField(max_length=64, default="")  # WeChat Pay's
+    requested_by = fields.CharField(max_length=64)  # "shopper:12", "system:wechatpay", "staff:3"
+    failure = fields.CharField(max_length=200, default="")
+    succeeded_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "refund"
+        indexes = (("status", "updated_at"),)

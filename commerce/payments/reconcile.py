@@ -1,0 +1,77 @@
+"""Reconciliation (the scheduler runs it): what a lost notification would have told us, we ask
+WeChat Pay for. Paid attempts are settled, stale prepays of orders that can no longer be paid
+are closed, refunds left processing are looked up."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from commerce import clock
+from commerce.errors import CommerceError
+from commerce.orders import queries as orders
+from commerce.orders.states import OrderStatus
+from commerce.payments.models import Payment, Refund
+from commerce.payments.services import close_attempt
+from commerce.payments.settlement import settle_refund, settle_transaction
+from commerce.payments.states import PaymentStatus, RefundStatus
+from commerce.wechat.pay import WeChatPayClient, WeChatPayRefused, WeChatPayUnavailable
+
+log = logging.getLogger(__name__)
+
+# A notification normally arrives within seconds; past this we stop waiting and ask.
+NOTIFY_GRACE = timedelta(minutes=2)
+
+
+@dataclass
+class Reconciled:
+    settled: int = 0  # paid attempts found by asking
+    closed: int = 0  # stale prepays closed
+    refunds: int = 0  # refunds whose outcome was found by asking
+
+
+async def reconcile_payments(*, pay: WeChatPayClient | None, limit: int = 100) -> Reconciled:
+    done = Reconciled()
+    if pay is None:
+        return done
+    before = clock.now() - NOTIFY_GRACE
+    for payment in (
+        await Payment.filter(status=PaymentStatus.PENDING, updated_at__lte=before)
+        .exclude(prepay_id="")
+        .order_by("updated_at")
+        .limit(limit)
+    ):
+        try:
+            await _reconcile_attempt(payment, pay, done)
+        except (WeChatPayUnavailable, WeChatPayRefused, CommerceError) as exc:
+            log.info("reconciliation of %s put off: %s", payment.out_trade_no, exc)
+    for refund in (
+        await Refund.filter(status=RefundStatus.PROCESSING, updated_at__lte=before)
+        .order_by("updated_at")
+        .limit(limit)
+    ):
+        try:
+            answer = await pay.query_refund(refund.out_refund_no)
+            if answer is not None and answer.get("status") != "PROCESSING":
+                await settle_refund(answer, pay)
+                done.refunds += 1
+        except (WeChatPayUnavailable, WeChatPayRefused, CommerceError) as exc:
+            log.info("refund reconciliation of %s put off: %s", refund.out_refund_no, exc)
+    return done
+
+
+async def _reconcile_attempt(payment: Payment, pay: WeChatPayClient, done: Reconciled) -> None:
+    transaction = await pay.query_transaction(payment.out_trade_no)
+    state = transaction.get("trade_state") if transaction else None
+    if state in ("SUCCESS", "REFUND"):
+        await settle_transaction(transaction, pay)
+        done.settled += 1
+        return
+    facts = await orders.order_facts(payment.order_id)
+    payable = facts is not None and facts.status is OrderStatus.PENDING_PAYMENT
+    if state == "CLOSED" or not payable or (facts and facts.pay_deadline <= clock.now()):
+        if await close_attempt(payment, pay):
+            done.closed += 1
+    else:  # still the shopper's to pay: look again next time, not every minute until then
+        await Payment.filter(id=payment.id, status=PaymentStatus.PENDING).update(updated_at=clock.now())

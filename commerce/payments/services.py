@@ -1,0 +1,155 @@
+"""What a shopper does with money: pay an order through WeChat Pay, ask for a refund."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from commerce import clock, outbox
+from commerce.orders import queries as orders
+from commerce.orders import services as order_services
+from commerce.orders.queries import OrderView
+from commerce.orders.states import OrderStatus
+from commerce.payments.errors import PaymentError
+from commerce.payments.models import Payment, Refund
+from commerce.payments.states import PaymentStatus
+from commerce.users.services import Shopper
+from commerce.wechat.pay import WeChatPayClient, WeChatPayRefused, WeChatPayUnavailable
+
+log = logging.getLogger(__name__)
+
+# WeChat Pay keeps a prepay two hours; we stop handing one out a little before.
+PREPAY_LIFETIME = timedelta(hours=2) - timedelta(minutes=5)
+REFUND_REQUESTED = "refund.requested"
+
+
+async def start_payment(*, shopper: Shopper, order_id: int, pay: WeChatPayClient | None) -> dict[str, str]:
+    """The wx.requestPayment parameters for the shopper's unpaid order.
+
+    A retry reuses the prepay while it is valid; an expired one is closed at WeChat Pay and a
+    new attempt (a new out_trade_no) made.
+    """
+    await orders.get_order(shopper=shopper, order_id=order_id)  # ownership: someone else's is a 404
+    if pay is None:
+        raise PaymentError.PAY_UNAVAILABLE.error()
+    facts = await orders.order_facts(order_id)
+    assert facts is not None
+    if facts.status is OrderStatus.PAID or facts.status is OrderStatus.SHIPPED:
+        raise PaymentError.ALREADY_PAID.error()
+    if facts.status is not OrderStatus.PENDING_PAYMENT:
+        raise PaymentError.NOT_PAYABLE.error()
+    if facts.pay_deadline <= clock.now():
+        raise PaymentError.PAY_EXPIRED.error()
+    attempt = await _current_attempt(facts, pay)
+    if attempt.prepay_id and attempt.prepay_expires_at and attempt.prepay_expires_at > clock.now():
+        return pay.payment_params(attempt.prepay_id)
+    openid = shopper.openid
+    try:
+        prepay_id = await pay.jsapi_prepay(
+            out_trade_no=attempt.out_trade_no,
+            description=facts.summary[:127],
+            total=attempt.amount,
+            openid=openid,
+            time_expire=facts.pay_deadline,
+        )
+    except WeChatPayRefused as refused:
+        if refused.code == "ORDERPAID":
+            raise PaymentError.ALREADY_PAID.error() from None
+        log.warning("prepay refused for %s: %s", attempt.out_trade_no, refused)
+        raise PaymentError.PAY_UNAVAILABLE.error() from None
+    except WeChatPayUnavailable as exc:
+        log.warning("prepay failed for %s: %s", attempt.out_trade_no, exc)
+        raise PaymentError.PAY_UNAVAILABLE.error() from None
+    now = clock.now()
+    await Payment.filter(id=attempt.id, status=PaymentStatus.PENDING).update(
+        prepay_id=prepay_id, prepay_expires_at=now + PREPAY_LIFETIME, payer_openid=openid, updated_at=now
+    )
+    return pay.payment_params(prepay_id)
+
+
+async def _current_attempt(facts: orders.OrderFacts, pay: WeChatPayClient) -> Payment:
+    """The order's open attempt; a new one when there is none or its prepay expired."""
+    latest = await Payment.filter(order_id=facts.id).order_by("-id").first()
+    if latest is not None and latest.status is PaymentStatus.PAID:
+        raise PaymentError.ALREADY_PAID.error()
+    if latest is not None and latest.status is PaymentStatus.PENDING:
+        expired = latest.prepay_expires_at is not None and latest.prepay_expires_at <= clock.now()
+        if not expired:
+            return latest
+        await close_attempt(latest, pay)  # raises ALREADY_PAID if it was paid after all
+    out_trade_no = _next_out_trade_no(facts.order_no, latest)
+    now = clock.now()
+    try:
+        return await Payment.create(
+            order_id=facts.id, out_trade_no=out_trade_no, amount=facts.payable, created_at=now, updated_at=now
+        )
+    except IntegrityError:  # a concurrent retry of the same shopper made this attempt first
+        return await Payment.get(out_trade_no=out_trade_no)
+
+
+def _next_out_trade_no(order_no: str, latest: Payment | None) -> str:
+    """The order number for the first attempt, then order_no_2, order_no_3, ... Derived from
+    the latest attempt (not a count) so concurrent first requests agree on one number."""
+    if latest is None:
+        return order_no
+    _, _, suffix = latest.out_trade_no.partition("_")
+    return f"{order_no}_{int(suffix or 1) + 1}"
+
+
+async def close_attempt(payment: Payment, pay: WeChatPayClient) -> bool:
+    """Close an unpaid attempt at WeChat Pay, then here. If WeChat Pay says it was paid, the
+    payment is recorded (and returned if the order cannot take it) and ALREADY_PAID raised."""
+    from commerce.payments.settlement import settle_from_query  # settlement imports this module
+
+    if payment.prepay_id:
+        try:
+            await pay.close_transaction(payment.out_trade_no)
+        except WeChatPayRefused as refused:
+            if refused.code != "ORDERPAID":
+                raise
+            await settle_from_query(payment.out_trade_no, pay)
+            raise PaymentError.ALREADY_PAID.error() from None
+    closed = await Payment.filter(id=payment.id, status=PaymentStatus.PENDING).update(
+        status=PaymentStatus.CLOSED, updated_at=clock.now()
+    )
+    return bool(closed)
+
+
+async def request_refund(*, shopper: Shopper, order_id: int, reason: str) -> OrderView:
+    """The shopper asks for the money back before shipment; WeChat Pay is asked after commit."""
+    await orders.get_order(shopper=shopper, order_id=order_id)  # ownership first
+    reason = (reason or "").strip()
+    if not 1 <= len(reason) <= 80:
+        raise PaymentError.INVALID_REFUND_REASON.error()
+    payment = await Payment.filter(order_id=order_id, status=PaymentStatus.PAID).order_by("id").first()
+    facts = await orders.order_facts(order_id)
+    if payment is None or facts is None or facts.status is not OrderStatus.PAID:
+        raise PaymentError.NOT_REFUNDABLE.error()
+    actor = f"shopper:{shopper.user_id}"
+    async with in_transaction() as conn:
+        await order_services.begin_refund(conn, order_id=order_id, actor=actor, reason=reason)
+        event = await create_refund(conn, payment=payment, reason=reason, actor=actor, automatic=False)
+    await outbox.deliver([event])
+    return await orders.get_order(shopper=shopper, order_id=order_id)
+
+
+async def create_refund(conn, *, payment: Payment, reason: str, actor: str, automatic: bool):
+    """A refund of the whole payment, in the caller's transaction; returns its outbox event."""
+    number = await Refund.filter(payment_id=payment.id).using_db(conn).count() + 1
+    now = clock.now()
+    refund = await Refund.create(
+        order_id=payment.order_id,
+        payment_id=payment.id,
+        out_refund_no=f"R{payment.out_trade_no}" + (f"_{number}" if number > 1 else ""),
+        amount=payment.amount,
+        reason=reason[:80],
+        automatic=automatic,
+        requested_by=actor,
+        created_at=now,
+        updated_at=now,
+        using_db=conn,
+    )
+    return await outbox.emit(REFUND_REQUESTED, {"refund_id": refund.id}, connection=conn)

@@ -1,0 +1,209 @@
+"""What WeChat Pay tells us: a transaction paid, a refund done. From a notification or from
+reconciliation's query, the same code applies it once, however often WeChat repeats itself."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from commerce import clock, outbox
+from commerce.orders import queries as orders
+from commerce.orders import services as order_services
+from commerce.orders.states import EventType, OrderStatus
+from commerce.payments.errors import PaymentError
+from commerce.payments.models import Payment, Refund
+from commerce.payments.services import create_refund
+from commerce.payments.states import PaymentStatus, RefundStatus
+from commerce.wechat.pay import NotificationRejected, WeChatPayClient
+
+log = logging.getLogger(__name__)
+
+ACTOR = "system:wechatpay"
+PAYMENT_RETURNED = "payment.returned"  # the shopper is to be told their money goes back
+REFUND_SUCCEEDED = "refund.succeeded"
+REFUND_FAILED = "refund.failed"
+
+
+async def on_payment_notification(*, pay: WeChatPayClient | None, headers: Any, body: bytes) -> None:
+    """POST /pay/wechat/notify: verify, decrypt, apply. Raises NOTIFICATION_REJECTED or
+    NOTIFICATION_MISMATCH (answered FAIL, nothing changed); returns for success."""
+    notification = _open(pay, headers, body)
+    if notification.event_type != "TRANSACTION.SUCCESS":
+        log.info("payment notification %s ignored: %s", notification.id, notification.event_type)
+        return
+    assert pay is not None
+    await settle_transaction(notification.resource, pay)
+
+
+async def on_refund_notification(*, pay: WeChatPayClient | None, headers: Any, body: bytes) -> None:
+    """POST /pay/wechat/refund-notify: like the payment notification, for refunds."""
+    notification = _open(pay, headers, body)
+    assert pay is not None
+    await settle_refund(notification.resource, pay)
+
+
+def _open(pay: WeChatPayClient | None, headers: Any, body: bytes):
+    if pay is None:
+        raise PaymentError.NOTIFICATION_REJECTED.error()
+    try:
+        return pay.open_notification(headers, body)
+    except NotificationRejected as exc:
+        log.warning("WeChat Pay notification refused: %s", exc)
+        raise PaymentError.NOTIFICATION_REJECTED.error() from None
+
+
+async def settle_from_query(out_trade_no: str, pay: WeChatPayClient) -> None:
+    """Ask WeChat Pay about an attempt and apply what it says (reconciliation)."""
+    transaction = await pay.query_transaction(out_trade_no)
+    if transaction is not None and transaction.get("trade_state") in ("SUCCESS", "REFUND"):
+        await settle_transaction(transaction, pay)
+
+
+async def settle_transaction(transaction: dict[str, Any], pay: WeChatPayClient) -> None:
+    """Record a paid transaction once and move its order to paid; money the order cannot take
+    (cancelled meanwhile, or paid through another attempt) goes back automatically."""
+    if transaction.get("trade_state") not in ("SUCCESS", "REFUND"):
+        return
+    payment = await _matching_payment(transaction, pay)
+    transaction_id = str(transaction.get("transaction_id") or "")
+    payer = transaction.get("payer") or {}
+    refund_event = None
+    try:
+        async with in_transaction() as conn:
+            moved = await (
+                Payment.filter(id=payment.id, status__in=(PaymentStatus.PENDING, PaymentStatus.CLOSED))
+                .using_db(conn)
+                .update(
+                    status=PaymentStatus.PAID,
+                    transaction_id=transaction_id,
+                    payer_openid=str(payer.get("openid") or payment.payer_openid),
+                    paid_at=clock.now(),
+                    updated_at=clock.now(),
+                )
+            )
+            if not moved:  # paid before: a redelivery, or a duplicate from another server
+                return
+            details = {"out_trade_no": payment.out_trade_no, "transaction_id": transaction_id}
+            if not await order_services.mark_paid(
+                conn, order_id=payment.order_id, actor=ACTOR, params=details
+            ):
+                refund_event = await _return_money(conn, payment, details)
+    except IntegrityError:  # the same transaction_id recorded concurrently: it paid once
+        log.info("transaction %s already recorded", transaction_id)
+        return
+    if refund_event is not None:
+        await outbox.deliver([refund_event])
+
+
+async def _matching_payment(transaction: dict[str, Any], pay: WeChatPayClient) -> Payment:
+    creds = pay.credentials
+    if transaction.get("mchid") != creds.mchid or transaction.get("appid") != creds.appid:
+        log.error(
+            "notification for another merchant or app: %s/%s",
+            transaction.get("mchid"),
+            transaction.get("appid"),
+        )
+        raise PaymentError.NOTIFICATION_MISMATCH.error()
+    payment = await Payment.get_or_none(out_trade_no=str(transaction.get("out_trade_no", "")))
+    total = (transaction.get("amount") or {}).get("total")
+    if payment is None or total != payment.amount or not transaction.get("transaction_id"):
+        log.error(
+            "notification does not match our records: out_trade_no %s, total %s",
+            transaction.get("out_trade_no"),
+            total,
+        )
+        raise PaymentError.NOTIFICATION_MISMATCH.error()
+    return payment
+
+
+async def _return_money(conn, payment: Payment, details: dict) -> outbox.OutboxEvent:
+    facts = await orders.order_facts(payment.order_id)
+    assert facts is not None
+    reason = "订单已支付，重复付款原路退回" if facts.status in _PAID_STATES else "订单已取消，款项原路退回"
+    await order_services.record_event(
+        conn,
+        order_id=payment.order_id,
+        type_=EventType.PAYMENT_RETURNED,
+        actor=ACTOR,
+        params={**details, "reason": reason, "amount": payment.amount},
+    )
+    await outbox.emit(
+        PAYMENT_RETURNED,
+        {"order_id": payment.order_id, "user_id": facts.user_id, "amount": payment.amount, "reason": reason},
+        connection=conn,
+    )
+    return await create_refund(conn, payment=payment, reason=reason, actor=ACTOR, automatic=True)
+
+
+_PAID_STATES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.REFUNDING)
+
+
+async def settle_refund(result: dict[str, Any], pay: WeChatPayClient) -> None:
+    """Apply a refund's outcome once: SUCCESS ends the order's refund (stock back on sale);
+    ABNORMAL or CLOSED marks it failed for staff to handle."""
+    if "mchid" in result and result["mchid"] != pay.credentials.mchid:
+        raise PaymentError.NOTIFICATION_MISMATCH.error()
+    refund = await Refund.get_or_none(out_refund_no=str(result.get("out_refund_no", "")))
+    if refund is None:
+        log.error("refund outcome for an unknown refund %s", result.get("out_refund_no"))
+        raise PaymentError.NOTIFICATION_MISMATCH.error()
+    status = result.get("refund_status") or result.get("status")
+    refund_id = str(result.get("refund_id") or refund.refund_id)
+    if status == "SUCCESS":
+        await _refund_succeeded(refund, refund_id)
+    elif status in ("ABNORMAL", "CLOSED"):
+        await refund_failed(refund, f"微信支付退款{'异常' if status == 'ABNORMAL' else '关闭'}")
+    elif status == "PROCESSING":
+        await Refund.filter(id=refund.id, status=RefundStatus.REQUESTED).update(
+            status=RefundStatus.PROCESSING, refund_id=refund_id, updated_at=clock.now()
+        )
+
+
+async def _refund_succeeded(refund: Refund, refund_id: str) -> None:
+    async with in_transaction() as conn:
+        moved = await (
+            Refund.filter(id=refund.id, status__in=(RefundStatus.REQUESTED, RefundStatus.PROCESSING))
+            .using_db(conn)
+            .update(
+                status=RefundStatus.SUCCEEDED,
+                refund_id=refund_id,
+                succeeded_at=clock.now(),
+                updated_at=clock.now(),
+            )
+        )
+        if not moved:
+            return  # told before
+        if not refund.automatic:
+            await order_services.finish_refund(
+                conn,
+                order_id=refund.order_id,
+                actor=ACTOR,
+                params={"out_refund_no": refund.out_refund_no, "amount": refund.amount},
+            )
+        await outbox.emit(
+            REFUND_SUCCEEDED, {"refund_id": refund.id, "order_id": refund.order_id}, connection=conn
+        )
+
+
+async def refund_failed(refund: Refund, why: str) -> None:
+    async with in_transaction() as conn:
+        moved = await (
+            Refund.filter(id=refund.id, status__in=(RefundStatus.REQUESTED, RefundStatus.PROCESSING))
+            .using_db(conn)
+            .update(status=RefundStatus.FAILED, failure=why[:200], updated_at=clock.now())
+        )
+        if not moved:
+            return
+        await order_services.record_event(
+            conn,
+            order_id=refund.order_id,
+            type_=EventType.REFUND_FAILED,
+            actor=ACTOR,
+            params={"out_refund_no": refund.out_refund_no, "why": why},
+        )
+        await outbox.emit(
+            REFUND_FAILED, {"refund_id": refund.id, "order_id": refund.order_id}, connection=conn
+        )

@@ -1,0 +1,29 @@
+from enum import StrEnum
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"  # a prepay exists; the shopper may pay it
+    PAID = "paid"  # WeChat Pay took the money (notified, or found by reconciliation): final
+    CLOSED = "closed"  # closed unpaid at WeChat Pay (order cancelled, prepay expired): final
+
+
+PAYMENT_TRANSITIONS: dict[PaymentStatus, set[PaymentStatus]] = {
+    PaymentStatus.PENDING: {PaymentStatus.PAID, PaymentStatus.CLOSED},
+    PaymentStatus.PAID: set(),
+    PaymentStatus.CLOSED: set(),
+}
+
+
+class RefundStatus(StrEnum):
+    REQUESTED = "requested"  # recorded; being submitted to WeChat Pay (the outbox retries)
+    PROCESSING = "processing"  # WeChat Pay accepted it; the money is on its way back
+    SUCCEEDED = "succeeded"  # the shopper has the money back: final
+    FAILED = "failed"  # WeChat Pay refused or it ended abnormally: staff must act: final
+
+
+REFUND_TRANSITIONS: dict[RefundStatus, set[RefundStatus]] = {
+    RefundStatus.REQUESTED: {RefundStatus.PROCESSING, RefundStatus.SUCCEEDED, RefundStatus.FAILED},
+    RefundStatus.PROCESSING: {RefundStatus.SUCCEEDED, RefundStatus.FAILED},
+    RefundStatus.SUCCEEDED: set(),
+    RefundStatus.FAILED: set(),
+}

@@ -1,0 +1,55 @@
+"""WeChat Pay's callbacks, mounted at /pay/wechat: payment and refund notifications.
+
+WeChat Pay reads only the status: 200/204 is success; anything else makes it retry (over 24
+hours). A notification that does not verify, or does not match our records, changes nothing
+and is answered FAIL; so is an internal failure, which the retry then repairs.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from commerce.errors import CommerceError
+from commerce.payments import settlement
+from commerce.payments.errors import PaymentError
+from miniprogram_api.keys import CORE
+
+log = logging.getLogger(__name__)
+
+MAX_NOTIFICATION_BYTES = 64 * 1024
+
+
+def create_pay_callbacks_app(core) -> web.Application:
+    app = web.Application(client_max_size=MAX_NOTIFICATION_BYTES)
+    app[CORE] = core
+    app.router.add_post("/notify", payment_notification)
+    app.router.add_post("/refund-notify", refund_notification)
+    return app
+
+
+async def payment_notification(request: web.Request) -> web.Response:
+    return await _handle(request, settlement.on_payment_notification)
+
+
+async def refund_notification(request: web.Request) -> web.Response:
+    return await _handle(request, settlement.on_refund_notification)
+
+
+async def _handle(request: web.Request, apply) -> web.Response:
+    try:
+        body = await request.read()
+        await apply(pay=request.app[CORE].pay, headers=request.headers, body=body)
+    except web.HTTPRequestEntityTooLarge:
+        return _fail(413, "通知内容过大")
+    except CommerceError as error:
+        return _fail(401 if error.code == PaymentError.NOTIFICATION_REJECTED.code else 400, error.message)
+    except Exception:
+        log.exception("WeChat Pay notification failed; WeChat Pay will retry")
+        return _fail(500, "处理失败，请重试")
+    return web.Response(status=204)
+
+
+def _fail(status: int, message: str) -> web.Response:
+    return web.json_response({"code": "FAIL", "message": message}, status=status)

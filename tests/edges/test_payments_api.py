@@ -1,0 +1,327 @@
+"""Paying and refunding through the real app and the simulated WeChat Pay: a transaction pays an
+order once, however WeChat Pay repeats itself; nothing but WeChat Pay's signature is believed."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+import pytest
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from commerce import clock
+from commerce.catalog.models import Sku
+from commerce.orders.models import Order, OrderEvent
+from commerce.orders.services import ship_order
+from commerce.outbox import OutboxEvent
+from commerce.payments.models import Payment, Refund
+from commerce.payments.reconcile import reconcile_payments
+from shop.app import CORE
+from tests.edges import wechatpay_forgery as forge
+from tests.edges.paying import (
+    confirm_payment,
+    eventually,
+    pay_order,
+    pay_params,
+    prepay_id_of,
+    settle_outbox,
+    sim,
+)
+from tests.edges.shoppers import auth_headers
+from tests.edges.test_shopping_api import ADDRESS
+from tests.factories import seed_small_catalog
+
+
+@pytest.fixture
+async def alice(client, simulator):
+    await seed_small_catalog()
+    headers = await auth_headers(client, simulator, "alice")
+    address = await (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).json()
+    return {"headers": headers, "address_id": address["id"]}
+
+
+async def _order(client, shopper, code="P2-W", quantity=1) -> dict:
+    sku = await Sku.get(sku_code=code)
+    response = await client.post(
+        "/api/v1/orders",
+        json={"items": [{"sku_id": sku.id, "quantity": quantity}], "address_id": shopper["address_id"]},
+        headers={**shopper["headers"], "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert response.status == 201, await response.text()
+    return await response.json()
+
+
+async def _get(client, shopper, order_id) -> dict:
+    return await (await client.get(f"/api/v1/orders/{order_id}", headers=shopper["headers"])).json()
+
+
+async def _paid_events(order_id: int) -> int:
+    return await OrderEvent.filter(order_id=order_id, to_status="paid", type="status_changed").count()
+
+
+def _callback(client):
+    return "/pay/wechat/notify"
+
+
+async def test_paying_marks_the_order_paid_once_and_a_redelivery_changes_nothing(
+    client, simulator, alice, data_dir
+):
+    order = await _order(client, alice)
+    # when the shopper asks to pay, twice (the app retried)
+    params = await pay_params(client, alice["headers"], order["id"])
+    again = await pay_params(client, alice["headers"], order["id"])
+    # then the same prepay, with a signature the mini-program's WeChat accepts
+    assert prepay_id_of(again) == prepay_id_of(params)
+    assert params["signType"] == "RSA" and params["appId"] == client.app[CORE].settings.miniapp_appid
+    merchant_public = load_pem_public_key((data_dir / "simulator/pay/merchant_public_key.pem").read_bytes())
+    message = f"{params['appId']}\n{params['timeStamp']}\n{params['nonceStr']}\n{params['package']}\n"
+    assert _verifies(message, params["paySign"], merchant_public)
+    # when the shopper pays in the WeChat sheet
+    paid = await confirm_payment(simulator, prepay_id_of(params))
+    # then WeChat Pay's notification was accepted and the order is paid
+    assert paid["notified"] == [204]
+    body = await _get(client, alice, order["id"])
+    assert body["status"] == "paid" and body["paid_at"].endswith("+08:00")
+    payment = await Payment.get(order_id=order["id"])
+    assert (payment.status, payment.transaction_id, payment.out_trade_no) == (
+        "paid",
+        paid["transaction_id"],
+        order["order_no"],
+    )
+    # when WeChat Pay delivers the same notification again
+    status, redelivered = await sim(simulator, "POST", "/pay/redeliver", {"out_trade_no": order["order_no"]})
+    # then it is acknowledged and nothing changes
+    assert status == 200 and redelivered["notified"] == [204]
+    assert await _paid_events(order["id"]) == 1
+    # and paying again is refused clearly
+    response = await client.post(f"/api/v1/orders/{order['id']}/pay", headers=alice["headers"])
+    assert (response.status, (await response.json())["error"]["code"]) == (409, "order_already_paid")
+
+
+def _verifies(message: str, signature: str, public_key) -> bool:
+    import base64
+
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+    from cryptography.hazmat.primitives.hashes import SHA256
+
+    try:
+        public_key.verify(base64.b64decode(signature), message.encode(), PKCS1v15(), SHA256())
+    except InvalidSignature:
+        return False
+    return True
+
+
+async def test_concurrent_duplicate_notifications_pay_the_order_once(client, simulator, alice):
+    order = await _order(client, alice)
+    params = await pay_params(client, alice["headers"], order["id"])
+    # when WeChat Pay notifies from five servers at the same moment
+    paid = await confirm_payment(simulator, prepay_id_of(params), copies=5)
+    # then every copy is acknowledged, and the order was paid once
+    assert paid["notified"] == [204] * 5
+    assert await _paid_events(order["id"]) == 1
+    assert await Payment.filter(order_id=order["id"], status="paid").count() == 1
+    assert await Refund.all().count() == 0
+
+
+async def test_concurrent_pay_requests_share_one_prepay(client, simulator, alice):
+    order = await _order(client, alice)
+    answers = await asyncio.gather(*(pay_params(client, alice["headers"], order["id"]) for _ in range(5)))
+    assert len({prepay_id_of(a) for a in answers}) == 1
+    assert await Payment.filter(order_id=order["id"]).count() == 1
+
+
+async def test_forged_tampered_stale_and_mismatched_notifications_change_nothing(
+    client, simulator, alice, data_dir
+):
+    order = await _order(client, alice)
+    await pay_params(client, alice["headers"], order["id"])
+    keys = forge.platform(data_dir)
+    settings = client.app[CORE].settings
+    payment = await Payment.get(order_id=order["id"])
+    genuine = forge.paid_transaction(
+        appid=settings.miniapp_appid,
+        mchid=settings.wechat_pay_mchid,
+        out_trade_no=order["order_no"],
+        total=order["payable"],
+        openid=payment.payer_openid,
+        transaction_id="4200000000202611290000000001",
+    )
+    url = _callback(client)
+    headers, body = forge.notification(keys, genuine)
+    tampered = body.replace(b'"summary": "', b'"summary": "x')
+    refusals = {
+        "forged": forge.notification(keys, genuine, signing_key=forge.forger_key()),
+        "tampered": (headers, tampered),
+        "stale": forge.notification(keys, genuine, timestamp=int(clock.now().timestamp()) - 301),
+        "future": forge.notification(keys, genuine, timestamp=int(clock.now().timestamp()) + 301),
+        "unknown key": forge.notification(keys, genuine, serial="PUB_KEY_ID_0000000000000000000000"),
+        "wrong apiv3 key": forge.notification(keys, genuine, apiv3_key="x" * 32),
+        "unsigned": ({"Content-Type": "application/json"}, body),
+    }
+    for case, (h, b) in refusals.items():
+        response = await client.post(url, data=b, headers=h)
+        assert response.status == 401, case
+        assert (await response.json())["code"] == "FAIL", case
+    mismatches = {
+        "amount": {**genuine, "amount": {**genuine["amount"], "total": order["payable"] - 1}},
+        "merchant": {**genuine, "mchid": "1900000999"},
+        "app": {**genuine, "appid": "wx0000000000000000"},
+        "order": {**genuine, "out_trade_no": "NOSUCHORDER0001"},
+    }
+    for case, transaction in mismatches.items():
+        h, b = forge.notification(keys, transaction)
+        response = await client.post(url, data=b, headers=h)
+        assert response.status == 400, case
+    assert (await Order.get(id=order["id"])).status == "pending_payment"
+    assert (await Payment.get(id=payment.id)).status == "pending"
+    # and the genuine notification still pays it
+    response = await client.post(url, data=body, headers=headers)
+    assert response.status == 204
+    assert (await Order.get(id=order["id"])).status == "paid"
+
+
+async def test_a_retry_after_the_prepay_expired_makes_a_new_attempt(client, simulator, alice):
+    order = await _order(client, alice)
+    first = await pay_params(client, alice["headers"], order["id"])
+    # given the prepay has expired
+    await Payment.filter(order_id=order["id"]).update(prepay_expires_at=clock.now() - timedelta(seconds=1))
+    # when the shopper pays again
+    second = await pay_params(client, alice["headers"], order["id"])
+    # then the old attempt is closed at WeChat Pay and a new one (new out_trade_no) is made
+    assert prepay_id_of(second) != prepay_id_of(first)
+    attempts = await Payment.filter(order_id=order["id"]).order_by("id").values_list("out_trade_no", "status")
+    assert attempts == [(order["order_no"], "closed"), (f"{order['order_no']}_2", "pending")]
+    status, _ = await sim(simulator, "POST", "/pay/confirm", {"prepay_id": prepay_id_of(first)})
+    assert status == 400
+    await confirm_payment(simulator, prepay_id_of(second))
+    assert (await _get(client, alice, order["id"]))["status"] == "paid"
+
+
+async def test_cancelling_closes_the_prepay(client, simulator, alice):
+    order = await _order(client, alice)
+    params = await pay_params(client, alice["headers"], order["id"])
+    response = await client.post(f"/api/v1/orders/{order['id']}/cancel", headers=alice["headers"])
+    assert (await response.json())["status"] == "cancelled"
+    # then WeChat Pay will not take money for it any more
+    assert (await Payment.get(order_id=order["id"])).status == "closed"
+    status, _ = await sim(simulator, "POST", "/pay/confirm", {"prepay_id": prepay_id_of(params)})
+    assert status == 400
+    response = await client.post(f"/api/v1/orders/{order['id']}/pay", headers=alice["headers"])
+    assert (response.status, (await response.json())["error"]["code"]) == (409, "order_not_payable")
+
+
+async def test_money_paid_after_cancellation_goes_back_by_itself(client, simulator, alice):
+    buds = await Sku.get(sku_code="P2-W")
+    order = await _order(client, alice)
+    params = await pay_params(client, alice["headers"], order["id"])
+    # given WeChat Pay cannot close the prepay right now, and the order is cancelled
+    await sim(simulator, "POST", "/wx/faults", {"api": "pay_close", "http_status": 500, "times": 20})
+    await client.post(f"/api/v1/orders/{order['id']}/cancel", headers=alice["headers"])
+    assert (await Sku.get(id=buds.id)).stock == buds.stock
+    # when the shopper pays in the still-open WeChat sheet
+    paid = await confirm_payment(simulator, prepay_id_of(params))
+    assert paid["notified"] == [204]
+    # then the order stays cancelled, its stock is not taken again, and the money goes back
+    body = await _get(client, alice, order["id"])
+    assert body["status"] == "cancelled"
+    assert (await Sku.get(id=buds.id)).stock == buds.stock
+    assert [(r["automatic"], r["amount"]) for r in body["refunds"]] == [(True, order["payable"])]
+
+    async def refunded() -> bool:
+        return (await Refund.get(order_id=order["id"])).status == "succeeded"
+
+    await eventually(refunded)
+    assert (await _get(client, alice, order["id"]))["refunds"][0]["status"] == "succeeded"
+    events = await OrderEvent.filter(order_id=order["id"]).values_list("type", flat=True)
+    assert "payment_returned" in events
+    # and the shopper is to be told (the bot delivers it)
+    assert await OutboxEvent.filter(topic="payment.returned").count() == 1
+
+
+async def test_a_refund_before_shipment_returns_the_money_and_the_stock(client, simulator, alice):
+    buds = await Sku.get(sku_code="P2-W")
+    order = await _order(client, alice, quantity=2)
+    await pay_order(client, simulator, alice["headers"], order["id"])
+    assert (await Sku.get(id=buds.id)).stock == buds.stock - 2
+    url = f"/api/v1/orders/{order['id']}/refunds"
+    # bad reasons are refused clearly
+    for bad in ({}, {"reason": ""}, {"reason": "x" * 81}, {"reason": 5}):
+        assert (await client.post(url, json=bad, headers=alice["headers"])).status == 400
+    # another shopper cannot ask for it
+    bob = await auth_headers(client, simulator, "bob")
+    assert (await client.post(url, json={"reason": "不想要了"}, headers=bob)).status == 404
+    # when the shopper asks for a refund
+    response = await client.post(url, json={"reason": "不想要了"}, headers=alice["headers"])
+    assert response.status == 201
+    body = await response.json()
+    assert body["status"] == "refunding" and body["refunds"][0]["reason"] == "不想要了"
+    again = await client.post(url, json={"reason": "不想要了"}, headers=alice["headers"])
+    assert (again.status, (await again.json())["error"]["code"]) == (409, "order_not_refundable")
+
+    # then WeChat Pay refunds it, and the order ends refunded with its stock back on sale
+    async def refunded() -> bool:
+        return (await Order.get(id=order["id"])).status == "refunded"
+
+    await eventually(refunded)
+    body = await _get(client, alice, order["id"])
+    assert body["refunds"][0]["status"] == "succeeded" and body["refunds"][0]["succeeded_at"]
+    assert (await Sku.get(id=buds.id)).stock == buds.stock
+    assert await Refund.all().count() == 1
+
+
+async def test_shipped_orders_are_not_refunded_here(client, simulator, alice):
+    order = await _order(client, alice)
+    await pay_order(client, simulator, alice["headers"], order["id"])
+    await ship_order(order_id=order["id"], carrier="SF", tracking_no="SF1234567890", actor="staff:1")
+    response = await client.post(
+        f"/api/v1/orders/{order['id']}/refunds", json={"reason": "不想要了"}, headers=alice["headers"]
+    )
+    assert (response.status, (await response.json())["error"]["code"]) == (409, "order_not_refundable")
+
+
+async def test_shipping_a_paid_order_uploads_the_shipment_to_wechat(client, simulator, alice):
+    order = await _order(client, alice)
+    paid = await pay_order(client, simulator, alice["headers"], order["id"])
+    # when the merchant ships it with SF Express
+    await ship_order(order_id=order["id"], carrier="顺丰速运", tracking_no="SF1234567890", actor="staff:1")
+    # then WeChat has the shipment against the transaction, with the receiver's phone masked
+    _, state = await sim(simulator, "GET", "/pay/state")
+    uploads = state["shipping"][paid["transaction_id"]]
+    assert len(uploads) == 1
+    parcel = uploads[0]["shipping_list"][0]
+    assert (parcel["express_company"], parcel["tracking_no"]) == ("SF", "SF1234567890")
+    assert parcel["contact"]["receiver_contact"] == "138****8000"
+    assert "华为 FreeBuds" in parcel["item_desc"]
+    # and a repeated delivery of the event is harmless
+    await settle_outbox()
+    assert await OutboxEvent.filter(delivered_at=None).count() == 0
+
+
+async def test_reconciliation_finds_a_payment_whose_notification_was_lost(client, simulator, alice):
+    order = await _order(client, alice)
+    params = await pay_params(client, alice["headers"], order["id"])
+    pay = client.app[CORE].pay
+    later = clock.now() + timedelta(minutes=10)
+    with clock.frozen(later):  # our clock is off: WeChat Pay's notifications look like replays
+        paid = await confirm_payment(simulator, prepay_id_of(params))
+        assert paid["notified"] == [401]
+        assert (await Order.get(id=order["id"])).status == "pending_payment"
+        # when reconciliation runs
+        done = await reconcile_payments(pay=pay)
+    # then it asked WeChat Pay and the order is paid
+    assert done.settled == 1
+    assert (await Order.get(id=order["id"])).status == "paid"
+    assert (await Payment.get(order_id=order["id"])).transaction_id == paid["transaction_id"]
+
+
+async def test_reconciliation_closes_the_prepay_of_an_order_past_its_deadline(client, simulator, alice):
+    order = await _order(client, alice)
+    params = await pay_params(client, alice["headers"], order["id"])
+    with clock.frozen(clock.now() + timedelta(minutes=31)):
+        done = await reconcile_payments(pay=client.app[CORE].pay)
+    assert done.closed == 1
+    assert (await Payment.get(order_id=order["id"])).status == "closed"
+    status, _ = await sim(simulator, "POST", "/pay/confirm", {"prepay_id": prepay_id_of(params)})
+    assert status == 400
