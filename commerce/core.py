@@ -15,6 +15,7 @@ from commerce.config import Settings
 from commerce.db import close_db, init_db
 from commerce.payments import handlers as payment_handlers
 from commerce.shipping import services as shipping
+from commerce.users.sessions import SessionVersions
 from commerce.wechat.client import WeChatClient
 from commerce.wechat.pay import PayCredentials, WeChatPayClient
 
@@ -26,6 +27,7 @@ class Core:
     wechat: WeChatClient = field(init=False)
     search: CatalogSearch = field(init=False)
     pay: WeChatPayClient | None = field(init=False, default=None)  # None: WeChat Pay not configured
+    sessions: SessionVersions = field(default_factory=SessionVersions)
 
     async def start(self, *, build_search_index: bool = True) -> None:
         await init_db(self.settings)

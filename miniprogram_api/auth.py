@@ -14,4 +14,5 @@ async def authenticate(request: web.Request) -> Shopper:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise CommonError.UNAUTHENTICATED.error()
-    return await authenticate_token(token=token.strip(), settings=request.app[CORE].settings)
+    core = request.app[CORE]
+    return await authenticate_token(token=token.strip(), settings=core.settings, sessions=core.sessions)

@@ -16,6 +16,7 @@ from commerce.cart import services as cart
 from commerce.cart.services import LineState
 from commerce.catalog import services as catalog
 from commerce.config import Settings
+from commerce.db import fetch_rows
 from commerce.errors import CommerceError
 from commerce.orders import queries
 from commerce.orders.checkout import preview_checkout
@@ -48,9 +49,12 @@ async def place_order(
     """Create the order once per idempotency key; the same key returns the same order."""
     if not _IDEMPOTENCY_KEY.match(idempotency_key or ""):
         raise OrderError.INVALID_IDEMPOTENCY_KEY.error()
-    existing = await Order.get_or_none(user_id=shopper.user_id, idempotency_key=idempotency_key)
-    if existing:
-        return await queries.get_order(shopper=shopper, order_id=existing.id)
+    existing = await fetch_rows(
+        "SELECT `id` FROM `shop_order` WHERE `user_id` = ? AND `idempotency_key` = ?",
+        [shopper.user_id, idempotency_key],
+    )
+    if existing:  # the same request again: the same order
+        return await queries.get_order(shopper=shopper, order_id=existing[0]["id"])
     preview = await preview_checkout(shopper=shopper, items=items, from_cart=from_cart, address_id=address_id)
     if preview.problems:
         details = [

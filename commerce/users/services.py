@@ -22,6 +22,7 @@ from commerce.config import Settings
 from commerce.users import tokens
 from commerce.users.errors import UserError
 from commerce.users.models import User
+from commerce.users.sessions import SessionVersions
 from commerce.wechat.client import WeChatClient
 from commerce.wechat.errors import InvalidCode, RateLimited, RiskyUser, WeChatError, WeChatUnavailable
 
@@ -73,16 +74,31 @@ async def login_with_code(*, code: str, wechat: WeChatClient, settings: Settings
     return LoginResult(token=token, expires_in=settings.session_ttl_seconds, user=_view(user), is_new=is_new)
 
 
-async def authenticate_token(*, token: str, settings: Settings) -> Shopper:
+async def authenticate_token(
+    *, token: str, settings: Settings, sessions: SessionVersions | None = None
+) -> Shopper:
     """The shopper behind a session token that is genuine, unexpired and not revoked.
 
-    The signature and expiry cost nothing; revocation is one primary-key lookup.
+    The signature and expiry cost nothing; revocation is one primary-key lookup, remembered
+    for a second in `sessions` when given.
     """
-    claims = tokens.verify(token, settings=settings)
-    rows = await User.filter(id=claims.user_id).values_list("openid", "session_version")
-    if not rows or rows[0][1] != claims.session_version:
+    claims = sessions.decoded(token) if sessions is not None else None
+    if claims is None:
+        claims = tokens.decode(token, settings=settings)
+        if sessions is not None:
+            sessions.remember_decoded(token, claims)
+    tokens.check_times(claims)
+    known = sessions.get(claims.user_id) if sessions is not None else None
+    if known is None:
+        rows = await User.filter(id=claims.user_id).values_list("openid", "session_version")
+        if not rows:
+            raise UserError.SESSION_EXPIRED.error()
+        known = (rows[0][0], rows[0][1])
+        if sessions is not None:
+            sessions.put(claims.user_id, *known)
+    if known[1] != claims.session_version:
         raise UserError.SESSION_EXPIRED.error()
-    return Shopper(user_id=claims.user_id, openid=rows[0][0])
+    return Shopper(user_id=claims.user_id, openid=known[0])
 
 
 async def bind_phone(*, shopper: Shopper, code: str, wechat: WeChatClient) -> UserView:
@@ -117,9 +133,11 @@ async def get_profile(*, shopper: Shopper) -> UserView:
     return _view(user)
 
 
-async def end_all_sessions(*, shopper: Shopper) -> None:
+async def end_all_sessions(*, shopper: Shopper, sessions: SessionVersions | None = None) -> None:
     """Revoke every token issued to this shopper so far."""
     await User.filter(id=shopper.user_id).update(session_version=F("session_version") + 1)
+    if sessions is not None:
+        sessions.forget(shopper.user_id)
 
 
 def mask_phone(phone: str) -> str:

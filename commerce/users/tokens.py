@@ -25,6 +25,8 @@ CLOCK_SKEW_SECONDS = 60  # a token "issued" slightly in the future (another serv
 class SessionClaims:
     user_id: int
     session_version: int
+    issued_at: int = 0  # unix seconds
+    expires_at: int = 0
 
 
 def issue(*, user_id: int, session_version: int, settings: Settings) -> str:
@@ -41,6 +43,11 @@ def issue(*, user_id: int, session_version: int, settings: Settings) -> str:
 
 def verify(token: str, *, settings: Settings) -> SessionClaims:
     """The claims of a genuine, current token; otherwise session_expired."""
+    return check_times(decode(token, settings=settings))
+
+
+def decode(token: str, *, settings: Settings) -> SessionClaims:
+    """The claims of a genuine token (signature and shape checked), current or not."""
     try:
         claims = jwt.decode(
             token,
@@ -58,7 +65,12 @@ def verify(token: str, *, settings: Settings) -> SessionClaims:
         issued, expires = int(claims["iat"]), int(claims["exp"])
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise UserError.SESSION_EXPIRED.error() from exc
+    return SessionClaims(user_id=user_id, session_version=version, issued_at=issued, expires_at=expires)
+
+
+def check_times(claims: SessionClaims) -> SessionClaims:
+    """The claims, if the token is current by commerce.clock; otherwise session_expired."""
     now = clock.now().timestamp()
-    if expires <= now or issued > now + CLOCK_SKEW_SECONDS:
+    if claims.expires_at <= now or claims.issued_at > now + CLOCK_SKEW_SECONDS:
         raise UserError.SESSION_EXPIRED.error()
-    return SessionClaims(user_id=user_id, session_version=version)
+    return claims

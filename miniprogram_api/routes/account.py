@@ -54,7 +54,7 @@ async def bind_phone(request: web.Request, *, body: CodeIn, shopper: Shopper) ->
 
 @router.post("/auth/logout", summary="退出所有设备的登录", tag=TAG, auth=True, status=204)
 async def logout(request: web.Request, *, shopper: Shopper) -> web.Response:
-    await users.end_all_sessions(shopper=shopper)
+    await users.end_all_sessions(shopper=shopper, sessions=request.app[CORE].sessions)
     return web.Response(status=204)
 
 

@@ -37,6 +37,38 @@ async def test_migrate_seed_serve_search_and_log_in(tmp_path):
             headers = {"Authorization": f"Bearer {login['token']}"}
             async with http.get(f"{base}/api/v1/me", headers=headers) as response:
                 assert response.status == 200
+            # and orders the first iPhone and pays for it in the simulated WeChat sheet
+            order = await _order(http, base, headers, found["items"][0]["id"])
+            async with http.post(f"{base}/api/v1/orders/{order['id']}/pay", headers=headers) as response:
+                params = await response.json()
+            assert response.status == 200, params
+            prepay_id = params["package"].removeprefix("prepay_id=")
+            async with http.post(f"{base}/_sim/pay/confirm", json={"prepay_id": prepay_id}) as response:
+                paid = await response.json()
+            # then WeChat Pay's notification reached the service at its public address
+            assert response.status == 200 and paid["notified"][0] == 204, paid
+            async with http.get(f"{base}/api/v1/orders/{order['id']}", headers=headers) as response:
+                assert (await response.json())["status"] == "paid"
+
+
+async def _order(http: aiohttp.ClientSession, base: str, headers: dict, product_id: int) -> dict:
+    async with http.get(f"{base}/api/v1/products/{product_id}") as response:
+        sku = next(s for s in (await response.json())["skus"] if s["stock"] > 0)
+    address = {
+        "receiver_name": "李四",
+        "phone": "13900139000",
+        "province": "北京市",
+        "city": "北京市",
+        "district": "海淀区",
+        "detail": "中关村大街 1 号",
+    }
+    async with http.post(f"{base}/api/v1/addresses", json=address, headers=headers) as response:
+        address_id = (await response.json())["id"]
+    body = {"items": [{"sku_id": sku["id"], "quantity": 1}], "address_id": address_id}
+    ordering = {**headers, "Idempotency-Key": "newcomer-first-order"}
+    async with http.post(f"{base}/api/v1/orders", json=body, headers=ordering) as response:
+        assert response.status == 201
+        return await response.json()
 
 
 def test_create_admin_makes_an_account_once(tmp_path):
