@@ -202,7 +202,10 @@ class WeChatPayClient:
 
     def open_notification(self, headers: Any, body: bytes) -> Notification:
         """Verify a callback (key id, timestamp window, signature), then decrypt its resource."""
-        text = body.decode("utf-8", errors="strict") if body else ""
+        try:
+            text = body.decode("utf-8") if body else ""
+        except UnicodeDecodeError:
+            raise NotificationRejected("notification: not UTF-8") from None
         self._verify(headers, text, what="notification")
         try:
             envelope = json.loads(text)

@@ -325,3 +325,26 @@ async def test_reconciliation_closes_the_prepay_of_an_order_past_its_deadline(cl
     assert (await Payment.get(order_id=order["id"])).status == "closed"
     status, _ = await sim(simulator, "POST", "/pay/confirm", {"prepay_id": prepay_id_of(params)})
     assert status == 400
+
+
+async def test_garbage_at_the_callbacks_is_refused_without_a_500(client, data_dir):
+    keys = forge.platform(data_dir)
+    signed_nonsense = [
+        b"",
+        b"null",
+        b"[]",
+        b"{}",
+        b'{"resource": 5}',
+        b'{"resource": {"nonce": 1}}',
+        "{ü".encode(),
+    ]
+    for path in ("/pay/wechat/notify", "/pay/wechat/refund-notify"):
+        response = await client.post(path, data=b"\xff\xfe{", headers={"Wechatpay-Timestamp": "x"})
+        assert response.status == 401
+        for body in signed_nonsense:
+            for headers in (forge.sign(keys, body), {}):
+                response = await client.post(path, data=body, headers=headers)
+                assert response.status in (400, 401), (path, body, response.status)
+                assert (await response.json())["code"] == "FAIL"
+        too_big = await client.post(path, data=b"x" * (70 * 1024))
+        assert too_big.status == 413
