@@ -348,3 +348,47 @@ async def test_garbage_at_the_callbacks_is_refused_without_a_500(client, data_di
                 assert (await response.json())["code"] == "FAIL"
         too_big = await client.post(path, data=b"x" * (70 * 1024))
         assert too_big.status == 413
+
+
+async def test_a_payment_racing_a_cancellation_never_resurrects_the_order(client, alice, data_dir):
+    """The shopper cancels at the moment WeChat Pay's notification arrives, for ten orders:
+    each ends either paid (stock taken) or cancelled with its money returned (stock back)."""
+    buds = await Sku.get(sku_code="P2-W")
+    keys, settings = forge.platform(data_dir), client.app[CORE].settings
+    orders = [await _order(client, alice) for _ in range(10)]
+    notifications = []
+    for n, order in enumerate(orders):
+        await pay_params(client, alice["headers"], order["id"])
+        payment = await Payment.get(order_id=order["id"])
+        transaction = forge.paid_transaction(
+            appid=settings.miniapp_appid,
+            mchid=settings.wechat_pay_mchid,
+            out_trade_no=order["order_no"],
+            total=order["payable"],
+            openid=payment.payer_openid,
+            transaction_id=f"42000000002026112900000{n:05d}",
+        )
+        notifications.append(forge.notification(keys, transaction))
+
+    # when each order's cancellation and payment notification arrive together
+    async def race(order, notification):
+        headers, body = notification
+        return await asyncio.gather(
+            client.post(f"/api/v1/orders/{order['id']}/cancel", headers=alice["headers"]),
+            client.post("/pay/wechat/notify", data=body, headers=headers),
+        )
+
+    results = await asyncio.gather(*(race(o, n) for o, n in zip(orders, notifications, strict=True)))
+    # then WeChat Pay was always acknowledged, and every order is in one consistent end state
+    assert all(notified.status == 204 for _, notified in results)
+    await settle_outbox()
+    paid = 0
+    for order in orders:
+        status = (await Order.get(id=order["id"])).status
+        refunds = await Refund.filter(order_id=order["id"]).values_list("automatic", flat=True)
+        if status == "paid":
+            paid += 1
+            assert refunds == []
+        else:
+            assert status == "cancelled" and refunds == [True]
+    assert (await Sku.get(id=buds.id)).stock == buds.stock - paid
