@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tortoise import Tortoise
@@ -78,6 +79,16 @@ async def execute(sql: str, values: list[Any], *, connection: Any = None) -> int
     conn, sql = _portable(sql, connection)
     changed, _ = await conn.execute_query(sql, values)
     return changed
+
+
+async def insert(table: str, row: dict[str, Any], *, connection: Any = None) -> int:
+    """Insert one row written out in full (see fetch_rows: no model defaults apply); its new
+    id. Dicts and lists are stored as JSON."""
+    columns = ", ".join(f"`{name}`" for name in row)
+    marks = ", ".join("?" for _ in row)
+    values = [json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for v in row.values()]
+    conn, sql = _portable(f"INSERT INTO `{table}` ({columns}) VALUES ({marks})", connection)
+    return await conn.execute_insert(sql, values)
 
 
 def _portable(sql: str, connection: Any) -> tuple[Any, str]:
