@@ -21,6 +21,8 @@ SIMULATOR_MINIAPP_APPID = "wxsim0miniapp0001"
 SIMULATOR_MINIAPP_SECRET = "sim-miniapp-secret-0000000000001"
 SIMULATOR_MP_APPID = "wxsim0official001"
 SIMULATOR_MP_SECRET = "sim-official-secret-000000000001"
+SIMULATOR_MP_TOKEN = "simofficialtoken0001"
+SIMULATOR_MP_AES_KEY = "c2ltdWxhdG9yLW9mZmljaWFsLWFjY291bnQtYWVzazE"  # 43 characters, as WeChat's
 
 LIVE_API_BASE = "https://api.weixin.qq.com"
 LIVE_PAY_API_BASE = "https://api.mch.weixin.qq.com"
@@ -125,6 +127,26 @@ class Settings(BaseSettings):
     @property
     def miniapp_secret(self) -> str:
         return self.wechat_miniapp_secret or (SIMULATOR_MINIAPP_SECRET if self.simulator else "")
+
+    @property
+    def mp_appid(self) -> str:
+        return self.wechat_mp_appid or (SIMULATOR_MP_APPID if self.simulator else "")
+
+    @property
+    def mp_secret(self) -> str:
+        return self.wechat_mp_secret or (SIMULATOR_MP_SECRET if self.simulator else "")
+
+    @property
+    def mp_token(self) -> str:
+        return self.wechat_mp_token or (SIMULATOR_MP_TOKEN if self.simulator else "")
+
+    @property
+    def mp_aes_key(self) -> str:
+        return self.wechat_mp_aes_key or (SIMULATOR_MP_AES_KEY if self.simulator else "")
+
+    @property
+    def mp_webhook_url(self) -> str:
+        return f"{self.public_base_url.rstrip('/')}/wechat/mp"
 
     @cached_property
     def signing_key(self) -> str:

@@ -24,7 +24,8 @@ from commerce.wechat.pay import PayCredentials, WeChatPayClient
 class Core:
     settings: Settings
     redis: redis.Redis = field(init=False)
-    wechat: WeChatClient = field(init=False)
+    wechat: WeChatClient = field(init=False)  # the mini-program's calls
+    mp: WeChatClient = field(init=False)  # the official account's calls
     search: CatalogSearch = field(init=False)
     pay: WeChatPayClient | None = field(init=False, default=None)  # None: WeChat Pay not configured
     sessions: SessionVersions = field(default_factory=SessionVersions)
@@ -33,6 +34,9 @@ class Core:
         await init_db(self.settings)
         self.redis = create_redis(self.settings)
         self.wechat = WeChatClient(settings=self.settings, redis=self.redis)
+        self.mp = WeChatClient(
+            settings=self.settings, redis=self.redis, appid=self.settings.mp_appid, secret=self.settings.mp_secret
+        )
         credentials = PayCredentials.from_settings(self.settings)
         if credentials is not None:
             self.pay = WeChatPayClient(
@@ -48,6 +52,7 @@ class Core:
 
     async def close(self) -> None:
         await self.wechat.close()
+        await self.mp.close()
         if self.pay is not None:
             await self.pay.close()
         await self.redis.aclose()

@@ -19,6 +19,7 @@ MODEL_MODULES = [
     "commerce.cart.models",
     "commerce.orders.models",
     "commerce.payments.models",
+    "commerce.support.models",
 ]
 APP_LABEL = "models"
 MIGRATIONS_MODULE = "commerce.migrations"

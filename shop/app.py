@@ -10,11 +10,12 @@ from aiohttp import web
 
 import miniprogram_api
 from commerce import outbox
-from commerce.config import SIMULATOR_MP_APPID, SIMULATOR_MP_SECRET, Settings
+from commerce.config import Settings
 from commerce.core import Core
 from scheduler import create_scheduler
 from shop.observability import request_id_middleware
 from wechat_simulator import SimulatorConfig, create_simulator_app
+from wechat_simulator.config import OfficialAccount
 from wechat_simulator.pay_keys import provision_merchant
 
 CORE = web.AppKey("core", Core)
@@ -43,8 +44,16 @@ def simulator_config(settings: Settings) -> SimulatorConfig:
     return SimulatorConfig(
         apps={
             settings.miniapp_appid: settings.miniapp_secret,
-            SIMULATOR_MP_APPID: SIMULATOR_MP_SECRET,
+            settings.mp_appid: settings.mp_secret,
         },
+        official_accounts=(
+            OfficialAccount(
+                appid=settings.mp_appid,
+                token=settings.mp_token,
+                aes_key=settings.mp_aes_key,
+                webhook_url=settings.mp_webhook_url,
+            ),
+        ),
         data_dir=settings.data_dir / "simulator",
         pay_merchant_dir=settings.data_dir / "wechatpay",
         # Now and then WeChat Pay repeats a notification from another server; so do we.

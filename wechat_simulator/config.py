@@ -7,11 +7,24 @@ from pathlib import Path
 
 
 @dataclass(frozen=True)
+class OfficialAccount:
+    """An official account's server configuration, as its owner entered it in WeChat's console."""
+
+    appid: str  # must also be in SimulatorConfig.apps (with its secret)
+    token: str  # signs every message WeChat pushes to the webhook
+    aes_key: str  # the 43-character EncodingAESKey of safe mode
+    webhook_url: str  # where WeChat pushes followers' messages and events
+    safe_mode: bool = True  # encrypted messages (安全模式); False: plaintext (明文模式)
+
+
+@dataclass(frozen=True)
 class SimulatorConfig:
     apps: dict[str, str]  # appid -> secret, as registered with WeChat
     data_dir: Path  # where the simulator keeps files: WeChat Pay's keys under data_dir / "pay"
     # The simulator's clock: tests pass a callable they move; None is the real UTC time.
     now: Callable[[], datetime] | None = None
+    # Official accounts whose followers the simulator plays (the chat page, /mp control).
+    official_accounts: tuple[OfficialAccount, ...] = ()
     # WeChat Pay. The merchant's side of the keys (apiclient_key.pem, pub_key.pem, merchant.json)
     # is written here; None is data_dir / "merchant".
     pay_merchant_dir: Path | None = None

@@ -37,13 +37,16 @@ class PhoneInfo:
 
 
 class WeChatClient:
-    """The mini-program's server-side calls. One per process; the access token is one per
-    appid, shared by every process through Redis."""
+    """Server-side calls of one WeChat app: the mini-program's (the default) or the official
+    account's. One per app and process; the access token is one per appid, shared by every
+    process through Redis."""
 
-    def __init__(self, *, settings: Settings, redis: redis.Redis) -> None:
+    def __init__(
+        self, *, settings: Settings, redis: redis.Redis, appid: str | None = None, secret: str | None = None
+    ) -> None:
         self._base = settings.resolved_api_base
-        self._appid = settings.miniapp_appid
-        self._secret = settings.miniapp_secret
+        self._appid = appid or settings.miniapp_appid
+        self._secret = secret or settings.miniapp_secret
         self._http: aiohttp.ClientSession | None = None
         self.tokens = AccessTokenCache(redis_client=redis, appid=self._appid, fetch=self._fetch_token)
 
@@ -94,6 +97,32 @@ class WeChatClient:
     async def upload_shipping_info(self, payload: dict[str, Any]) -> None:
         """Tell WeChat how a mini-program payment's goods were shipped (发货信息录入)."""
         await self._call_with_token("POST", "/wxa/sec/order/upload_shipping_info", json_body=payload)
+
+    # -- official account --------------------------------------------------------------
+
+    async def send_custom_message(self, openid: str, message: dict[str, Any]) -> None:
+        """A customer-service message to a follower, e.g. {"msgtype": "text", "text":
+        {"content": "..."}}. WeChat allows them only within its windows after the follower's
+        own action: OutOfWindow (45015, 45047) when one has closed or is used up."""
+        await self._call_with_token(
+            "POST", "/cgi-bin/message/custom/send", json_body={"touser": openid, **message}
+        )
+
+    async def create_menu(self, menu: dict[str, Any]) -> None:
+        """Replace the official account's custom menu ({"button": [...]})."""
+        await self._call_with_token("POST", "/cgi-bin/menu/create", json_body=menu)
+
+    async def create_qrcode(self, scene: str, *, expire_seconds: int | None = None) -> dict[str, Any]:
+        """A parametric QR code for a scene string (1-64 characters): temporary
+        (QR_STR_SCENE, up to 30 days) with expire_seconds, permanent (QR_LIMIT_STR_SCENE)
+        without. Returns {"ticket", "url", "expire_seconds"?}."""
+        body: dict[str, Any] = {
+            "action_name": "QR_STR_SCENE" if expire_seconds else "QR_LIMIT_STR_SCENE",
+            "action_info": {"scene": {"scene_str": scene}},
+        }
+        if expire_seconds:
+            body["expire_seconds"] = expire_seconds
+        return await self._call_with_token("POST", "/cgi-bin/qrcode/create", json_body=body)
 
     async def access_token(self) -> str:
         """The app's current access token (shared through Redis)."""

@@ -42,6 +42,11 @@ class RiskyUser(WeChatError):
     """WeChat blocks this user's login: a high-risk account (40226)."""
 
 
+class OutOfWindow(WeChatError):
+    """A customer-service message outside WeChat's window (45015: the 48 hours after the
+    follower's last action passed; 45047: the messages that window allows are used up)."""
+
+
 class WeChatBusy(WeChatError, WeChatUnavailable):
     """WeChat's "system error, try later" (-1): both an errcode and a reason to retry later."""
 
@@ -63,6 +68,8 @@ _BY_ERRCODE: dict[int, type[WeChatError]] = {
     40014: AccessTokenRefused,
     42001: AccessTokenRefused,
     40226: RiskyUser,
+    45015: OutOfWindow,
+    45047: OutOfWindow,
 }
 
 
