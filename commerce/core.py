@@ -34,9 +34,8 @@ class Core:
         await init_db(self.settings)
         self.redis = create_redis(self.settings)
         self.wechat = WeChatClient(settings=self.settings, redis=self.redis)
-        self.mp = WeChatClient(
-            settings=self.settings, redis=self.redis, appid=self.settings.mp_appid, secret=self.settings.mp_secret
-        )
+        settings = self.settings
+        self.mp = WeChatClient(settings=settings, redis=self.redis, appid=settings.mp_appid, secret=settings.mp_secret)
         credentials = PayCredentials.from_settings(self.settings)
         if credentials is not None:
             self.pay = WeChatPayClient(
