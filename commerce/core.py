@@ -35,7 +35,9 @@ class Core:
         self.redis = create_redis(self.settings)
         self.wechat = WeChatClient(settings=self.settings, redis=self.redis)
         settings = self.settings
-        self.mp = WeChatClient(settings=settings, redis=self.redis, appid=settings.mp_appid, secret=settings.mp_secret)
+        self.mp = WeChatClient(
+            settings=settings, redis=self.redis, appid=settings.mp_appid, secret=settings.mp_secret
+        )
         credentials = PayCredentials.from_settings(self.settings)
         if credentials is not None:
             self.pay = WeChatPayClient(
