@@ -6,8 +6,11 @@ import json
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 
 from commerce.config import Settings
+
+FOUND_ROWS = 2  # the MySQL protocol's CLIENT_FOUND_ROWS capability flag
 
 # Every module that declares models; one Tortoise app keeps cross-context relations simple.
 MODEL_MODULES = [
@@ -32,8 +35,14 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         for option, value in (("charset", "utf8mb4"), ("maxsize", "20")):
             if f"{option}=" not in url:
                 url += ("&" if "?" in url else "?") + f"{option}={value}"
+    connection: str | dict[str, Any] = url
+    if url.startswith("mysql://"):
+        # An UPDATE counts the rows it matched, not only those it changed (as SQLite does):
+        # a conditional update that sets a value already there still proves it found its row.
+        connection = expand_db_url(url)
+        connection["credentials"]["client_flag"] = FOUND_ROWS
     return {
-        "connections": {"default": url},
+        "connections": {"default": connection},
         "apps": {
             APP_LABEL: {
                 "models": MODEL_MODULES,

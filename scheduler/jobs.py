@@ -5,6 +5,7 @@ from __future__ import annotations
 from commerce.core import Core
 from commerce.orders import services as orders
 from commerce.payments.reconcile import reconcile_payments as reconcile
+from commerce.support import conversations
 
 
 async def cancel_unpaid_orders(core: Core) -> None:
@@ -17,3 +18,7 @@ async def complete_shipped_orders(core: Core) -> None:
 
 async def reconcile_payments(core: Core) -> None:
     await reconcile(pay=core.pay)
+
+
+async def close_idle_conversations(core: Core) -> None:
+    await conversations.close_idle_conversations(idle_minutes=30)

@@ -32,6 +32,7 @@ JOBS = [
     Schedule("cancel_unpaid_orders", jobs.cancel_unpaid_orders, every_seconds=60),
     Schedule("complete_shipped_orders", jobs.complete_shipped_orders, every_seconds=600),
     Schedule("reconcile_payments", jobs.reconcile_payments, every_seconds=60),
+    Schedule("close_idle_conversations", jobs.close_idle_conversations, every_seconds=60),
 ]
 
 

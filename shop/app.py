@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+import bot
 import miniprogram_api
 from commerce import outbox
 from commerce.config import Settings
@@ -19,6 +20,7 @@ from wechat_simulator.config import OfficialAccount
 from wechat_simulator.pay_keys import provision_merchant
 
 CORE = web.AppKey("core", Core)
+BOT = web.AppKey("bot", web.Application)  # the /wechat sub-app (tests reach its webhook)
 
 
 def create_app(settings: Settings, *, mount_simulator: bool | None = None) -> web.Application:
@@ -34,6 +36,8 @@ def create_app(settings: Settings, *, mount_simulator: bool | None = None) -> we
         app.cleanup_ctx.append(_run_scheduler)
     app.add_subapp("/api/v1", miniprogram_api.create_app(core))
     app.add_subapp("/pay/wechat", miniprogram_api.create_pay_callbacks_app(core))
+    app[BOT] = bot.create_app(core)
+    app.add_subapp("/wechat", app[BOT])
     if settings.simulator if mount_simulator is None else mount_simulator:
         app.add_subapp("/_sim", create_simulator_app(simulator_config(settings)))
     return app

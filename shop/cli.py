@@ -1,4 +1,4 @@
-"""The `shop` command: serve, migrate, seed-demo, import-products, create-admin."""
+"""The `shop` command: serve, scheduler, migrate, seed-demo, import-products, create-admin, wechat."""
 
 from __future__ import annotations
 
@@ -50,7 +50,66 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_argument("username")
     admin.add_argument("--password", help="prompted for when omitted")
     admin.set_defaults(run=_create_admin)
+    wechat = commands.add_parser("wechat", help="the official account: menu, QR codes")
+    wechat_commands = wechat.add_subparsers(required=True, metavar="WHAT")
+    menu = wechat_commands.add_parser("menu", help="the custom menu")
+    menu_commands = menu.add_subparsers(required=True, metavar="ACTION")
+    push = menu_commands.add_parser("push", help="push the menu defined in a JSON file to WeChat")
+    push.add_argument("--file", type=Path, default=MENU_FILE, help=f"default: {MENU_FILE.name}")
+    push.set_defaults(run=_push_menu)
+    qrcode = wechat_commands.add_parser("qrcode", help="a parametric QR code for a scene")
+    qrcode.add_argument("scene", help="1-64 characters, e.g. leader:42")
+    qrcode.add_argument("--days", type=int, help="temporary, 1-30 days; permanent when omitted")
+    qrcode.set_defaults(run=_qrcode)
     return parser
+
+
+MENU_FILE = Path(__file__).with_name("wechat_menu.json")
+
+
+def _push_menu(settings: Settings, args: argparse.Namespace) -> int:
+    from commerce.core import open_core
+    from commerce.errors import CommerceError
+    from commerce.wechat.official_account import load_menu, push_menu
+    from shop.app import with_simulated_merchant
+
+    try:
+        menu = load_menu(args.file, settings=settings)
+    except CommerceError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+
+    async def run() -> None:
+        async with open_core(with_simulated_merchant(settings), build_search_index=False) as core:
+            await push_menu(menu, mp=core.mp)
+
+    try:
+        asyncio.run(run())
+    except CommerceError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    print(f"菜单已推送：{len(menu['button'])} 个一级菜单")
+    return 0
+
+
+def _qrcode(settings: Settings, args: argparse.Namespace) -> int:
+    from commerce.core import open_core
+    from commerce.errors import CommerceError
+    from commerce.wechat.official_account import create_scene_qrcode
+    from shop.app import with_simulated_merchant
+
+    async def run():
+        async with open_core(with_simulated_merchant(settings), build_search_index=False) as core:
+            return await create_scene_qrcode(mp=core.mp, scene=args.scene, days=args.days)
+
+    try:
+        code = asyncio.run(run())
+    except CommerceError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    print(code.image_url)
+    print(f"场景 {code.scene}，" + (f"有效期至 {code.expires_at}" if code.expires_at else "永久有效"))
+    return 0
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -106,7 +165,19 @@ def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
 
     loaded = asyncio.run(seed_demo(settings, only_if_empty=args.if_empty))
     print(f"演示数据: 载入 {loaded} 个商品" if loaded else "已有商品，跳过演示数据")
+    faq = asyncio.run(_seed_faq(settings))
+    if faq:
+        print(f"常见问题: 载入 {faq} 条")
     return 0
+
+
+async def _seed_faq(settings: Settings) -> int:
+    from commerce.support.faq import seed_starter_faq
+
+    from commerce.core import open_core
+
+    async with open_core(settings, build_search_index=False):
+        return await seed_starter_faq()
 
 
 def _import_products(settings: Settings, args: argparse.Namespace) -> int:

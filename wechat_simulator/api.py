@@ -25,6 +25,12 @@ APIS = (
     "refund",
     "refund_query",
     "upload_shipping_info",
+    "custom_send",
+    "user_info",
+    "menu_create",
+    "menu_get",
+    "menu_delete",
+    "qrcode_create",
 )
 
 

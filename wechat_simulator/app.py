@@ -1,10 +1,22 @@
-"""The simulator app: WeChat's API paths at its root, control endpoints under /wx and /pay."""
+"""The simulator app: WeChat's API paths at its root, control endpoints under /wx, /pay and /mp,
+and the chat page at /chat."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from wechat_simulator import control, login, pay, pay_control, pay_refund, shipping, tokens
+from wechat_simulator import (
+    chat,
+    control,
+    login,
+    mp,
+    mp_control,
+    pay,
+    pay_control,
+    pay_refund,
+    shipping,
+    tokens,
+)
 from wechat_simulator.config import SimulatorConfig
 from wechat_simulator.keys import STATE
 from wechat_simulator.pay_http import system_error
@@ -42,6 +54,13 @@ def create_simulator_app(config: SimulatorConfig) -> web.Application:
     app.router.add_get("/cgi-bin/token", tokens.classic_token)
     app.router.add_post("/wxa/business/getuserphonenumber", login.get_user_phone_number)
     app.router.add_post("/wxa/sec/order/upload_shipping_info", shipping.upload_shipping_info)
+    # the official account's APIs
+    app.router.add_post("/cgi-bin/message/custom/send", mp.custom_send)
+    app.router.add_get("/cgi-bin/user/info", mp.user_info)
+    app.router.add_post("/cgi-bin/menu/create", mp.menu_create)
+    app.router.add_get("/cgi-bin/get_current_selfmenu_info", mp.menu_info)
+    app.router.add_get("/cgi-bin/menu/delete", mp.menu_delete)
+    app.router.add_post("/cgi-bin/qrcode/create", mp.qrcode_create)
     # WeChat Pay (APIv3), at its paths
     app.router.add_post("/v3/pay/transactions/jsapi", pay.jsapi)
     app.router.add_get("/v3/pay/transactions/out-trade-no/{out_trade_no}", pay.query)
@@ -60,4 +79,8 @@ def create_simulator_app(config: SimulatorConfig) -> web.Application:
     app.router.add_post("/pay/redeliver", pay_control.redeliver)
     app.router.add_post("/pay/refund-outcome", pay_control.refund_outcome)
     app.router.add_get("/pay/state", pay_control.inspect)
+    app.router.add_post("/mp/send", mp_control.send)
+    app.router.add_get("/mp/messages", mp_control.messages)
+    app.router.add_get("/mp/state", mp_control.inspect)
+    app.router.add_get("/chat", chat.page)
     return app

@@ -32,12 +32,21 @@ class SimulatorConfig:
     notify_retry_scale: float = 1.0  # WeChat's retry schedule (15 s, 15 s, 30 s, 3 min, ...) times this
     duplicate_notify_rate: float = 0.0  # share of notifications sent twice, about a second apart
     notify_timeout_seconds: float = 5.0  # a callback not answered within this is a failure
+    # Official accounts: WeChat waits this long for the webhook's answer to a push, then tries
+    # again (three attempts in all), after mp_retry_delay_seconds more.
+    mp_reply_timeout_seconds: float = 5.0
+    mp_retry_delay_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.duplicate_notify_rate <= 1.0:
             raise ValueError("duplicate_notify_rate must be within 0..1")
         if self.notify_retry_scale < 0 or self.refund_delay_seconds < 0 or self.notify_timeout_seconds <= 0:
             raise ValueError("delays must not be negative")
+        if self.mp_reply_timeout_seconds <= 0 or self.mp_retry_delay_seconds < 0:
+            raise ValueError("delays must not be negative")
+        for account in self.official_accounts:
+            if account.appid not in self.apps:
+                raise ValueError(f"official account {account.appid} is not among the apps")
 
     @property
     def merchant_dir(self) -> Path:

@@ -124,7 +124,7 @@ async def clear_faults(request: web.Request) -> web.Response:
 
 async def inspect_state(request: web.Request) -> web.Response:
     """What WeChat would see: tokens issued, calls received, codes used, failures to come, and
-    how much WeChat Pay holds (GET /pay/state shows it all)."""
+    how much WeChat Pay and the official accounts hold (GET /pay/state and /mp/state show it all)."""
     state = request.app[STATE]
     return web.json_response(
         {
@@ -148,6 +148,12 @@ async def inspect_state(request: web.Request) -> web.Response:
                 "notifications": len(state.pay.notifications),
             },
             "shipping_uploads": sum(len(uploads) for uploads in state.pay.shipping.values()),
+            "mp": {
+                "followers": sum(f.subscribed is not False for f in state.mp.followers.values()),
+                "custom_messages": sum(f.custom_sent for f in state.mp.followers.values()),
+                "menus": sorted(state.mp.menus),
+                "qrcodes": len(state.mp.qrcodes),
+            },
         }
     )
 

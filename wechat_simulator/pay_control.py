@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from wechat_simulator.keys import STATE
+from wechat_simulator.mp_state import record_payment
 from wechat_simulator.pay_notify import NOTIFIER
 from wechat_simulator.pay_state import PREPAY_TTL, Notification
 from wechat_simulator.replies import json_body
@@ -47,6 +48,7 @@ async def confirm(request: web.Request) -> web.Response:
     if now - prepay.issued_at >= PREPAY_TTL:
         return _bad("prepay_id 已过期（两小时有效）")
     pay.pay(tx, now)
+    record_payment(state, tx.openid)  # the official accounts may write to the payer for 48 hours
     notifier = request.app[NOTIFIER]
     plaintext = pay.transaction_view(tx)
     notice = notifier.create("TRANSACTION.SUCCESS", "transaction", out_trade_no, tx.notify_url, plaintext)

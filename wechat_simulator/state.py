@@ -1,5 +1,6 @@
 """What WeChat's servers remember: codes, tokens, who they belong to, and what was asked (and,
-in `pay`, WeChat Pay's transactions, refunds and notifications)."""
+in `pay`, WeChat Pay's transactions, refunds and notifications; in `mp`, the official accounts'
+followers, menus and QR codes)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from wechat_simulator.config import SimulatorConfig
+from wechat_simulator.mp_state import MpState
 from wechat_simulator.pay_state import PayState
 
 CODE_TTL = timedelta(minutes=5)  # login and phone codes
@@ -21,6 +23,7 @@ FORCE_REFRESH_GAP = timedelta(seconds=30)  # closer forced refreshes do not refr
 FORCE_REFRESHES_PER_DAY = 20
 BEIJING = timedelta(hours=8)  # WeChat's quotas are per Beijing day
 _PRUNE_ABOVE = 10_000
+_KNOWN_USERS = 100_000
 
 
 @dataclass
@@ -74,13 +77,18 @@ class SimulatorState:
     faults: dict[str, list[Fault]] = field(default_factory=dict)  # API name -> failures to come
     identity_salt: bytes = b"wechat-simulator"
     pay: PayState = field(default_factory=PayState)  # WeChat Pay: transactions, refunds, shipping
+    mp: MpState = field(default_factory=MpState)  # official accounts: followers, menus, QR codes
+    openid_users: dict[str, str] = field(default_factory=dict)  # every openid handed out -> its user
 
     def now(self) -> datetime:
         return self.config.now() if self.config.now is not None else datetime.now(UTC)
 
     def openid(self, appid: str, user: str) -> str:
         """Stable per (app, user), shaped like WeChat's: 28 characters starting with "o"."""
-        return "o" + _digest(self.identity_salt, f"openid:{appid}:{user}")[:27]
+        openid = "o" + _digest(self.identity_salt, f"openid:{appid}:{user}")[:27]
+        if len(self.openid_users) < _KNOWN_USERS:
+            self.openid_users[openid] = user  # who paid, when WeChat Pay names the payer's openid
+        return openid
 
     def unionid(self, user: str) -> str:
         """Stable per user across every app of the same open-platform account."""

@@ -75,6 +75,14 @@ async def get_order(*, shopper: Shopper, order_id: int) -> OrderView:
     return (await _views([order]))[0]
 
 
+async def get_order_by_no(*, shopper: Shopper, order_no: str) -> OrderView:
+    """The shopper's own order by its number (what shoppers quote); anyone else's is not found."""
+    order = await Order.get_or_none(order_no=order_no[:32], user_id=shopper.user_id)
+    if order is None:
+        raise OrderError.NOT_FOUND.error()
+    return (await _views([order]))[0]
+
+
 async def order_facts(order_id: int) -> OrderFacts | None:
     """An order's facts for system work (no ownership check: callers are not shoppers)."""
     order = await Order.get_or_none(id=order_id)

@@ -39,3 +39,50 @@ class Address(Model):
 
     class Meta:
         table = "address"
+
+
+class Follower(Model):
+    """A follower of the official account. Its openid belongs to that account alone: the shopper behind
+    it is the User with the same unionid (found at lookup, so a later mini-program login links)."""
+
+    id = fields.IntField(primary_key=True)
+    openid = fields.CharField(max_length=64, unique=True)
+    unionid = fields.CharField(max_length=64, null=True, db_index=True)
+    subscribed = fields.BooleanField(default=True)  # false after unsubscribe: no pushes at all
+    subscribed_at = fields.DatetimeField(null=True)
+    unsubscribed_at = fields.DatetimeField(null=True)
+    first_scene = fields.CharField(max_length=64, default="")  # the QR scene of the first follow
+    # The last location the follower sent (community pickup points will use it).
+    location: dict | None = fields.JSONField(null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "mp_follower"
+
+
+class FollowerTouch(Model):
+    """An attribution touch-point: a follow or a scan through a parametric QR code scene, raw."""
+
+    id = fields.BigIntField(primary_key=True)
+    openid = fields.CharField(max_length=64, db_index=True)
+    kind = fields.CharField(max_length=16)  # subscribe, scan
+    scene = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "mp_follower_touch"
+        indexes = (("scene", "created_at"),)
+
+
+class TemplateReport(Model):
+    """What WeChat reported on a template message it sent (TEMPLATESENDJOBFINISH)."""
+
+    id = fields.BigIntField(primary_key=True)
+    msg_id = fields.CharField(max_length=32, db_index=True)
+    openid = fields.CharField(max_length=64)
+    status = fields.CharField(max_length=64)  # success, failed:user block, failed: system failed
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "mp_template_report"

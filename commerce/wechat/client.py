@@ -108,6 +108,13 @@ class WeChatClient:
             "POST", "/cgi-bin/message/custom/send", json_body={"touser": openid, **message}
         )
 
+    async def get_user_info(self, openid: str) -> dict[str, Any]:
+        """A follower's profile: subscribe, openid, unionid (when the account is bound to an
+        open-platform account), subscribe_scene, qr_scene_str, ..."""
+        return await self._call_with_token(
+            "GET", "/cgi-bin/user/info", params={"openid": openid, "lang": "zh_CN"}
+        )
+
     async def create_menu(self, menu: dict[str, Any]) -> None:
         """Replace the official account's custom menu ({"button": [...]})."""
         await self._call_with_token("POST", "/cgi-bin/menu/create", json_body=menu)

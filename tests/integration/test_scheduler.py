@@ -43,4 +43,5 @@ def test_the_issue_jobs_are_scheduled():
         ("cancel_unpaid_orders", 60),
         ("complete_shipped_orders", 600),
         ("reconcile_payments", 60),
+        ("close_idle_conversations", 60),
     ]

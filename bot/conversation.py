@@ -1,0 +1,263 @@
+"""From a follower's message or event to the bot's answer, through the commerce core.
+
+A follower talking to an agent is left to the agent: their messages go to the conversation.
+Otherwise text is a command (帮助, 订单, 物流, 优惠, 人工), a FAQ question, or — by default — a
+product search; a second miss in a row hands the follower to a human.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from commerce.support.faq import match_faq
+
+from bot import links, texts
+from commerce.catalog import queries as catalog
+from commerce.core import Core
+from commerce.errors import CommerceError
+from commerce.money import fen_to_yuan
+from commerce.orders import queries as orders
+from commerce.orders.states import OrderStatus
+from commerce.support import conversations as support
+from commerce.users import followers
+from commerce.wechat.errors import WeChatError, WeChatUnavailable
+
+HELP_WORDS = {"帮助", "菜单", "help", "?", "？", "功能"}
+HANDOFF_WORDS = {"客服", "人工", "人工客服", "转人工", "在线客服", "联系客服"}
+ORDER_WORDS = {"订单", "我的订单", "查订单", "订单查询"}
+COUPON_WORDS = {"优惠", "优惠券", "领券", "红包"}
+_SEARCH_PREFIX = re.compile(r"^(搜索|搜|找|查找|我要买|我想买|买)\s*(.*)$")
+_LOGISTICS = re.compile(r"^(物流|快递|查物流|查快递)\s*([0-9A-Za-z_-]*)$")
+MISS_TTL_SECONDS = 30 * 60
+SEARCH_RESULTS = 5
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str = ""  # empty: nothing to say (WeChat is answered "success")
+
+
+SILENT = Reply()
+
+
+async def answer(core: Core, message: Any) -> Reply:
+    """The bot's answer to one push (already verified and de-duplicated)."""
+    openid = message.source
+    if message.type == "event":
+        return await _event(core, message)
+    conversation = await support.active_conversation(openid=openid)
+    if conversation is not None:  # an agent has this follower: the bot keeps out of it
+        await support.record_incoming(
+            conversation_id=conversation.id,
+            msg_type=message.type,
+            content=_describe(message),
+            wechat_msg_id=str(message.id),
+        )
+        return SILENT
+    if message.type == "text":
+        return await _text(core, openid, message.content.strip(), message)
+    if message.type == "voice":
+        recognition = (getattr(message, "recognition", None) or "").strip("。 ")
+        return await _text(core, openid, recognition, message) if recognition else Reply(texts.VOICE_UNKNOWN)
+    if message.type == "location":
+        await followers.record_location(
+            openid=openid,
+            latitude=float(message.location_x),
+            longitude=float(message.location_y),
+            label=message.label or "",
+        )
+        return Reply(texts.LOCATION.format(label=message.label or "未知位置"))
+    if message.type == "image":
+        return Reply(texts.IMAGE)
+    if message.type == "link":
+        return Reply(texts.LINK)
+    return Reply(texts.HELP)
+
+
+async def _text(core: Core, openid: str, text: str, message: Any) -> Reply:
+    word = text.lower()
+    if not word or word in HELP_WORDS:
+        return Reply(texts.HELP)
+    if word in HANDOFF_WORDS:
+        return await _hand_off(core, openid, message, reason="keyword")
+    if word in ORDER_WORDS:
+        return await _recent_orders(core, openid)
+    if word in COUPON_WORDS:
+        return Reply(texts.COUPONS)
+    if logistics := _LOGISTICS.match(text):
+        return await _logistics(core, openid, logistics.group(2))
+    if searched := _SEARCH_PREFIX.match(text):
+        query = searched.group(2).strip()
+        return await _search(core, openid, query, message) if query else Reply(texts.EMPTY_SEARCH)
+    faq = await match_faq(text)
+    if faq is not None:
+        await _hit(core, openid)
+        return Reply(faq.answer)
+    return await _search(core, openid, text, message)
+
+
+async def _search(core: Core, openid: str, query: str, message: Any) -> Reply:
+    page = await catalog.list_products(core.search, text=query[:100], page_size=SEARCH_RESULTS)
+    if not page.items:
+        if await _missed(core, openid) >= 2:
+            return await _hand_off(core, openid, message, reason="faq_miss", text=texts.HANDOFF_AFTER_MISSES)
+        return Reply(texts.NOT_FOUND.format(query=query[:30]))
+    await _hit(core, openid)
+    lines = [texts.SEARCH_HEADER]
+    for n, card in enumerate(page.items, 1):
+        price = fen_to_yuan(card.min_price)
+        lines.append(f"{n}. {links.product(core.settings, card.id, card.title)} ¥{price}")
+    if page.total > len(page.items):
+        lines.append(texts.SEARCH_MORE.format(link=links.search(core.settings, query)))
+    return Reply("\n".join(lines))
+
+
+async def _recent_orders(core: Core, openid: str) -> Reply:
+    shopper = await _shopper(core, openid)
+    if shopper is None:
+        return Reply(texts.NEED_LOGIN.format(link=links.home(core.settings)))
+    page = await orders.list_orders(shopper=shopper, page_size=5)
+    if not page.items:
+        return Reply(texts.NO_ORDERS.format(link=links.home(core.settings)))
+    lines = [texts.ORDERS_HEADER]
+    for order in page.items:
+        status = texts.STATUS_TEXT.get(order.status.value, order.status.value)
+        label = f"{order.order_no} {status} ¥{fen_to_yuan(order.payable)}"
+        lines.append(links.order(core.settings, order.id, label))
+    return Reply("\n".join(lines))
+
+
+async def _logistics(core: Core, openid: str, order_no: str) -> Reply:
+    shopper = await _shopper(core, openid)
+    if shopper is None:
+        return Reply(texts.NEED_LOGIN.format(link=links.home(core.settings)))
+    if order_no:
+        try:
+            chosen = [await orders.get_order_by_no(shopper=shopper, order_no=order_no)]
+        except CommerceError:
+            return Reply(texts.ORDER_NOT_FOUND.format(order_no=order_no[:32]))
+    else:
+        chosen = (await orders.list_orders(shopper=shopper, status=OrderStatus.SHIPPED, page_size=3)).items
+        if not chosen:
+            return Reply(texts.NO_SHIPMENTS)
+    lines = []
+    for order in chosen:
+        status = texts.STATUS_TEXT.get(order.status.value, order.status.value)
+        line = f"订单 {order.order_no}：{status}"
+        if order.tracking_no:
+            line += f"，{order.carrier} {order.tracking_no}"
+        lines.append(links.order(core.settings, order.id, line))
+    return Reply("\n".join(lines))
+
+
+async def _hand_off(
+    core: Core, openid: str, message: Any, *, reason: str, text: str = texts.HANDOFF
+) -> Reply:
+    shopper = await _shopper(core, openid)
+    conversation, _ = await support.open_conversation(
+        openid=openid, user_id=shopper.user_id if shopper else None, reason=reason
+    )
+    await support.record_incoming(
+        conversation_id=conversation.id,
+        msg_type=message.type,
+        content=_describe(message),
+        wechat_msg_id=str(getattr(message, "id", "") or ""),
+    )
+    await core.redis.delete(_miss_key(openid))
+    return Reply(text)
+
+
+async def _event(core: Core, message: Any) -> Reply:
+    openid, event = message.source, message.event
+    if event in ("subscribe", "subscribe_scan"):
+        scene = str(getattr(message, "scene_id", "") or "") if event == "subscribe_scan" else ""
+        new = await followers.record_follow(openid=openid, unionid=await _unionid(core, openid), scene=scene)
+        return Reply(texts.WELCOME if new else texts.WELCOME_BACK)
+    if event == "unsubscribe":
+        await followers.record_unfollow(openid=openid)
+        return SILENT
+    if event == "scan":
+        await followers.record_scan(openid=openid, scene=str(message.scene_id or ""))
+        return Reply(texts.WELCOME_BACK)
+    if event == "click":
+        return await _menu(core, message)
+    if event == "templatesendjobfinish":
+        await followers.record_template_report(openid=openid, msg_id=str(message.id), status=message.status)
+        return SILENT
+    if event == "location":
+        await followers.record_location(
+            openid=openid, latitude=float(message.latitude), longitude=float(message.longitude), label=""
+        )
+        return SILENT
+    return SILENT  # VIEW and the rest need no answer
+
+
+MENU_KEYS = {"MENU_ORDERS": "订单", "MENU_LOGISTICS": "物流", "MENU_SERVICE": "人工", "MENU_HELP": "帮助"}
+
+
+async def _menu(core: Core, message: Any) -> Reply:
+    key = str(message.key or "")
+    if key == "MENU_COUPONS":
+        return Reply(texts.COUPONS)
+    if key.startswith("MENU_SEARCH_"):
+        return await _search(core, message.source, key.removeprefix("MENU_SEARCH_"), message)
+    if key in MENU_KEYS:
+        return await _text(core, message.source, MENU_KEYS[key], message)
+    return Reply(texts.UNKNOWN_MENU)
+
+
+async def _shopper(core: Core, openid: str):
+    shopper = await followers.shopper_of(openid=openid)
+    if shopper is not None:
+        return shopper
+    follower = await followers.get_follower(openid=openid)
+    if follower is not None and follower.unionid:
+        return None  # known unionid, no mini-program user yet
+    unionid = await _unionid(core, openid)
+    if unionid:
+        await followers.set_unionid(openid=openid, unionid=unionid)
+        return await followers.shopper_of(openid=openid)
+    return None
+
+
+async def _unionid(core: Core, openid: str) -> str | None:
+    """The follower's unionid from WeChat (None when unknown or WeChat is unavailable)."""
+    try:
+        info = await core.mp.get_user_info(openid)
+    except (WeChatError, WeChatUnavailable):
+        return None
+    unionid = info.get("unionid")
+    return unionid if isinstance(unionid, str) and unionid else None
+
+
+async def _missed(core: Core, openid: str) -> int:
+    key = _miss_key(openid)
+    misses = await core.redis.incr(key)
+    await core.redis.expire(key, MISS_TTL_SECONDS)
+    return int(misses)
+
+
+async def _hit(core: Core, openid: str) -> None:
+    await core.redis.delete(_miss_key(openid))
+
+
+def _miss_key(openid: str) -> str:
+    return f"mp:misses:{openid}"
+
+
+def _describe(message: Any) -> str:
+    """A message as an agent reads it in the conversation."""
+    kind = message.type
+    if kind == "text":
+        return message.content
+    if kind == "image":
+        return f"[图片] {message.image}"
+    if kind == "voice":
+        return f"[语音] {getattr(message, 'recognition', '') or ''}".strip()
+    if kind == "location":
+        return f"[位置] {message.label or ''} ({message.location_x}, {message.location_y})"
+    if kind == "link":
+        return f"[链接] {message.title} {message.url}"
+    return f"[{kind}]"

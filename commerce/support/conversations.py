@@ -1,0 +1,255 @@
+"""Conversations between followers and human agents: opened when a follower asks for a person,
+taken by an agent (claimed, replied to, transferred), closed by an agent or after its idle time.
+
+Every status change is a conditional update on the status (and agent) read before it, plus an
+event row; zero rows means someone moved first, so we re-read and decide again. Replies go to
+WeChat outside any transaction and are recorded with how their delivery went.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from commerce import clock
+from commerce.errors import CommonError
+from commerce.support import lifecycle
+from commerce.support.errors import MAX_REPLY_CHARS, SupportError
+from commerce.support.models import Conversation, ConversationMessage
+from commerce.support.queries import ConversationView, MessageView, conversation_view, message_view
+from commerce.support.states import (
+    OPEN_STATUSES,
+    ConversationStatus,
+    Direction,
+    EventType,
+    MessageType,
+)
+from commerce.wechat.client import WeChatClient
+from commerce.wechat.errors import OutOfWindow, WeChatError, WeChatUnavailable
+
+IDLE_MINUTES = 30
+_ATTEMPTS = 3  # re-reads after losing a race, before telling the caller to refresh
+_ALIASES = {"shortvideo": MessageType.VIDEO}
+
+
+async def active_conversation(*, openid: str, idle_minutes: int = IDLE_MINUTES) -> ConversationView | None:
+    """The follower's open conversation, unless idle for `idle_minutes`: that one is closed
+    as expired on the spot and None returned."""
+    for _ in range(_ATTEMPTS):
+        row = await Conversation.get_or_none(open_key=openid)
+        if row is None:
+            return None
+        cutoff = clock.now() - timedelta(minutes=idle_minutes)
+        if row.last_activity_at > cutoff:
+            return conversation_view(row)
+        expired = await lifecycle.move(
+            row,
+            ConversationStatus.CLOSED,
+            EventType.EXPIRED,
+            "system:idle",
+            idle_cutoff=cutoff,
+            params={"idle_minutes": idle_minutes},
+        )
+        if expired:
+            return None
+    return None
+
+
+async def open_conversation(
+    *, openid: str, user_id: int | None, reason: str, idle_minutes: int = IDLE_MINUTES
+) -> tuple[ConversationView, bool]:
+    """The follower's open conversation, and whether this call opened it. However many
+    requests race, a follower has one open conversation (a unique open_key decides)."""
+    openid, reason = (openid or "").strip(), (reason or "").strip()[:32]
+    if not openid or len(openid) > 64:
+        raise CommonError.INVALID_REQUEST.error()
+    for _ in range(_ATTEMPTS):
+        current = await active_conversation(openid=openid, idle_minutes=idle_minutes)
+        if current is not None:
+            return current, False
+        now = clock.now()
+        try:
+            async with in_transaction() as conn:
+                row = await Conversation.create(
+                    openid=openid,
+                    open_key=openid,
+                    user_id=user_id,
+                    status=ConversationStatus.WAITING,
+                    agent_id=None,
+                    reason=reason,
+                    opened_at=now,
+                    last_activity_at=now,
+                    closed_at=None,
+                    closed_by="",
+                    created_at=now,
+                    updated_at=now,
+                    using_db=conn,
+                )
+                await lifecycle.record_event(
+                    conn,
+                    row,
+                    EventType.OPENED,
+                    "follower",
+                    to=ConversationStatus.WAITING,
+                    params={"reason": reason},
+                )
+        except IntegrityError:
+            continue  # another request opened one first: that is the follower's conversation
+        return conversation_view(row), True
+    raise SupportError.CONVERSATION_CHANGED.error()
+
+
+async def record_incoming(
+    *, conversation_id: int, msg_type: MessageType | str, content: str, wechat_msg_id: str | int = ""
+) -> None:
+    """A follower's message joins the conversation (once, however often WeChat repeats it)."""
+    kind = _message_type(msg_type)
+    msg_id = str(wechat_msg_id or "")[:64]
+    now = clock.now()
+    try:
+        async with in_transaction() as conn:
+            touched = (
+                await Conversation.filter(id=conversation_id, status__in=OPEN_STATUSES)
+                .using_db(conn)
+                .update(last_activity_at=now, updated_at=now)
+            )
+            if not touched:
+                raise await lifecycle.refusal(conversation_id)
+            await ConversationMessage.create(
+                conversation_id=conversation_id,
+                direction=Direction.IN,
+                msg_type=kind,
+                content=content or "",
+                wechat_msg_id=msg_id,
+                dedupe_key=msg_id or None,
+                agent_id=None,
+                delivery="",
+                created_at=now,
+                using_db=conn,
+            )
+    except IntegrityError:
+        return  # WeChat sent this message again: it is recorded already
+
+
+async def reply(*, conversation_id: int, agent_id: int, text: str, wechat: WeChatClient) -> MessageView:
+    """An agent answers the follower through WeChat's customer-service messages. Replying to a
+    waiting conversation takes it. The message is recorded whether WeChat took it or not."""
+    text = (text or "").strip()
+    if not text or len(text) > MAX_REPLY_CHARS:
+        raise SupportError.INVALID_REPLY.error()
+    row = await lifecycle.get_row(conversation_id)
+    if row.status == ConversationStatus.CLOSED:
+        raise SupportError.CONVERSATION_CLOSED.error()
+    if row.status == ConversationStatus.WAITING:
+        # Whoever takes it first keeps it; the reply goes out either way.
+        await lifecycle.move(
+            row, ConversationStatus.ACTIVE, EventType.CLAIMED, f"staff:{agent_id}", agent_id=agent_id
+        )
+    failure: tuple[SupportError, str] | None = None
+    try:
+        await wechat.send_custom_message(row.openid, {"msgtype": "text", "text": {"content": text}})
+    except OutOfWindow as exc:
+        failure = SupportError.WINDOW_CLOSED, f"failed: out of window (errcode {exc.errcode})"
+    except WeChatError as exc:
+        failure = SupportError.WECHAT_UNAVAILABLE, f"failed: errcode {exc.errcode}"
+    except WeChatUnavailable as exc:
+        failure = SupportError.WECHAT_UNAVAILABLE, f"failed: {exc}"[:200]
+    now = clock.now()
+    async with in_transaction() as conn:
+        message = await ConversationMessage.create(
+            conversation_id=conversation_id,
+            direction=Direction.OUT,
+            msg_type=MessageType.TEXT,
+            content=text,
+            wechat_msg_id="",
+            dedupe_key=None,
+            agent_id=agent_id,
+            delivery="sent" if failure is None else failure[1],
+            created_at=now,
+            using_db=conn,
+        )
+        if failure is None:
+            await (
+                Conversation.filter(id=conversation_id, status__in=OPEN_STATUSES)
+                .using_db(conn)
+                .update(last_activity_at=now, updated_at=now)
+            )
+    if failure is not None:
+        raise failure[0].error(message_id=message.id)
+    return message_view(message)
+
+
+async def claim(*, conversation_id: int, agent_id: int) -> ConversationView:
+    """An agent takes a waiting conversation (again by the same agent: no change)."""
+    for _ in range(_ATTEMPTS):
+        row = await lifecycle.get_row(conversation_id)
+        if row.status == ConversationStatus.CLOSED:
+            raise SupportError.CONVERSATION_CLOSED.error()
+        if row.status == ConversationStatus.ACTIVE:
+            if row.agent_id == agent_id:
+                return conversation_view(row)
+            raise SupportError.CONVERSATION_TAKEN.error()
+        claimed = await lifecycle.move(
+            row, ConversationStatus.ACTIVE, EventType.CLAIMED, f"staff:{agent_id}", agent_id=agent_id
+        )
+        if claimed:
+            return conversation_view(await lifecycle.get_row(conversation_id))
+    raise SupportError.CONVERSATION_CHANGED.error()
+
+
+async def transfer(*, conversation_id: int, to_agent_id: int, actor: str) -> ConversationView:
+    """Hand an open conversation to an agent (a waiting one is assigned to them)."""
+    for _ in range(_ATTEMPTS):
+        row = await lifecycle.get_row(conversation_id)
+        if row.status == ConversationStatus.CLOSED:
+            raise SupportError.CONVERSATION_CLOSED.error()
+        if row.status == ConversationStatus.ACTIVE and row.agent_id == to_agent_id:
+            return conversation_view(row)
+        if await lifecycle.move(
+            row, ConversationStatus.ACTIVE, EventType.TRANSFERRED, actor, agent_id=to_agent_id
+        ):
+            return conversation_view(await lifecycle.get_row(conversation_id))
+    raise SupportError.CONVERSATION_CHANGED.error()
+
+
+async def close(*, conversation_id: int, actor: str) -> ConversationView:
+    """End an open conversation; the follower's next request for a person opens a new one."""
+    for _ in range(_ATTEMPTS):
+        row = await lifecycle.get_row(conversation_id)
+        if row.status == ConversationStatus.CLOSED:
+            raise SupportError.CONVERSATION_CLOSED.error()
+        if await lifecycle.move(row, ConversationStatus.CLOSED, EventType.CLOSED, actor):
+            return conversation_view(await lifecycle.get_row(conversation_id))
+    raise SupportError.CONVERSATION_CHANGED.error()
+
+
+async def close_idle_conversations(*, idle_minutes: int = IDLE_MINUTES, limit: int = 200) -> int:
+    """Close open conversations idle for `idle_minutes` (the scheduler runs this); how many."""
+    cutoff = clock.now() - timedelta(minutes=idle_minutes)
+    rows = (
+        await Conversation.filter(status__in=OPEN_STATUSES, last_activity_at__lte=cutoff)
+        .order_by("last_activity_at")
+        .limit(limit)
+    )
+    closed = 0
+    for row in rows:
+        # A message arriving meanwhile moves last_activity_at past the cutoff: then it stays open.
+        if await lifecycle.move(
+            row,
+            ConversationStatus.CLOSED,
+            EventType.EXPIRED,
+            "system:scheduler",
+            idle_cutoff=cutoff,
+            params={"idle_minutes": idle_minutes},
+        ):
+            closed += 1
+    return closed
+
+
+def _message_type(msg_type: MessageType | str) -> MessageType:
+    try:
+        return _ALIASES.get(str(msg_type)) or MessageType(msg_type)
+    except ValueError:
+        raise CommonError.INVALID_REQUEST.error(f"不支持的消息类型：{msg_type}") from None

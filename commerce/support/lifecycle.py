@@ -1,0 +1,89 @@
+"""How a conversation moves: a conditional update on the status and agent read before it,
+and an event row saying who moved it, from what to what, and when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from commerce import clock
+from commerce.support.errors import SupportError
+from commerce.support.models import Conversation, ConversationEvent
+from commerce.support.states import ALLOWED_TRANSITIONS, ConversationStatus, EventType
+
+KEEP = object()  # move(): leave the agent as it is
+
+
+async def move(
+    row: Conversation,
+    new: ConversationStatus,
+    event: EventType,
+    actor: str,
+    *,
+    agent_id: int | object | None = KEEP,
+    idle_cutoff: datetime | None = None,
+    params: dict | None = None,
+) -> bool:
+    """Move the conversation from the status and agent `row` shows to `new`; False when
+    someone moved it first (nothing changed)."""
+    old = ConversationStatus(row.status)
+    if new not in ALLOWED_TRANSITIONS[old]:
+        raise SupportError.CONVERSATION_CLOSED.error()  # only closed allows nothing
+    now = clock.now()
+    to_agent = row.agent_id if agent_id is KEEP else agent_id
+    changes: dict = {"status": new, "agent_id": to_agent, "updated_at": now}
+    if new == ConversationStatus.CLOSED:
+        changes |= {"open_key": None, "closed_at": now, "closed_by": actor}
+    else:
+        changes["last_activity_at"] = now  # an agent taking it over counts as activity
+    query = Conversation.filter(id=row.id, status=old)
+    if row.agent_id is None:
+        query = query.filter(agent_id__isnull=True)
+    else:
+        query = query.filter(agent_id=row.agent_id)
+    if idle_cutoff is not None:
+        query = query.filter(last_activity_at__lte=idle_cutoff)
+    async with in_transaction() as conn:
+        moved = await query.using_db(conn).update(**changes)
+        if moved:
+            await record_event(conn, row, event, actor, to=new, to_agent=to_agent, params=params)
+    return bool(moved)
+
+
+async def record_event(
+    conn,
+    row: Conversation,
+    event: EventType,
+    actor: str,
+    *,
+    to: ConversationStatus,
+    to_agent: int | object | None = None,
+    params: dict | None = None,
+) -> None:
+    opening = event == EventType.OPENED
+    await ConversationEvent.create(
+        conversation_id=row.id,
+        type=event,
+        actor=actor,
+        from_status="" if opening else ConversationStatus(row.status).value,
+        to_status=to.value,
+        from_agent_id=None if opening else row.agent_id,
+        to_agent_id=to_agent,
+        params=params or {},
+        created_at=clock.now(),
+        using_db=conn,
+    )
+
+
+async def get_row(conversation_id: int) -> Conversation:
+    row = await Conversation.get_or_none(id=conversation_id)
+    if row is None:
+        raise SupportError.CONVERSATION_NOT_FOUND.error()
+    return row
+
+
+async def refusal(conversation_id: int) -> Exception:
+    if await Conversation.exists(id=conversation_id):
+        return SupportError.CONVERSATION_CLOSED.error()
+    return SupportError.CONVERSATION_NOT_FOUND.error()
