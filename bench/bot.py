@@ -2,8 +2,10 @@
 against a bare aiohttp handler, in one run.
 
     .venv/bin/python -m bench.bot [--messages 3000] [--levels 10,50,100] [--safe-mode]
+        [--database-url mysql://root:@127.0.0.1:3306/bench --redis-url redis://127.0.0.1:6379/3]
 
-Starts `shop serve` on the demo catalog (SQLite in a temporary folder) and the bare handler;
+Starts `shop serve` on the demo catalog (SQLite in a temporary folder and the in-process Redis
+stand-in unless told otherwise) and the bare handler;
 every message is a fresh WeChat push (new MsgId, signature, and in safe mode encryption) whose
 text is a product search, so the bot answers with a list of products.
 """
@@ -21,10 +23,12 @@ import tempfile
 import time
 
 import aiohttp
+import redis
 from wechatpy.crypto import WeChatCrypto
 
 from bench.catalog import ROOT, SHOP, shop_and_bare
 from bench.loadgen import run
+from bench.orders import reset_mysql
 from commerce.config import SIMULATOR_MP_AES_KEY, SIMULATOR_MP_APPID, SIMULATOR_MP_TOKEN
 
 QUERIES = ["蓝牙耳机", "苹果手机", "橙子", "笔记本电脑", "运动鞋", "牛奶", "充电宝", "面膜", "大米", "手表"]
@@ -96,17 +100,33 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--levels", default="10,50,100")
     parser.add_argument("--safe-mode", action="store_true", help="encrypted pushes (安全模式)")
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--redis-url", default="")
     args = parser.parse_args()
     levels = [int(n) for n in args.levels.split(",")]
     with tempfile.TemporaryDirectory() as data_dir:
-        env = {**os.environ, "SHOP_DATA_DIR": data_dir, "WECHAT_MODE": "simulator", "LOG_LEVEL": "WARNING"}
-        for name in ("DATABASE_URL", "REDIS_URL"):
-            env.pop(name, None)
+        env = {
+            **os.environ,
+            "SHOP_DATA_DIR": data_dir,
+            "DATABASE_URL": args.database_url,
+            "REDIS_URL": args.redis_url,
+            "WECHAT_MODE": "simulator",
+            "LOG_LEVEL": "WARNING",
+        }
+        if args.database_url.startswith("mysql://"):
+            asyncio.run(reset_mysql(args.database_url))
+        if args.redis_url:
+            redis.Redis.from_url(args.redis_url).flushdb()
         subprocess.run([SHOP, "migrate"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         subprocess.run([SHOP, "seed-demo"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         with shop_and_bare(env) as (base, bare_url):
             mode = "safe mode" if args.safe_mode else "plaintext"
-            print(f"bot benchmark ({mode}): {args.messages} search messages per level, demo catalog, SQLite")
+            database = args.database_url.split("@")[-1] if args.database_url else "SQLite"
+            store = "Redis" if args.redis_url else "the in-process Redis stand-in"
+            print(
+                f"bot benchmark ({mode}): {args.messages} search messages per level, demo catalog, "
+                f"{database}, {store}"
+            )
             print(asyncio.run(measure(base, bare_url, args.messages, levels, args.safe_mode)))
 
 

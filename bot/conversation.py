@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from commerce.support.faq import match_faq
-
 from bot import links, texts
 from commerce.catalog import queries as catalog
 from commerce.core import Core
@@ -21,6 +19,7 @@ from commerce.money import fen_to_yuan
 from commerce.orders import queries as orders
 from commerce.orders.states import OrderStatus
 from commerce.support import conversations as support
+from commerce.support.faq import match_faq
 from commerce.users import followers
 from commerce.wechat.errors import WeChatError, WeChatUnavailable
 
@@ -165,6 +164,7 @@ async def _hand_off(
         content=_describe(message),
         wechat_msg_id=str(getattr(message, "id", "") or ""),
     )
+    await support.record_bot_answer(conversation_id=conversation.id, text=text)
     await core.redis.delete(_miss_key(openid))
     return Reply(text)
 

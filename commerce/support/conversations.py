@@ -14,6 +14,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from commerce import clock
+from commerce.db import fetch_rows
 from commerce.errors import CommonError
 from commerce.support import lifecycle
 from commerce.support.errors import MAX_REPLY_CHARS, SupportError
@@ -26,6 +27,7 @@ from commerce.support.states import (
     EventType,
     MessageType,
 )
+from commerce.users import followers
 from commerce.wechat.client import WeChatClient
 from commerce.wechat.errors import OutOfWindow, WeChatError, WeChatUnavailable
 
@@ -37,6 +39,10 @@ _ALIASES = {"shortvideo": MessageType.VIDEO}
 async def active_conversation(*, openid: str, idle_minutes: int = IDLE_MINUTES) -> ConversationView | None:
     """The follower's open conversation, unless idle for `idle_minutes`: that one is closed
     as expired on the spot and None returned."""
+    # Asked for every message a follower sends: the usual answer (none open) costs one
+    # hand-written indexed lookup, not an ORM query.
+    if not await fetch_rows("SELECT `id` FROM `support_conversation` WHERE `open_key` = ?", [openid]):
+        return None
     for _ in range(_ATTEMPTS):
         row = await Conversation.get_or_none(open_key=openid)
         if row is None:
@@ -133,6 +139,22 @@ async def record_incoming(
         return  # WeChat sent this message again: it is recorded already
 
 
+async def record_bot_answer(*, conversation_id: int, text: str) -> None:
+    """The bot's own answer (the passive reply that opened the conversation), for the agent
+    to read in its place."""
+    await ConversationMessage.create(
+        conversation_id=conversation_id,
+        direction=Direction.OUT,
+        msg_type=MessageType.TEXT,
+        content=text,
+        wechat_msg_id="",
+        dedupe_key=None,
+        agent_id=None,
+        delivery="sent",
+        created_at=clock.now(),
+    )
+
+
 async def reply(*, conversation_id: int, agent_id: int, text: str, wechat: WeChatClient) -> MessageView:
     """An agent answers the follower through WeChat's customer-service messages. Replying to a
     waiting conversation takes it. The message is recorded whether WeChat took it or not."""
@@ -148,8 +170,12 @@ async def reply(*, conversation_id: int, agent_id: int, text: str, wechat: WeCha
             row, ConversationStatus.ACTIVE, EventType.CLAIMED, f"staff:{agent_id}", agent_id=agent_id
         )
     failure: tuple[SupportError, str] | None = None
+    follower = await followers.get_follower(openid=row.openid)
     try:
-        await wechat.send_custom_message(row.openid, {"msgtype": "text", "text": {"content": text}})
+        if follower is not None and not follower.subscribed:  # no pushes to those who left
+            failure = SupportError.FOLLOWER_GONE, "failed: unsubscribed"
+        else:
+            await wechat.send_custom_message(row.openid, {"msgtype": "text", "text": {"content": text}})
     except OutOfWindow as exc:
         failure = SupportError.WINDOW_CLOSED, f"failed: out of window (errcode {exc.errcode})"
     except WeChatError as exc:

@@ -20,6 +20,7 @@ class SupportError(ErrorCode):
         ErrorKind.INVALID,
         f"回复内容不能为空，且不超过 {MAX_REPLY_CHARS} 字",
     )
+    FOLLOWER_GONE = ("follower_unsubscribed", ErrorKind.CONFLICT, "该用户已取消关注公众号，无法再发送消息")
     WINDOW_CLOSED = (
         "window_closed",
         ErrorKind.CONFLICT,

@@ -27,7 +27,7 @@ class EventType(StrEnum):
 
 class Direction(StrEnum):
     IN = "in"  # from the follower
-    OUT = "out"  # from an agent to the follower
+    OUT = "out"  # to the follower: from an agent, or the bot's own answer (no agent)
     SYSTEM = "system"  # a note of ours, never sent
 
 

@@ -12,8 +12,10 @@ import pytest
 from bot.keys import MP
 from commerce.catalog.models import Sku
 from commerce.errors import CommerceError
+from commerce.support import conversations as support
 from commerce.support.faq import seed_starter_faq
 from commerce.support.models import Conversation, ConversationMessage
+from commerce.support.queries import read_conversation
 from commerce.users.models import Follower, FollowerTouch, TemplateReport
 from commerce.wechat.official_account import create_scene_qrcode, load_menu, push_menu
 from shop.app import BOT, CORE
@@ -252,3 +254,28 @@ async def test_scene_qr_codes_are_made_through_wechat(webhook, simulator):
     await _sim_send(simulator, user="dave", type="event", event="subscribe", scene="leader:42")
     dave = await Follower.get(first_scene="leader:42")
     assert dave.subscribed
+
+
+async def test_an_agent_answers_through_wechat_within_its_window_only(webhook, simulator):
+    core = webhook.app[CORE]
+    # given erin asked for a human through the simulator (so WeChat's window is open)
+    await _sim_send(simulator, user="erin", type="text", content="人工")
+    conversation = await Conversation.get(reason="keyword")
+    detail = await read_conversation(conversation_id=conversation.id)
+    assert [(m.direction, m.content[:2]) for m in detail.messages] == [("in", "人工"), ("out", "已为")]
+    # when an agent replies, erin receives it as a customer-service message
+    await support.reply(
+        conversation_id=conversation.id, agent_id=3, text="您好，请问有什么可以帮您？", wechat=core.mp
+    )
+    _, log = await sim(simulator, "GET", "/mp/messages?user=erin")
+    assert [m["body"]["content"] for m in log["messages"] if m["direction"] == "custom"] == [
+        "您好，请问有什么可以帮您？"
+    ]
+    # and what erin says next goes to the conversation, not to the bot
+    quiet = await _sim_send(simulator, user="erin", type="text", content="我的订单还没到")
+    assert quiet["reply"] is None
+    # after she unfollows, nothing more is pushed to her
+    await _sim_send(simulator, user="erin", type="event", event="unsubscribe")
+    with pytest.raises(CommerceError) as refused:
+        await support.reply(conversation_id=conversation.id, agent_id=3, text="还在吗？", wechat=core.mp)
+    assert refused.value.code == "follower_unsubscribed"
