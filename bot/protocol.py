@@ -39,10 +39,18 @@ class MpProtocol:
     def __init__(self, settings: Settings) -> None:
         self.token = settings.mp_token
         self.appid = settings.mp_appid
-        self._crypto = WeChatCrypto(settings.mp_token, settings.mp_aes_key, settings.mp_appid)
+        # Without a token anyone could sign (sha1 of public values): refuse everything then.
+        self.configured = bool(self.token and self.appid and len(settings.mp_aes_key) == 43)
+        self._crypto = (
+            WeChatCrypto(settings.mp_token, settings.mp_aes_key, settings.mp_appid)
+            if self.configured
+            else None
+        )
 
     def check(self, query: Any) -> None:
         """The query signature (sha1 of token, timestamp, nonce) and the replay window."""
+        if not self.configured:
+            raise Refused("the official account is not configured (WECHAT_MP_TOKEN, _AES_KEY, _APPID)")
         timestamp, nonce = str(query.get("timestamp", "")), str(query.get("nonce", ""))
         expected = hashlib.sha1("".join(sorted([self.token, timestamp, nonce])).encode()).hexdigest()
         if not hmac.compare_digest(expected, str(query.get("signature", ""))):
@@ -62,6 +70,7 @@ class MpProtocol:
         try:
             xml = body.decode("utf-8")
             if safe_mode:
+                assert self._crypto is not None
                 xml = self._crypto.decrypt_message(xml, str(query.get("msg_signature", "")), timestamp, nonce)
             message = parse_message(xml)
         except (InvalidSignatureException, InvalidAppIdException) as exc:
@@ -74,7 +83,7 @@ class MpProtocol:
 
     def seal(self, push: Push, reply_xml: str) -> str:
         """The answer as WeChat expects it: encrypted when the push was."""
-        if not push.safe_mode or not reply_xml:
+        if not push.safe_mode or not reply_xml or self._crypto is None:
             return reply_xml
         return self._crypto.encrypt_message(reply_xml, push.nonce, push.timestamp)
 
