@@ -93,6 +93,7 @@ def _push_menu(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _qrcode(settings: Settings, args: argparse.Namespace) -> int:
+    from commerce import clock
     from commerce.core import open_core
     from commerce.errors import CommerceError
     from commerce.wechat.official_account import create_scene_qrcode
@@ -108,7 +109,8 @@ def _qrcode(settings: Settings, args: argparse.Namespace) -> int:
         print(exc.message, file=sys.stderr)
         return 1
     print(code.image_url)
-    print(f"场景 {code.scene}，" + (f"有效期至 {code.expires_at}" if code.expires_at else "永久有效"))
+    until = code.expires_at and clock.to_shanghai(code.expires_at).strftime("%Y-%m-%d %H:%M")
+    print(f"场景 {code.scene}，" + (f"有效期至 {until}（北京时间）" if until else "永久有效"))
     return 0
 
 
@@ -172,9 +174,8 @@ def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _seed_faq(settings: Settings) -> int:
-    from commerce.support.faq import seed_starter_faq
-
     from commerce.core import open_core
+    from commerce.support.faq import seed_starter_faq
 
     async with open_core(settings, build_search_index=False):
         return await seed_starter_faq()

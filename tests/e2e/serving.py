@@ -33,9 +33,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(env: dict[str, str]) -> Iterator[str]:
-    """`shop serve` on a free port until the block ends; yields its base URL."""
-    port = free_port()
+def serving(env: dict[str, str], port: int | None = None) -> Iterator[str]:
+    """`shop serve` on a free port (or the one given) until the block ends; yields its base URL."""
+    port = port or free_port()
     log_path = Path(env["SHOP_DATA_DIR"]) / "serve.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from tests.e2e.serving import serving, shop, shop_env
+from tests.e2e.serving import free_port, serving, shop, shop_env
 
 
 async def test_migrate_seed_serve_search_and_log_in(tmp_path):
@@ -86,3 +86,23 @@ def test_live_mode_refuses_to_start_without_credentials(tmp_path):
     result = shop({**shop_env(tmp_path / "var"), "WECHAT_MODE": "live"}, "serve")
     assert result.returncode == 2
     assert "WECHAT_MODE=live" in result.stderr
+
+
+async def test_the_operator_pushes_the_menu_and_makes_a_qr_code(tmp_path):
+    # given a served shop whose public address the commands know (the simulator answers there)
+    port = free_port()
+    env = {**shop_env(tmp_path / "var"), "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    assert shop(env, "migrate").returncode == 0
+    with serving(env, port) as base:
+        # when the operator pushes the menu and makes a scene QR code
+        pushed = shop(env, "wechat", "menu", "push")
+        code = shop(env, "wechat", "qrcode", "leader:42", "--days", "7")
+        refused = shop(env, "wechat", "qrcode", "x" * 65)
+        async with aiohttp.ClientSession() as http, http.get(f"{base}/_sim/mp/state") as response:
+            state = await response.json()
+    # then WeChat has the menu and the code
+    assert pushed.returncode == 0 and "菜单已推送" in pushed.stdout, pushed.stderr
+    account = next(iter(state["accounts"].values()))
+    assert [button["name"] for button in account["menu"]] == ["逛商城", "我的", "服务"]
+    assert code.returncode == 0 and "showqrcode?ticket=" in code.stdout and "北京时间" in code.stdout
+    assert refused.returncode == 1 and "场景值" in refused.stderr
