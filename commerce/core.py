@@ -45,7 +45,7 @@ class Core:
                 base_url=self.settings.resolved_pay_api_base,
                 notify_base_url=self.settings.public_base_url,
             )
-            payment_handlers.subscribe(self.pay)
+            payment_handlers.subscribe(self.pay, self.mp)
         shipping.subscribe(self.wechat)
         self.search = CatalogSearch(refresh_seconds=self.settings.search_refresh_seconds)
         if build_search_index:

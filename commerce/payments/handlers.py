@@ -8,13 +8,18 @@ from typing import Any
 
 from commerce import outbox
 from commerce.errors import CommerceError
+from commerce.money import fen_to_yuan
+from commerce.orders import queries as orders
 from commerce.orders.services import ORDER_STATUS_CHANGED
 from commerce.orders.states import OrderStatus
 from commerce.payments.errors import PaymentError
 from commerce.payments.models import Payment, Refund
 from commerce.payments.services import REFUND_REQUESTED, close_attempt
-from commerce.payments.settlement import refund_failed, settle_refund
+from commerce.payments.settlement import PAYMENT_RETURNED, refund_failed, settle_refund
 from commerce.payments.states import PaymentStatus, RefundStatus
+from commerce.users import followers
+from commerce.wechat.client import WeChatClient
+from commerce.wechat.errors import OutOfWindow
 from commerce.wechat.pay import WeChatPayClient, WeChatPayRefused
 
 log = logging.getLogger(__name__)
@@ -25,7 +30,7 @@ FINAL_REFUND_REFUSALS = frozenset(
 )
 
 
-def subscribe(pay: WeChatPayClient) -> None:
+def subscribe(pay: WeChatPayClient, mp: WeChatClient) -> None:
     async def submit(payload: dict[str, Any]) -> None:
         await submit_refund(refund_id=int(payload["refund_id"]), pay=pay)
 
@@ -33,8 +38,33 @@ def subscribe(pay: WeChatPayClient) -> None:
         if payload.get("to") == OrderStatus.CANCELLED.value:
             await close_open_attempts(order_id=int(payload["order_id"]), pay=pay)
 
+    async def tell_shopper(payload: dict[str, Any]) -> None:
+        await tell_shopper_money_returned(payload, mp=mp)
+
     outbox.subscribe(REFUND_REQUESTED, submit)
     outbox.subscribe(ORDER_STATUS_CHANGED, close_cancelled)
+    outbox.subscribe(PAYMENT_RETURNED, tell_shopper)
+
+
+async def tell_shopper_money_returned(payload: dict[str, Any], *, mp: WeChatClient) -> None:
+    """Money that arrived for an order that could not take it goes back: the shopper hears it
+    from the official account (WeChat allows messages for 48 hours after a payment)."""
+    facts = await orders.order_facts(int(payload["order_id"]))
+    if facts is None:
+        return
+    why = "已支付过，这笔是重复付款" if "重复" in str(payload.get("reason", "")) else "在您付款前已取消"
+    text = RETURNED_TEXT.format(order_no=facts.order_no, why=why, amount=fen_to_yuan(int(payload["amount"])))
+    for openid in await followers.openids_of_shopper(user_id=int(payload["user_id"])):
+        try:
+            await mp.send_custom_message(openid, {"msgtype": "text", "text": {"content": text}})
+        except OutOfWindow as closed:  # WeChat will not take it now; the order page shows it
+            log.info("refund notice to %s not sent: window closed (%s)", openid, closed.errcode)
+
+
+RETURNED_TEXT = (
+    "您好，订单 {order_no} {why}，您支付的 ¥{amount} 将在 1-3 个工作日内原路退回，"
+    "可在订单详情查看退款进度。给您带来不便，敬请谅解。"
+)
 
 
 async def submit_refund(*, refund_id: int, pay: WeChatPayClient) -> None:

@@ -80,6 +80,16 @@ async def shopper_of(*, openid: str) -> Shopper | None:
     return Shopper(user_id=user[0][0], openid=user[0][1]) if user else None
 
 
+async def openids_of_shopper(*, user_id: int) -> list[str]:
+    """The followers (subscribed) who are this shopper, by unionid: where to tell them things."""
+    unionid = await User.filter(id=user_id).values_list("unionid", flat=True)
+    if not unionid or not unionid[0]:
+        return []
+    return list(
+        await Follower.filter(unionid=unionid[0], subscribed=True).values_list("openid", flat=True)
+    )
+
+
 async def _ensure(openid: str, unionid: str | None, scene: str) -> bool:
     """The follower's row, made on first sight (race-safe: the openid is unique)."""
     if await Follower.filter(openid=openid).exists():

@@ -214,6 +214,7 @@ async def test_cancelling_closes_the_prepay(client, simulator, alice):
 
 async def test_money_paid_after_cancellation_goes_back_by_itself(client, simulator, alice):
     buds = await Sku.get(sku_code="P2-W")
+    await sim(simulator, "POST", "/mp/send", {"user": "alice", "type": "event", "event": "subscribe"})
     order = await _order(client, alice)
     params = await pay_params(client, alice["headers"], order["id"])
     # given WeChat Pay cannot close the prepay right now, and the order is cancelled
@@ -236,8 +237,10 @@ async def test_money_paid_after_cancellation_goes_back_by_itself(client, simulat
     assert (await _get(client, alice, order["id"]))["refunds"][0]["status"] == "succeeded"
     events = await OrderEvent.filter(order_id=order["id"]).values_list("type", flat=True)
     assert "payment_returned" in events
-    # and the shopper is to be told (the bot delivers it)
-    assert await OutboxEvent.filter(topic="payment.returned").count() == 1
+    # and the shopper is told by the official account she follows
+    _, log = await sim(simulator, "GET", "/mp/messages?user=alice")
+    notices = [m["body"]["content"] for m in log["messages"] if m["direction"] == "custom"]
+    assert len(notices) == 1 and order["order_no"] in notices[0] and "原路退回" in notices[0]
 
 
 async def test_a_refund_before_shipment_returns_the_money_and_the_stock(client, simulator, alice):
