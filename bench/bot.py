@@ -7,7 +7,9 @@ against a bare aiohttp handler, in one run.
 Starts `shop serve` on the demo catalog (SQLite in a temporary folder and the in-process Redis
 stand-in unless told otherwise) and the bare handler;
 every message is a fresh WeChat push (new MsgId, signature, and in safe mode encryption) whose
-text is a product search, so the bot answers with a list of products.
+text is a product search, so the bot answers with a list of products. By default each sender
+sends its next message as soon as it has the answer (the most load the senders can make);
+`--think S` has each wait S seconds first, as a person reading the answer would.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import asyncio
 import hashlib
 import itertools
 import os
+import random
 import secrets
 import subprocess
 import tempfile
@@ -53,7 +56,7 @@ def signed_push(text: str, openid: str, *, safe_mode: bool) -> tuple[dict[str, s
 
 
 async def level(
-    base: str, messages: int, concurrency: int, safe_mode: bool
+    base: str, messages: int, concurrency: int, safe_mode: bool, think: float = 0.0
 ) -> tuple[float, list[float], int]:
     remaining, latencies, failures = messages, [], 0
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
@@ -61,6 +64,8 @@ async def level(
         async def sender(n: int) -> None:
             nonlocal remaining, failures
             openid = f"oBench{n:022d}"
+            if think:  # people do not all press send at the same instant
+                await asyncio.sleep(random.uniform(0, think))
             while remaining > 0:
                 remaining -= 1
                 query, body = signed_push(QUERIES[remaining % len(QUERIES)], openid, safe_mode=safe_mode)
@@ -70,20 +75,24 @@ async def level(
                     if response.status != 200 or "<xml>" not in answer:
                         failures += 1
                 latencies.append((time.perf_counter() - started) * 1000)
+                if think:  # a person reads the answer before typing the next message
+                    await asyncio.sleep(think)
 
         started = time.perf_counter()
         await asyncio.gather(*(sender(n) for n in range(concurrency)))
         return time.perf_counter() - started, sorted(latencies), failures
 
 
-async def measure(base: str, bare_url: str, messages: int, levels: list[int], safe_mode: bool) -> str:
+async def measure(
+    base: str, bare_url: str, messages: int, levels: list[int], safe_mode: bool, think: float
+) -> str:
     lines = [
         "| senders | messages/s | p50 ms | p99 ms | failures | bare req/s | bare p99 ms | ratio |",
         "|---|---|---|---|---|---|---|---|",
     ]
     await level(base, 200, 10, safe_mode)  # warm up: search index, caches, connections
     for concurrency in levels:
-        seconds, latencies, failures = await level(base, messages, concurrency, safe_mode)
+        seconds, latencies, failures = await level(base, messages, concurrency, safe_mode, think)
         bare = await run("bare", [bare_url], requests=messages, concurrency=concurrency)
         rate, p99 = len(latencies) / seconds, latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
         lines.append(
@@ -100,6 +109,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--levels", default="10,50,100")
     parser.add_argument("--safe-mode", action="store_true", help="encrypted pushes (安全模式)")
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="seconds each sender waits after an answer (default: none)"
+    )
     parser.add_argument("--database-url", default="")
     parser.add_argument("--redis-url", default="")
     args = parser.parse_args()
@@ -127,7 +139,9 @@ def main() -> None:
                 f"bot benchmark ({mode}): {args.messages} search messages per level, demo catalog, "
                 f"{database}, {store}"
             )
-            print(asyncio.run(measure(base, bare_url, args.messages, levels, args.safe_mode)))
+            if args.think:
+                print(f"each sender waits {args.think} s after every answer")
+            print(asyncio.run(measure(base, bare_url, args.messages, levels, args.safe_mode, args.think)))
 
 
 if __name__ == "__main__":
