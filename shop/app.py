@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+import admin_web
 import bot
 import miniprogram_api
 from commerce import outbox
@@ -38,6 +39,7 @@ def create_app(settings: Settings, *, mount_simulator: bool | None = None) -> we
     app.add_subapp("/pay/wechat", miniprogram_api.create_pay_callbacks_app(core))
     app[BOT] = bot.create_app(core)
     app.add_subapp("/wechat", app[BOT])
+    app.add_subapp("/admin", admin_web.create_app(core))
     if settings.simulator if mount_simulator is None else mount_simulator:
         app.add_subapp("/_sim", create_simulator_app(simulator_config(settings)))
     return app

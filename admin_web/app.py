@@ -1,0 +1,62 @@
+"""The /admin sub-app."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from admin_web import pages, signin
+from admin_web.keys import CORE
+from admin_web.navigation import navigation_for
+from admin_web.security import headers_middleware, session_middleware
+from commerce.core import Core
+from commerce.errors import CommerceError, ErrorKind
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_KIND = {ErrorKind.NOT_FOUND: 404, ErrorKind.FORBIDDEN: 403, ErrorKind.UNAUTHENTICATED: 401}
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler):
+    """A refusal is a page that says why; anything unexpected is logged, never shown."""
+    try:
+        return await handler(request)
+    except CommerceError as error:
+        status = STATUS_BY_KIND.get(error.kind, 400)
+        return _error_page(request, status, error.message)
+    except web.HTTPException as exc:
+        if exc.status in (403, 404):
+            return _error_page(request, exc.status, exc.text if exc.status == 403 else "页面不存在")
+        raise
+    except Exception:
+        log.exception("admin page failed: %s %s", request.method, request.path)
+        return _error_page(request, 500, "服务器开小差了，请稍后再试")
+
+
+def _error_page(request: web.Request, status: int, message: str) -> web.Response:
+    return aiohttp_jinja2.render_template(
+        "error.html", request, {"status": status, "message": message}, status=status
+    )
+
+
+def create_app(core: Core) -> web.Application:
+    app = web.Application(middlewares=[headers_middleware, error_middleware, session_middleware])
+    app[CORE] = core
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
+        autoescape=jinja2.select_autoescape(default=True),
+        context_processors=[navigation_for],
+    )
+    app.router.add_get("/login", signin.login_form)
+    app.router.add_post("/login", signin.login)
+    app.router.add_post("/logout", signin.logout)
+    app.router.add_get("", pages.dashboard)
+    app.router.add_get("/", pages.dashboard)
+    app.router.add_get("/{section}", pages.section)
+    return app

@@ -1,0 +1,45 @@
+"""The navigation every page shows: only what the signed-in role may open. Later issues fill
+the sections in (group buys, leaders and KOLs have their places already)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from admin_web.keys import SESSION
+from commerce.staff.permissions import Permission, can
+
+
+@dataclass(frozen=True)
+class Section:
+    slug: str
+    title: str
+    permission: Permission
+    ready: bool = False  # False: the page says it is coming
+
+
+SECTIONS = (
+    Section("", "概览", Permission.DASHBOARD, ready=True),
+    Section("products", "商品", Permission.PRODUCTS),
+    Section("orders", "订单", Permission.ORDERS),
+    Section("refunds", "售后退款", Permission.REFUNDS),
+    Section("support", "客服会话", Permission.CONVERSATIONS),
+    Section("users", "用户", Permission.USERS),
+    Section("groupbuy", "社区团购", Permission.PRODUCTS),
+    Section("leaders", "团长", Permission.USERS),
+    Section("kol", "达人推广", Permission.USERS),
+    Section("merchants", "商家管理", Permission.MERCHANTS),
+    Section("finance", "财务结算", Permission.FINANCE),
+    Section("audit", "操作日志", Permission.AUDIT),
+)
+BY_SLUG = {section.slug: section for section in SECTIONS}
+
+
+async def navigation_for(request: web.Request) -> dict[str, Any]:
+    session = request.get(SESSION)
+    if session is None:
+        return {"staff": None, "sections": []}
+    allowed = [section for section in SECTIONS if can(session.staff, section.permission)]
+    return {"staff": session.staff, "sections": allowed, "csrf_token": session.csrf_token}

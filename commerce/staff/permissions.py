@@ -1,0 +1,58 @@
+"""What each staff role may do. Checked on the server for every page and action."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from commerce.errors import CommonError
+from commerce.staff.auth import Staff
+from commerce.staff.states import StaffRole
+
+
+class Permission(StrEnum):
+    DASHBOARD = "dashboard"
+    PRODUCTS = "products"  # see and edit products, prices, stock
+    ORDERS = "orders"  # see orders, ship them
+    REFUNDS = "refunds"  # approve or refuse refunds
+    CONVERSATIONS = "conversations"  # answer followers
+    USERS = "users"  # shoppers' profiles
+    MERCHANTS = "merchants"  # create merchants and their accounts
+    FINANCE = "finance"  # settlements, withdrawals, exports
+    AUDIT = "audit"  # the log of staff changes
+    REVEAL_PII = "reveal_pii"  # see a full phone number or address (recorded)
+
+
+ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
+    StaffRole.PLATFORM_ADMIN: frozenset(Permission),
+    StaffRole.MERCHANT_OWNER: frozenset(
+        {
+            Permission.DASHBOARD,
+            Permission.PRODUCTS,
+            Permission.ORDERS,
+            Permission.REFUNDS,
+            Permission.USERS,
+            Permission.REVEAL_PII,
+        }
+    ),
+    StaffRole.MERCHANT_STAFF: frozenset({Permission.DASHBOARD, Permission.PRODUCTS, Permission.ORDERS}),
+    StaffRole.AGENT: frozenset(
+        {
+            Permission.DASHBOARD,
+            Permission.CONVERSATIONS,
+            Permission.ORDERS,
+            Permission.REFUNDS,
+            Permission.USERS,
+        }
+    ),
+    StaffRole.FINANCE: frozenset({Permission.DASHBOARD, Permission.FINANCE}),
+}
+
+
+def can(staff: Staff, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS.get(staff.role, frozenset())
+
+
+def require(staff: Staff, permission: Permission) -> None:
+    """Refuse (403) what the staff member's role does not allow."""
+    if not can(staff, permission):
+        raise CommonError.FORBIDDEN.error()

@@ -1,0 +1,96 @@
+"""Signing in to the admin web: CSRF on every form, throttled failures, sessions that end, and
+roles enforced on the server whatever the page shows."""
+
+from __future__ import annotations
+
+import re
+
+from commerce.merchants.services import ensure_merchant
+from commerce.staff.models import StaffAccount
+from commerce.staff.services import _hasher, create_platform_admin
+from commerce.staff.states import StaffRole
+
+PASSWORD = "a-long-password-1"
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+async def _sign_in(client, username: str, password: str = PASSWORD):
+    form = await (await client.get("/admin/login")).text()
+    data = {"username": username, "password": password, "csrf_token": _csrf(form)}
+    return await client.post("/admin/login", data=data, allow_redirects=False)
+
+
+async def test_a_platform_admin_signs_in_and_out(client):
+    await create_platform_admin(username="boss", password=PASSWORD)
+    # not signed in: every page sends to the sign-in form
+    first = await client.get("/admin/", allow_redirects=False)
+    assert (first.status, first.headers["Location"]) == (302, "/admin/login")
+    # when the admin signs in
+    signed_in = await _sign_in(client, "boss")
+    assert (signed_in.status, signed_in.headers["Location"]) == (302, "/admin/")
+    cookie = signed_in.cookies["admin_session"]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict" and cookie["path"] == "/admin"
+    # then the dashboard greets them with every section of the platform
+    page = await client.get("/admin/")
+    html = await page.text()
+    assert page.status == 200 and "您好，boss" in html
+    assert "商家管理" in html and "操作日志" in html and "社区团购" in html
+    assert page.headers["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in page.headers[
+        "Content-Security-Policy"
+    ]
+    # a form without the session's CSRF token is refused
+    assert (await client.post("/admin/logout", data={}, allow_redirects=False)).status == 403
+    out = await client.post("/admin/logout", data={"csrf_token": _csrf(html)}, allow_redirects=False)
+    assert (out.status, out.headers["Location"]) == (302, "/admin/login")
+    assert (await client.get("/admin/", allow_redirects=False)).status == 302
+
+
+async def test_the_sign_in_form_needs_its_csrf_token_and_the_right_password(client):
+    await create_platform_admin(username="boss", password=PASSWORD)
+    await client.get("/admin/login")
+    no_token = await client.post("/admin/login", data={"username": "boss", "password": PASSWORD})
+    assert no_token.status == 403
+    wrong = await _sign_in(client, "boss", "not-the-password")
+    assert wrong.status == 401 and "用户名或密码错误" in await wrong.text()
+    nobody = await _sign_in(client, "nobody")
+    assert nobody.status == 401 and "用户名或密码错误" in await nobody.text()
+
+
+async def test_repeated_failures_lock_the_account_for_a_while(client):
+    await create_platform_admin(username="boss", password=PASSWORD)
+    for _ in range(5):
+        assert (await _sign_in(client, "boss", "guess-guess-guess")).status == 401
+    # then even the right password is refused for now
+    locked = await _sign_in(client, "boss")
+    assert locked.status == 429 and "登录失败次数过多" in await locked.text()
+
+
+async def test_roles_are_enforced_on_the_server(client):
+    merchant_id = await ensure_merchant()
+    await StaffAccount.create(
+        username="clerk",
+        password_hash=_hasher.hash(PASSWORD),
+        role=StaffRole.MERCHANT_STAFF,
+        merchant_id=merchant_id,
+    )
+    assert (await _sign_in(client, "clerk")).status == 302
+    html = await (await client.get("/admin/")).text()
+    assert "商品" in html and "商家管理" not in html and "财务结算" not in html
+    # a direct URL to what the role may not see is a 403, not a hidden link
+    for path in ("/admin/merchants", "/admin/finance", "/admin/audit", "/admin/support"):
+        response = await client.get(path)
+        assert response.status == 403, path
+        assert "没有权限" in await response.text()
+    assert (await client.get("/admin/products")).status == 200
+    assert (await client.get("/admin/no-such-page")).status == 404
+
+
+async def test_a_deactivated_account_loses_its_session(client):
+    await create_platform_admin(username="boss", password=PASSWORD)
+    assert (await _sign_in(client, "boss")).status == 302
+    await StaffAccount.filter(username="boss").update(is_active=False)
+    assert (await client.get("/admin/", allow_redirects=False)).status == 302
+    assert (await _sign_in(client, "boss")).status == 401
