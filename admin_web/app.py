@@ -9,7 +9,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from admin_web import pages, signin
+from admin_web import audit, merchants, pages, signin
 from admin_web.keys import CORE
 from admin_web.navigation import navigation_for
 from admin_web.security import headers_middleware, session_middleware
@@ -58,5 +58,10 @@ def create_app(core: Core) -> web.Application:
     app.router.add_post("/logout", signin.logout)
     app.router.add_get("", pages.dashboard)
     app.router.add_get("/", pages.dashboard)
+    app.router.add_get("/merchants", merchants.list_page)
+    app.router.add_post("/merchants", merchants.create)
+    app.router.add_get("/merchants/{id}", merchants.detail)
+    app.router.add_post("/merchants/{id}/staff", merchants.create_staff)
+    app.router.add_get("/audit", audit.audit_page)
     app.router.add_get("/{section}", pages.section)
     return app

@@ -30,9 +30,9 @@ SECTIONS = (
     Section("groupbuy", "社区团购", Permission.PRODUCTS),
     Section("leaders", "团长", Permission.USERS),
     Section("kol", "达人推广", Permission.USERS),
-    Section("merchants", "商家管理", Permission.MERCHANTS),
+    Section("merchants", "商家管理", Permission.MERCHANTS, ready=True),
     Section("finance", "财务结算", Permission.FINANCE),
-    Section("audit", "操作日志", Permission.AUDIT),
+    Section("audit", "操作日志", Permission.AUDIT, ready=True),
 )
 BY_SLUG = {section.slug: section for section in SECTIONS}
 

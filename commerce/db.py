@@ -23,6 +23,7 @@ MODEL_MODULES = [
     "commerce.orders.models",
     "commerce.payments.models",
     "commerce.support.models",
+    "commerce.audit.models",
 ]
 APP_LABEL = "models"
 MIGRATIONS_MODULE = "commerce.migrations"

@@ -1,11 +1,23 @@
-"""Merchant use cases needed so far: the platform's default merchant for imports and the demo."""
+"""Merchants: the platform's default merchant for imports and the demo, and the merchants the
+platform admin creates."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from commerce.audit import services as audit
+from commerce.merchants.errors import MerchantError
 from commerce.merchants.models import Merchant
+from commerce.merchants.states import MerchantStatus
 
 DEFAULT_MERCHANT_CODE = "self"
 DEFAULT_MERCHANT_NAME = "平台自营"
+_CODE = re.compile(r"^[a-z0-9-]{2,32}$")
+_PHONE = re.compile(r"^1[3-9]\d{9}$")
 
 
 async def ensure_merchant(*, code: str = DEFAULT_MERCHANT_CODE, name: str = DEFAULT_MERCHANT_NAME) -> int:
@@ -17,3 +29,57 @@ async def ensure_merchant(*, code: str = DEFAULT_MERCHANT_CODE, name: str = DEFA
 async def merchant_ids_by_code() -> dict[str, int]:
     """Every merchant's id by its code (importers resolve a "merchant" column with it)."""
     return dict(await Merchant.all().values_list("code", "id"))
+
+
+@dataclass(frozen=True)
+class MerchantView:
+    id: int
+    code: str
+    name: str
+    contact_name: str
+    contact_phone: str
+    status: MerchantStatus
+
+
+async def create_merchant(
+    *, code: str, name: str, contact_name: str, contact_phone: str, actor: str
+) -> MerchantView:
+    """A new merchant (the platform admin makes them); recorded in the audit log."""
+    code, name = (code or "").strip(), (name or "").strip()
+    contact_name, contact_phone = (contact_name or "").strip(), (contact_phone or "").strip()
+    if not _CODE.match(code) or not 1 <= len(name) <= 100 or len(contact_name) > 50:
+        raise MerchantError.INVALID.error()
+    if contact_phone and not _PHONE.match(contact_phone):
+        raise MerchantError.INVALID.error("联系电话须为 11 位手机号")
+    try:
+        async with in_transaction() as conn:
+            merchant = await Merchant.create(
+                code=code, name=name, contact_name=contact_name, contact_phone=contact_phone, using_db=conn
+            )
+            await audit.record(
+                actor=actor,
+                action="merchant.create",
+                object_type="merchant",
+                object_id=merchant.id,
+                summary=f"{name}（{code}）",
+                after={"code": code, "name": name, "contact_name": contact_name},
+                connection=conn,
+            )
+    except IntegrityError:
+        raise MerchantError.CODE_TAKEN.error() from None
+    return _view(merchant)
+
+
+async def list_merchants() -> list[MerchantView]:
+    return [_view(m) for m in await Merchant.all().order_by("id")]
+
+
+async def get_merchant(*, merchant_id: int) -> MerchantView:
+    merchant = await Merchant.get_or_none(id=merchant_id)
+    if merchant is None:
+        raise MerchantError.NOT_FOUND.error()
+    return _view(merchant)
+
+
+def _view(m: Merchant) -> MerchantView:
+    return MerchantView(m.id, m.code, m.name, m.contact_name, m.contact_phone, MerchantStatus(m.status))

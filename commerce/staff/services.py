@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
+from commerce.audit import services as audit
 from commerce.config import Settings
 from commerce.staff.errors import StaffError
 from commerce.staff.models import StaffAccount
@@ -40,6 +43,60 @@ async def create_platform_admin_cli(settings: Settings, *, username: str, passwo
         return await create_platform_admin(username=username, password=password)
     finally:
         await close_db()
+
+
+MERCHANT_ROLES = frozenset({StaffRole.MERCHANT_OWNER, StaffRole.MERCHANT_STAFF})
+
+
+@dataclass(frozen=True)
+class StaffView:
+    id: int
+    username: str
+    role: StaffRole
+    merchant_id: int | None
+    is_active: bool
+
+
+async def create_staff(
+    *, username: str, password: str, role: StaffRole, merchant_id: int | None, actor: str
+) -> StaffView:
+    """A staff account made by an admin: merchant roles belong to one merchant, platform roles
+    to none. Recorded in the audit log (never the password)."""
+    if not _USERNAME.match(username or ""):
+        raise StaffError.INVALID_USERNAME.error()
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise StaffError.WEAK_PASSWORD.error()
+    if (role in MERCHANT_ROLES) != (merchant_id is not None):
+        raise StaffError.ROLE_MISMATCH.error()
+    try:
+        async with in_transaction() as conn:
+            account = await StaffAccount.create(
+                username=username,
+                password_hash=_hasher.hash(password),
+                role=role,
+                merchant_id=merchant_id,
+                using_db=conn,
+            )
+            await audit.record(
+                actor=actor,
+                action="staff.create",
+                object_type="staff",
+                object_id=account.id,
+                summary=f"{username}（{role.value}）",
+                after={"username": username, "role": role.value, "merchant_id": merchant_id},
+                connection=conn,
+            )
+    except IntegrityError as exc:
+        raise StaffError.USERNAME_TAKEN.error() from exc
+    return StaffView(account.id, username, role, merchant_id, True)
+
+
+async def list_staff(*, merchant_id: int | None = None) -> list[StaffView]:
+    query = StaffAccount.filter(merchant_id=merchant_id) if merchant_id else StaffAccount.all()
+    return [
+        StaffView(a.id, a.username, StaffRole(a.role), a.merchant_id, a.is_active)
+        for a in await query.order_by("id")
+    ]
 
 
 def verify_password(password_hash: str, password: str) -> bool:
