@@ -25,7 +25,7 @@ SECTIONS = (
     Section("products", "商品", Permission.PRODUCTS),
     Section("orders", "订单", Permission.ORDERS),
     Section("refunds", "售后退款", Permission.REFUNDS),
-    Section("support", "客服会话", Permission.CONVERSATIONS),
+    Section("support", "客服会话", Permission.CONVERSATIONS, ready=True),
     Section("users", "用户", Permission.USERS),
     Section("groupbuy", "社区团购", Permission.PRODUCTS),
     Section("leaders", "团长", Permission.USERS),
