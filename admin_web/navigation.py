@@ -26,7 +26,7 @@ SECTIONS = (
     Section("orders", "订单", Permission.ORDERS),
     Section("refunds", "售后退款", Permission.REFUNDS),
     Section("support", "客服会话", Permission.CONVERSATIONS, ready=True),
-    Section("users", "用户", Permission.USERS),
+    Section("users", "用户", Permission.USERS, ready=True),
     Section("groupbuy", "社区团购", Permission.PRODUCTS),
     Section("leaders", "团长", Permission.USERS),
     Section("kol", "达人推广", Permission.USERS),

@@ -30,7 +30,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.PRODUCTS,
             Permission.ORDERS,
             Permission.REFUNDS,
-            Permission.USERS,
+            # USERS comes back once a merchant sees only its own customers (all shoppers now).
             Permission.REVEAL_PII,
         }
     ),

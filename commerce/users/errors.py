@@ -12,6 +12,7 @@ class UserError(ErrorCode):
     LOGIN_REFUSED = ("login_refused", ErrorKind.FORBIDDEN, "微信暂不允许该账号登录，请稍后再试")
     WECHAT_RATE_LIMITED = ("wechat_rate_limited", ErrorKind.RATE_LIMITED, "操作太频繁，请稍后再试")
     WECHAT_UNAVAILABLE = ("wechat_unavailable", ErrorKind.UNAVAILABLE, "微信服务暂时不可用，请稍后再试")
+    SHOPPER_NOT_FOUND = ("shopper_not_found", ErrorKind.NOT_FOUND, "用户不存在")
 
 
 class AddressError(ErrorCode):

@@ -85,9 +85,7 @@ async def openids_of_shopper(*, user_id: int) -> list[str]:
     unionid = await User.filter(id=user_id).values_list("unionid", flat=True)
     if not unionid or not unionid[0]:
         return []
-    return list(
-        await Follower.filter(unionid=unionid[0], subscribed=True).values_list("openid", flat=True)
-    )
+    return list(await Follower.filter(unionid=unionid[0], subscribed=True).values_list("openid", flat=True))
 
 
 async def _ensure(openid: str, unionid: str | None, scene: str) -> bool:

@@ -1,0 +1,61 @@
+"""Shoppers, as platform staff and agents look them up: masked unless revealed (recorded)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from admin_web.security import session_for
+from commerce import clock
+from commerce.staff.permissions import Permission, can, require
+from commerce.users import directory
+
+
+def _user_id(request: web.Request) -> int:
+    raw = request.match_info["id"]
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        raise web.HTTPNotFound()
+    return int(raw)
+
+
+@aiohttp_jinja2.template("users.html")
+async def search(request: web.Request) -> dict[str, Any]:
+    require(session_for(request).staff, Permission.USERS)
+    text = request.query.get("q", "")[:64]
+    return {
+        "active": "users",
+        "q": text,
+        "users": await directory.search_shoppers(text=text),
+        "shown": _shown,
+    }
+
+
+async def profile(request: web.Request) -> web.Response:
+    require(session_for(request).staff, Permission.USERS)
+    return await _render(request, _user_id(request), phone="")
+
+
+async def reveal(request: web.Request) -> web.Response:
+    session = session_for(request)
+    require(session.staff, Permission.REVEAL_PII)
+    user_id = _user_id(request)
+    phone = await directory.reveal_phone(user_id=user_id, actor=session.staff.actor)
+    return await _render(request, user_id, phone=phone or "（未绑定）")
+
+
+async def _render(request: web.Request, user_id: int, *, phone: str) -> web.Response:
+    staff = session_for(request).staff
+    context = {
+        "active": "users",
+        "profile": await directory.shopper_profile(user_id=user_id),
+        "phone": phone,
+        "may_reveal": can(staff, Permission.REVEAL_PII),
+        "shown": _shown,
+    }
+    return aiohttp_jinja2.render_template("user.html", request, context)
+
+
+def _shown(moment) -> str:
+    return clock.to_shanghai(moment).strftime("%Y-%m-%d %H:%M") if moment else ""

@@ -1,0 +1,48 @@
+"""Staff look shoppers up masked; a full phone number is an explicit, recorded action that
+only some roles may take."""
+
+from __future__ import annotations
+
+from commerce.audit.models import AuditEntry
+from commerce.staff.models import StaffAccount
+from commerce.staff.services import _hasher, create_platform_admin
+from commerce.staff.states import StaffRole
+from commerce.users.models import User
+from tests.edges.shoppers import log_in
+from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
+
+
+async def _shopper_with_phone(client, simulator) -> int:
+    login = await log_in(client, simulator, "alice")
+    await User.filter(id=login["user"]["id"]).update(phone="13800138000", nickname="<i>小爱</i>")
+    return login["user"]["id"]
+
+
+async def test_an_admin_finds_a_shopper_masked_and_reveals_the_phone_on_purpose(client, simulator):
+    user_id = await _shopper_with_phone(client, simulator)
+    await create_platform_admin(username="boss", password=PASSWORD)
+    await _sign_in(client, "boss")
+    # search by the masked phone, by its last four digits, by nickname
+    for query in ("138****8000", "8000", "小爱"):
+        html = await (await client.get("/admin/users", params={"q": query})).text()
+        assert f"/admin/users/{user_id}" in html and "138****8000" in html, query
+        assert "13800138000" not in html and "&lt;i&gt;小爱&lt;/i&gt;" in html
+    profile = await (await client.get(f"/admin/users/{user_id}")).text()
+    assert "13800138000" not in profile
+    # when the admin asks to see the number
+    revealed = await client.post(f"/admin/users/{user_id}/reveal-phone", data={"csrf_token": _csrf(profile)})
+    # then it is shown, and the look is in the audit log
+    assert revealed.status == 200 and "13800138000" in await revealed.text()
+    assert await AuditEntry.filter(action="user.reveal_phone", object_id=str(user_id)).count() == 1
+
+
+async def test_an_agent_sees_shoppers_masked_and_cannot_reveal(client, simulator):
+    user_id = await _shopper_with_phone(client, simulator)
+    await StaffAccount.create(username="agent-1", password_hash=_hasher.hash(PASSWORD), role=StaffRole.AGENT)
+    await _sign_in(client, "agent-1")
+    profile = await (await client.get(f"/admin/users/{user_id}")).text()
+    assert "138****8000" in profile and "查看完整号码" not in profile
+    refused = await client.post(f"/admin/users/{user_id}/reveal-phone", data={"csrf_token": _csrf(profile)})
+    assert refused.status == 403 and "13800138000" not in await refused.text()
+    assert await AuditEntry.filter(action="user.reveal_phone").count() == 0
+    assert (await client.get("/admin/users/999999")).status == 404
