@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from admin_web.security import session_for
+from admin_web.security import path_id, session_for
 from commerce.errors import CommerceError
 from commerce.merchants import services as merchants
 from commerce.staff import services as staff_accounts
@@ -15,13 +15,6 @@ from commerce.staff.permissions import Permission, require
 from commerce.staff.states import StaffRole
 
 MERCHANT_ROLES = {StaffRole.MERCHANT_OWNER.value: "店主", StaffRole.MERCHANT_STAFF.value: "店员"}
-
-
-def _merchant_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
-        raise web.HTTPNotFound()
-    return int(raw)
 
 
 async def list_page(request: web.Request) -> web.Response:
@@ -58,13 +51,13 @@ async def _render_list(request: web.Request, *, error: str, form: dict, status: 
 
 async def detail(request: web.Request) -> web.Response:
     require(session_for(request).staff, Permission.MERCHANTS)
-    return await _render_detail(request, _merchant_id(request), error="", form={})
+    return await _render_detail(request, path_id(request), error="", form={})
 
 
 async def create_staff(request: web.Request) -> web.Response:
     session = session_for(request)
     require(session.staff, Permission.MERCHANTS)
-    merchant_id = _merchant_id(request)
+    merchant_id = path_id(request)
     await merchants.get_merchant(merchant_id=merchant_id)  # 404 for a made-up id
     form = await request.post()
     role = str(form.get("role", ""))

@@ -51,3 +51,11 @@ async def headers_middleware(request: web.Request, handler):
 
 def session_for(request: web.Request) -> StaffSession:
     return request[SESSION]
+
+
+def path_id(request: web.Request) -> int:
+    """The {id} of the URL: ASCII digits only (a made-up or odd id is simply not found)."""
+    raw = request.match_info["id"]
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        raise web.HTTPNotFound()
+    return int(raw)

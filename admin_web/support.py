@@ -9,7 +9,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from admin_web.keys import CORE
-from admin_web.security import session_for
+from admin_web.security import path_id, session_for
 from commerce import clock
 from commerce.errors import CommerceError
 from commerce.staff.permissions import Permission, require
@@ -19,13 +19,6 @@ from commerce.support.queries import list_conversations, read_conversation
 LONG_WAIT_SECONDS = 5 * 60  # a waiting conversation older than this is highlighted
 
 STATUS_TEXT = {"waiting": "待接入", "active": "处理中", "closed": "已结束"}
-
-
-def _conversation_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
-        raise web.HTTPNotFound()
-    return int(raw)
 
 
 @aiohttp_jinja2.template("inbox.html")
@@ -48,13 +41,13 @@ async def inbox(request: web.Request) -> dict[str, Any]:
 
 async def conversation(request: web.Request) -> web.Response:
     require(session_for(request).staff, Permission.CONVERSATIONS)
-    return await _render(request, _conversation_id(request), error="")
+    return await _render(request, path_id(request), error="")
 
 
 async def reply(request: web.Request) -> web.Response:
     session = session_for(request)
     require(session.staff, Permission.CONVERSATIONS)
-    conversation_id = _conversation_id(request)
+    conversation_id = path_id(request)
     form = await request.post()
     try:
         await conversations.reply(
@@ -73,7 +66,7 @@ async def reply(request: web.Request) -> web.Response:
 async def close(request: web.Request) -> web.Response:
     session = session_for(request)
     require(session.staff, Permission.CONVERSATIONS)
-    conversation_id = _conversation_id(request)
+    conversation_id = path_id(request)
     try:
         await conversations.close(conversation_id=conversation_id, actor=session.staff.actor)
     except CommerceError as error:

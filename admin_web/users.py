@@ -7,17 +7,10 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from admin_web.security import session_for
+from admin_web.security import path_id, session_for
 from commerce import clock
 from commerce.staff.permissions import Permission, can, require
 from commerce.users import directory
-
-
-def _user_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
-        raise web.HTTPNotFound()
-    return int(raw)
 
 
 @aiohttp_jinja2.template("users.html")
@@ -34,13 +27,13 @@ async def search(request: web.Request) -> dict[str, Any]:
 
 async def profile(request: web.Request) -> web.Response:
     require(session_for(request).staff, Permission.USERS)
-    return await _render(request, _user_id(request), phone="")
+    return await _render(request, path_id(request), phone="")
 
 
 async def reveal(request: web.Request) -> web.Response:
     session = session_for(request)
     require(session.staff, Permission.REVEAL_PII)
-    user_id = _user_id(request)
+    user_id = path_id(request)
     phone = await directory.reveal_phone(user_id=user_id, actor=session.staff.actor)
     return await _render(request, user_id, phone=phone or "（未绑定）")
 
