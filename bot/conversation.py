@@ -61,11 +61,12 @@ async def answer(core: Core, message: Any) -> Reply:
         recognition = (getattr(message, "recognition", None) or "").strip("。 ")
         return await _text(core, openid, recognition, message) if recognition else Reply(texts.VOICE_UNKNOWN)
     if message.type == "location":
+        try:
+            latitude, longitude = float(message.location_x), float(message.location_y)
+        except (TypeError, ValueError):
+            return Reply(texts.HELP)
         await followers.record_location(
-            openid=openid,
-            latitude=float(message.location_x),
-            longitude=float(message.location_y),
-            label=message.label or "",
+            openid=openid, latitude=latitude, longitude=longitude, label=message.label or ""
         )
         return Reply(texts.LOCATION.format(label=message.label or "未知位置"))
     if message.type == "image":
@@ -187,9 +188,11 @@ async def _event(core: Core, message: Any) -> Reply:
         await followers.record_template_report(openid=openid, msg_id=str(message.id), status=message.status)
         return SILENT
     if event == "location":
-        await followers.record_location(
-            openid=openid, latitude=float(message.latitude), longitude=float(message.longitude), label=""
-        )
+        try:
+            latitude, longitude = float(message.latitude), float(message.longitude)
+        except (TypeError, ValueError):
+            return SILENT
+        await followers.record_location(openid=openid, latitude=latitude, longitude=longitude, label="")
         return SILENT
     return SILENT  # VIEW and the rest need no answer
 

@@ -50,7 +50,7 @@ async def start_payment(*, shopper: Shopper, order_id: int, pay: WeChatPayClient
     try:
         prepay_id = await pay.jsapi_prepay(
             out_trade_no=attempt.out_trade_no,
-            description=facts.summary[:127],
+            description=_within_bytes(facts.summary, 127),
             total=attempt.amount,
             openid=openid,
             time_expire=facts.pay_deadline,
@@ -68,6 +68,11 @@ async def start_payment(*, shopper: Shopper, order_id: int, pay: WeChatPayClient
         prepay_id=prepay_id, prepay_expires_at=now + PREPAY_LIFETIME, payer_openid=openid, updated_at=now
     )
     return pay.payment_params(prepay_id)
+
+
+def _within_bytes(text: str, limit: int) -> str:
+    """WeChat Pay counts the description in UTF-8 bytes: cut there, never inside a character."""
+    return text.encode()[:limit].decode(errors="ignore")
 
 
 async def _current_attempt(facts: orders.OrderFacts, pay: WeChatPayClient) -> Payment:
