@@ -7,15 +7,31 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from admin_web.charts import bar_chart
 from admin_web.navigation import BY_SLUG
 from admin_web.security import session_for
-from commerce.staff.permissions import Permission, require
+from commerce.analytics import dashboard as analytics
+from commerce.money import fen_to_yuan
+from commerce.staff.permissions import Permission, can, require
+from commerce.support.queries import list_conversations
 
 
 @aiohttp_jinja2.template("dashboard.html")
 async def dashboard(request: web.Request) -> dict[str, Any]:
-    require(session_for(request).staff, Permission.DASHBOARD)
-    return {"active": ""}
+    staff = session_for(request).staff
+    require(staff, Permission.DASHBOARD)
+    # A merchant's people see their merchant's figures; platform roles see the platform's.
+    figures = await analytics.dashboard(merchant_id=staff.merchant_id)
+    waiting = None
+    if can(staff, Permission.CONVERSATIONS):
+        waiting = (await list_conversations(status="waiting", page_size=1)).total
+    return {
+        "active": "",
+        "d": figures,
+        "waiting_conversations": waiting,
+        "chart": bar_chart(figures.daily_gmv),
+        "yuan": fen_to_yuan,
+    }
 
 
 @aiohttp_jinja2.template("section.html")

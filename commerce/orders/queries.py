@@ -110,6 +110,63 @@ async def shipment_of(order_id: int) -> tuple[str, str] | None:
     return (rows[0][0], rows[0][1]) if rows else None
 
 
+@dataclass(frozen=True)
+class PaidOrder:
+    """A paid order as the dashboards count it."""
+
+    id: int
+    user_id: int
+    status: OrderStatus
+    payable: int
+    paid_at: datetime
+    lines: list[tuple[int, int]]  # (product_id, payable)
+
+
+async def orders_paid_between(start: datetime, end: datetime) -> list[PaidOrder]:
+    """Orders paid in [start, end), whatever became of them since."""
+    orders = await Order.filter(paid_at__gte=start, paid_at__lt=end).values(
+        "id", "user_id", "status", "payable", "paid_at"
+    )
+    lines: dict[int, list[tuple[int, int]]] = {}
+    ids = [o["id"] for o in orders]
+    for order_id, product_id, payable in (
+        await OrderLine.filter(order_id__in=ids).values_list("order_id", "product_id", "payable")
+        if ids
+        else []
+    ):
+        lines.setdefault(order_id, []).append((product_id, payable))
+    return [
+        PaidOrder(
+            o["id"],
+            o["user_id"],
+            OrderStatus(o["status"]),
+            o["payable"],
+            o["paid_at"],
+            lines.get(o["id"], []),
+        )
+        for o in orders
+    ]
+
+
+async def count_by_status(statuses: list[OrderStatus]) -> dict[OrderStatus, list[int]]:
+    """The ids of orders now in each of these statuses (what needs action)."""
+    rows = await Order.filter(status__in=statuses).values_list("id", "status")
+    found: dict[OrderStatus, list[int]] = {status: [] for status in statuses}
+    for order_id, status in rows:
+        found[OrderStatus(status)].append(order_id)
+    return found
+
+
+async def product_ids_of_orders(order_ids: list[int]) -> dict[int, set[int]]:
+    result: dict[int, set[int]] = {}
+    if order_ids:
+        for order_id, product_id in await OrderLine.filter(order_id__in=order_ids).values_list(
+            "order_id", "product_id"
+        ):
+            result.setdefault(order_id, set()).add(product_id)
+    return result
+
+
 async def list_orders(
     *, shopper: Shopper, status: OrderStatus | None = None, page: int = 1, page_size: int = 20
 ) -> OrderPage:

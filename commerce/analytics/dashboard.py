@@ -1,0 +1,94 @@
+"""The dashboard's figures, for the whole platform or one merchant.
+
+Definitions (shown on the page too): GMV is what shoppers paid for orders paid in the period
+(for a merchant: its own lines, without shipping); paid orders, their average value, and paying
+users count those orders; the refund rate is the share of them that went into a refund. Days are
+Shanghai days. Computed from the period's rows: fine for thousands of orders a day, a rollup
+table is the next step beyond.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from commerce import clock
+from commerce.catalog.queries import merchants_of_products
+from commerce.orders import queries as orders
+from commerce.orders.states import OrderStatus
+
+REFUNDED = {OrderStatus.REFUNDING, OrderStatus.REFUNDED}
+
+
+@dataclass(frozen=True)
+class Figures:
+    gmv: int  # fen
+    paid_orders: int
+    average_order_value: int  # fen, rounded down
+    paying_users: int
+    refund_rate: float  # 0..1
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    today: Figures
+    last_30_days: Figures
+    daily_gmv: list[tuple[str, int]]  # ("11-29", fen), oldest first, 30 days
+    to_ship: int
+    refunds_in_progress: int
+
+
+async def dashboard(*, merchant_id: int | None = None, now: datetime | None = None) -> Dashboard:
+    now = now or clock.now()
+    today_start = datetime.combine(clock.to_shanghai(now).date(), time(), tzinfo=clock.SHANGHAI)
+    start = today_start - timedelta(days=29)
+    paid = await orders.orders_paid_between(start, today_start + timedelta(days=1))
+    owner = await merchants_of_products({product for o in paid for product, _ in o.lines})
+    counted = [(order, _share(order, owner, merchant_id)) for order in paid]
+    counted = [(order, amount) for order, amount in counted if amount is not None]
+    days = [(today_start - timedelta(days=n)) for n in range(29, -1, -1)]
+    daily = {day.date(): 0 for day in days}
+    for order, amount in counted:
+        daily[clock.to_shanghai(order.paid_at).date()] += amount
+    waiting = await orders.count_by_status([OrderStatus.PAID, OrderStatus.REFUNDING])
+    to_ship, refunding = (
+        await _mine(waiting[OrderStatus.PAID], merchant_id),
+        await _mine(waiting[OrderStatus.REFUNDING], merchant_id),
+    )
+    return Dashboard(
+        today=_figures([(o, a) for o, a in counted if o.paid_at >= today_start]),
+        last_30_days=_figures(counted),
+        daily_gmv=[(day.strftime("%m-%d"), daily[day.date()]) for day in days],
+        to_ship=to_ship,
+        refunds_in_progress=refunding,
+    )
+
+
+def _share(order: orders.PaidOrder, owner: dict[int, int], merchant_id: int | None) -> int | None:
+    """What of this order counts: all of it for the platform, a merchant's own lines for it
+    (None: nothing of theirs)."""
+    if merchant_id is None:
+        return order.payable
+    mine = [payable for product, payable in order.lines if owner.get(product) == merchant_id]
+    return sum(mine) if mine else None
+
+
+def _figures(counted: list[tuple[orders.PaidOrder, int]]) -> Figures:
+    gmv = sum(amount for _, amount in counted)
+    count = len(counted)
+    refunded = sum(1 for order, _ in counted if order.status in REFUNDED)
+    return Figures(
+        gmv=gmv,
+        paid_orders=count,
+        average_order_value=gmv // count if count else 0,
+        paying_users=len({order.user_id for order, _ in counted}),
+        refund_rate=refunded / count if count else 0.0,
+    )
+
+
+async def _mine(order_ids: list[int], merchant_id: int | None) -> int:
+    if merchant_id is None:
+        return len(order_ids)
+    products = await orders.product_ids_of_orders(order_ids)
+    owner = await merchants_of_products({p for ids in products.values() for p in ids})
+    return sum(1 for ids in products.values() if any(owner.get(p) == merchant_id for p in ids))

@@ -1,0 +1,108 @@
+"""The dashboard's figures are right: a known set of orders across days and merchants, paid,
+shipped and refunded, and every number the page shows, for the platform and for one merchant."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from commerce import clock
+from commerce.catalog.models import Product, Sku
+from commerce.merchants.services import ensure_merchant
+from commerce.orders.models import Order
+from commerce.staff.models import StaffAccount
+from commerce.staff.services import _hasher, create_platform_admin
+from commerce.staff.states import StaffRole
+from tests.edges.shoppers import auth_headers
+from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
+from tests.edges.test_shopping_api import ADDRESS
+from tests.factories import seed_small_catalog
+
+NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+
+
+async def _order(client, headers, address_id, sku_code, quantity, *, paid_at, status) -> dict:
+    sku = await Sku.get(sku_code=sku_code)
+    body = {"items": [{"sku_id": sku.id, "quantity": quantity}], "address_id": address_id}
+    response = await client.post(
+        "/api/v1/orders", json=body, headers={**headers, "Idempotency-Key": uuid.uuid4().hex}
+    )
+    order = await response.json()
+    if paid_at is not None:  # as WeChat Pay would have left it
+        await Order.filter(id=order["id"]).update(paid_at=paid_at, status=status)
+    return order
+
+
+def _figures(html: str) -> list[str]:
+    return re.findall(r'data-figure="([a-z-]+)">([^<]+)<', html)
+
+
+async def test_the_dashboard_counts_what_was_paid_for_the_platform_and_for_a_merchant(client, simulator):
+    await seed_small_catalog()
+    fruit = await ensure_merchant(code="fruit", name="鲜果铺")
+    buds = await Sku.get(sku_code="P2-W")  # 799.00, the platform's own
+    phone = await Sku.filter(product__title__contains="iPhone").first()
+    await Product.filter(id=phone.product_id).update(merchant_id=fruit)  # this product is the fruit shop's
+    alice = await auth_headers(client, simulator, "alice")
+    bob = await auth_headers(client, simulator, "bob")
+    a_addr = (await (await client.post("/api/v1/addresses", json=ADDRESS, headers=alice)).json())["id"]
+    b_addr = (await (await client.post("/api/v1/addresses", json=ADDRESS, headers=bob)).json())["id"]
+    today = NOW - timedelta(hours=1)
+    o1 = await _order(client, alice, a_addr, "P2-W", 1, paid_at=today, status="paid")
+    o2 = await _order(client, bob, b_addr, phone.sku_code, 1, paid_at=today, status="refunded")
+    o3 = await _order(client, alice, a_addr, "P2-W", 2, paid_at=NOW - timedelta(days=3), status="completed")
+    await _order(client, alice, a_addr, "P2-W", 1, paid_at=NOW - timedelta(days=40), status="completed")
+    await _order(client, alice, a_addr, "P2-W", 1, paid_at=None, status="pending_payment")
+    await create_platform_admin(username="boss", password=PASSWORD)
+    await StaffAccount.create(
+        username="fruit-owner",
+        password_hash=_hasher.hash(PASSWORD),
+        role=StaffRole.MERCHANT_OWNER,
+        merchant_id=fruit,
+    )
+
+    def yuan(fen: int) -> str:
+        return f"¥{fen // 100}.{fen % 100:02d}"
+
+    with clock.frozen(NOW):
+        await _sign_in(client, "boss")
+        platform = await (await client.get("/admin/")).text()
+        await client.post("/admin/logout", data={"csrf_token": _csrf(platform)})
+        await _sign_in(client, "fruit-owner")
+        merchant = await (await client.get("/admin/")).text()
+    # the platform: today o1 + o2 (two shoppers, one refunded), 30 days adds o3; o4 is older
+    today_gmv = o1["payable"] + o2["payable"]
+    month_gmv = today_gmv + o3["payable"]
+    assert _figures(platform) == [
+        ("gmv", yuan(today_gmv)),
+        ("orders", "2"),
+        ("aov", yuan(today_gmv // 2)),
+        ("users", "2"),
+        ("refund-rate", "50.0%"),
+        ("gmv", yuan(month_gmv)),
+        ("orders", "3"),
+        ("aov", yuan(month_gmv // 3)),
+        ("users", "2"),
+        ("refund-rate", "33.3%"),
+        ("to-ship", "1"),
+        ("refunding", "0"),
+        ("waiting", "0"),
+    ]
+    # the fruit shop: only its own line (without shipping), its one refunded order
+    line = o2["lines"][0]["payable"]
+    assert _figures(merchant) == [
+        ("gmv", yuan(line)),
+        ("orders", "1"),
+        ("aov", yuan(line)),
+        ("users", "1"),
+        ("refund-rate", "100.0%"),
+        ("gmv", yuan(line)),
+        ("orders", "1"),
+        ("aov", yuan(line)),
+        ("users", "1"),
+        ("refund-rate", "100.0%"),
+        ("to-ship", "0"),
+        ("refunding", "0"),
+    ]
+    assert buds.product_id != phone.product_id
