@@ -9,7 +9,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from admin_web import audit, merchants, pages, signin, support, users
+from admin_web import audit, merchants, orders, pages, signin, support, users
 from admin_web.keys import CORE
 from admin_web.navigation import navigation_for
 from admin_web.security import headers_middleware, session_middleware
@@ -63,6 +63,9 @@ def create_app(core: Core) -> web.Application:
     app.router.add_get("/merchants/{id}", merchants.detail)
     app.router.add_post("/merchants/{id}/staff", merchants.create_staff)
     app.router.add_get("/audit", audit.audit_page)
+    app.router.add_get("/orders", orders.list_page)
+    app.router.add_get("/orders/{id}", orders.detail)
+    app.router.add_post("/orders/{id}/ship", orders.ship)
     app.router.add_get("/users", users.search)
     app.router.add_get("/users/{id}", users.profile)
     app.router.add_post("/users/{id}/reveal-phone", users.reveal)

@@ -23,7 +23,7 @@ class Section:
 SECTIONS = (
     Section("", "概览", Permission.DASHBOARD, ready=True),
     Section("products", "商品", Permission.PRODUCTS),
-    Section("orders", "订单", Permission.ORDERS),
+    Section("orders", "订单", Permission.ORDERS, ready=True),
     Section("refunds", "售后退款", Permission.REFUNDS),
     Section("support", "客服会话", Permission.CONVERSATIONS, ready=True),
     Section("users", "用户", Permission.USERS, ready=True),

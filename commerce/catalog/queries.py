@@ -217,3 +217,7 @@ async def merchants_of_products(product_ids: set[int]) -> dict[int, int]:
     if not product_ids:
         return {}
     return dict(await Product.filter(id__in=list(product_ids)).values_list("id", "merchant_id"))
+
+
+async def product_ids_of_merchant(merchant_id: int) -> set[int]:
+    return set(await Product.filter(merchant_id=merchant_id).values_list("id", flat=True))

@@ -178,6 +178,11 @@ async def list_orders(
     return OrderPage(items=await _views(orders), total=total, page=page, page_size=page_size)
 
 
+async def views_of(orders: list[Order]) -> list[OrderView]:
+    """Views of order rows at hand (their lines read in one query)."""
+    return await _views(orders)
+
+
 async def _views(orders: list[Order]) -> list[OrderView]:
     lines: dict[int, list[OrderLine]] = {}
     for line in await OrderLine.filter(order_id__in=[o.id for o in orders]).order_by("id"):

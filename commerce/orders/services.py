@@ -222,7 +222,12 @@ async def mark_paid(conn, *, order_id: int, actor: str, params: dict) -> bool:
     take the money any more (cancelled meanwhile, or paid through another attempt)."""
     try:
         await transition(
-            conn, order_id, OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, actor, params,
+            conn,
+            order_id,
+            OrderStatus.PENDING_PAYMENT,
+            OrderStatus.PAID,
+            actor,
+            params,
             changes={"paid_at": clock.now()},
         )
     except CommerceError as exc:

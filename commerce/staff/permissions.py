@@ -12,7 +12,8 @@ from commerce.staff.states import StaffRole
 class Permission(StrEnum):
     DASHBOARD = "dashboard"
     PRODUCTS = "products"  # see and edit products, prices, stock
-    ORDERS = "orders"  # see orders, ship them
+    ORDERS = "orders"  # see orders
+    SHIP = "ship"  # mark paid orders shipped
     REFUNDS = "refunds"  # approve or refuse refunds
     CONVERSATIONS = "conversations"  # answer followers
     USERS = "users"  # shoppers' profiles
@@ -29,12 +30,15 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.DASHBOARD,
             Permission.PRODUCTS,
             Permission.ORDERS,
+            Permission.SHIP,
             Permission.REFUNDS,
             # USERS comes back once a merchant sees only its own customers (all shoppers now).
             Permission.REVEAL_PII,
         }
     ),
-    StaffRole.MERCHANT_STAFF: frozenset({Permission.DASHBOARD, Permission.PRODUCTS, Permission.ORDERS}),
+    StaffRole.MERCHANT_STAFF: frozenset(
+        {Permission.DASHBOARD, Permission.PRODUCTS, Permission.ORDERS, Permission.SHIP}
+    ),
     StaffRole.AGENT: frozenset(
         {
             Permission.DASHBOARD,
