@@ -43,7 +43,11 @@ async def start_payment(*, shopper: Shopper, order_id: int, pay: WeChatPayClient
         raise PaymentError.NOT_PAYABLE.error()
     if facts.pay_deadline <= clock.now():
         raise PaymentError.PAY_EXPIRED.error()
-    attempt = await _current_attempt(facts, pay)
+    try:
+        attempt = await _current_attempt(facts, pay)
+    except (WeChatPayRefused, WeChatPayUnavailable) as exc:  # closing an expired prepay failed
+        log.warning("payment attempt for order %s not renewed: %s", order_id, exc)
+        raise PaymentError.PAY_UNAVAILABLE.error() from None
     if attempt.prepay_id and attempt.prepay_expires_at and attempt.prepay_expires_at > clock.now():
         return pay.payment_params(attempt.prepay_id)
     openid = shopper.openid

@@ -53,8 +53,13 @@ async def sign_in(*, username: str, password: str, address: str, redis_client: r
     LOCKED_OUT after too many failures for this account or from this address."""
     username = (username or "").strip()[:64]
     account_key, address_key = _failure_keys(username, address)
-    failures = await redis_client.mget(account_key, address_key)
-    if int(failures[0] or 0) >= MAX_FAILURES_PER_ACCOUNT or int(failures[1] or 0) >= MAX_FAILURES_PER_ADDRESS:
+    # Every attempt counts as a failure until the password proves right: one atomic INCR per
+    # counter, so parallel guesses cannot all slip under the limit before any is counted.
+    async with redis_client.pipeline(transaction=False) as pipe:
+        for key in (account_key, address_key):
+            pipe.incr(key).expire(key, FAILURE_WINDOW_SECONDS)
+        counts = await pipe.execute()
+    if counts[0] > MAX_FAILURES_PER_ACCOUNT or counts[2] > MAX_FAILURES_PER_ADDRESS:
         raise StaffError.LOCKED_OUT.error()
     account = await StaffAccount.get_or_none(username=username) if username else None
     # argon2 takes tens of milliseconds of CPU: off the event loop.
@@ -62,12 +67,9 @@ async def sign_in(*, username: str, password: str, address: str, redis_client: r
         verify_password, account.password_hash if account else _DUMMY_HASH, password
     )
     if account is None or not correct or not account.is_active:
-        async with redis_client.pipeline(transaction=False) as pipe:
-            for key in (account_key, address_key):
-                pipe.incr(key).expire(key, FAILURE_WINDOW_SECONDS)
-            await pipe.execute()
         raise StaffError.BAD_LOGIN.error()
-    await redis_client.delete(account_key)
+    async with redis_client.pipeline(transaction=False) as pipe:
+        await pipe.delete(account_key).decr(address_key).execute()  # this one was no failure
     token = secrets.token_urlsafe(32)
     record = {"staff_id": account.id, "csrf": secrets.token_urlsafe(32), "since": clock.now().timestamp()}
     await redis_client.set(_session_key(token), json.dumps(record), ex=IDLE_SECONDS)

@@ -38,9 +38,10 @@ async def test_a_platform_admin_signs_in_and_out(client):
     html = await page.text()
     assert page.status == 200 and "您好，boss" in html
     assert "商家管理" in html and "操作日志" in html and "社区团购" in html
-    assert page.headers["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in page.headers[
-        "Content-Security-Policy"
-    ]
+    assert (
+        page.headers["X-Frame-Options"] == "DENY"
+        and "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    )
     # a form without the session's CSRF token is refused
     assert (await client.post("/admin/logout", data={}, allow_redirects=False)).status == 403
     out = await client.post("/admin/logout", data={"csrf_token": _csrf(html)}, allow_redirects=False)
@@ -94,3 +95,14 @@ async def test_a_deactivated_account_loses_its_session(client):
     await StaffAccount.filter(username="boss").update(is_active=False)
     assert (await client.get("/admin/", allow_redirects=False)).status == 302
     assert (await _sign_in(client, "boss")).status == 401
+
+
+async def test_parallel_guesses_cannot_outrun_the_lock(client):
+    import asyncio
+
+    await create_platform_admin(username="boss", password=PASSWORD)
+    form = await (await client.get("/admin/login")).text()
+    data = {"username": "boss", "password": "guess-guess-guess", "csrf_token": _csrf(form)}
+    # twenty guesses at the same moment: only the first five are even checked
+    statuses = await asyncio.gather(*(client.post("/admin/login", data=data) for _ in range(20)))
+    assert sorted(r.status for r in statuses) == [401] * 5 + [429] * 15

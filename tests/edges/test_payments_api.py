@@ -395,3 +395,15 @@ async def test_a_payment_racing_a_cancellation_never_resurrects_the_order(client
         else:
             assert status == "cancelled" and refunds == [True]
     assert (await Sku.get(id=buds.id)).stock == buds.stock - paid
+
+
+async def test_an_expired_prepay_that_cannot_be_closed_is_a_clear_503(client, simulator, alice):
+    order = await _order(client, alice)
+    await pay_params(client, alice["headers"], order["id"])
+    await Payment.filter(order_id=order["id"]).update(prepay_expires_at=clock.now() - timedelta(seconds=1))
+    # given WeChat Pay fails to close the old prepay
+    await sim(simulator, "POST", "/wx/faults", {"api": "pay_close", "http_status": 500, "times": 1})
+    response = await client.post(f"/api/v1/orders/{order['id']}/pay", headers=alice["headers"])
+    assert (response.status, (await response.json())["error"]["code"]) == (503, "payment_unavailable")
+    # and the next try, with WeChat Pay back, makes the new attempt
+    assert prepay_id_of(await pay_params(client, alice["headers"], order["id"]))
