@@ -56,7 +56,7 @@ async def answer(core: Core, message: Any) -> Reply:
         )
         return SILENT
     if message.type == "text":
-        return await _text(core, openid, message.content.strip(), message)
+        return await _text(core, openid, (message.content or "").strip(), message)
     if message.type == "voice":
         recognition = (getattr(message, "recognition", None) or "").strip("。 ")
         return await _text(core, openid, recognition, message) if recognition else Reply(texts.VOICE_UNKNOWN)
