@@ -9,7 +9,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from admin_web import audit, merchants, orders, pages, signin, support, users
+from admin_web import audit, merchants, orders, pages, product_import, products, signin, support, users
 from admin_web.keys import CORE
 from admin_web.navigation import navigation_for
 from admin_web.security import headers_middleware, session_middleware
@@ -63,15 +63,12 @@ def create_app(core: Core) -> web.Application:
     app.router.add_get("/merchants/{id}", merchants.detail)
     app.router.add_post("/merchants/{id}/staff", merchants.create_staff)
     app.router.add_get("/audit", audit.audit_page)
-    app.router.add_get("/orders", orders.list_page)
-    app.router.add_get("/orders/{id}", orders.detail)
-    app.router.add_post("/orders/{id}/ship", orders.ship)
+    product_import.add_routes(app.router)  # before products: /products/import is not an id
+    products.add_routes(app.router)
+    orders.add_routes(app.router)
     app.router.add_get("/users", users.search)
     app.router.add_get("/users/{id}", users.profile)
     app.router.add_post("/users/{id}/reveal-phone", users.reveal)
-    app.router.add_get("/support", support.inbox)
-    app.router.add_get("/support/{id}", support.conversation)
-    app.router.add_post("/support/{id}/reply", support.reply)
-    app.router.add_post("/support/{id}/close", support.close)
+    support.add_routes(app.router)
     app.router.add_get("/{section}", pages.section)
     return app

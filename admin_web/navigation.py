@@ -22,9 +22,9 @@ class Section:
 
 SECTIONS = (
     Section("", "概览", Permission.DASHBOARD, ready=True),
-    Section("products", "商品", Permission.PRODUCTS),
+    Section("products", "商品", Permission.PRODUCTS, ready=True),
     Section("orders", "订单", Permission.ORDERS, ready=True),
-    Section("refunds", "售后退款", Permission.REFUNDS),
+    Section("refunds", "售后退款", Permission.REFUNDS, ready=True),
     Section("support", "客服会话", Permission.CONVERSATIONS, ready=True),
     Section("users", "用户", Permission.USERS, ready=True),
     Section("groupbuy", "社区团购", Permission.PRODUCTS),

@@ -29,6 +29,12 @@ STATUS_TEXT = {
 }
 
 
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/orders", list_page)
+    router.add_get("/orders/{id}", detail)
+    router.add_post("/orders/{id}/ship", ship)
+
+
 @aiohttp_jinja2.template("orders.html")
 async def list_page(request: web.Request) -> dict[str, Any]:
     staff = session_for(request).staff

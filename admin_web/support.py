@@ -21,6 +21,13 @@ LONG_WAIT_SECONDS = 5 * 60  # a waiting conversation older than this is highligh
 STATUS_TEXT = {"waiting": "待接入", "active": "处理中", "closed": "已结束"}
 
 
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/support", inbox)
+    router.add_get("/support/{id}", conversation)
+    router.add_post("/support/{id}/reply", reply)
+    router.add_post("/support/{id}/close", close)
+
+
 @aiohttp_jinja2.template("inbox.html")
 async def inbox(request: web.Request) -> dict[str, Any]:
     require(session_for(request).staff, Permission.CONVERSATIONS)

@@ -69,6 +69,21 @@ class Settings(BaseSettings):
     # `shop serve` runs the scheduled jobs itself; with `shop scheduler` processes, set false.
     scheduler_in_process: bool = True
     log_level: str = "INFO"
+    # Product images: stored in the data folder (served at /media/) unless an S3-compatible
+    # bucket is named; media_public_base is the address shoppers load them from.
+    media_s3_endpoint: str = ""  # e.g. https://cos.ap-shanghai.myqcloud.com; empty: local files
+    media_s3_bucket: str = ""
+    media_s3_access_key: str = ""
+    media_s3_secret_key: str = ""
+    media_s3_region: str = "us-east-1"
+    media_public_base: str = ""  # empty: {public_base_url}/media
+    media_max_bytes: int = 5 * 1024 * 1024
+    # The most a customer-service agent may refund on one order without a merchant or the
+    # platform (fen).
+    agent_refund_limit_fen: int = 50_000
+    # Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated); empty:
+    # the peer address is the client's.
+    trusted_proxies: str = ""
 
     @model_validator(mode="after")
     def _live_mode_needs_credentials(self) -> Settings:

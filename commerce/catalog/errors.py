@@ -9,6 +9,7 @@ class CatalogError(ErrorCode):
     NO_SKUS = ("no_skus", ErrorKind.INVALID, "商品至少需要一个规格（SKU）")
     INVALID_SPECS = ("invalid_specs", ErrorKind.INVALID, "规格填写有误")
     DUPLICATE_SKU_SPECS = ("duplicate_sku_specs", ErrorKind.INVALID, "同一商品下有重复的规格组合")
+    SPU_CODE_TAKEN = ("spu_code_taken", ErrorKind.CONFLICT, "商品编码已被其他商家使用")
     SKU_CODE_TAKEN = ("sku_code_taken", ErrorKind.CONFLICT, "SKU 编码已被其他商品使用")
     INVALID_PRICE = ("invalid_price", ErrorKind.INVALID, "价格必须是不小于 0 的金额")
     INVALID_STOCK = ("invalid_stock", ErrorKind.INVALID, "库存必须是不小于 0 的整数")

@@ -177,6 +177,9 @@ async def _upsert(product: ProductInput, spec_axes: list[dict]) -> UpsertResult:
         if clash:
             raise CatalogError.SKU_CODE_TAKEN.error(f"SKU 编码 {clash[0]} 已被其他商品使用")
         existing = await Product.get_or_none(spu_code=product.spu_code).using_db(conn)
+        if existing is not None and existing.merchant_id != product.merchant_id:
+            # A product never changes hands: one merchant's code cannot overwrite another's.
+            raise CatalogError.SPU_CODE_TAKEN.error()
         if existing is None:
             row = await Product.create(spu_code=product.spu_code, using_db=conn, **fields)
             created = True
