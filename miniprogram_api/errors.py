@@ -46,9 +46,14 @@ def code_response(code: ErrorCode, message: str | None = None) -> web.Response:
     return commerce_error_response(code.error(message))
 
 
+MAX_BODY_BYTES = 1024**2  # the API takes small JSON; the admin's uploads need the app's larger limit
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler):
     try:
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY_BYTES, actual_size=request.content_length)
         return await handler(request)
     except CommerceError as error:
         return commerce_error_response(error)

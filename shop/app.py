@@ -29,7 +29,8 @@ def create_app(settings: Settings, *, mount_simulator: bool | None = None) -> we
     (tests run it as a server of its own)."""
     settings = with_simulated_merchant(settings)
     core = Core(settings)
-    app = web.Application(middlewares=[request_id_middleware], client_max_size=2 * 1024**2)
+    # Large enough for the admin's uploads (images, catalog files); each edge limits its own bodies.
+    app = web.Application(middlewares=[request_id_middleware], client_max_size=12 * 1024**2)
     app[CORE] = core
     app.cleanup_ctx.append(_run_core)
     app.cleanup_ctx.append(_run_outbox_relay)

@@ -46,3 +46,14 @@ async def test_a_wrong_method_is_a_json_405_naming_the_allowed_ones(client):
     assert response.status == 405
     assert "GET" in response.headers["Allow"]
     assert (await response.json())["error"]["code"] == "method_not_allowed"
+
+
+async def test_an_oversized_api_body_is_refused_before_it_is_read(client):
+    # the app accepts large admin uploads, but the API takes small JSON only
+    response = await client.post(
+        "/api/v1/auth/login",
+        data=b"{" + b" " * (1024**2 + 10) + b"}",
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status == 413
+    assert (await response.json())["error"]["code"] == "payload_too_large"
