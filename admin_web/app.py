@@ -62,6 +62,7 @@ def create_app(core: Core) -> web.Application:
     app.router.add_post("/merchants", merchants.create)
     app.router.add_get("/merchants/{id}", merchants.detail)
     app.router.add_post("/merchants/{id}/staff", merchants.create_staff)
+    app.router.add_post("/merchants/{id}/status", merchants.change_status)
     app.router.add_get("/audit", audit.audit_page)
     product_import.add_routes(app.router)  # before products: /products/import is not an id
     products.add_routes(app.router)

@@ -8,8 +8,9 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from admin_web.security import path_id, session_for
-from commerce.errors import CommerceError
+from commerce.errors import CommerceError, ErrorKind
 from commerce.merchants import services as merchants
+from commerce.merchants.states import MerchantStatus
 from commerce.staff import services as staff_accounts
 from commerce.staff.permissions import Permission, require
 from commerce.staff.states import StaffRole
@@ -76,6 +77,28 @@ async def create_staff(request: web.Request) -> web.Response:
     raise web.HTTPFound(f"/admin/merchants/{merchant_id}")
 
 
+async def change_status(request: web.Request) -> web.Response:
+    session = session_for(request)
+    require(session.staff, Permission.MERCHANTS)
+    merchant_id = path_id(request)
+    form = await request.post()
+    status = str(form.get("status", ""))
+    if status not in {s.value for s in MerchantStatus}:
+        raise web.HTTPNotFound()
+    try:
+        await merchants.change_merchant_status(
+            merchant_id=merchant_id,
+            status=MerchantStatus(status),
+            reason=str(form.get("reason", "")),
+            actor=session.staff.actor,
+        )
+    except CommerceError as error:
+        if error.kind is ErrorKind.NOT_FOUND:
+            raise
+        return await _render_detail(request, merchant_id, error=error.message, form={}, status=400)
+    raise web.HTTPFound(f"/admin/merchants/{merchant_id}")
+
+
 async def _render_detail(
     request: web.Request, merchant_id: int, *, error: str, form: dict[str, Any], status: int = 200
 ) -> web.Response:
@@ -84,6 +107,7 @@ async def _render_detail(
         "merchant": await merchants.get_merchant(merchant_id=merchant_id),
         "accounts": await staff_accounts.list_staff(merchant_id=merchant_id),
         "roles": MERCHANT_ROLES,
+        "status_text": merchants.STATUS_TEXT,
         "error": error,
         "form": {k: v for k, v in form.items() if k != "password"},
     }

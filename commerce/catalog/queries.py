@@ -13,6 +13,7 @@ from commerce.catalog.search import CatalogSearch, ProductCard, SearchParams
 from commerce.catalog.states import ProductStatus, SortOrder
 from commerce.db import fetch_rows
 from commerce.errors import CommonError
+from commerce.merchants.states import MerchantStatus
 
 MAX_PAGE_SIZE = 100
 
@@ -133,7 +134,9 @@ async def product_detail(search: CatalogSearch, product_id: int) -> ProductDetai
 
 
 async def _load_detail(product_id: int) -> ProductDetail:
-    product = await Product.get_or_none(id=product_id, status=ProductStatus.ON_SALE)
+    product = await Product.get_or_none(
+        id=product_id, status=ProductStatus.ON_SALE, merchant__status=MerchantStatus.ACTIVE
+    )
     if product is None:
         raise CatalogError.PRODUCT_NOT_FOUND.error()
     skus = await Sku.filter(product_id=product.id).order_by("id")
@@ -187,8 +190,9 @@ async def sku_snapshots(sku_ids: list[int]) -> dict[int, SkuSnapshot]:
         return {}
     rows = await fetch_rows(
         "SELECT s.`id`, s.`product_id`, s.`sku_code`, s.`specs`, s.`price`, s.`stock`,"
-        " p.`title`, p.`images`, p.`status`"
+        " p.`title`, p.`images`, p.`status`, m.`status` AS merchant_status"
         " FROM `sku` s JOIN `product` p ON p.`id` = s.`product_id`"
+        " JOIN `merchant` m ON m.`id` = p.`merchant_id`"
         f" WHERE s.`id` IN ({', '.join('?' for _ in ids)})",
         ids,
     )
@@ -202,7 +206,9 @@ async def sku_snapshots(sku_ids: list[int]) -> dict[int, SkuSnapshot]:
             image=(_json(row["images"]) or [""])[0],
             price=row["price"],
             stock=row["stock"],
-            on_sale=row["status"] == ProductStatus.ON_SALE,
+            # A suspended merchant's products cannot be bought, whatever their own status.
+            on_sale=row["status"] == ProductStatus.ON_SALE
+            and row["merchant_status"] == MerchantStatus.ACTIVE,
         )
         for row in rows
     }

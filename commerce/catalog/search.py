@@ -21,6 +21,7 @@ from tortoise.exceptions import OperationalError
 from commerce.catalog import search_text as text
 from commerce.catalog.models import Category, Product, Sku
 from commerce.catalog.states import ProductStatus, SortOrder
+from commerce.merchants.states import MerchantStatus
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ class CatalogSearch:
         self._details.clear()
         self._seen_until = await _newest_change()
         await self._load_categories()
-        await self._reload(await Product.filter(status=ProductStatus.ON_SALE).values_list("id", flat=True))
+        await self._reload(await _shown_to_shoppers().values_list("id", flat=True))
         self._checked_at = time.monotonic()
 
     async def refresh_if_changed(self) -> None:
@@ -154,16 +155,20 @@ class CatalogSearch:
     async def _reload_chunk(self, ids: list[int]) -> None:
         for product_id in ids:
             self._remove(product_id)
-        products = await Product.filter(id__in=ids, status=ProductStatus.ON_SALE).values(
-            "id",
-            "title",
-            "subtitle",
-            "images",
-            "category_id",
-            "min_price",
-            "max_price",
-            "sales",
-            "created_at",
+        products = (
+            await _shown_to_shoppers()
+            .filter(id__in=ids)
+            .values(
+                "id",
+                "title",
+                "subtitle",
+                "images",
+                "category_id",
+                "min_price",
+                "max_price",
+                "sales",
+                "created_at",
+            )
         )
         if not products:
             return
@@ -393,6 +398,11 @@ class _Zero(dict):
 
 
 _ZERO = _Zero()
+
+
+def _shown_to_shoppers():
+    """On sale, by a merchant that is trading (a suspended merchant's products are hidden)."""
+    return Product.filter(status=ProductStatus.ON_SALE, merchant__status=MerchantStatus.ACTIVE)
 
 
 def _has_filters(params: SearchParams) -> bool:

@@ -288,3 +288,9 @@ async def _move_product_stock(
             [sign * quantity, at, product_id],
             connection=connection,
         )
+
+
+async def touch_merchant_products(*, merchant_id: int, connection) -> int:
+    """Move the stamps of a merchant's products (its status changed: suspended products leave
+    every process's search index, resumed ones come back), in the caller's transaction."""
+    return await Product.filter(merchant_id=merchant_id).using_db(connection).update(updated_at=clock.now())

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from commerce import clock
 from commerce.audit import services as audit
+from commerce.catalog import services as catalog
 from commerce.merchants.errors import MerchantError
 from commerce.merchants.models import Merchant
 from commerce.merchants.states import MerchantStatus
@@ -68,6 +70,43 @@ async def create_merchant(
     except IntegrityError:
         raise MerchantError.CODE_TAKEN.error() from None
     return _view(merchant)
+
+
+async def change_merchant_status(
+    *, merchant_id: int, status: MerchantStatus, reason: str, actor: str
+) -> MerchantView:
+    """Suspend a merchant (its products leave the shop at once: hidden from search and pages,
+    not buyable; orders already paid still get shipped and refunded) or let it trade again."""
+    reason = (reason or "").strip()
+    if status is MerchantStatus.SUSPENDED and not 1 <= len(reason) <= 200:
+        raise MerchantError.REASON_REQUIRED.error()
+    async with in_transaction() as conn:
+        before = await Merchant.get_or_none(id=merchant_id).using_db(conn)
+        if before is None:
+            raise MerchantError.NOT_FOUND.error()
+        if before.status == status:
+            return _view(before)  # asked twice: nothing to do
+        moved = await (
+            Merchant.filter(id=merchant_id, status=before.status).using_db(conn).update(status=status)
+        )
+        if not moved:  # someone changed it first: let them re-read the page
+            raise MerchantError.CHANGED.error()
+        await catalog.touch_merchant_products(merchant_id=merchant_id, connection=conn)
+        await audit.record(
+            actor=actor,
+            action="merchant.status",
+            object_type="merchant",
+            object_id=merchant_id,
+            summary=f"{before.name}：{STATUS_TEXT[before.status]} → {STATUS_TEXT[status]} {reason}".strip(),
+            before={"status": before.status.value},
+            after={"status": status.value, "reason": reason, "at": clock.now().isoformat()},
+            connection=conn,
+        )
+        before.status = status
+    return _view(before)
+
+
+STATUS_TEXT = {MerchantStatus.ACTIVE: "营业中", MerchantStatus.SUSPENDED: "已暂停"}
 
 
 async def list_merchants() -> list[MerchantView]:

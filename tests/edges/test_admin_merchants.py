@@ -4,10 +4,15 @@ every change is in the audit log; what people typed is shown escaped."""
 from __future__ import annotations
 
 from commerce.audit.models import AuditEntry
+from commerce.catalog.models import Product, Sku
 from commerce.merchants.models import Merchant
+from commerce.merchants.services import ensure_merchant
 from commerce.staff.models import StaffAccount
-from commerce.staff.services import create_platform_admin
+from commerce.staff.services import _hasher, create_platform_admin
+from commerce.staff.states import StaffRole
+from tests.edges.shoppers import auth_headers
 from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
+from tests.factories import seed_small_catalog
 
 
 async def _page(client, path: str) -> tuple[int, str]:
@@ -108,3 +113,60 @@ async def test_a_merchant_owner_cannot_manage_merchants(client):
         {"username": "owner-b", "password": PASSWORD, "role": "merchant_staff"},
     )
     assert forged.status == 403 and not await StaffAccount.exists(username="owner-b")
+
+
+async def test_suspending_a_merchant_hides_its_products_until_it_trades_again(client, simulator):
+    # given the small catalog (the platform's own merchant) and a shopper with a product in view
+    await seed_small_catalog()
+    await create_platform_admin(username="boss", password=PASSWORD)
+    shopper = await auth_headers(client, simulator, "alice")
+    buds = await Sku.get(sku_code="P2-W")
+    merchant_id = (await Product.get(id=buds.product_id)).merchant_id
+    assert await _found(client, "耳机") == [buds.product_id]
+    await _sign_in(client, "boss")
+    # a suspension needs a reason
+    refused = await _post(
+        client, f"/admin/merchants/{merchant_id}/status", {"status": "suspended", "reason": " "}
+    )
+    assert refused.status == 400 and "暂停原因" in await refused.text()
+    # when the platform suspends the merchant
+    suspended = await _post(
+        client, f"/admin/merchants/{merchant_id}/status", {"status": "suspended", "reason": "资质过期"}
+    )
+    assert suspended.status == 302
+    # then its products leave search and their pages, and cannot be put in a cart
+    assert await _found(client, "耳机") == []
+    assert (await client.get(f"/api/v1/products/{buds.product_id}")).status == 404
+    added = await client.post("/api/v1/cart/items", json={"sku_id": buds.id, "quantity": 1}, headers=shopper)
+    assert (added.status, (await added.json())["error"]["code"]) == (409, "not_on_sale")
+    _, page = await _page(client, f"/admin/merchants/{merchant_id}")
+    assert "已暂停" in page and "恢复营业" in page
+    entry = await AuditEntry.get(action="merchant.status")
+    assert entry.after["reason"] == "资质过期" and entry.before == {"status": "active"}
+    # when it trades again, everything is back
+    resumed = await _post(client, f"/admin/merchants/{merchant_id}/status", {"status": "active"})
+    assert resumed.status == 302
+    assert await _found(client, "耳机") == [buds.product_id]
+    added = await client.post("/api/v1/cart/items", json={"sku_id": buds.id, "quantity": 1}, headers=shopper)
+    assert added.status == 200
+
+
+async def test_only_the_platform_changes_a_merchants_status(client):
+    merchant_id = await ensure_merchant(code="shop-b", name="B 店")
+    await StaffAccount.create(
+        username="owner-b",
+        password_hash=_hasher.hash(PASSWORD),
+        role=StaffRole.MERCHANT_OWNER,
+        merchant_id=merchant_id,
+    )
+    await _sign_in(client, "owner-b")
+    tried = await _post(
+        client, f"/admin/merchants/{merchant_id}/status", {"status": "suspended", "reason": "x"}
+    )
+    assert tried.status == 403
+    assert (await Merchant.get(id=merchant_id)).status == "active"
+
+
+async def _found(client, text: str) -> list[int]:
+    body = await (await client.get("/api/v1/products", params={"q": text})).json()
+    return [item["id"] for item in body["items"]]
