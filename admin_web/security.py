@@ -4,6 +4,8 @@ every admin page carries."""
 from __future__ import annotations
 
 import hmac
+import ipaddress
+from functools import lru_cache
 
 from aiohttp import web
 
@@ -59,3 +61,43 @@ def path_id(request: web.Request) -> int:
     if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
         raise web.HTTPNotFound()
     return int(raw)
+
+
+def client_address(request: web.Request) -> str:
+    """The client's address. Behind a trusted reverse proxy it is the right-most address in
+    X-Forwarded-For that is not one of our proxies (left-most entries are whatever the client
+    claimed); from anyone else the header is ignored, or a client could pick its own address
+    and escape the sign-in throttle."""
+    proxies = _networks(request.app[CORE].settings.trusted_proxies)
+    peer = request.remote or ""
+    if not _within(peer, proxies):
+        return peer
+    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]
+    for address in reversed(forwarded):
+        if address and not _within(address, proxies):
+            return address
+    return peer
+
+
+def is_https(request: web.Request) -> bool:
+    """Whether the browser reached us over HTTPS (a trusted proxy may have ended TLS)."""
+    if request.secure:
+        return True
+    proxies = _networks(request.app[CORE].settings.trusted_proxies)
+    forwarded_proto = request.headers.get("X-Forwarded-Proto", "").strip().lower()
+    return forwarded_proto == "https" and _within(request.remote or "", proxies)
+
+
+@lru_cache(maxsize=8)
+def _networks(setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(
+        ipaddress.ip_network(part.strip(), strict=False) for part in setting.split(",") if part.strip()
+    )
+
+
+def _within(address: str, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)

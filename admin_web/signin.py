@@ -10,6 +10,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from admin_web.keys import COOKIE, CORE, LOGIN_CSRF_COOKIE
+from admin_web.security import client_address, is_https
 from commerce.errors import CommerceError
 from commerce.staff.auth import IDLE_SECONDS, sign_in, sign_out
 
@@ -28,7 +29,7 @@ async def login(request: web.Request) -> web.Response:
         token = await sign_in(
             username=username,
             password=str(form.get("password", "")),
-            address=request.remote or "",
+            address=client_address(request),
             redis_client=request.app[CORE].redis,
         )
     except CommerceError as error:
@@ -42,7 +43,7 @@ async def login(request: web.Request) -> web.Response:
         httponly=True,
         samesite="Strict",
         path="/admin",
-        secure=request.secure,
+        secure=is_https(request),
     )
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/admin")
     raise response
@@ -61,6 +62,6 @@ def _form(request: web.Request, *, error: str, username: str, status: int = 200)
         "login.html", request, {"error": error, "username": username, "csrf_token": token}, status=status
     )
     response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/admin", secure=request.secure
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/admin", secure=is_https(request)
     )
     return response

@@ -9,6 +9,7 @@ from commerce.merchants.services import ensure_merchant
 from commerce.staff.models import StaffAccount
 from commerce.staff.services import _hasher, create_platform_admin
 from commerce.staff.states import StaffRole
+from shop.app import create_app
 
 PASSWORD = "a-long-password-1"
 
@@ -106,3 +107,41 @@ async def test_parallel_guesses_cannot_outrun_the_lock(client):
     # twenty guesses at the same moment: only the first five are even checked
     statuses = await asyncio.gather(*(client.post("/admin/login", data=data) for _ in range(20)))
     assert sorted(r.status for r in statuses) == [401] * 5 + [429] * 15
+
+
+async def test_behind_a_trusted_proxy_each_client_is_throttled_by_its_own_address(
+    aiohttp_client, wired_settings, empty_database, empty_redis
+):
+    # given the admin behind a reverse proxy on this machine (the test client's address)
+    app = create_app(
+        wired_settings.model_copy(update={"trusted_proxies": "127.0.0.1/32"}), mount_simulator=False
+    )
+    client = await aiohttp_client(app)
+    await create_platform_admin(username="boss", password=PASSWORD)
+
+    async def attempt(username: str, password: str, forwarded: str):
+        form = await (await client.get("/admin/login")).text()
+        data = {"username": username, "password": password, "csrf_token": _csrf(form)}
+        headers = {"X-Forwarded-For": forwarded}
+        return await client.post("/admin/login", data=data, headers=headers, allow_redirects=False)
+
+    # when one client guesses at many accounts (the proxy appends the address it saw)
+    for n in range(20):
+        assert (await attempt(f"user-{n}", "wrong", "6.6.6.6, 10.0.0.1")).status == 401
+    # then that client is stopped, whatever it claims in the header itself
+    assert (await attempt("boss", PASSWORD, "1.2.3.4, 10.0.0.1")).status == 429
+    # and a colleague behind the same proxy still signs in
+    assert (await attempt("boss", PASSWORD, "10.0.0.2")).status == 302
+
+
+async def test_without_a_trusted_proxy_a_forwarded_address_is_not_believed(client):
+    await create_platform_admin(username="boss", password=PASSWORD)
+    for n in range(20):
+        form = await (await client.get("/admin/login")).text()
+        data = {"username": f"user-{n}", "password": "wrong", "csrf_token": _csrf(form)}
+        await client.post("/admin/login", data=data, headers={"X-Forwarded-For": f"10.9.0.{n}"})
+    # every guess came from the same peer: it is throttled, made-up headers notwithstanding
+    form = await (await client.get("/admin/login")).text()
+    data = {"username": "boss", "password": PASSWORD, "csrf_token": _csrf(form)}
+    late = await client.post("/admin/login", data=data, headers={"X-Forwarded-For": "10.9.9.9"})
+    assert late.status == 429

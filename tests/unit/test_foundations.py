@@ -63,3 +63,9 @@ def test_access_logs_never_show_credentials_or_codes():
     )
     assert "s3cr3t" not in line and "abc" not in line and "appid=wx1" in line
     assert redact("/x?access_token=tok&q=iphone") == "/x?access_token=***&q=iphone"
+
+
+def test_trusted_proxies_must_be_addresses_or_networks(tmp_path):
+    assert load_settings(shop_data_dir=tmp_path, trusted_proxies="10.0.0.0/8, ::1").trusted_proxies
+    with pytest.raises(ValueError, match=r"proxy\.example"):
+        load_settings(shop_data_dir=tmp_path, trusted_proxies="10.0.0.1, proxy.example")
