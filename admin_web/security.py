@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import time
 from functools import lru_cache
 
 from aiohttp import web
@@ -38,7 +39,12 @@ async def session_middleware(request: web.Request, handler):
 
 @web.middleware
 async def headers_middleware(request: web.Request, handler):
+    started = time.perf_counter()
     response = await handler(request)
+    if response.prepared:  # a stream (live updates) sent its own headers long ago
+        return response
+    # The time spent on the server (browser dev tools and bench/admin_pages.py read it).
+    response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
