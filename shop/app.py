@@ -14,6 +14,7 @@ import miniprogram_api
 from commerce import outbox
 from commerce.config import Settings
 from commerce.core import Core
+from commerce.media.storage import local_media_root, uses_s3
 from scheduler import create_scheduler
 from shop.observability import request_id_middleware
 from wechat_simulator import SimulatorConfig, create_simulator_app
@@ -41,6 +42,9 @@ def create_app(settings: Settings, *, mount_simulator: bool | None = None) -> we
     app[BOT] = bot.create_app(core)
     app.add_subapp("/wechat", app[BOT])
     app.add_subapp("/admin", admin_web.create_app(core))
+    if not uses_s3(settings):
+        # Product images kept in the data folder; with a bucket, shoppers load them from there.
+        app.router.add_static("/media", local_media_root(settings), follow_symlinks=False)
     if settings.simulator if mount_simulator is None else mount_simulator:
         app.add_subapp("/_sim", create_simulator_app(simulator_config(settings)))
     return app

@@ -31,6 +31,9 @@ class SkuInput:
     market_price: int = 0  # fen
     stock: int = 0
     weight_g: int = 0
+    # The stock the editor was shown. Given: an existing SKU's stock moves by (stock - stock_seen)
+    # in one guarded statement, so orders placed meanwhile are kept. None: stock is set as given.
+    stock_seen: int | None = None
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,9 @@ class ProductInput:
     description: str = ""
     images: Sequence[str] = field(default_factory=tuple)
     video_url: str = ""
-    status: ProductStatus = ProductStatus.DRAFT
+    # None: an existing product keeps its status (shelving is change_product_status), a new one
+    # is a draft.
+    status: ProductStatus | None = ProductStatus.DRAFT
 
 
 @dataclass(frozen=True)
@@ -128,10 +133,11 @@ def _check_product(product: ProductInput) -> None:
         raise CatalogError.INVALID_PRODUCT.error("副标题最长 200 个字符")
 
 
-async def upsert_product(*, product: ProductInput) -> UpsertResult:
+async def upsert_product(*, product: ProductInput, creating: bool | None = None) -> UpsertResult:
     """Create the product with this spu_code, or bring it and its SKUs to the given state.
 
-    SKUs are keyed by sku_code; SKUs no longer given are removed.
+    SKUs are keyed by sku_code; SKUs no longer given are removed. `creating` True refuses an
+    spu_code already in use, False a product that does not exist; None (imports) does either.
     """
     _check_product(product)
     spec_axes = spec_axes_of(product.skus)
@@ -141,16 +147,16 @@ async def upsert_product(*, product: ProductInput) -> UpsertResult:
     if not await Category.exists(id=product.category_id):
         raise CatalogError.CATEGORY_NOT_FOUND.error()
     try:
-        return await _upsert(product, spec_axes)
+        return await _upsert(product, spec_axes, creating)
     except IntegrityError:
         # A racing writer created the same spu or sku code between our check and insert.
         taken = await Sku.filter(sku_code__in=codes).exclude(product__spu_code=product.spu_code).exists()
         if taken:
             raise CatalogError.SKU_CODE_TAKEN.error() from None
-        return await _upsert(product, spec_axes)
+        return await _upsert(product, spec_axes, creating)
 
 
-async def _upsert(product: ProductInput, spec_axes: list[dict]) -> UpsertResult:
+async def _upsert(product: ProductInput, spec_axes: list[dict], creating: bool | None) -> UpsertResult:
     codes = [sku.sku_code for sku in product.skus]
     prices = [sku.price for sku in product.skus]
     fields = {
@@ -159,14 +165,14 @@ async def _upsert(product: ProductInput, spec_axes: list[dict]) -> UpsertResult:
         "description": product.description,
         "images": list(product.images),
         "video_url": product.video_url,
-        "status": product.status,
         "category_id": product.category_id,
         "merchant_id": product.merchant_id,
         "spec_axes": spec_axes,
         "min_price": min(prices),
         "max_price": max(prices),
-        "total_stock": sum(sku.stock for sku in product.skus),
     }
+    if product.status is not None:
+        fields["status"] = product.status
     async with in_transaction() as conn:
         clash = await (
             Sku.filter(sku_code__in=codes)
@@ -180,24 +186,41 @@ async def _upsert(product: ProductInput, spec_axes: list[dict]) -> UpsertResult:
         if existing is not None and existing.merchant_id != product.merchant_id:
             # A product never changes hands: one merchant's code cannot overwrite another's.
             raise CatalogError.SPU_CODE_TAKEN.error()
+        if creating is True and existing is not None:
+            raise CatalogError.SPU_CODE_TAKEN.error(f"商品编码 {product.spu_code} 已存在，请换一个")
+        if creating is False and existing is None:
+            raise CatalogError.PRODUCT_NOT_FOUND.error()
         if existing is None:
-            row = await Product.create(spu_code=product.spu_code, using_db=conn, **fields)
-            created = True
+            fields.setdefault("status", ProductStatus.DRAFT)
+            total = sum(sku.stock for sku in product.skus)
+            row = await Product.create(spu_code=product.spu_code, total_stock=total, using_db=conn, **fields)
+            await _sync_skus(row.id, product.skus, conn)
         else:
             row = existing
-            await Product.filter(id=row.id).using_db(conn).update(updated_at=clock.now(), **fields)
-            created = False
-        await _sync_skus(row.id, product.skus, conn)
+            # SKUs first, then the product: the order checkout takes its locks in.
+            moved = await _sync_skus(row.id, product.skus, conn)
+            await (
+                Product.filter(id=row.id)
+                .using_db(conn)
+                .update(updated_at=clock.now(), total_stock=F("total_stock") + moved, **fields)
+            )
         await outbox.emit(PRODUCT_CHANGED, {"product_id": row.id}, connection=conn)
-    return UpsertResult(product_id=row.id, created=created)
+    return UpsertResult(product_id=row.id, created=existing is None)
 
 
-async def _sync_skus(product_id: int, skus: Sequence[SkuInput], conn) -> None:
-    current = {sku.sku_code: sku for sku in await Sku.filter(product_id=product_id).using_db(conn)}
+async def _sync_skus(product_id: int, skus: Sequence[SkuInput], conn) -> int:
+    """Bring the product's SKUs to the given state; how much its stock moved in all.
+
+    The SKUs are locked first (MySQL; SQLite runs one transaction at a time), so the stock of
+    SKUs set or removed is known exactly while orders keep reserving.
+    """
+    locked = await Sku.filter(product_id=product_id).select_for_update().using_db(conn).order_by("id")
+    current = {sku.sku_code: sku for sku in locked}
     wanted = {sku.sku_code for sku in skus}
-    gone = [code for code in current if code not in wanted]
+    gone = [row for code, row in current.items() if code not in wanted]
+    moved = -sum(row.stock for row in gone)
     if gone:
-        await Sku.filter(product_id=product_id, sku_code__in=gone).using_db(conn).delete()
+        await Sku.filter(id__in=[row.id for row in gone]).using_db(conn).delete()
     new_rows = []
     at = clock.now()
     for sku in skus:
@@ -205,18 +228,52 @@ async def _sync_skus(product_id: int, skus: Sequence[SkuInput], conn) -> None:
             "specs": dict(sku.specs),
             "price": sku.price,
             "market_price": sku.market_price,
-            "stock": sku.stock,
             "weight_g": sku.weight_g,
         }
         row = current.get(sku.sku_code)
         if row is None:
             new_rows.append(
-                Sku(product_id=product_id, sku_code=sku.sku_code, created_at=at, updated_at=at, **values)
+                Sku(
+                    product_id=product_id,
+                    sku_code=sku.sku_code,
+                    stock=sku.stock,
+                    created_at=at,
+                    updated_at=at,
+                    **values,
+                )
             )
-        elif any(getattr(row, name) != value for name, value in values.items()):
-            await Sku.filter(id=row.id).using_db(conn).update(updated_at=clock.now(), **values)
+            moved += sku.stock
+            continue
+        if any(getattr(row, name) != value for name, value in values.items()):
+            await Sku.filter(id=row.id).using_db(conn).update(updated_at=at, **values)
+        delta = sku.stock - (row.stock if sku.stock_seen is None else sku.stock_seen)
+        if delta:
+            await adjust_sku_stock(sku_id=row.id, delta=delta, connection=conn)
+            moved += delta
     if new_rows:
         await Sku.bulk_create(new_rows, using_db=conn)
+    return moved
+
+
+async def adjust_sku_stock(*, sku_id: int, delta: int, connection) -> None:
+    """Move a SKU's stock by delta in one statement that never takes it below 0, inside the
+    caller's transaction (which keeps the product's total in step). An edit made against a
+    stock that orders have since taken too much of is refused, saying what is left."""
+    guard = {"stock__gte": -delta} if delta < 0 else {}
+    moved = await (
+        Sku.filter(id=sku_id, **guard)
+        .using_db(connection)
+        .update(stock=F("stock") + delta, updated_at=clock.now())
+    )
+    if not moved:
+        row = await Sku.filter(id=sku_id).using_db(connection).values_list("sku_code", "stock")
+        code, now = row[0] if row else ("", 0)
+        raise CatalogError.INVALID_STOCK.error(
+            f"SKU {code} 的库存已被订单改为 {now}，按您的修改将小于 0，请核对后重新保存",
+            sku_id=sku_id,
+            sku_code=code,
+            stock_now=now,
+        )
 
 
 async def change_product_status(*, product_id: int, new_status: ProductStatus) -> None:

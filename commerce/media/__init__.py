@@ -1,0 +1,1 @@
+"""Product images: checked by their content, stored under a hashed name, served by URL."""
