@@ -1,23 +1,31 @@
-"""Orders for staff: list, detail with its timeline and refunds, and shipping."""
+"""Orders for staff: the filtered list, the detail page (payments, refunds and their review,
+the timeline with notes) and shipping. Refund review and bulk shipping have their own modules."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
 
+from admin_web.keys import CORE
 from admin_web.security import path_id, session_for
 from commerce import clock
 from commerce.errors import CommerceError, ErrorKind
 from commerce.money import fen_to_yuan
 from commerce.orders import backoffice
 from commerce.orders.states import OrderStatus
-from commerce.payments.queries import refunds_of
+from commerce.payments import queries as payments
+from commerce.payments.review import within_limit
+from commerce.payments.states import RefundStatus
 from commerce.shipping.queries import CARRIERS
+from commerce.staff.auth import Staff
 from commerce.staff.permissions import Permission, can, require
 from commerce.users.services import mask_phone
 
+PAGE_SIZE = 50
 STATUS_TEXT = {
     "pending_payment": "待付款",
     "paid": "待发货",
@@ -27,39 +35,108 @@ STATUS_TEXT = {
     "refunding": "退款中",
     "refunded": "已退款",
 }
+REFUND_STATUS_TEXT = {
+    "awaiting_review": "待审核",
+    "refused": "已拒绝",
+    "requested": "已提交微信支付",
+    "processing": "退款中",
+    "succeeded": "已退款",
+    "failed": "退款失败",
+}
+PAYMENT_STATUS_TEXT = {"pending": "待支付", "paid": "已支付", "closed": "已关闭"}
+EVENT_TEXT = {
+    "created": "下单",
+    "status_changed": "状态变更",
+    "payment_returned": "款项原路退回",
+    "refund_failed": "退款失败",
+    "refund_approved": "同意退款",
+    "refund_retried": "重新提交退款",
+    "note": "备注",
+}
+ROLE_TEXT = {
+    "platform_admin": "平台管理员",
+    "merchant_owner": "店主",
+    "merchant_staff": "店员",
+    "agent": "客服",
+    "finance": "财务",
+}
+SYSTEM_ACTORS = {"system:scheduler": "系统（定时任务）", "system:wechatpay": "微信支付"}
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
+    # Imported here: both render the order page of this module.
+    from admin_web import order_import, refunds
+
     router.add_get("/orders", list_page)
+    order_import.add_routes(router)  # before /orders/{id}: "ship-bulk" is not an id
     router.add_get("/orders/{id}", detail)
     router.add_post("/orders/{id}/ship", ship)
+    router.add_post("/orders/{id}/notes", add_note)
+    refunds.add_routes(router)
 
 
 @aiohttp_jinja2.template("orders.html")
 async def list_page(request: web.Request) -> dict[str, Any]:
     staff = session_for(request).staff
     require(staff, Permission.ORDERS)
-    status_text = request.query.get("status", "")
-    status = OrderStatus(status_text) if status_text in STATUS_TEXT else None
-    order_no = request.query.get("q", "")[:32]
-    views, total = await backoffice.list_for_staff(
-        merchant_id=staff.merchant_id, status=status, order_no=order_no
+    query = request.query
+    status_text = query.get("status", "")
+    keyword = query.get("q", "")[:50]
+    placed_from, from_ok = _day(query.get("from", ""))
+    placed_to, to_ok = _day(query.get("to", ""))
+    page_no = _page(query.get("page", ""))
+    filters = backoffice.OrderFilters(
+        status=OrderStatus(status_text) if status_text in STATUS_TEXT else None,
+        placed_from=placed_from,
+        placed_to=placed_to,
+        keyword=keyword,
     )
+    found = await backoffice.list_for_staff(
+        merchant_id=staff.merchant_id, filters=filters, page=page_no, page_size=PAGE_SIZE
+    )
+    kept = {
+        "status": status_text if filters.status else "",
+        "from": placed_from.isoformat() if placed_from else "",
+        "to": placed_to.isoformat() if placed_to else "",
+        "q": keyword,
+    }
+    pages = max((found.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return {
         "active": "orders",
-        "orders": views,
-        "total": total,
-        "status": status_text,
-        "q": order_no,
+        "orders": found.items,
+        "total": found.total,
+        "page": found.page,
+        "pages": pages,
+        "filters": kept,
+        "page_url": lambda n: (
+            "/admin/orders?" + urlencode({**{k: v for k, v in kept.items() if v}, "page": n})
+        ),
+        "date_error": "" if from_ok and to_ok else "日期格式应为 年-月-日，如 2024-05-01",
+        "may_ship": can(staff, Permission.SHIP),
         "statuses": STATUS_TEXT,
         "yuan": fen_to_yuan,
-        "shown": _shown,
+        "shown": shown,
     }
+
+
+def _day(text: str) -> tuple[date | None, bool]:
+    """A YYYY-MM-DD day (a Shanghai date) or None; False when given but unreadable."""
+    text = text.strip()
+    if not text:
+        return None, True
+    try:
+        return date.fromisoformat(text[:10]), len(text) == 10
+    except ValueError:
+        return None, False
+
+
+def _page(text: str) -> int:
+    return min(int(text), 10_000) if text.isascii() and text.isdigit() and 0 < len(text) < 6 else 1
 
 
 async def detail(request: web.Request) -> web.Response:
     require(session_for(request).staff, Permission.ORDERS)
-    return await _render(request, path_id(request), error="")
+    return await render_order(request, path_id(request), error="")
 
 
 async def ship(request: web.Request) -> web.Response:
@@ -78,33 +155,80 @@ async def ship(request: web.Request) -> web.Response:
     except CommerceError as error:
         if error.kind in (ErrorKind.NOT_FOUND, ErrorKind.FORBIDDEN):
             raise
-        return await _render(request, order_id, error=error.message, status=409)
+        return await render_order(request, order_id, error=error.message, status=409)
     raise web.HTTPFound(f"/admin/orders/{order_id}")
 
 
-async def _render(request: web.Request, order_id: int, *, error: str, status: int = 200) -> web.Response:
+async def add_note(request: web.Request) -> web.Response:
+    session = session_for(request)
+    require(session.staff, Permission.ORDERS)
+    order_id = path_id(request)
+    form = await request.post()
+    try:
+        await backoffice.add_note(
+            order_id=order_id,
+            merchant_id=session.staff.merchant_id,
+            text=str(form.get("text", "")),
+            actor=session.staff.actor,
+        )
+    except CommerceError as error:
+        if error.kind in (ErrorKind.NOT_FOUND, ErrorKind.FORBIDDEN):
+            raise
+        return await render_order(request, order_id, error=error.message, status=400)
+    raise web.HTTPFound(f"/admin/orders/{order_id}#timeline")
+
+
+async def render_order(request: web.Request, order_id: int, *, error: str, status: int = 200) -> web.Response:
+    """The order page, with `error` said at the top (a refused action)."""
     staff = session_for(request).staff
     found = await backoffice.order_for_staff(order_id=order_id, merchant_id=staff.merchant_id)
     address = dict(found.order.address)
     if not can(staff, Permission.REVEAL_PII):
         address["phone"] = mask_phone(str(address.get("phone", "")))
         address["detail"] = "****"
+    refunds = await payments.refunds_of(order_id)
     context = {
         "active": "orders",
         "found": found,
         "address": address,
-        "refunds": await refunds_of(order_id),
+        "payments": await payments.payments_of(order_id),
+        "refunds": refunds,
+        "actions": {r.id: _refund_actions(request, staff, r, found.all_lines_mine) for r in refunds},
         "may_ship": can(staff, Permission.SHIP)
         and found.order.status is OrderStatus.PAID
         and found.all_lines_mine,
         "carriers": sorted(CARRIERS.values()),
         "statuses": STATUS_TEXT,
+        "refund_statuses": REFUND_STATUS_TEXT,
+        "payment_statuses": PAYMENT_STATUS_TEXT,
+        "event_text": EVENT_TEXT,
+        "actor_text": actor_text,
         "error": error,
         "yuan": fen_to_yuan,
-        "shown": _shown,
+        "shown": shown,
     }
     return aiohttp_jinja2.render_template("order.html", request, context, status=status)
 
 
-def _shown(moment) -> str:
+def _refund_actions(request: web.Request, staff: Staff, refund: payments.RefundView, whole: bool) -> set[str]:
+    """What this staff member may do with the refund from the page: review, or retry."""
+    limit = request.app[CORE].settings.agent_refund_limit_fen
+    if not (can(staff, Permission.REFUNDS) and whole and within_limit(staff, refund.amount, limit)):
+        return set()
+    if refund.status is RefundStatus.AWAITING_REVIEW:
+        return {"review"}
+    if refund.status is RefundStatus.FAILED and not refund.retried:
+        return {"retry"} if refund.failure_code != "ABNORMAL" else {"abnormal"}
+    return set()
+
+
+def actor_text(event: backoffice.EventView) -> str:
+    if event.staff_name:
+        return f"{event.staff_name}（{ROLE_TEXT.get(event.staff_role, event.staff_role)}）"
+    if event.actor.startswith("shopper:"):
+        return "买家"
+    return SYSTEM_ACTORS.get(event.actor, event.actor)
+
+
+def shown(moment) -> str:
     return clock.to_shanghai(moment).strftime("%Y-%m-%d %H:%M") if moment else ""

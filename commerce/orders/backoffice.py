@@ -4,16 +4,24 @@ and only its own lines; shipping an order is theirs only when every line is thei
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
+from tortoise.expressions import Q, Subquery
+from tortoise.transactions import in_transaction
+
+from commerce import clock, outbox
 from commerce.audit import services as audit
 from commerce.catalog.queries import product_ids_of_merchant
-from commerce.errors import CommonError
+from commerce.errors import CommerceError
 from commerce.orders import queries, services
 from commerce.orders.errors import OrderError
 from commerce.orders.models import Order, OrderEvent, OrderLine
-from commerce.orders.queries import OrderView
-from commerce.orders.states import OrderStatus
+from commerce.orders.queries import OrderPage
+from commerce.orders.states import EventType, OrderStatus
+from commerce.staff import services as staff_accounts
+
+NOTE_MAX = 500
+BULK_SHIP_MAX_ROWS = 500
 
 
 @dataclass(frozen=True)
@@ -24,37 +32,72 @@ class EventView:
     actor: str
     params: dict
     created_at: datetime
+    staff_name: str = ""  # when the actor is staff: their username and role
+    staff_role: str = ""
 
 
 @dataclass(frozen=True)
 class StaffOrder:
-    order: OrderView  # lines: the merchant's own only, for a merchant
+    order: queries.OrderView  # lines: the merchant's own only, for a merchant
     user_id: int
     events: list[EventView]
     all_lines_mine: bool
 
 
+@dataclass(frozen=True)
+class OrderFilters:
+    status: OrderStatus | None = None
+    placed_from: date | None = None  # Shanghai calendar days, both ends included
+    placed_to: date | None = None
+    # An order number, the receiver's name, their phone (all of it or its last four digits),
+    # or words of a product title.
+    keyword: str = ""
+
+
 async def list_for_staff(
-    *, merchant_id: int | None, status: OrderStatus | None = None, order_no: str = "", page: int = 1
-) -> tuple[list[OrderView], int]:
+    *, merchant_id: int | None, filters: OrderFilters | None = None, page: int = 1, page_size: int = 50
+) -> OrderPage:
+    """Newest first. A merchant's people see only orders holding its products (and only their
+    own lines of them)."""
+    filters = filters or OrderFilters()
     query = Order.all()
+    products: set[int] = set()
     if merchant_id is not None:
         products = await product_ids_of_merchant(merchant_id)
-        order_ids = await OrderLine.filter(product_id__in=list(products) or [0]).values_list(
-            "order_id", flat=True
-        )
-        query = query.filter(id__in=list(set(order_ids)) or [0])
-    if status is not None:
-        query = query.filter(status=status)
-    if order_no.strip():
-        query = query.filter(order_no=order_no.strip()[:32])
+        holding = OrderLine.filter(product_id__in=list(products) or [0]).values("order_id")
+        query = query.filter(id__in=Subquery(holding))
+    if filters.status is not None:
+        query = query.filter(status=filters.status)
+    if filters.placed_from is not None:
+        query = query.filter(created_at__gte=_shanghai_midnight(filters.placed_from))
+    if filters.placed_to is not None:
+        query = query.filter(created_at__lt=_shanghai_midnight(filters.placed_to + timedelta(days=1)))
+    keyword = filters.keyword.strip()[:50]
+    if keyword:
+        query = query.filter(_matching(keyword))
+    page = max(page, 1)
     total = await query.count()
-    rows = await query.order_by("-id").offset((max(page, 1) - 1) * 50).limit(50)
+    rows = await query.order_by("-id").offset((page - 1) * page_size).limit(page_size)
     views = await queries.views_of(rows)
     if merchant_id is not None:
-        products = await product_ids_of_merchant(merchant_id)
         views = [replace(v, lines=[line for line in v.lines if line.product_id in products]) for v in views]
-    return views, total
+    return OrderPage(items=views, total=total, page=page, page_size=page_size)
+
+
+def _matching(keyword: str) -> Q:
+    titled = OrderLine.filter(title__icontains=keyword).values("order_id")
+    condition = Q(order_no=keyword) | Q(receiver_name__icontains=keyword) | Q(id__in=Subquery(titled))
+    if keyword.isascii() and keyword.isdigit():
+        if len(keyword) == 4:
+            condition |= Q(receiver_phone_tail=keyword)
+        elif len(keyword) >= 7:
+            condition |= Q(receiver_phone=keyword)
+    return condition
+
+
+def _shanghai_midnight(day: date) -> datetime:
+    # In UTC, as stored: SQLite compares the stored text, offsets and all.
+    return datetime.combine(day, time.min, tzinfo=clock.SHANGHAI).astimezone(UTC)
 
 
 async def order_for_staff(*, order_id: int, merchant_id: int | None) -> StaffOrder:
@@ -71,26 +114,118 @@ async def order_for_staff(*, order_id: int, merchant_id: int | None) -> StaffOrd
             raise OrderError.NOT_FOUND.error()
         mine = len(own) == len(view.lines)
         view = replace(view, lines=own)
-    events = [
-        EventView(e.type, e.from_status, e.to_status, e.actor, dict(e.params), e.created_at)
-        for e in await OrderEvent.filter(order_id=order_id).order_by("id")
-    ]
+    rows = await OrderEvent.filter(order_id=order_id).order_by("id")
+    staff = {f"staff:{s.id}": s for s in await staff_accounts.list_staff()} if rows else {}
+    events = []
+    for e in rows:
+        who = staff.get(e.actor)
+        events.append(
+            EventView(
+                e.type,
+                e.from_status,
+                e.to_status,
+                e.actor,
+                dict(e.params),
+                e.created_at,
+                staff_name=who.username if who else "",
+                staff_role=who.role.value if who else "",
+            )
+        )
     return StaffOrder(order=view, user_id=row.user_id, events=events, all_lines_mine=mine)
 
 
 async def ship_for_staff(
     *, order_id: int, merchant_id: int | None, carrier: str, tracking_no: str, actor: str
 ) -> None:
-    """Ship a paid order (the core's ship_order), recorded in the audit log."""
-    found = await order_for_staff(order_id=order_id, merchant_id=merchant_id)
-    if not found.all_lines_mine:
-        raise CommonError.FORBIDDEN.error("该订单包含其他商家的商品，请由平台发货")
-    await services.ship_order(order_id=order_id, carrier=carrier, tracking_no=tracking_no, actor=actor)
-    await audit.record(
-        actor=actor,
-        action="order.ship",
-        object_type="order",
-        object_id=order_id,
-        summary=f"{found.order.order_no} {carrier} {tracking_no}",
-        after={"carrier": carrier, "tracking_no": tracking_no},
+    """Ship a paid order (the core's shipping), recorded in the audit log in the same
+    transaction. A merchant ships only orders wholly its own."""
+    if not await queries.staff_scope(order_id=order_id, merchant_id=merchant_id):
+        raise OrderError.NOT_WHOLLY_YOURS.error("该订单包含其他商家的商品，请由平台发货")
+    async with in_transaction() as conn:
+        event = await services.ship_in(
+            conn, order_id=order_id, carrier=carrier, tracking_no=tracking_no, actor=actor
+        )
+        order = await Order.filter(id=order_id).using_db(conn).get()
+        await audit.record(
+            actor=actor,
+            action="order.ship",
+            object_type="order",
+            object_id=order_id,
+            summary=f"{order.order_no} {order.carrier} {order.tracking_no}",
+            after={"carrier": order.carrier, "tracking_no": order.tracking_no},
+            connection=conn,
+        )
+    await outbox.deliver([event])  # the shipping upload to WeChat
+
+
+@dataclass(frozen=True)
+class ShipRowResult:
+    row: int  # the row number in the file (the header is row 1)
+    order_no: str
+    carrier: str
+    tracking_no: str
+    shipped: bool
+    message: str  # why not, when not shipped
+
+
+async def ship_rows(
+    *, rows: list[tuple[int, str, str, str]], merchant_id: int | None, actor: str
+) -> list[ShipRowResult]:
+    """Ship each (row number, order number, carrier, tracking number) as a single shipment is
+    shipped; one row failing does not stop the others."""
+    if len(rows) > BULK_SHIP_MAX_ROWS:
+        raise OrderError.INVALID_SHIPMENT.error(f"一次最多发货 {BULK_SHIP_MAX_ROWS} 单，请分批上传")
+    numbers = {order_no.strip() for _, order_no, _, _ in rows if order_no.strip()}
+    ids = (
+        dict(await Order.filter(order_no__in=list(numbers)).values_list("order_no", "id")) if numbers else {}
     )
+    seen: dict[str, int] = {}
+    results = []
+    for line, order_no, carrier, tracking_no in rows:
+        order_no = order_no.strip()
+        try:
+            if order_no in seen:
+                raise OrderError.INVALID_SHIPMENT.error(f"与第 {seen[order_no]} 行的订单重复")
+            seen[order_no] = line
+            if order_no not in ids:
+                raise OrderError.NOT_FOUND.error()
+            await ship_for_staff(
+                order_id=ids[order_no],
+                merchant_id=merchant_id,
+                carrier=carrier,
+                tracking_no=tracking_no,
+                actor=actor,
+            )
+        except CommerceError as error:
+            results.append(ShipRowResult(line, order_no, carrier, tracking_no, False, _row_message(error)))
+        else:
+            results.append(ShipRowResult(line, order_no, carrier, tracking_no, True, ""))
+    return results
+
+
+def _row_message(error: CommerceError) -> str:
+    if error.code == OrderError.INVALID_TRANSITION.code:
+        return "订单不是待发货状态（未支付、已发货或退款中）"
+    return error.message
+
+
+async def add_note(*, order_id: int, merchant_id: int | None, text: str, actor: str) -> None:
+    """A staff note in the order's timeline (recorded in the audit log); a merchant's people
+    note only orders holding their products."""
+    text = (text or "").strip()
+    if not 1 <= len(text) <= NOTE_MAX:
+        raise OrderError.INVALID_NOTE.error()
+    await queries.staff_scope(order_id=order_id, merchant_id=merchant_id)  # not found if not theirs
+    async with in_transaction() as conn:
+        await services.record_event(
+            conn, order_id=order_id, type_=EventType.NOTE, actor=actor, params={"text": text}
+        )
+        await audit.record(
+            actor=actor,
+            action="order.note",
+            object_type="order",
+            object_id=order_id,
+            summary=text[:100],
+            after={"text": text},
+            connection=conn,
+        )

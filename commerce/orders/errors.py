@@ -23,3 +23,9 @@ class OrderError(ErrorCode):
         ErrorKind.INVALID,
         "请选择支持的快递公司并填写运单号（4-64 位字母、数字或短横线）",
     )
+    INVALID_NOTE = ("invalid_note", ErrorKind.INVALID, "备注请填写 1-500 字")
+    NOT_WHOLLY_YOURS = (
+        "order_of_several_merchants",
+        ErrorKind.FORBIDDEN,
+        "该订单包含其他商家的商品，请由平台处理",
+    )

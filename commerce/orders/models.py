@@ -18,13 +18,22 @@ class Order(Model):
     payable = fields.IntField()
     # A copy of the address as it was when ordering: later edits do not move a parcel.
     address: dict = fields.JSONField()
+    # Copied out of the address for staff searches (a JSON column cannot be searched portably).
+    # A database default too: SQLite adds a NOT NULL column to a table with rows only with one.
+    receiver_name = fields.CharField(max_length=50, default="", db_default="")
+    receiver_phone = fields.CharField(max_length=20, default="", db_default="", db_index=True)
+    # The last four digits of the phone.
+    receiver_phone_tail = fields.CharField(max_length=4, default="", db_default="", db_index=True)
     pay_deadline = fields.DatetimeField()
     paid_at = fields.DatetimeField(null=True)
     carrier = fields.CharField(max_length=32, default="")  # e.g. 顺丰速运
     tracking_no = fields.CharField(max_length=64, default="")
     shipped_at = fields.DatetimeField(null=True)
     completed_at = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField()
+    # The status a refund was asked from (paid or shipped): where a refused refund returns, and
+    # whether the stock goes back when it succeeds (not for shipped goods). Empty: never asked.
+    refund_from = fields.CharField(max_length=20, default="", db_default="")
+    created_at = fields.DatetimeField(db_index=True)
     updated_at = fields.DatetimeField()
 
     class Meta:

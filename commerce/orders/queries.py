@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from commerce.catalog.queries import merchants_of_products
 from commerce.orders.errors import OrderError
 from commerce.orders.models import Order, OrderLine
 from commerce.orders.states import OrderStatus
@@ -165,6 +166,38 @@ async def product_ids_of_orders(order_ids: list[int]) -> dict[int, set[int]]:
         ):
             result.setdefault(order_id, set()).add(product_id)
     return result
+
+
+async def staff_scope(*, order_id: int, merchant_id: int | None) -> bool:
+    """Whether staff may handle the whole order: the platform always; a merchant's people when
+    every line is their merchant's (False: only some are). Not found for an order that holds
+    none of the merchant's products, as for one that does not exist."""
+    if not await Order.exists(id=order_id):
+        raise OrderError.NOT_FOUND.error()
+    if merchant_id is None:
+        return True
+    products = await OrderLine.filter(order_id=order_id).values_list("product_id", flat=True)
+    owners = await merchants_of_products(set(products))
+    mine = [p for p in products if owners.get(p) == merchant_id]
+    if not mine:
+        raise OrderError.NOT_FOUND.error()
+    return len(mine) == len(products)
+
+
+async def orders_holding_merchant(order_ids: set[int], merchant_id: int) -> set[int]:
+    """Those of these orders that hold at least one of the merchant's products."""
+    if not order_ids:
+        return set()
+    rows = await OrderLine.filter(order_id__in=list(order_ids)).values_list("order_id", "product_id")
+    owners = await merchants_of_products({product_id for _, product_id in rows})
+    return {order_id for order_id, product_id in rows if owners.get(product_id) == merchant_id}
+
+
+async def order_numbers(order_ids: set[int]) -> dict[int, str]:
+    """order id -> order number."""
+    if not order_ids:
+        return {}
+    return dict(await Order.filter(id__in=list(order_ids)).values_list("id", "order_no"))
 
 
 async def list_orders(

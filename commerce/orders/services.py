@@ -136,6 +136,7 @@ async def _create_with_fresh_number(conn, **fields) -> Order:
     index would refuse it (and the shopper's retry with the same key would succeed).
     """
     order_no = clock.to_shanghai(clock.now()).strftime("%y%m%d%H%M%S") + f"{secrets.randbelow(10**8):08d}"
+    phone = str(fields["address"].get("phone", ""))[:20]
     row = {
         "order_no": order_no,
         "status": OrderStatus.PENDING_PAYMENT.value,
@@ -144,6 +145,10 @@ async def _create_with_fresh_number(conn, **fields) -> Order:
         "tracking_no": "",
         "shipped_at": None,
         "completed_at": None,
+        "refund_from": "",
+        "receiver_name": str(fields["address"].get("receiver_name", ""))[:50],
+        "receiver_phone": phone,
+        "receiver_phone_tail": phone[-4:],
         **fields,
     }
     # A plain INSERT: the ORM's create was the costliest step of placing an order.
@@ -202,6 +207,22 @@ async def transition(
     order is not where we thought (someone moved first): never overwrite. Returns the outbox
     event, for the caller to deliver after commit.
     """
+    await _move(conn, order_id, expected, new, actor, params, changes)
+    return await outbox.emit(
+        ORDER_STATUS_CHANGED, {"order_id": order_id, "from": expected.value, "to": new.value}, connection=conn
+    )
+
+
+async def _move(
+    conn,
+    order_id: int,
+    expected: OrderStatus,
+    new: OrderStatus,
+    actor: str,
+    params: dict | None = None,
+    changes: dict | None = None,
+) -> None:
+    """The conditional update and its event row, without announcing it to the outbox."""
     if new not in ALLOWED_TRANSITIONS[expected]:
         raise OrderError.INVALID_TRANSITION.error()
     moved = (
@@ -212,9 +233,6 @@ async def transition(
     if not moved:
         raise OrderError.INVALID_TRANSITION.error()
     await _record(conn, order_id, EventType.STATUS_CHANGED, actor, frm=expected, to=new, params=params or {})
-    return await outbox.emit(
-        ORDER_STATUS_CHANGED, {"order_id": order_id, "from": expected.value, "to": new.value}, connection=conn
-    )
 
 
 async def mark_paid(conn, *, order_id: int, actor: str, params: dict) -> bool:
@@ -237,16 +255,37 @@ async def mark_paid(conn, *, order_id: int, actor: str, params: dict) -> bool:
     return True
 
 
-async def begin_refund(conn, *, order_id: int, actor: str, reason: str) -> None:
-    """Inside the refund's transaction: paid → refunding (refused once shipped)."""
-    await transition(conn, order_id, OrderStatus.PAID, OrderStatus.REFUNDING, actor, {"reason": reason})
+async def begin_refund(
+    conn, *, order_id: int, actor: str, reason: str, from_status: OrderStatus = OrderStatus.PAID
+) -> None:
+    """Inside the refund's transaction: paid (or shipped, for after-sales) → refunding; the
+    order remembers where it came from."""
+    await transition(
+        conn,
+        order_id,
+        from_status,
+        OrderStatus.REFUNDING,
+        actor,
+        {"reason": reason},
+        changes={"refund_from": from_status.value},
+    )
 
 
 async def finish_refund(conn, *, order_id: int, actor: str, params: dict) -> None:
-    """Inside the refund's transaction: refunding → refunded; the unshipped stock goes back."""
+    """Inside the refund's transaction: refunding → refunded. Unshipped stock goes back on
+    sale; shipped goods are not in the warehouse, so their stock stays as it is."""
+    came_from = await Order.filter(id=order_id).using_db(conn).values_list("refund_from", flat=True)
     await transition(conn, order_id, OrderStatus.REFUNDING, OrderStatus.REFUNDED, actor, params)
+    if came_from and came_from[0] == OrderStatus.SHIPPED.value:
+        return
     lines = await OrderLine.filter(order_id=order_id).using_db(conn).values_list("sku_id", "quantity")
     await catalog.release_stock(items=list(lines), connection=conn)
+
+
+async def end_refund_refused(conn, *, order_id: int, actor: str, params: dict) -> None:
+    """Inside the refusal's transaction: refunding → shipped again. Not announced: the parcel
+    never came back, so nothing that follows a shipment (WeChat's shipping upload) may repeat."""
+    await _move(conn, order_id, OrderStatus.REFUNDING, OrderStatus.SHIPPED, actor, params)
 
 
 async def record_event(conn, *, order_id: int, type_: EventType, actor: str, params: dict) -> None:
@@ -257,22 +296,28 @@ async def record_event(conn, *, order_id: int, type_: EventType, actor: str, par
 
 
 async def ship_order(*, order_id: int, carrier: str, tracking_no: str, actor: str) -> None:
-    """The merchant hands a paid order to a carrier (the admin web will call this)."""
+    """The merchant hands a paid order to a carrier."""
+    async with in_transaction() as conn:
+        event = await ship_in(conn, order_id=order_id, carrier=carrier, tracking_no=tracking_no, actor=actor)
+    await outbox.deliver([event])  # the shipping upload to WeChat
+
+
+async def ship_in(conn, *, order_id: int, carrier: str, tracking_no: str, actor: str) -> outbox.OutboxEvent:
+    """Ship inside the caller's transaction (staff pages audit in the same one); the outbox
+    event is the caller's to deliver after commit."""
     name, tracking_no = carrier_name(carrier or ""), (tracking_no or "").strip()
     if name is None or not _TRACKING_NO.match(tracking_no):
         raise OrderError.INVALID_SHIPMENT.error(fields=[{"carriers": sorted(CARRIERS.values())}])
     shipment = {"carrier": name, "tracking_no": tracking_no}
-    async with in_transaction() as conn:
-        event = await transition(
-            conn,
-            order_id,
-            OrderStatus.PAID,
-            OrderStatus.SHIPPED,
-            actor,
-            params=shipment,
-            changes={**shipment, "shipped_at": clock.now()},
-        )
-    await outbox.deliver([event])  # the shipping upload to WeChat
+    return await transition(
+        conn,
+        order_id,
+        OrderStatus.PAID,
+        OrderStatus.SHIPPED,
+        actor,
+        params=shipment,
+        changes={**shipment, "shipped_at": clock.now()},
+    )
 
 
 async def confirm_receipt(*, shopper: Shopper, order_id: int) -> OrderView:

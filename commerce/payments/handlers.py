@@ -82,7 +82,7 @@ async def submit_refund(*, refund_id: int, pay: WeChatPayClient) -> None:
         )
     except WeChatPayRefused as refused:
         if refused.code in FINAL_REFUND_REFUSALS:
-            await refund_failed(refund, f"微信支付拒绝退款：{refused.message}"[:200])
+            await refund_failed(refund, f"微信支付拒绝退款：{refused.message}"[:200], code=refused.code)
             return
         raise  # busy, frequency limits: the outbox tries again later
     await settle_refund(answer, pay)

@@ -47,6 +47,13 @@ class Refund(Model):
     refund_id = fields.CharField(max_length=64, default="")  # WeChat Pay's
     requested_by = fields.CharField(max_length=64)  # "shopper:12", "system:wechatpay", "staff:3"
     failure = fields.CharField(max_length=200, default="")
+    # WeChat Pay's refusal code (NOT_ENOUGH, ...) or the refund's end (ABNORMAL, CLOSED).
+    failure_code = fields.CharField(max_length=32, default="", db_default="")
+    # After-sales review: who approved or refused it, when, and why not (the shopper sees it).
+    reviewed_by = fields.CharField(max_length=64, default="", db_default="")
+    reviewed_at = fields.DatetimeField(null=True)
+    refusal = fields.CharField(max_length=200, default="", db_default="")
+    retried_as_id = fields.IntField(null=True)  # the refund that submitted this failed one again
     succeeded_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()

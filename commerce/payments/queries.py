@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from commerce.orders import queries as orders
 from commerce.payments.models import Payment, Refund
 from commerce.payments.states import PaymentStatus, RefundStatus
 
@@ -18,6 +19,40 @@ class RefundView:
     status: RefundStatus
     created_at: datetime
     succeeded_at: datetime | None
+    id: int = 0
+    order_id: int = 0
+    refusal: str = ""  # why staff refused it (the shopper sees it)
+    failure: str = ""  # why it failed (staff see it)
+    failure_code: str = ""
+    requested_by: str = ""
+    reviewed_by: str = ""
+    reviewed_at: datetime | None = None
+    retried: bool = False  # a failed refund submitted again as a new refund
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    out_trade_no: str
+    transaction_id: str
+    amount: int
+    status: PaymentStatus
+    paid_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class StaffRefund:
+    refund: RefundView
+    order_no: str
+
+
+@dataclass(frozen=True)
+class StaffRefundPage:
+    items: list[StaffRefund]
+    total: int
+    awaiting_review: int  # of the matching refunds
+    page: int
+    page_size: int
 
 
 @dataclass(frozen=True)
@@ -29,19 +64,70 @@ class PaidTransaction:
     payer_openid: str
 
 
+def view_of(r: Refund) -> RefundView:
+    return RefundView(
+        out_refund_no=r.out_refund_no,
+        amount=r.amount,
+        reason=r.reason,
+        automatic=r.automatic,
+        status=RefundStatus(r.status),
+        created_at=r.created_at,
+        succeeded_at=r.succeeded_at,
+        id=r.id,
+        order_id=r.order_id,
+        refusal=r.refusal,
+        failure=r.failure,
+        failure_code=r.failure_code,
+        requested_by=r.requested_by,
+        reviewed_by=r.reviewed_by,
+        reviewed_at=r.reviewed_at,
+        retried=r.retried_as_id is not None,
+    )
+
+
 async def refunds_of(order_id: int) -> list[RefundView]:
+    return [view_of(r) for r in await Refund.filter(order_id=order_id).order_by("id")]
+
+
+async def payments_of(order_id: int) -> list[PaymentView]:
+    """Every WeChat Pay attempt of the order, oldest first."""
     return [
-        RefundView(
-            out_refund_no=r.out_refund_no,
-            amount=r.amount,
-            reason=r.reason,
-            automatic=r.automatic,
-            status=RefundStatus(r.status),
-            created_at=r.created_at,
-            succeeded_at=r.succeeded_at,
+        PaymentView(
+            p.out_trade_no,
+            p.transaction_id or "",
+            p.amount,
+            PaymentStatus(p.status),
+            p.paid_at,
+            p.created_at,
         )
-        for r in await Refund.filter(order_id=order_id).order_by("id")
+        for p in await Payment.filter(order_id=order_id).order_by("id")
     ]
+
+
+async def refunds_for_staff(
+    *, merchant_id: int | None, status: RefundStatus | None = None, page: int = 1, page_size: int = 50
+) -> StaffRefundPage:
+    """Refunds awaiting review first (longest waiting on top), then the others newest first. A
+    merchant's people see refunds of orders holding its products."""
+    base = Refund.all()
+    if status is not None:
+        base = base.filter(status=status)
+    if merchant_id is not None:
+        asked = set(await base.values_list("order_id", flat=True))
+        base = base.filter(order_id__in=list(await orders.orders_holding_merchant(asked, merchant_id)) or [0])
+    awaiting = base.filter(status=RefundStatus.AWAITING_REVIEW).order_by("created_at", "id")
+    others = base.exclude(status=RefundStatus.AWAITING_REVIEW).order_by("-id")
+    waiting, rest = await awaiting.count(), await others.count()
+    page = max(page, 1)
+    start = (page - 1) * page_size
+    rows: list[Refund] = []
+    if start < waiting:
+        rows += await awaiting.offset(start).limit(page_size)
+    if len(rows) < page_size:
+        rows += await others.offset(max(start - waiting, 0)).limit(page_size - len(rows))
+    numbers = await orders.order_numbers({r.order_id for r in rows})
+    items = [StaffRefund(view_of(r), numbers.get(r.order_id, "")) for r in rows]
+    return StaffRefundPage(items, waiting + rest, waiting, page, page_size)
 
 
 async def paid_transaction(order_id: int) -> PaidTransaction | None:

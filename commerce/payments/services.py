@@ -9,13 +9,15 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from commerce import clock, outbox
+from commerce.errors import CommerceError
 from commerce.orders import queries as orders
 from commerce.orders import services as order_services
+from commerce.orders.errors import OrderError
 from commerce.orders.queries import OrderView
 from commerce.orders.states import OrderStatus
 from commerce.payments.errors import PaymentError
 from commerce.payments.models import Payment, Refund
-from commerce.payments.states import PaymentStatus
+from commerce.payments.states import PaymentStatus, RefundStatus
 from commerce.users.services import Shopper
 from commerce.wechat.pay import WeChatPayClient, WeChatPayRefused, WeChatPayUnavailable
 
@@ -128,37 +130,80 @@ async def close_attempt(payment: Payment, pay: WeChatPayClient) -> bool:
 
 
 async def request_refund(*, shopper: Shopper, order_id: int, reason: str) -> OrderView:
-    """The shopper asks for the money back before shipment; WeChat Pay is asked after commit."""
+    """The shopper asks for the money back.
+
+    Policy: before shipment nothing has left the warehouse, so the refund is approved at once
+    and WeChat Pay is asked after commit (the stock goes back on sale when it succeeds). After
+    shipment it is an after-sales request: it waits for staff to approve or refuse it
+    (commerce.payments.review), and the shipped goods' stock is never put back.
+    """
     await orders.get_order(shopper=shopper, order_id=order_id)  # ownership first
     reason = (reason or "").strip()
     if not 1 <= len(reason) <= 80:
         raise PaymentError.INVALID_REFUND_REASON.error()
     payment = await Payment.filter(order_id=order_id, status=PaymentStatus.PAID).order_by("id").first()
     facts = await orders.order_facts(order_id)
-    if payment is None or facts is None or facts.status is not OrderStatus.PAID:
+    if payment is None or facts is None or facts.status not in (OrderStatus.PAID, OrderStatus.SHIPPED):
         raise PaymentError.NOT_REFUNDABLE.error()
     actor = f"shopper:{shopper.user_id}"
-    async with in_transaction() as conn:
-        await order_services.begin_refund(conn, order_id=order_id, actor=actor, reason=reason)
-        event = await create_refund(conn, payment=payment, reason=reason, actor=actor, automatic=False)
-    await outbox.deliver([event])
+    after_sales = facts.status is OrderStatus.SHIPPED
+    try:
+        async with in_transaction() as conn:
+            await order_services.begin_refund(
+                conn, order_id=order_id, actor=actor, reason=reason, from_status=facts.status
+            )
+            refund = await new_refund(
+                conn,
+                payment=payment,
+                reason=reason,
+                actor=actor,
+                automatic=False,
+                status=RefundStatus.AWAITING_REVIEW if after_sales else RefundStatus.REQUESTED,
+            )
+            event = None if after_sales else await _submission(conn, refund)
+    except CommerceError as exc:  # moved meanwhile (shipped, or asked twice at once)
+        if exc.code != OrderError.INVALID_TRANSITION.code:
+            raise
+        raise PaymentError.NOT_REFUNDABLE.error() from None
+    if event is not None:
+        await outbox.deliver([event])
     return await orders.get_order(shopper=shopper, order_id=order_id)
 
 
 async def create_refund(conn, *, payment: Payment, reason: str, actor: str, automatic: bool):
-    """A refund of the whole payment, in the caller's transaction; returns its outbox event."""
+    """A refund of the whole payment to submit now, in the caller's transaction; returns its
+    outbox event."""
+    refund = await new_refund(conn, payment=payment, reason=reason, actor=actor, automatic=automatic)
+    return await _submission(conn, refund)
+
+
+async def new_refund(
+    conn,
+    *,
+    payment: Payment,
+    reason: str,
+    actor: str,
+    automatic: bool,
+    status: RefundStatus = RefundStatus.REQUESTED,
+) -> Refund:
+    """A refund row of the whole payment with the payment's next out_refund_no (a concurrent
+    one taking the same number fails on the unique index)."""
     number = await Refund.filter(payment_id=payment.id).using_db(conn).count() + 1
     now = clock.now()
-    refund = await Refund.create(
+    return await Refund.create(
         order_id=payment.order_id,
         payment_id=payment.id,
         out_refund_no=f"R{payment.out_trade_no}" + (f"_{number}" if number > 1 else ""),
         amount=payment.amount,
         reason=reason[:80],
         automatic=automatic,
+        status=status,
         requested_by=actor,
         created_at=now,
         updated_at=now,
         using_db=conn,
     )
+
+
+async def _submission(conn, refund: Refund) -> outbox.OutboxEvent:
     return await outbox.emit(REFUND_REQUESTED, {"refund_id": refund.id}, connection=conn)

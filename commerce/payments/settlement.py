@@ -150,12 +150,20 @@ async def settle_refund(result: dict[str, Any], pay: WeChatPayClient) -> None:
     if refund is None:
         log.error("refund outcome for an unknown refund %s", result.get("out_refund_no"))
         raise PaymentError.NOTIFICATION_MISMATCH.error()
+    payment = await Payment.get(id=refund.payment_id)
+    asked = (result.get("amount") or {}).get("refund", refund.amount)
+    if result.get("out_trade_no", payment.out_trade_no) != payment.out_trade_no or asked != refund.amount:
+        # The number is ours but the refund is not (one made by hand at the merchant platform
+        # under the same number, for another payment): it must not settle ours.
+        log.error("refund outcome %s does not match our refund", refund.out_refund_no)
+        raise PaymentError.NOTIFICATION_MISMATCH.error()
     status = result.get("refund_status") or result.get("status")
     refund_id = str(result.get("refund_id") or refund.refund_id)
     if status == "SUCCESS":
         await _refund_succeeded(refund, refund_id)
     elif status in ("ABNORMAL", "CLOSED"):
-        await refund_failed(refund, f"微信支付退款{'异常' if status == 'ABNORMAL' else '关闭'}")
+        why = "微信支付退款异常（原路退回失败）" if status == "ABNORMAL" else "微信支付退款关闭"
+        await refund_failed(refund, why, code=str(status))
     elif status == "PROCESSING":
         await Refund.filter(id=refund.id, status=RefundStatus.REQUESTED).update(
             status=RefundStatus.PROCESSING, refund_id=refund_id, updated_at=clock.now()
@@ -188,12 +196,16 @@ async def _refund_succeeded(refund: Refund, refund_id: str) -> None:
         )
 
 
-async def refund_failed(refund: Refund, why: str) -> None:
+async def refund_failed(refund: Refund, why: str, *, code: str) -> None:
+    """The refund failed for good (`code`: WeChat Pay's refusal, or ABNORMAL / CLOSED): staff
+    see it and may submit it again (commerce.payments.review)."""
     async with in_transaction() as conn:
         moved = await (
             Refund.filter(id=refund.id, status__in=(RefundStatus.REQUESTED, RefundStatus.PROCESSING))
             .using_db(conn)
-            .update(status=RefundStatus.FAILED, failure=why[:200], updated_at=clock.now())
+            .update(
+                status=RefundStatus.FAILED, failure=why[:200], failure_code=code[:32], updated_at=clock.now()
+            )
         )
         if not moved:
             return
@@ -202,7 +214,7 @@ async def refund_failed(refund: Refund, why: str) -> None:
             order_id=refund.order_id,
             type_=EventType.REFUND_FAILED,
             actor=ACTOR,
-            params={"out_refund_no": refund.out_refund_no, "why": why},
+            params={"out_refund_no": refund.out_refund_no, "why": why, "code": code},
         )
         await outbox.emit(
             REFUND_FAILED, {"refund_id": refund.id, "order_id": refund.order_id}, connection=conn

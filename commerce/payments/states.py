@@ -15,13 +15,19 @@ PAYMENT_TRANSITIONS: dict[PaymentStatus, set[PaymentStatus]] = {
 
 
 class RefundStatus(StrEnum):
+    # Asked for after shipment: staff approve (-> requested) or refuse (-> refused) it.
+    AWAITING_REVIEW = "awaiting_review"
+    REFUSED = "refused"  # staff said no, with a reason the shopper sees: final
     REQUESTED = "requested"  # recorded; being submitted to WeChat Pay (the outbox retries)
     PROCESSING = "processing"  # WeChat Pay accepted it; the money is on its way back
     SUCCEEDED = "succeeded"  # the shopper has the money back: final
-    FAILED = "failed"  # WeChat Pay refused or it ended abnormally: staff must act: final
+    # WeChat Pay refused or it ended abnormally: staff must act (a retry is a new refund): final
+    FAILED = "failed"
 
 
 REFUND_TRANSITIONS: dict[RefundStatus, set[RefundStatus]] = {
+    RefundStatus.AWAITING_REVIEW: {RefundStatus.REQUESTED, RefundStatus.REFUSED},
+    RefundStatus.REFUSED: set(),
     RefundStatus.REQUESTED: {RefundStatus.PROCESSING, RefundStatus.SUCCEEDED, RefundStatus.FAILED},
     RefundStatus.PROCESSING: {RefundStatus.SUCCEEDED, RefundStatus.FAILED},
     RefundStatus.SUCCEEDED: set(),

@@ -76,7 +76,7 @@ async def pay_order(request: web.Request, *, shopper: Shopper) -> dict[str, Any]
 
 @router.post(
     "/orders/{id}/refunds",
-    summary="未发货订单申请退款（原路退回）",
+    summary="申请退款（原路退回）：未发货的订单直接退款；已发货的订单提交售后，由客服审核后退款或说明拒绝原因",
     tag=TAG,
     body=RefundIn,
     response=OrderOut,
@@ -114,8 +114,13 @@ async def order_detail_json(order: OrderView) -> dict[str, Any]:
     body = order_json(order)
     body["refunds"] = [
         {
-            **asdict(refund),
+            # What the shopper may see: never who reviewed it, nor WeChat Pay's internals.
+            "out_refund_no": refund.out_refund_no,
+            "amount": refund.amount,
+            "reason": refund.reason,
+            "automatic": refund.automatic,
             "status": refund.status.value,
+            "refusal": refund.refusal,
             "created_at": _shanghai(refund.created_at),
             "succeeded_at": _shanghai(refund.succeeded_at),
         }

@@ -26,7 +26,9 @@ class RefundOut(BaseModel):
     reason: str
     automatic: bool = Field(description="系统自动退款（订单取消后才到账的付款，或重复付款）")
     status: str = Field(
-        description="requested 已申请 / processing 退款中 / succeeded 已退款 / failed 退款失败"
+        description="awaiting_review 待审核（已发货订单的售后申请） / refused 已拒绝 / requested 已申请 / "
+        "processing 退款中 / succeeded 已退款 / failed 退款失败"
     )
+    refusal: str = Field("", description="拒绝原因（status 为 refused 时）")
     created_at: str
     succeeded_at: str | None

@@ -274,14 +274,40 @@ async def test_a_refund_before_shipment_returns_the_money_and_the_stock(client, 
     assert await Refund.all().count() == 1
 
 
-async def test_shipped_orders_are_not_refunded_here(client, simulator, alice):
+async def test_a_refund_after_shipment_waits_for_review_and_a_completed_order_is_not_refunded(
+    client, simulator, alice
+):
+    buds = await Sku.get(sku_code="P2-W")
     order = await _order(client, alice)
     await pay_order(client, simulator, alice["headers"], order["id"])
     await ship_order(order_id=order["id"], carrier="SF", tracking_no="SF1234567890", actor="staff:1")
-    response = await client.post(
-        f"/api/v1/orders/{order['id']}/refunds", json={"reason": "不想要了"}, headers=alice["headers"]
+    url = f"/api/v1/orders/{order['id']}/refunds"
+    # a reason is required after shipment too
+    assert (await client.post(url, json={"reason": " "}, headers=alice["headers"])).status == 400
+    # when the shopper asks for a refund of the shipped order
+    response = await client.post(url, json={"reason": "收到的耳机有杂音"}, headers=alice["headers"])
+    # then it waits for staff: nothing is sent to WeChat Pay, the stock stays as it is
+    assert response.status == 201
+    body = await response.json()
+    assert body["status"] == "refunding"
+    assert [(r["status"], r["reason"], r["refusal"]) for r in body["refunds"]] == [
+        ("awaiting_review", "收到的耳机有杂音", "")
+    ]
+    await settle_outbox()
+    _, state = await sim(simulator, "GET", "/pay/state")
+    assert state["refunds"] == {} or state["refunds"] == []
+    assert (await Sku.get(id=buds.id)).stock == buds.stock - 1
+    again = await client.post(url, json={"reason": "再问一次"}, headers=alice["headers"])
+    assert (again.status, (await again.json())["error"]["code"]) == (409, "order_not_refundable")
+    # an order that was received is not refunded here
+    other = await _order(client, alice)
+    await pay_order(client, simulator, alice["headers"], other["id"])
+    await ship_order(order_id=other["id"], carrier="SF", tracking_no="SF1234567891", actor="staff:1")
+    await client.post(f"/api/v1/orders/{other['id']}/confirm-receipt", headers=alice["headers"])
+    late = await client.post(
+        f"/api/v1/orders/{other['id']}/refunds", json={"reason": "不想要了"}, headers=alice["headers"]
     )
-    assert (response.status, (await response.json())["error"]["code"]) == (409, "order_not_refundable")
+    assert (late.status, (await late.json())["error"]["code"]) == (409, "order_not_refundable")
 
 
 async def test_shipping_a_paid_order_uploads_the_shipment_to_wechat(client, simulator, alice):

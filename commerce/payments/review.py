@@ -1,0 +1,173 @@
+"""Staff handling refunds: approve or refuse an after-sales refund, submit a failed one again.
+
+Who may: the edge checks Permission.REFUNDS; here a merchant's people act only on orders wholly
+their merchant's (another merchant's order is not found), and a customer-service agent only up
+to the agent limit the edge passes from the settings. Every action is one transaction with a
+conditional update on the refund's status, an order event and an audit entry: approving twice,
+or two staff members at once, does it once.
+"""
+
+from __future__ import annotations
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from commerce import clock, outbox
+from commerce.audit import services as audit
+from commerce.errors import CommerceError
+from commerce.money import fen_to_yuan
+from commerce.orders import queries as orders
+from commerce.orders import services as order_services
+from commerce.orders.errors import OrderError
+from commerce.orders.states import EventType
+from commerce.payments.errors import RefundError
+from commerce.payments.models import Payment, Refund
+from commerce.payments.services import REFUND_REQUESTED, new_refund
+from commerce.payments.states import RefundStatus
+from commerce.staff.auth import Staff
+from commerce.staff.states import StaffRole
+
+REFUSAL_MAX = 200
+
+
+def within_limit(staff: Staff, amount: int, agent_refund_limit_fen: int) -> bool:
+    """Whether the staff member's role may decide a refund of this amount."""
+    return staff.role is not StaffRole.AGENT or amount <= agent_refund_limit_fen
+
+
+async def approve_refund(*, refund_id: int, staff: Staff, agent_refund_limit_fen: int) -> int:
+    """An after-sales refund goes to WeChat Pay, as a refund before shipment does (the shipped
+    goods' stock stays as it is). Returns the order's id."""
+    refund = await _allowed(refund_id, staff, agent_refund_limit_fen)
+    now = clock.now()
+    async with in_transaction() as conn:
+        moved = await (
+            Refund.filter(id=refund.id, status=RefundStatus.AWAITING_REVIEW)
+            .using_db(conn)
+            .update(status=RefundStatus.REQUESTED, reviewed_by=staff.actor, reviewed_at=now, updated_at=now)
+        )
+        if not moved:  # approved or refused by someone else first
+            raise RefundError.ALREADY_REVIEWED.error()
+        details = {"out_refund_no": refund.out_refund_no, "amount": refund.amount}
+        await order_services.record_event(
+            conn, order_id=refund.order_id, type_=EventType.REFUND_APPROVED, actor=staff.actor, params=details
+        )
+        await _audit(
+            conn, staff, "refund.approve", refund, {"status": "awaiting_review"}, {"status": "requested"}
+        )
+        event = await outbox.emit(REFUND_REQUESTED, {"refund_id": refund.id}, connection=conn)
+    await outbox.deliver([event])  # WeChat Pay is asked after commit
+    return refund.order_id
+
+
+async def refuse_refund(*, refund_id: int, staff: Staff, reason: str, agent_refund_limit_fen: int) -> int:
+    """No refund: the order goes back to shipped and the shopper reads why."""
+    reason = (reason or "").strip()
+    if not 1 <= len(reason) <= REFUSAL_MAX:
+        raise RefundError.INVALID_REFUSAL.error()
+    refund = await _allowed(refund_id, staff, agent_refund_limit_fen)
+    now = clock.now()
+    async with in_transaction() as conn:
+        moved = await (
+            Refund.filter(id=refund.id, status=RefundStatus.AWAITING_REVIEW)
+            .using_db(conn)
+            .update(
+                status=RefundStatus.REFUSED,
+                refusal=reason,
+                reviewed_by=staff.actor,
+                reviewed_at=now,
+                updated_at=now,
+            )
+        )
+        if not moved:
+            raise RefundError.ALREADY_REVIEWED.error()
+        await order_services.end_refund_refused(
+            conn,
+            order_id=refund.order_id,
+            actor=staff.actor,
+            params={"reason": reason, "out_refund_no": refund.out_refund_no},
+        )
+        await _audit(
+            conn,
+            staff,
+            "refund.refuse",
+            refund,
+            {"status": "awaiting_review"},
+            {"status": "refused", "reason": reason},
+            note=reason,
+        )
+    return refund.order_id
+
+
+async def retry_refund(*, refund_id: int, staff: Staff, agent_refund_limit_fen: int) -> int:
+    """Submit a failed refund again as a new refund (a new out_refund_no: WeChat Pay answers a
+    known number with its old outcome)."""
+    refund = await _allowed(refund_id, staff, agent_refund_limit_fen)
+    if refund.status is not RefundStatus.FAILED or refund.retried_as_id is not None:
+        raise RefundError.NOT_RETRYABLE.error()
+    if refund.failure_code == "ABNORMAL":
+        raise RefundError.ABNORMAL.error()
+    payment = await Payment.get(id=refund.payment_id)
+    try:
+        async with in_transaction() as conn:
+            again = await new_refund(
+                conn, payment=payment, reason=refund.reason, actor=staff.actor, automatic=refund.automatic
+            )
+            moved = await (
+                Refund.filter(id=refund.id, status=RefundStatus.FAILED, retried_as_id__isnull=True)
+                .using_db(conn)
+                .update(retried_as_id=again.id, updated_at=clock.now())
+            )
+            if not moved:  # retried by someone else first
+                raise RefundError.NOT_RETRYABLE.error()
+            await order_services.record_event(
+                conn,
+                order_id=refund.order_id,
+                type_=EventType.REFUND_RETRIED,
+                actor=staff.actor,
+                params={"out_refund_no": again.out_refund_no, "previous": refund.out_refund_no},
+            )
+            await _audit(
+                conn, staff, "refund.retry", refund, {"status": "failed"}, {"retried_as": again.out_refund_no}
+            )
+            event = await outbox.emit(REFUND_REQUESTED, {"refund_id": again.id}, connection=conn)
+    except IntegrityError:  # a concurrent retry took the same out_refund_no
+        raise RefundError.NOT_RETRYABLE.error() from None
+    await outbox.deliver([event])
+    return refund.order_id
+
+
+async def _allowed(refund_id: int, staff: Staff, agent_refund_limit_fen: int) -> Refund:
+    refund = await Refund.get_or_none(id=refund_id)
+    if refund is None:
+        raise RefundError.NOT_FOUND.error()
+    try:
+        whole = await orders.staff_scope(order_id=refund.order_id, merchant_id=staff.merchant_id)
+    except CommerceError as exc:  # another merchant's order: its refund is not found either
+        if exc.code == OrderError.NOT_FOUND.code:
+            raise RefundError.NOT_FOUND.error() from None
+        raise
+    if not whole:
+        raise OrderError.NOT_WHOLLY_YOURS.error("该订单包含其他商家的商品，请由平台处理退款")
+    if not within_limit(staff, refund.amount, agent_refund_limit_fen):
+        amount, limit = fen_to_yuan(refund.amount), fen_to_yuan(agent_refund_limit_fen)
+        raise RefundError.OVER_AGENT_LIMIT.error(
+            f"退款金额 ¥{amount} 超过客服可处理的 ¥{limit}，请由商家或平台管理员处理"
+        )
+    return refund
+
+
+async def _audit(
+    conn, staff: Staff, action: str, refund: Refund, before: dict, after: dict, *, note: str = ""
+) -> None:
+    order_no = (await orders.order_numbers({refund.order_id})).get(refund.order_id, "")
+    await audit.record(
+        actor=staff.actor,
+        action=action,
+        object_type="refund",
+        object_id=refund.id,
+        summary=f"订单 {order_no} {refund.out_refund_no} ¥{fen_to_yuan(refund.amount)} {note}".strip(),
+        before=before,
+        after=after,
+        connection=conn,
+    )
