@@ -9,10 +9,22 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from admin_web import audit, merchants, orders, pages, product_import, products, signin, support, users
+from admin_web import (
+    audit,
+    merchants,
+    orders,
+    pages,
+    product_import,
+    products,
+    signin,
+    support,
+    support_live,
+    users,
+)
 from admin_web.keys import CORE
 from admin_web.navigation import navigation_for
 from admin_web.security import headers_middleware, session_middleware
+from commerce.catalog import import_jobs
 from commerce.core import Core
 from commerce.errors import CommerceError, ErrorKind
 
@@ -44,9 +56,17 @@ def _error_page(request: web.Request, status: int, message: str) -> web.Response
     )
 
 
+async def _stop_imports(_: web.Application) -> None:
+    """Imports running here stop with the process (their pages then say 已中断; rows already
+    imported stay)."""
+    await import_jobs.cancel_running_imports()
+
+
 def create_app(core: Core) -> web.Application:
     app = web.Application(middlewares=[headers_middleware, error_middleware, session_middleware])
     app[CORE] = core
+    app.on_shutdown.append(support_live.close_streams)  # live inboxes reconnect to another process
+    app.on_shutdown.append(_stop_imports)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),

@@ -15,6 +15,7 @@ from commerce.config import Settings
 from commerce.db import close_db, init_db
 from commerce.payments import handlers as payment_handlers
 from commerce.shipping import services as shipping
+from commerce.support import live as support_live
 from commerce.users.sessions import SessionVersions
 from commerce.wechat.client import WeChatClient
 from commerce.wechat.pay import PayCredentials, WeChatPayClient
@@ -47,11 +48,13 @@ class Core:
             )
             payment_handlers.subscribe(self.pay, self.mp)
         shipping.subscribe(self.wechat)
+        support_live.connect(self.redis)  # conversations' changes reach every process's inbox
         self.search = CatalogSearch(refresh_seconds=self.settings.search_refresh_seconds)
         if build_search_index:
             await self.search.rebuild()
 
     async def close(self) -> None:
+        support_live.disconnect(self.redis)
         await self.wechat.close()
         await self.mp.close()
         if self.pay is not None:

@@ -3,7 +3,11 @@ taken by an agent (claimed, replied to, transferred), closed by an agent or afte
 
 Every status change is a conditional update on the status (and agent) read before it, plus an
 event row; zero rows means someone moved first, so we re-read and decide again. Replies go to
-WeChat outside any transaction and are recorded with how their delivery went.
+WeChat outside any transaction and are recorded with how their delivery went. Once a change has
+committed, listeners hear of it (live.publish): the admin's inbox updates itself.
+
+An open conversation taken by an agent is theirs: another agent may not answer or end it until
+they take it over (transfer), except a supervisor (the platform admin).
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ from tortoise.transactions import in_transaction
 from commerce import clock
 from commerce.db import fetch_rows
 from commerce.errors import CommonError
-from commerce.support import lifecycle
-from commerce.support.errors import MAX_REPLY_CHARS, SupportError
+from commerce.support import agents, lifecycle, live
+from commerce.support.errors import SupportError
 from commerce.support.models import Conversation, ConversationMessage
-from commerce.support.queries import ConversationView, MessageView, conversation_view, message_view
+from commerce.support.queries import ConversationView, conversation_view
+from commerce.support.replies import reply as reply  # an agent's reply: see replies.py
+from commerce.support.replies import speaker_row
 from commerce.support.states import (
     OPEN_STATUSES,
     ConversationStatus,
@@ -27,9 +33,6 @@ from commerce.support.states import (
     EventType,
     MessageType,
 )
-from commerce.users import followers
-from commerce.wechat.client import WeChatClient
-from commerce.wechat.errors import OutOfWindow, WeChatError, WeChatUnavailable
 
 IDLE_MINUTES = 30
 _ATTEMPTS = 3  # re-reads after losing a race, before telling the caller to refresh
@@ -103,6 +106,7 @@ async def open_conversation(
                 )
         except IntegrityError:
             continue  # another request opened one first: that is the follower's conversation
+        await live.publish(EventType.OPENED.value, row.id)
         return conversation_view(row), True
     raise SupportError.CONVERSATION_CHANGED.error()
 
@@ -123,7 +127,7 @@ async def record_incoming(
             )
             if not touched:
                 raise await lifecycle.refusal(conversation_id)
-            await ConversationMessage.create(
+            message = await ConversationMessage.create(
                 conversation_id=conversation_id,
                 direction=Direction.IN,
                 msg_type=kind,
@@ -137,12 +141,13 @@ async def record_incoming(
             )
     except IntegrityError:
         return  # WeChat sent this message again: it is recorded already
+    await live.publish(live.MESSAGE, conversation_id, message_id=message.id)
 
 
 async def record_bot_answer(*, conversation_id: int, text: str) -> None:
     """The bot's own answer (the passive reply that opened the conversation), for the agent
     to read in its place."""
-    await ConversationMessage.create(
+    message = await ConversationMessage.create(
         conversation_id=conversation_id,
         direction=Direction.OUT,
         msg_type=MessageType.TEXT,
@@ -153,58 +158,7 @@ async def record_bot_answer(*, conversation_id: int, text: str) -> None:
         delivery="sent",
         created_at=clock.now(),
     )
-
-
-async def reply(*, conversation_id: int, agent_id: int, text: str, wechat: WeChatClient) -> MessageView:
-    """An agent answers the follower through WeChat's customer-service messages. Replying to a
-    waiting conversation takes it. The message is recorded whether WeChat took it or not."""
-    text = (text or "").strip()
-    if not text or len(text) > MAX_REPLY_CHARS:
-        raise SupportError.INVALID_REPLY.error()
-    row = await lifecycle.get_row(conversation_id)
-    if row.status == ConversationStatus.CLOSED:
-        raise SupportError.CONVERSATION_CLOSED.error()
-    if row.status == ConversationStatus.WAITING:
-        # Whoever takes it first keeps it; the reply goes out either way.
-        await lifecycle.move(
-            row, ConversationStatus.ACTIVE, EventType.CLAIMED, f"staff:{agent_id}", agent_id=agent_id
-        )
-    failure: tuple[SupportError, str] | None = None
-    follower = await followers.get_follower(openid=row.openid)
-    try:
-        if follower is not None and not follower.subscribed:  # no pushes to those who left
-            failure = SupportError.FOLLOWER_GONE, "failed: unsubscribed"
-        else:
-            await wechat.send_custom_message(row.openid, {"msgtype": "text", "text": {"content": text}})
-    except OutOfWindow as exc:
-        failure = SupportError.WINDOW_CLOSED, f"failed: out of window (errcode {exc.errcode})"
-    except WeChatError as exc:
-        failure = SupportError.WECHAT_UNAVAILABLE, f"failed: errcode {exc.errcode}"
-    except WeChatUnavailable as exc:
-        failure = SupportError.WECHAT_UNAVAILABLE, f"failed: {exc}"[:200]
-    now = clock.now()
-    async with in_transaction() as conn:
-        message = await ConversationMessage.create(
-            conversation_id=conversation_id,
-            direction=Direction.OUT,
-            msg_type=MessageType.TEXT,
-            content=text,
-            wechat_msg_id="",
-            dedupe_key=None,
-            agent_id=agent_id,
-            delivery="sent" if failure is None else failure[1],
-            created_at=now,
-            using_db=conn,
-        )
-        if failure is None:
-            await (
-                Conversation.filter(id=conversation_id, status__in=OPEN_STATUSES)
-                .using_db(conn)
-                .update(last_activity_at=now, updated_at=now)
-            )
-    if failure is not None:
-        raise failure[0].error(message_id=message.id)
-    return message_view(message)
+    await live.publish(live.MESSAGE, conversation_id, message_id=message.id)
 
 
 async def claim(*, conversation_id: int, agent_id: int) -> ConversationView:
@@ -226,7 +180,10 @@ async def claim(*, conversation_id: int, agent_id: int) -> ConversationView:
 
 
 async def transfer(*, conversation_id: int, to_agent_id: int, actor: str) -> ConversationView:
-    """Hand an open conversation to an agent (a waiting one is assigned to them)."""
+    """Hand an open conversation to an agent (a waiting one is assigned to them); any agent may,
+    also to themselves (taking it over). The new holder must be staff who answer followers."""
+    if not await agents.is_agent(to_agent_id):
+        raise SupportError.AGENT_INVALID.error()
     for _ in range(_ATTEMPTS):
         row = await lifecycle.get_row(conversation_id)
         if row.status == ConversationStatus.CLOSED:
@@ -240,10 +197,16 @@ async def transfer(*, conversation_id: int, to_agent_id: int, actor: str) -> Con
     raise SupportError.CONVERSATION_CHANGED.error()
 
 
-async def close(*, conversation_id: int, actor: str) -> ConversationView:
-    """End an open conversation; the follower's next request for a person opens a new one."""
+async def close(
+    *, conversation_id: int, actor: str, agent_id: int | None = None, supervisor: bool = False
+) -> ConversationView:
+    """End an open conversation; the follower's next request for a person opens a new one.
+    An agent (`agent_id`) may end a waiting one or their own, a `supervisor` any."""
     for _ in range(_ATTEMPTS):
-        row = await lifecycle.get_row(conversation_id)
+        if agent_id is None:
+            row = await lifecycle.get_row(conversation_id)
+        else:
+            row = await speaker_row(conversation_id, agent_id, supervisor=supervisor, take_waiting=False)
         if row.status == ConversationStatus.CLOSED:
             raise SupportError.CONVERSATION_CLOSED.error()
         if await lifecycle.move(row, ConversationStatus.CLOSED, EventType.CLOSED, actor):

@@ -1,5 +1,6 @@
 """How a conversation moves: a conditional update on the status and agent read before it,
-and an event row saying who moved it, from what to what, and when."""
+and an event row saying who moved it, from what to what, and when; once committed, the news
+goes out to live listeners."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from commerce import clock
+from commerce.support import live
 from commerce.support.errors import SupportError
 from commerce.support.models import Conversation, ConversationEvent
 from commerce.support.states import ALLOWED_TRANSITIONS, ConversationStatus, EventType
@@ -48,6 +50,8 @@ async def move(
         moved = await query.using_db(conn).update(**changes)
         if moved:
             await record_event(conn, row, event, actor, to=new, to_agent=to_agent, params=params)
+    if moved:
+        await live.publish(event.value, row.id)  # committed: listeners may read it now
     return bool(moved)
 
 

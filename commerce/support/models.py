@@ -89,3 +89,19 @@ class ConversationEvent(Model):
 
     class Meta:
         table = "support_conversation_event"
+
+
+class CannedReply(Model):
+    """A reply agents keep at hand (快捷回复): picked on the conversation page, sent as typed."""
+
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=30)  # what the agent picks it by
+    text = fields.CharField(max_length=600)  # what the follower receives
+    sort = fields.IntField(default=0)  # smaller first
+    created_by = fields.CharField(max_length=64)  # "staff:3"
+    updated_by = fields.CharField(max_length=64, default="")
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "support_canned_reply"

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from commerce import clock
 from commerce.errors import CommerceError
+from commerce.staff.models import StaffAccount
 from commerce.support import conversations as support
 from commerce.support import faq
 from commerce.support.errors import SupportError
@@ -268,6 +269,8 @@ async def test_the_scheduler_closes_idle_conversations(db):
 
 
 async def test_claim_transfer_close(db):
+    for agent_id in (7, 8):  # conversations are handed only to staff who answer followers
+        await StaffAccount.create(id=agent_id, username=f"agent-{agent_id}", password_hash="x", role="agent")
     view, _ = await support.open_conversation(openid="o-alice", user_id=None, reason="keyword")
     # an agent claims it; claiming again is no change; another agent is refused
     claimed = await support.claim(conversation_id=view.id, agent_id=7)
