@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tortoise import Tortoise
+from tortoise.migrations.api.migrate import migrate
 
 from commerce.config import Settings
 from commerce.db import is_mysql, tortoise_config
@@ -92,3 +93,41 @@ async def test_migrating_twice_changes_nothing(tmp_path, settings: Settings):
     before = await _schema(url)
     await migrate_database(migrated)
     assert await _schema(url) == before
+
+
+async def test_orders_placed_before_receivers_were_copied_out_are_searchable_after_migrating(
+    tmp_path, settings: Settings
+):
+    # given a database at 0007 holding an order whose receiver is only in its address
+    url = await _sibling_database("shop_backfill", tmp_path)
+    await migrate(config=tortoise_config(url), target="models.0007_audit_log")
+    await Tortoise.close_connections()
+    await Tortoise.init(config=tortoise_config(url))
+    conn = Tortoise.get_connection("default")
+    mark = "%s" if is_mysql(url) else "?"
+    now = "2026-11-01 08:00:00"
+    await conn.execute_query(
+        f"INSERT INTO `user` (`id`, `openid`, `nickname`, `avatar_url`, `phone`, `phone_country_code`,"
+        f" `session_version`, `created_at`) VALUES (1, 'o1', '', '', '', '', 1, {mark})",
+        [now],
+    )
+    address = '{"name": "张三", "phone": "13800138000", "detail": "科技园"}'
+    await conn.execute_query(
+        "INSERT INTO `shop_order` (`order_no`, `user_id`, `idempotency_key`, `status`, `items_total`,"
+        " `shipping_fee`, `discount_total`, `payable`, `address`, `pay_deadline`, `created_at`, `updated_at`,"
+        f" `carrier`, `tracking_no`) VALUES ('N1', 1, 'k1', 'paid', 100, 0, 0, 100, {mark}, {mark}, {mark},"
+        f" {mark}, '', '')",
+        [address, now, now, now],
+    )
+    await Tortoise.close_connections()
+    # when the rest of the migrations run
+    await migrate_database(settings.model_copy(update={"database_url": url}))
+    # then the receiver was copied out of the address
+    await Tortoise.init(config=tortoise_config(url))
+    _, rows = await Tortoise.get_connection("default").execute_query(
+        "SELECT `receiver_name`, `receiver_phone`, `receiver_phone_tail` FROM `shop_order`"
+    )
+    await Tortoise.close_connections()
+    assert [dict(row) for row in rows] == [
+        {"receiver_name": "张三", "receiver_phone": "13800138000", "receiver_phone_tail": "8000"}
+    ]
