@@ -7,10 +7,16 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from admin_web.orders import STATUS_TEXT
 from admin_web.security import path_id, session_for
 from commerce import clock
+from commerce.money import fen_to_yuan
+from commerce.orders.queries import list_orders
 from commerce.staff.permissions import Permission, can, require
 from commerce.users import directory
+from commerce.users.services import Shopper
+
+ORDERS_SHOWN = 20
 
 
 @aiohttp_jinja2.template("users.html")
@@ -40,9 +46,14 @@ async def reveal(request: web.Request) -> web.Response:
 
 async def _render(request: web.Request, user_id: int, *, phone: str) -> web.Response:
     staff = session_for(request).staff
+    profile = await directory.shopper_profile(user_id=user_id)
+    shopper = Shopper(user_id=profile.summary.id, openid=profile.summary.openid)
     context = {
         "active": "users",
-        "profile": await directory.shopper_profile(user_id=user_id),
+        "profile": profile,
+        "orders": await list_orders(shopper=shopper, page_size=ORDERS_SHOWN),
+        "statuses": STATUS_TEXT,
+        "yuan": fen_to_yuan,
         "phone": phone,
         "may_reveal": can(staff, Permission.REVEAL_PII),
         "shown": _shown,

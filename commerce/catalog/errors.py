@@ -10,6 +10,9 @@ class CatalogError(ErrorCode):
     INVALID_SPECS = ("invalid_specs", ErrorKind.INVALID, "规格填写有误")
     DUPLICATE_SKU_SPECS = ("duplicate_sku_specs", ErrorKind.INVALID, "同一商品下有重复的规格组合")
     SPU_CODE_TAKEN = ("spu_code_taken", ErrorKind.CONFLICT, "商品编码已被其他商家使用")
+    SPU_CODE_EXISTS = ("spu_code_exists", ErrorKind.CONFLICT, "商品编码已存在，请换一个")
+    # Orders took stock between the page being shown and the edit being saved.
+    STOCK_CHANGED = ("stock_changed", ErrorKind.CONFLICT, "库存已被订单改变，请核对后重新保存")
     SKU_CODE_TAKEN = ("sku_code_taken", ErrorKind.CONFLICT, "SKU 编码已被其他商品使用")
     INVALID_PRICE = ("invalid_price", ErrorKind.INVALID, "价格必须是不小于 0 的金额")
     INVALID_STOCK = ("invalid_stock", ErrorKind.INVALID, "库存必须是不小于 0 的整数")

@@ -187,7 +187,7 @@ async def _upsert(product: ProductInput, spec_axes: list[dict], creating: bool |
             # A product never changes hands: one merchant's code cannot overwrite another's.
             raise CatalogError.SPU_CODE_TAKEN.error()
         if creating is True and existing is not None:
-            raise CatalogError.SPU_CODE_TAKEN.error(f"商品编码 {product.spu_code} 已存在，请换一个")
+            raise CatalogError.SPU_CODE_EXISTS.error(f"商品编码 {product.spu_code} 已存在，请换一个")
         if creating is False and existing is None:
             raise CatalogError.PRODUCT_NOT_FOUND.error()
         if existing is None:
@@ -268,7 +268,7 @@ async def adjust_sku_stock(*, sku_id: int, delta: int, connection) -> None:
     if not moved:
         row = await Sku.filter(id=sku_id).using_db(connection).values_list("sku_code", "stock")
         code, now = row[0] if row else ("", 0)
-        raise CatalogError.INVALID_STOCK.error(
+        raise CatalogError.STOCK_CHANGED.error(
             f"SKU {code} 的库存已被订单改为 {now}，按您的修改将小于 0，请核对后重新保存",
             sku_id=sku_id,
             sku_code=code,

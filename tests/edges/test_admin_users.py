@@ -4,11 +4,13 @@ only some roles may take."""
 from __future__ import annotations
 
 from commerce.audit.models import AuditEntry
+from commerce.orders.models import Order
 from commerce.staff.models import StaffAccount
 from commerce.staff.services import _hasher, create_platform_admin
 from commerce.staff.states import StaffRole
 from commerce.users.models import User
 from tests.edges.shoppers import log_in
+from tests.edges.test_admin_orders import _paid_order
 from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
 
 
@@ -46,3 +48,16 @@ async def test_an_agent_sees_shoppers_masked_and_cannot_reveal(client, simulator
     assert refused.status == 403 and "13800138000" not in await refused.text()
     assert await AuditEntry.filter(action="user.reveal_phone").count() == 0
     assert (await client.get("/admin/users/999999")).status == 404
+
+
+async def test_a_shoppers_profile_lists_their_orders(client, simulator):
+    # given alice with a paid order
+    alice = await _paid_order(client, simulator)
+    await create_platform_admin(username="boss", password=PASSWORD)
+    await _sign_in(client, "boss")
+    user_id = (await Order.get(id=alice["id"])).user_id
+    # when the admin opens alice's profile
+    profile = await (await client.get(f"/admin/users/{user_id}")).text()
+    # then her order is there with its status and amount, linking to the order page
+    assert f"/admin/orders/{alice['id']}" in profile and alice["order_no"] in profile
+    assert "待发货" in profile and "共 1 笔" in profile
