@@ -28,8 +28,8 @@ SECTIONS = (
     Section("support", "客服会话", Permission.CONVERSATIONS, ready=True),
     Section("users", "用户", Permission.USERS, ready=True),
     Section("groupbuy", "社区团购", Permission.PRODUCTS),
-    Section("leaders", "团长", Permission.USERS),
-    Section("kol", "达人推广", Permission.USERS),
+    Section("leaders", "团长", Permission.MERCHANTS),  # the platform's own, for now
+    Section("kol", "达人推广", Permission.MERCHANTS),
     Section("merchants", "商家管理", Permission.MERCHANTS, ready=True),
     Section("finance", "财务结算", Permission.FINANCE),
     Section("audit", "操作日志", Permission.AUDIT, ready=True),

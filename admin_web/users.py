@@ -1,7 +1,9 @@
-"""Shoppers, as platform staff and agents look them up: masked unless revealed (recorded)."""
+"""Shoppers, as staff look them up (a merchant's people: its customers only): masked unless
+revealed (recorded)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import aiohttp_jinja2
@@ -11,7 +13,9 @@ from admin_web.orders import STATUS_TEXT
 from admin_web.security import path_id, session_for
 from commerce import clock
 from commerce.money import fen_to_yuan
-from commerce.orders.queries import list_orders
+from commerce.orders.backoffice import customers_of_merchant
+from commerce.orders.queries import list_orders, orders_holding_merchant
+from commerce.staff.auth import Staff
 from commerce.staff.permissions import Permission, can, require
 from commerce.users import directory
 from commerce.users.services import Shopper
@@ -21,25 +25,30 @@ ORDERS_SHOWN = 20
 
 @aiohttp_jinja2.template("users.html")
 async def search(request: web.Request) -> dict[str, Any]:
-    require(session_for(request).staff, Permission.USERS)
+    staff = session_for(request).staff
+    require(staff, Permission.USERS)
     text = request.query.get("q", "")[:64]
     return {
         "active": "users",
         "q": text,
-        "users": await directory.search_shoppers(text=text),
+        "users": await directory.search_shoppers(text=text, among=await _customers(staff)),
         "shown": _shown,
     }
 
 
 async def profile(request: web.Request) -> web.Response:
-    require(session_for(request).staff, Permission.USERS)
-    return await _render(request, path_id(request), phone="")
+    staff = session_for(request).staff
+    require(staff, Permission.USERS)
+    user_id = path_id(request)
+    await _require_customer(staff, user_id)
+    return await _render(request, user_id, phone="")
 
 
 async def reveal(request: web.Request) -> web.Response:
     session = session_for(request)
     require(session.staff, Permission.REVEAL_PII)
     user_id = path_id(request)
+    await _require_customer(session.staff, user_id)
     phone = await directory.reveal_phone(user_id=user_id, actor=session.staff.actor)
     return await _render(request, user_id, phone=phone or "（未绑定）")
 
@@ -48,10 +57,17 @@ async def _render(request: web.Request, user_id: int, *, phone: str) -> web.Resp
     staff = session_for(request).staff
     profile = await directory.shopper_profile(user_id=user_id)
     shopper = Shopper(user_id=profile.summary.id, openid=profile.summary.openid)
+    if staff.merchant_id is None:
+        orders = await list_orders(shopper=shopper, page_size=ORDERS_SHOWN)
+    else:  # a merchant sees only the orders holding its products (of the customer's last 200)
+        orders = await list_orders(shopper=shopper, page_size=200)
+        mine = await orders_holding_merchant({o.id for o in orders.items}, staff.merchant_id)
+        items = [o for o in orders.items if o.id in mine]
+        orders = replace(orders, items=items[:ORDERS_SHOWN], total=len(items))
     context = {
         "active": "users",
         "profile": profile,
-        "orders": await list_orders(shopper=shopper, page_size=ORDERS_SHOWN),
+        "orders": orders,
         "statuses": STATUS_TEXT,
         "yuan": fen_to_yuan,
         "phone": phone,
@@ -59,6 +75,18 @@ async def _render(request: web.Request, user_id: int, *, phone: str) -> web.Resp
         "shown": _shown,
     }
     return aiohttp_jinja2.render_template("user.html", request, context)
+
+
+async def _customers(staff: Staff) -> set[int] | None:
+    """Whom the staff member may look up: everyone (None) for the platform, a merchant's
+    customers for its people."""
+    return None if staff.merchant_id is None else await customers_of_merchant(staff.merchant_id)
+
+
+async def _require_customer(staff: Staff, user_id: int) -> None:
+    customers = await _customers(staff)
+    if customers is not None and user_id not in customers:
+        raise web.HTTPNotFound()  # as for a shopper who does not exist
 
 
 def _shown(moment) -> str:

@@ -229,3 +229,13 @@ async def add_note(*, order_id: int, merchant_id: int | None, text: str, actor: 
             after={"text": text},
             connection=conn,
         )
+
+
+async def customers_of_merchant(merchant_id: int) -> set[int]:
+    """The shoppers who have ordered any of the merchant's products: the customers its people
+    may look up."""
+    products = await product_ids_of_merchant(merchant_id)
+    if not products:
+        return set()
+    holding = OrderLine.filter(product_id__in=list(products)).values("order_id")
+    return set(await Order.filter(id__in=Subquery(holding)).distinct().values_list("user_id", flat=True))

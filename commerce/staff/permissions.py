@@ -16,7 +16,7 @@ class Permission(StrEnum):
     SHIP = "ship"  # mark paid orders shipped
     REFUNDS = "refunds"  # approve or refuse refunds
     CONVERSATIONS = "conversations"  # answer followers
-    USERS = "users"  # shoppers' profiles
+    USERS = "users"  # shoppers' profiles (a merchant's people: its own customers only)
     MERCHANTS = "merchants"  # create merchants and their accounts
     FINANCE = "finance"  # settlements, withdrawals, exports
     AUDIT = "audit"  # the log of staff changes
@@ -32,12 +32,12 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.ORDERS,
             Permission.SHIP,
             Permission.REFUNDS,
-            # USERS comes back once a merchant sees only its own customers (all shoppers now).
+            Permission.USERS,
             Permission.REVEAL_PII,
         }
     ),
     StaffRole.MERCHANT_STAFF: frozenset(
-        {Permission.DASHBOARD, Permission.PRODUCTS, Permission.ORDERS, Permission.SHIP}
+        {Permission.DASHBOARD, Permission.PRODUCTS, Permission.ORDERS, Permission.SHIP, Permission.USERS}
     ),
     StaffRole.AGENT: frozenset(
         {

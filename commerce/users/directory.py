@@ -41,11 +41,13 @@ class ShopperProfile:
     touches: list[Touch]  # attribution: QR scenes followed or scanned through
 
 
-async def search_shoppers(*, text: str, limit: int = 50) -> list[ShopperSummary]:
+async def search_shoppers(
+    *, text: str, limit: int = 50, among: set[int] | None = None
+) -> list[ShopperSummary]:
     """By nickname (part of it), openid (whole), or phone as shown masked (138****8000) or its
-    last four digits."""
+    last four digits; only `among` these user ids when given (a merchant's customers)."""
     text = (text or "").strip()[:64]
-    query = User.all()
+    query = User.all() if among is None else User.filter(id__in=list(among) or [0])
     if masked := _MASKED.match(text):
         query = query.filter(phone__startswith=masked.group(1), phone__endswith=masked.group(2))
     elif _LAST_FOUR.match(text):

@@ -4,13 +4,14 @@ only some roles may take."""
 from __future__ import annotations
 
 from commerce.audit.models import AuditEntry
+from commerce.merchants.services import ensure_merchant
 from commerce.orders.models import Order
 from commerce.staff.models import StaffAccount
 from commerce.staff.services import _hasher, create_platform_admin
 from commerce.staff.states import StaffRole
 from commerce.users.models import User
 from tests.edges.shoppers import log_in
-from tests.edges.test_admin_orders import _paid_order
+from tests.edges.test_admin_orders import _paid_order, _staff
 from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
 
 
@@ -61,3 +62,29 @@ async def test_a_shoppers_profile_lists_their_orders(client, simulator):
     # then her order is there with its status and amount, linking to the order page
     assert f"/admin/orders/{alice['id']}" in profile and alice["order_no"] in profile
     assert "待发货" in profile and "共 1 笔" in profile
+
+
+async def test_a_merchant_looks_up_only_its_own_customers(client, simulator):
+    # given alice, who bought the platform shop's earbuds, and bob, who never bought from it
+    alice = await _paid_order(client, simulator)
+    alice_id = (await Order.get(id=alice["id"])).user_id
+    bob = (await log_in(client, simulator, "bob"))["user"]["id"]
+    await User.filter(id__in=[alice_id, bob]).update(nickname="顾客")
+    other = await ensure_merchant(code="other", name="别家")
+    await _staff("own-owner", StaffRole.MERCHANT_OWNER, await ensure_merchant())
+    await _staff("other-owner", StaffRole.MERCHANT_OWNER, other)
+    # when the shop's owner searches its customers
+    await _sign_in(client, "own-owner")
+    found = await (await client.get("/admin/users", params={"q": "顾客"})).text()
+    # then only alice is there; bob's profile is not found, even by URL or a reveal
+    assert f"/admin/users/{alice_id}" in found and f"/admin/users/{bob}" not in found
+    profile = await (await client.get(f"/admin/users/{alice_id}")).text()
+    assert alice["order_no"] in profile
+    assert (await client.get(f"/admin/users/{bob}")).status == 404
+    peek = await client.post(f"/admin/users/{bob}/reveal-phone", data={"csrf_token": _csrf(profile)})
+    assert peek.status == 404
+    # and another merchant sees neither
+    await client.post("/admin/logout", data={"csrf_token": _csrf(profile)})
+    await _sign_in(client, "other-owner")
+    assert "/admin/users/" not in await (await client.get("/admin/users", params={"q": "顾客"})).text()
+    assert (await client.get(f"/admin/users/{alice_id}")).status == 404
