@@ -100,7 +100,7 @@ async def page_urls(http: aiohttp.ClientSession, base: str) -> dict[str, str]:
         "new product form": "/admin/products/new",
         "refunds": "/admin/refunds",
         "inbox": "/admin/support",
-        "users search": "/admin/users?q=admin",
+        "users (latest)": "/admin/users",
         "merchants": "/admin/merchants",
         "audit log": "/admin/audit",
     }
@@ -108,7 +108,7 @@ async def page_urls(http: aiohttp.ClientSession, base: str) -> dict[str, str]:
         ("order detail", "/admin/orders?status=paid", r"/admin/orders/\d+"),
         ("product edit form", "/admin/products", r"/admin/products/\d+"),
         ("conversation", "/admin/support", r"/admin/support/\d+"),
-        ("user profile", "/admin/users?q=admin", r"/admin/users/\d+"),
+        ("user profile", "/admin/users", r"/admin/users/\d+"),
     ):
         link = await first_link(http, base + listing, pattern)
         if link:
