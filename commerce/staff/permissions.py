@@ -37,7 +37,14 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
         }
     ),
     StaffRole.MERCHANT_STAFF: frozenset(
-        {Permission.DASHBOARD, Permission.PRODUCTS, Permission.ORDERS, Permission.SHIP, Permission.USERS}
+        {
+            Permission.DASHBOARD,
+            Permission.PRODUCTS,
+            Permission.ORDERS,
+            Permission.SHIP,
+            Permission.REFUNDS,  # the merchant's after-sales, as the owner's
+            Permission.USERS,
+        }
     ),
     StaffRole.AGENT: frozenset(
         {

@@ -1,0 +1,414 @@
+"""A small shop for the admin web's boundary tests: two merchants (A and B) with products,
+orders, after-sales refunds, two follower conversations, canned replies and one staff member
+of every role; every admin route as a browser would call it; and a fingerprint of the database
+to prove a refused request changed nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import uuid
+from dataclasses import dataclass
+
+from aiohttp import FormData
+
+from commerce.audit.models import AuditEntry
+from commerce.catalog import import_jobs
+from commerce.catalog.importer import COLUMNS, import_rows
+from commerce.catalog.models import Category, Product, Sku
+from commerce.merchants.models import Merchant
+from commerce.merchants.services import ensure_merchant
+from commerce.orders.models import Order, OrderEvent
+from commerce.orders.services import ship_order
+from commerce.payments.models import Refund
+from commerce.staff.models import StaffAccount
+from commerce.staff.services import create_platform_admin
+from commerce.staff.states import StaffRole
+from commerce.support.canned import create_canned_reply
+from commerce.support.models import CannedReply, Conversation, ConversationMessage
+from commerce.users.models import User
+from shop.app import CORE
+from tests.edges.paying import pay_order, settle_outbox, sim
+from tests.edges.shoppers import log_in
+from tests.edges.test_admin_orders import _staff
+from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
+from tests.edges.test_shopping_api import ADDRESS
+from tests.factories import sku_row
+
+# One account per role; the merchant's two belong to merchant A.
+ADMIN, OWNER, CLERK, AGENT, FINANCE = "boss", "a-owner", "a-clerk", "agent-1", "money-1"
+BOB_PHONE = "13900139111"
+
+
+@dataclass
+class World:
+    """Ids of what the tests aim at (zeros: a world not built, for the route table alone)."""
+
+    merchant_a: int = 0
+    merchant_b: int = 0
+    merchant_c: int = 0  # a spare merchant the platform admin changes
+    category: int = 0
+    product_a: int = 0  # cheap: an agent may refund it
+    product_b: int = 0
+    sku_a: int = 0
+    sku_b: int = 0
+    stock_a: int = 0  # A's and B's SKU stock once the orders below took theirs
+    stock_b: int = 0
+    order_a: int = 0  # paid, A's product only
+    order_b: int = 0  # paid, B's product only (bob's)
+    order_mixed: int = 0  # paid, A's and B's products
+    order_no_a: str = ""
+    order_no_b: str = ""
+    refund_a: int = 0  # awaiting review, within the agents' limit
+    refund_a_dear: int = 0  # awaiting review, above the agents' limit
+    refund_b: int = 0  # awaiting review, B's (bob's)
+    order_of_refund_a: int = 0
+    order_of_refund_a_dear: int = 0
+    order_of_refund_b: int = 0
+    alice: int = 0  # a shopper who bought from A (and from B, in the mixed order)
+    bob: int = 0  # a shopper who bought from B only
+    conversation: int = 0
+    conversation_2: int = 0
+    canned: int = 0
+    canned_2: int = 0
+    agent_id: int = 0
+    admin_job: str = "x" * 24  # an import job of the platform admin
+
+
+async def build_world(client, simulator) -> World:
+    w = World()
+    w.merchant_a = await ensure_merchant(code="shop-a", name="甲店")
+    w.merchant_b = await ensure_merchant(code="shop-b", name="乙店")
+    w.merchant_c = await ensure_merchant(code="shop-c", name="丙店")
+    tea = sku_row("A1", "A1-1", title="甲店茶叶", category="食品 > 茶叶 > 绿茶", price="19.90", stock=50)
+    set_ = sku_row("A2", "A2-1", title="甲店茶具", category="食品 > 茶叶 > 绿茶", price="899.00", stock=20)
+    coffee = sku_row("B1", "B1-1", title="乙店咖啡", category="食品 > 咖啡 > 咖啡豆", price="29.90", stock=50)
+    for rows, merchant in (([tea, set_], w.merchant_a), ([coffee], w.merchant_b)):
+        report = await import_rows(rows, merchant_id=merchant)
+        assert not report.problems, report.problems
+    tea_product = await Product.get(spu_code="A1")
+    w.product_a, w.category = tea_product.id, tea_product.category_id
+    w.product_b = (await Product.get(spu_code="B1")).id
+    w.sku_a, w.sku_b = (await Sku.get(sku_code="A1-1")).id, (await Sku.get(sku_code="B1-1")).id
+
+    await create_platform_admin(username=ADMIN, password=PASSWORD)
+    await _staff(OWNER, StaffRole.MERCHANT_OWNER, w.merchant_a)
+    await _staff(CLERK, StaffRole.MERCHANT_STAFF, w.merchant_a)
+    await _staff(AGENT, StaffRole.AGENT)
+    await _staff(FINANCE, StaffRole.FINANCE)
+    admin_id = (await StaffAccount.get(username=ADMIN)).id
+    w.agent_id = (await StaffAccount.get(username=AGENT)).id
+
+    alice = await Shopper.start(client, simulator, "alice")
+    bob = await Shopper.start(client, simulator, "bob")
+    w.alice, w.bob = alice.user_id, bob.user_id
+    await User.filter(id=bob.user_id).update(phone=BOB_PHONE)
+    order_a = await alice.order(["A1-1"])
+    w.order_a, w.order_no_a = order_a["id"], order_a["order_no"]
+    order_b = await bob.order(["B1-1"])
+    w.order_b, w.order_no_b = order_b["id"], order_b["order_no"]
+    w.order_mixed = (await alice.order(["A1-1", "B1-1"]))["id"]
+    w.order_of_refund_a, w.refund_a = await alice.refunded_after_shipping("A1-1")
+    w.order_of_refund_a_dear, w.refund_a_dear = await alice.refunded_after_shipping("A2-1")
+    w.order_of_refund_b, w.refund_b = await bob.refunded_after_shipping("B1-1")
+    w.stock_a, w.stock_b = (await Sku.get(id=w.sku_a)).stock, (await Sku.get(id=w.sku_b)).stock
+
+    for user in ("alice", "bob"):  # each asks the bot for a person: a waiting conversation
+        await sim(simulator, "POST", "/mp/send", {"user": user, "type": "text", "content": "人工"})
+    w.conversation, w.conversation_2 = await Conversation.all().order_by("id").values_list("id", flat=True)
+    actor = f"staff:{admin_id}"
+    w.canned = (await create_canned_reply(title="问候", text="您好，请问有什么可以帮您？", actor=actor)).id
+    w.canned_2 = (await create_canned_reply(title="再见", text="感谢您的耐心等待", actor=actor)).id
+    w.admin_job = await finished_import(client, admin_id, None, [{"spu_code": "Z1", "price": "免费"}])
+    return w
+
+
+async def finished_import(client, staff_id: int, merchant_id: int | None, rows: list[dict]) -> str:
+    """An import job run to its end (as if the staff member had uploaded the rows)."""
+    redis = client.app[CORE].redis
+    job_id = await import_jobs.start_import(
+        redis_client=redis,
+        data=catalog_csv(rows),
+        filename="catalog.csv",
+        staff_id=staff_id,
+        merchant_id=merchant_id,
+        actor=f"staff:{staff_id}",
+    )
+    await import_finished(client, staff_id, job_id)
+    return job_id
+
+
+async def import_finished(client, staff_id: int, job_id: str) -> None:
+    redis = client.app[CORE].redis
+    for _ in range(400):
+        job = await import_jobs.get_job(redis_client=redis, job_id=job_id, staff_id=staff_id)
+        if job.status is not import_jobs.JobStatus.RUNNING:
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError("the import did not finish")
+
+
+def catalog_csv(rows: list[dict]) -> bytes:
+    """A catalog file in the importer's columns (unnamed cells left empty)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), restval="")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+@dataclass
+class Shopper:
+    """A shopper of the mini-program: signed in through the simulator, with an address."""
+
+    client: object
+    simulator: object
+    headers: dict
+    address_id: int
+    user_id: int
+
+    @classmethod
+    async def start(cls, client, simulator, user: str, address: dict | None = None) -> Shopper:
+        login = await log_in(client, simulator, user)
+        headers = {"Authorization": f"Bearer {login['token']}"}
+        saved = await client.post("/api/v1/addresses", json=address or ADDRESS, headers=headers)
+        assert saved.status in (200, 201), await saved.text()
+        return cls(client, simulator, headers, (await saved.json())["id"], login["user"]["id"])
+
+    async def order(self, sku_codes: list[str], *, paid: bool = True) -> dict:
+        items = [{"sku_id": (await Sku.get(sku_code=c)).id, "quantity": 1} for c in sku_codes]
+        placed = await self.client.post(
+            "/api/v1/orders",
+            json={"items": items, "address_id": self.address_id},
+            headers={**self.headers, "Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert placed.status == 201, await placed.text()
+        order = await placed.json()
+        if paid:
+            await pay_order(self.client, self.simulator, self.headers, order["id"])
+        return order
+
+    async def refunded_after_shipping(self, sku_code: str, reason: str = "不想要了") -> tuple[int, int]:
+        """(order id, refund id) of an order shipped and then sent back for a refund."""
+        order = await self.order([sku_code])
+        await ship_order(
+            order_id=order["id"],
+            carrier="顺丰速运",
+            tracking_no="SF" + order["order_no"][-10:],
+            actor="staff:0",
+        )
+        await settle_outbox()
+        asked = await self.client.post(
+            f"/api/v1/orders/{order['id']}/refunds", json={"reason": reason}, headers=self.headers
+        )
+        assert asked.status == 201, await asked.text()
+        refund = await Refund.filter(order_id=order["id"]).order_by("-id").first()
+        return order["id"], refund.id
+
+
+async def signed_in(client, username: str) -> str:
+    """The client's browser signed in as this staff member alone; a CSRF token of theirs."""
+    client.session.cookie_jar.clear()
+    assert (await _sign_in(client, username)).status == 302
+    return _csrf(await (await client.get("/admin/")).text())
+
+
+async def catalogue_of(merchant_id: int) -> tuple[list, list]:
+    """A merchant's products and SKUs as they stand."""
+    products = Product.filter(merchant_id=merchant_id).order_by("id")
+    skus = Sku.filter(product__merchant_id=merchant_id).order_by("id")
+    return (
+        await products.values_list("id", "spu_code", "title", "status", "min_price", "total_stock"),
+        await skus.values_list("id", "sku_code", "price", "stock"),
+    )
+
+
+async def fingerprint() -> dict[str, object]:
+    """What a staff action could change, to compare before and after a refused one."""
+    return {
+        "merchants": await Merchant.all().order_by("id").values_list("id", "name", "status"),
+        "staff": await StaffAccount.all()
+        .order_by("id")
+        .values_list("id", "username", "role", "merchant_id", "is_active"),
+        "categories": await Category.all().count(),
+        "products": await Product.all()
+        .order_by("id")
+        .values_list("id", "spu_code", "title", "status", "merchant_id", "min_price", "total_stock"),
+        "skus": await Sku.all().order_by("id").values_list("id", "price", "stock"),
+        "orders": await Order.all().order_by("id").values_list("id", "status", "carrier", "tracking_no"),
+        "order_events": await OrderEvent.all().count(),
+        "refunds": await Refund.all().order_by("id").values_list("id", "status", "reviewed_by", "refusal"),
+        "conversations": await Conversation.all().order_by("id").values_list("id", "status", "agent_id"),
+        "messages": await ConversationMessage.all().count(),
+        "canned": await CannedReply.all().order_by("id").values_list("id", "title", "text"),
+        "audit": await AuditEntry.all().count(),
+    }
+
+
+# --- every admin route, as a browser calls it ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Way:
+    """One request to the admin: `name` is its row in the tests' tables; `route` the route
+    as registered (so a test can tell that every route has a row)."""
+
+    name: str
+    method: str
+    route: str
+    url: str
+    form: tuple[tuple[str, str], ...] = ()
+    file: tuple[str, bytes] | None = None  # (file name, content) posted as "file"
+
+    def body(self, csrf: str | None) -> FormData | list[tuple[str, str]]:
+        """The form as posted: with the CSRF token given (none when None)."""
+        token = [("csrf_token", csrf)] if csrf is not None else []
+        if self.file is None:
+            return token + list(self.form)
+        return file_form(token + list(self.form), *self.file)
+
+
+def file_form(fields: list[tuple[str, str]], name: str, content: bytes) -> FormData:
+    """A form with fields and one uploaded file (as "file")."""
+    data = FormData()
+    for field, value in fields:
+        data.add_field(field, value)
+    data.add_field("file", content, filename=name, content_type="text/csv")
+    return data
+
+
+def product_form(w: World, *, title: str, merchant_id: int, sku_code: str = "", stock: int = 5, **extra: str):
+    """The product form of a product with one SKU and no spec axes (stock as seen: not
+    moved), saved."""
+    return (
+        ("title", title),
+        ("category_id", str(w.category)),
+        ("merchant_id", str(merchant_id)),
+        ("sku_combo_0", json.dumps([])),
+        ("sku_code_0", sku_code),
+        ("price_0", "19.90"),
+        ("stock_0", str(stock)),
+        *((("stock_seen_0", str(stock)),) if sku_code else ()),
+        *extra.items(),
+        ("do", "save"),
+    )
+
+
+def bulk_form(stocks: dict[int, int]) -> tuple[tuple[str, str], ...]:
+    """The bulk page's rows for these SKUs (id: stock shown): price set to 18.80, stock as
+    seen (not moved)."""
+    rows: list[tuple[str, str]] = [("sku", str(i)) for i in stocks]
+    for i, stock in stocks.items():
+        rows += [(f"price_{i}", "18.80"), (f"stock_{i}", str(stock)), (f"stock_seen_{i}", str(stock))]
+    return tuple(rows)
+
+
+def _get(name: str, route: str, url: str = "") -> Way:
+    return Way(name, "GET", "/admin" + route, "/admin" + (url or route))
+
+
+def _post(name: str, route: str, url: str = "", form=(), file: tuple[str, bytes] | None = None) -> Way:
+    return Way(name, "POST", "/admin" + route, "/admin" + (url or route), tuple(form), file)
+
+
+def ways(w: World) -> list[Way]:
+    """Every admin route (a row per object where merchants must be told apart), pages first,
+    then actions in an order a person could take them (claim before reply, approve before
+    retry); routes and URLs below are under /admin."""
+    a, b, job = w.product_a, w.product_b, f"/products/import/{w.admin_job}"
+    ship = (("carrier", "顺丰速运"), ("tracking_no", "SF1234567890"))
+    ship_file = ("ship.csv", f"订单号,快递公司,快递单号\n{w.order_no_b},顺丰速运,SF2222222222\n".encode())
+    new_row = {"category": "食品 > 茶叶 > 绿茶", "spu_code": "N1", "title": "新茶", "sku_code": "N1-1"}
+    import_file = ("new.csv", catalog_csv([{**new_row, "price": "9.90", "stock": "3"}]))
+    create = product_form(w, title="新茶", merchant_id=w.merchant_a)
+    save_a = product_form(w, title="甲店好茶", merchant_id=w.merchant_a, sku_code="A1-1", stock=w.stock_a)
+    save_b = product_form(w, title="乙店好咖啡", merchant_id=w.merchant_b, sku_code="B1-1", stock=w.stock_b)
+    new_staff = (("username", "c-clerk"), ("password", PASSWORD), ("role", "merchant_staff"))
+    refund_a, back_a = f"/refunds/{w.refund_a}", (("order_id", str(w.order_of_refund_a)),)
+    dear = f"/refunds/{w.refund_a_dear}/refuse"
+    refuse = (("order_id", str(w.order_of_refund_a_dear)), ("reason", "已拆封"))
+    talk, talk_2 = f"/support/{w.conversation}", f"/support/{w.conversation_2}"
+    off_shelf = (("status", "off_shelf"),)
+    # fmt: off
+    return [
+        _get("dashboard", "/"),
+        _get("dashboard.bare", "", ""),
+        _get("static", "/static", "/static/inbox.js"),
+        _get("merchants", "/merchants"),
+        _get("merchant.A", "/merchants/{id}", f"/merchants/{w.merchant_a}"),
+        _get("audit", "/audit"),
+        _get("products", "/products"),
+        _get("product.new", "/products/new"),
+        _get("product.A", "/products/{id}", f"/products/{a}"),
+        _get("product.B", "/products/{id}", f"/products/{b}"),
+        _get("bulk.A", "/products/bulk", f"/products/bulk?id={a}"),
+        _get("bulk.B", "/products/bulk", f"/products/bulk?id={b}"),
+        _get("bulk.A+B", "/products/bulk", f"/products/bulk?id={a}&id={b}"),
+        _get("import", "/products/import"),
+        _get("import.csv", "/products/import/template.csv"),
+        _get("import.xlsx", "/products/import/template.xlsx"),
+        _get("import.job", "/products/import/{job_id}", job),
+        _get("import.job.json", "/products/import/{job_id}.json", f"{job}.json"),
+        _get("import.job.errors", "/products/import/{job_id}/errors.csv", f"{job}/errors.csv"),
+        _get("export", "/products/export"),
+        _get("orders", "/orders"),
+        _get("order.A", "/orders/{id}", f"/orders/{w.order_a}"),
+        _get("order.B", "/orders/{id}", f"/orders/{w.order_b}"),
+        _get("order.mixed", "/orders/{id}", f"/orders/{w.order_mixed}"),
+        _get("ship-bulk", "/orders/ship-bulk"),
+        _get("ship-bulk.xlsx", "/orders/ship-bulk/template.xlsx"),
+        _get("refunds", "/refunds"),
+        _get("users", "/users"),
+        _get("user.alice", "/users/{id}", f"/users/{w.alice}"),
+        _get("user.bob", "/users/{id}", f"/users/{w.bob}"),
+        _get("support", "/support"),
+        _get("support.rows", "/support/rows"),
+        _get("support.stream", "/support/stream"),
+        _get("conversation", "/support/{id}", talk),
+        _get("conversation.stream", "/support/{id}/stream", f"{talk}/stream"),
+        _get("canned", "/support/canned"),
+        *(_get(f"section.{slug}", "/{section}", f"/{slug}") for slug in SECTIONS),
+        _post("merchant.create", "/merchants", form=(("code", "shop-d"), ("name", "丁店"))),
+        _post("merchant.staff", "/merchants/{id}/staff", f"/merchants/{w.merchant_c}/staff", new_staff),
+        _post("merchant.status", "/merchants/{id}/status", f"/merchants/{w.merchant_c}/status",
+              (("status", "suspended"), ("reason", "资质过期"))),
+        _post("product.create", "/products/new", form=create),
+        _post("product.save.A", "/products/{id}", f"/products/{a}", save_a),
+        _post("product.save.B", "/products/{id}", f"/products/{b}", save_b),
+        _post("product.status.A", "/products/{id}/status", f"/products/{a}/status", off_shelf),
+        _post("product.status.B", "/products/{id}/status", f"/products/{b}/status", off_shelf),
+        _post("batch.A", "/products/batch", form=(("do", "on_sale"), ("id", str(a)))),
+        _post("batch.B", "/products/batch", form=(("do", "off_shelf"), ("id", str(b)))),
+        _post("bulk.save.A", "/products/bulk", form=bulk_form({w.sku_a: w.stock_a})),
+        _post("bulk.save.B", "/products/bulk", form=bulk_form({w.sku_b: w.stock_b})),
+        _post("order.ship.A", "/orders/{id}/ship", f"/orders/{w.order_a}/ship", ship),
+        _post("order.ship.B", "/orders/{id}/ship", f"/orders/{w.order_b}/ship", ship),
+        _post("order.ship.mixed", "/orders/{id}/ship", f"/orders/{w.order_mixed}/ship", ship),
+        _post("order.note.A", "/orders/{id}/notes", f"/orders/{w.order_a}/notes", (("text", "买家来电"),)),
+        _post("order.note.B", "/orders/{id}/notes", f"/orders/{w.order_b}/notes", (("text", "买家来电"),)),
+        _post("ship-bulk.upload", "/orders/ship-bulk", file=ship_file),
+        _post("refund.approve.A", "/refunds/{id}/approve", f"{refund_a}/approve", back_a),
+        _post("refund.refuse.A-dear", "/refunds/{id}/refuse", dear, refuse),
+        _post("refund.retry.A", "/refunds/{id}/retry", f"{refund_a}/retry", back_a),
+        _post("refund.approve.B", "/refunds/{id}/approve", f"/refunds/{w.refund_b}/approve",
+              (("order_id", str(w.order_of_refund_b)),)),
+        _post("user.reveal.alice", "/users/{id}/reveal-phone", f"/users/{w.alice}/reveal-phone"),
+        _post("user.reveal.bob", "/users/{id}/reveal-phone", f"/users/{w.bob}/reveal-phone"),
+        _post("canned.create", "/support/canned", form=(("title", "物流"), ("text", "已为您催促快递"))),
+        _post("canned.update", "/support/canned/{id}", f"/support/canned/{w.canned}",
+              (("title", "问候"), ("text", "您好！"))),
+        _post("canned.delete", "/support/canned/{id}/delete", f"/support/canned/{w.canned_2}/delete"),
+        _post("conversation.claim", "/support/{id}/claim", f"{talk}/claim"),
+        _post("conversation.reply", "/support/{id}/reply", f"{talk}/reply", (("text", "您好"),)),
+        _post("conversation.close", "/support/{id}/close", f"{talk}/close"),
+        _post("conversation.transfer", "/support/{id}/transfer", f"{talk_2}/transfer",
+              (("agent_id", str(w.agent_id)),)),
+        _post("product.import", "/products/import", file=import_file),
+        _post("logout", "/logout"),
+    ]
+    # fmt: on
+
+
+SECTIONS = ("groupbuy", "leaders", "kol", "finance", "nowhere")
