@@ -213,7 +213,7 @@ async def test_merchants_review_only_refunds_of_their_own_orders(client, simulat
     own = await ensure_merchant()  # the demo products are the platform's own shop's
     await _staff("other-owner", StaffRole.MERCHANT_OWNER, other)
     await _staff("own-clerk", StaffRole.MERCHANT_STAFF, own)
-    await _staff("own-owner", StaffRole.MERCHANT_OWNER, own)
+    await _staff("finance-1", StaffRole.FINANCE)
     # another merchant's owner neither sees nor approves it
     csrf = await _as(client, "other-owner")
     assert order["order_no"] not in await (await client.get("/admin/refunds")).text()
@@ -221,22 +221,22 @@ async def test_merchants_review_only_refunds_of_their_own_orders(client, simulat
         f"/admin/refunds/{refund.id}/approve", data={"csrf_token": csrf, "order_id": order["id"]}
     )
     assert forged.status == 404
-    # the merchant's clerk may not decide refunds
-    csrf = await _as(client, "own-clerk")
-    clerk = await client.post(
+    # finance does not decide refunds
+    csrf = await _as(client, "finance-1")
+    refused = await client.post(
         f"/admin/refunds/{refund.id}/approve", data={"csrf_token": csrf, "order_id": order["id"]}
     )
-    assert clerk.status == 403
+    assert refused.status == 403
     assert (await Refund.get(id=refund.id)).status == "awaiting_review"
-    # its owner does
-    csrf = await _as(client, "own-owner")
+    # the merchant's own people do (its after-sales are theirs)
+    csrf = await _as(client, "own-clerk")
     assert order["order_no"] in await (await client.get("/admin/refunds")).text()
-    owner = await client.post(
+    clerk = await client.post(
         f"/admin/refunds/{refund.id}/approve",
         data={"csrf_token": csrf, "order_id": order["id"]},
         allow_redirects=False,
     )
-    assert owner.status == 302 and (await Refund.get(id=refund.id)).status != "awaiting_review"
+    assert clerk.status == 302 and (await Refund.get(id=refund.id)).status != "awaiting_review"
 
 
 async def test_a_refund_wechat_pay_refused_is_submitted_again_with_a_new_number(client, simulator):
