@@ -9,12 +9,18 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from commerce import clock
+from commerce.audit import services as audit
 from commerce.support import live
 from commerce.support.errors import SupportError
 from commerce.support.models import Conversation, ConversationEvent
 from commerce.support.states import ALLOWED_TRANSITIONS, ConversationStatus, EventType
 
 KEEP = object()  # move(): leave the agent as it is
+STATUS_TEXT = {
+    ConversationStatus.WAITING: "待接入",
+    ConversationStatus.ACTIVE: "处理中",
+    ConversationStatus.CLOSED: "已结束",
+}
 
 
 async def move(
@@ -50,6 +56,17 @@ async def move(
         moved = await query.using_db(conn).update(**changes)
         if moved:
             await record_event(conn, row, event, actor, to=new, to_agent=to_agent, params=params)
+            if actor.startswith("staff:"):  # the audit log holds every change staff make
+                await audit.record(
+                    actor=actor,
+                    action=f"conversation.{event.value}",
+                    object_type="conversation",
+                    object_id=row.id,
+                    summary=f"会话 #{row.id}：{STATUS_TEXT[old]} → {STATUS_TEXT[new]}",
+                    before={"status": old.value, "agent_id": row.agent_id},
+                    after={"status": new.value, "agent_id": to_agent},
+                    connection=conn,
+                )
     if moved:
         await live.publish(event.value, row.id)  # committed: listeners may read it now
     return bool(moved)

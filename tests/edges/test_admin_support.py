@@ -160,6 +160,17 @@ async def test_an_agent_claims_another_is_refused_until_it_is_handed_over(client
     positions = [page.index(line) for line in story]
     assert positions == sorted(positions) and "已结束" in page
     assert f'action="/admin/support/{conversation.id}/reply"' not in page
+    # and the audit log has every change the staff made, by whom
+    entries = await AuditEntry.filter(object_type="conversation", object_id=str(conversation.id)).order_by(
+        "id"
+    )
+    assert [(e.action, e.actor) for e in entries] == [
+        ("conversation.claimed", f"staff:{one.id}"),
+        ("conversation.transferred", f"staff:{two.id}"),
+        ("conversation.transferred", f"staff:{two.id}"),
+        ("conversation.closed", f"staff:{one.id}"),
+    ]
+    assert entries[0].summary == f"会话 #{conversation.id}：待接入 → 处理中"
 
 
 # --- canned replies ---------------------------------------------------------------------------
