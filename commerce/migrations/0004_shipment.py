@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Order',
             name='carrier',
-            field=fields.CharField(default='', max_length=32),
+            field=fields.CharField(default='', db_default='', max_length=32),
         ),
         ops.AddField(
             model_name='Order',
@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Order',
             name='tracking_no',
-            field=fields.CharField(default='', max_length=64),
+            field=fields.CharField(default='', db_default='', max_length=64),
         ),
         ops.AddIndex(
             model_name='Order',

@@ -26,8 +26,8 @@ class Order(Model):
     receiver_phone_tail = fields.CharField(max_length=4, default="", db_default="", db_index=True)
     pay_deadline = fields.DatetimeField()
     paid_at = fields.DatetimeField(null=True)
-    carrier = fields.CharField(max_length=32, default="")  # e.g. 顺丰速运
-    tracking_no = fields.CharField(max_length=64, default="")
+    carrier = fields.CharField(max_length=32, default="", db_default="")  # e.g. 顺丰速运
+    tracking_no = fields.CharField(max_length=64, default="", db_default="")
     shipped_at = fields.DatetimeField(null=True)
     completed_at = fields.DatetimeField(null=True)
     # The status a refund was asked from (paid or shipped): where a refused refund returns, and
