@@ -12,6 +12,7 @@ from admin_web.keys import CORE
 from admin_web.security import session_for
 from commerce import clock
 from commerce.catalog import import_jobs
+from commerce.catalog.catalog_file import COLUMN_NOTES, COLUMNS, REQUIRED_COLUMNS
 from commerce.catalog.export import (
     TEMPLATE_ROWS,
     XLSX_TYPE,
@@ -21,7 +22,6 @@ from commerce.catalog.export import (
     workbook_bytes,
 )
 from commerce.catalog.import_jobs import ImportJobError, JobStatus
-from commerce.catalog.importer import COLUMN_NOTES, COLUMNS, REQUIRED_COLUMNS
 from commerce.errors import CommerceError
 from commerce.staff.permissions import Permission, require
 

@@ -182,7 +182,8 @@ async def _seed_faq(settings: Settings) -> int:
 
 
 def _import_products(settings: Settings, args: argparse.Namespace) -> int:
-    from commerce.catalog.importer import CatalogFileError, import_catalog_file
+    from commerce.catalog.catalog_file import CatalogFileError
+    from commerce.catalog.importer import import_catalog_file
 
     if not args.file.is_file():
         print(f"文件不存在: {args.file}", file=sys.stderr)

@@ -18,7 +18,7 @@ from tortoise.expressions import Q, Subquery
 
 from commerce.audit import services as audit
 from commerce.catalog.backoffice import LOW_STOCK
-from commerce.catalog.importer import COLUMNS, guard_cell
+from commerce.catalog.catalog_file import COLUMNS, guard_cell
 from commerce.catalog.models import Category, Product, Sku
 from commerce.catalog.states import ProductStatus
 from commerce.merchants.services import merchant_ids_by_code

@@ -23,14 +23,8 @@ import redis.asyncio as redis
 
 from commerce import clock
 from commerce.audit import services as audit
-from commerce.catalog.importer import (
-    CatalogFileError,
-    ImportReport,
-    RowProblem,
-    guard_cell,
-    import_rows,
-    read_catalog_bytes,
-)
+from commerce.catalog.catalog_file import CatalogFileError, guard_cell, read_catalog_bytes
+from commerce.catalog.importer import ImportReport, RowProblem, import_rows
 from commerce.errors import ErrorCode, ErrorKind
 
 log = logging.getLogger(__name__)

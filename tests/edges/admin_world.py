@@ -16,7 +16,8 @@ from aiohttp import FormData
 
 from commerce.audit.models import AuditEntry
 from commerce.catalog import import_jobs
-from commerce.catalog.importer import COLUMNS, import_rows
+from commerce.catalog.catalog_file import COLUMNS
+from commerce.catalog.importer import import_rows
 from commerce.catalog.models import Category, Product, Sku
 from commerce.merchants.models import Merchant
 from commerce.merchants.services import ensure_merchant

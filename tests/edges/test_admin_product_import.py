@@ -17,8 +17,9 @@ from openpyxl import Workbook, load_workbook
 
 from commerce import clock
 from commerce.audit.models import AuditEntry
+from commerce.catalog.catalog_file import COLUMNS
 from commerce.catalog.import_jobs import ImportJob, JobStatus
-from commerce.catalog.importer import COLUMNS, import_rows
+from commerce.catalog.importer import import_rows
 from commerce.catalog.models import Category, Product, Sku
 from commerce.merchants.services import ensure_merchant
 from commerce.staff.models import StaffAccount

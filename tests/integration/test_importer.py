@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from commerce.catalog.importer import CatalogFileError, import_rows, read_catalog_file
+from commerce.catalog.catalog_file import CatalogFileError, read_catalog_file
+from commerce.catalog.importer import import_rows
 from commerce.catalog.models import Category, Product, Sku
 
 HEADER = [
