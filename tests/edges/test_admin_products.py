@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from aiohttp import FormData
 
 from commerce.audit.models import AuditEntry
+from commerce.catalog.importer import import_rows
 from commerce.catalog.models import Category, Product, Sku
 from commerce.merchants.services import ensure_merchant
 from commerce.staff.services import create_platform_admin
@@ -21,7 +22,7 @@ from tests.edges.shoppers import auth_headers
 from tests.edges.test_admin_orders import _staff
 from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
 from tests.edges.test_shopping_api import ADDRESS
-from tests.factories import seed_small_catalog
+from tests.factories import seed_small_catalog, sku_row
 
 XSS = "<script>alert(1)</script>"
 
@@ -569,3 +570,28 @@ async def test_orders_racing_a_save_and_a_bulk_edit_are_all_kept(client, simulat
     assert [r.status for r in results] == [201] * 4 + [302, 302]
     assert (await Sku.get(id=sku.id)).stock == 29
     assert (await Product.get(id=product_id)).total_stock == 29
+
+
+async def test_the_product_list_pages_through_many_products_keeping_its_filters(client):
+    # given 25 draft products (a page holds 20)
+    rows = [
+        sku_row(
+            f"PG{n:02d}",
+            f"PG{n:02d}-1",
+            title=f"翻页商品{n:02d}",
+            category="数码 > 配件",
+            price="1.00",
+            status="draft",
+        )
+        for n in range(25)
+    ]
+    assert not (await import_rows(rows)).problems
+    await create_platform_admin(username="boss", password=PASSWORD)
+    await _sign_in(client, "boss")
+    # when the admin lists the drafts
+    first = await (await client.get("/admin/products", params={"status": "draft"})).text()
+    # then the first page shows the 20 newest and links to the next, keeping the filter
+    assert "第 1 / 2 页" in first and "翻页商品24" in first and "翻页商品04" not in first
+    assert "status=draft" in first and "page=2" in first and "上一页" not in first
+    second = await (await client.get("/admin/products", params={"status": "draft", "page": "2"})).text()
+    assert "第 2 / 2 页" in second and "翻页商品04" in second and "下一页" not in second
