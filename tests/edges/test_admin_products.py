@@ -335,6 +335,8 @@ async def test_images_are_checked_by_content_stored_under_a_hash_and_served(clie
     served = await client.get(url[url.index("/media/") :])
     assert served.status == 200 and await served.read() == png
     assert served.headers["Content-Type"] == "image/png"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert "immutable" in served.headers["Cache-Control"]  # its name is its content's hash
     # when a text file named .png is uploaded, it is refused by its content
     refused = await client.post("/admin/products/new", data=upload("evil.png", b"<svg onload=alert(1)>"))
     text = await refused.text()
