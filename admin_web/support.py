@@ -95,8 +95,11 @@ async def reply(request: web.Request) -> web.Response:
     text = str(form.get("text", "")).strip()
     canned_id = str(form.get("canned_id", ""))
     # Without JavaScript the canned reply picked in the list is the reply (typed text wins).
-    if not text and canned_id.isascii() and canned_id.isdigit():
-        text = (await get_canned_reply(canned_id=int(canned_id))).text
+    if not text and canned_id.isascii() and canned_id.isdigit() and len(canned_id) < 12:
+        try:
+            text = (await get_canned_reply(canned_id=int(canned_id))).text
+        except CommerceError as error:  # deleted meanwhile: say so on the conversation's page
+            return await _render(request, conversation_id, error=error.message, draft="", status=409)
     return await _act(
         request,
         conversation_id,

@@ -48,13 +48,16 @@ async def answer(core: Core, message: Any) -> Reply:
         return await _event(core, message)
     conversation = await support.active_conversation(openid=openid)
     if conversation is not None:  # an agent has this follower: the bot keeps out of it
-        await support.record_incoming(
-            conversation_id=conversation.id,
-            msg_type=message.type,
-            content=_describe(message),
-            wechat_msg_id=str(message.id),
-        )
-        return SILENT
+        try:
+            await support.record_incoming(
+                conversation_id=conversation.id,
+                msg_type=message.type,
+                content=_describe(message),
+                wechat_msg_id=str(message.id),
+            )
+            return SILENT
+        except CommerceError:  # closed a moment ago: the bot answers as it would anyway
+            pass
     if message.type == "text":
         return await _text(core, openid, (message.content or "").strip(), message)
     if message.type == "voice":
@@ -185,7 +188,9 @@ async def _event(core: Core, message: Any) -> Reply:
     if event == "click":
         return await _menu(core, message)
     if event == "templatesendjobfinish":
-        await followers.record_template_report(openid=openid, msg_id=str(message.id), status=message.status)
+        await followers.record_template_report(
+            openid=openid, msg_id=str(message.id), status=str(message.status or "")
+        )
         return SILENT
     if event == "location":
         try:

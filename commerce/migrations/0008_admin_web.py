@@ -5,6 +5,8 @@ from commerce.payments.states import RefundStatus
 from tortoise import fields
 import json
 
+from commerce.migration_tools import restore_indexes
+
 
 async def copy_receivers_out_of_addresses(apps, schema_editor):
     """Orders placed before this migration: their receiver's name and phone, copied out of the
@@ -37,38 +39,6 @@ INDEXES = {
     ],
     "refund": [(["order_id"], False), (["status", "updated_at"], False)],
 }
-
-
-async def restore_indexes(apps, schema_editor):
-    client = schema_editor.client
-    mysql = client.capabilities.dialect == "mysql"
-    for table, wanted in INDEXES.items():
-        present = await _indexes(client, table, mysql)
-        for columns, unique in wanted:
-            if (tuple(columns), unique) in present:
-                continue
-            name = ("uid_" if unique else "idx_") + table + "_" + "_".join(columns)
-            cols = ", ".join(f"`{c}`" for c in columns)
-            await client.execute_script(
-                f"CREATE {'UNIQUE ' if unique else ''}INDEX `{name[:64]}` ON `{table}` ({cols})"
-            )
-
-
-async def _indexes(client, table, mysql):
-    if mysql:
-        _, rows = await client.execute_query(
-            "SELECT index_name, non_unique, GROUP_CONCAT(column_name ORDER BY seq_in_index) AS cols"
-            " FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = %s"
-            " GROUP BY index_name, non_unique",
-            [table],
-        )
-        return {(tuple(row["cols"].split(",")), not row["non_unique"]) for row in rows}
-    _, rows = await client.execute_query(f'PRAGMA index_list("{table}")')
-    found = set()
-    for row in rows:
-        _, cols = await client.execute_query(f'PRAGMA index_info("{row["name"]}")')
-        found.add((tuple(str(c["name"]) for c in cols), bool(row["unique"])))
-    return found
 
 
 class Migration(migrations.Migration):
@@ -153,5 +123,5 @@ class Migration(migrations.Migration):
             name='reviewed_by',
             field=fields.CharField(default='', db_default='', max_length=64),
         ),
-        ops.RunPython(restore_indexes, ops.RunPython.noop),
+        ops.RunPython(restore_indexes(INDEXES), ops.RunPython.noop),
     ]

@@ -39,3 +39,4 @@ class MessageType(StrEnum):
     LOCATION = "location"
     LINK = "link"
     EVENT = "event"  # a menu click, a subscription: content describes it
+    OTHER = "other"  # a kind WeChat added that we do not read (a file, a mini-program card)

@@ -321,3 +321,17 @@ async def test_followers_left_waiting_too_long_are_marked(client, simulator):
     assert re.search(rf'<tr class="" data-conversation="{bob.id}">', active)
     assert 'data-seconds="180"' in active and "还在吗" in active
     assert "已等待 7 分钟" in page
+
+
+async def test_an_odd_or_vanished_canned_reply_is_a_clear_refusal(client, simulator):
+    await sim(simulator, "POST", "/mp/send", {"user": "alice", "type": "text", "content": "人工"})
+    conversation = await Conversation.get()
+    await _agent(client)
+    path = f"/admin/support/{conversation.id}/reply"
+    # a made-up, huge id is no canned reply at all: an empty reply is refused
+    huge = await _post(client, path, text="", canned_id="9" * 30)
+    assert huge.status in (400, 409)
+    # one deleted meanwhile is said so on the conversation's page
+    gone = await _post(client, path, text="", canned_id="424242")
+    assert gone.status == 409 and "快捷回复" in await gone.text()
+    assert await _custom_messages(simulator) == []

@@ -279,3 +279,19 @@ async def test_an_agent_answers_through_wechat_within_its_window_only(webhook, s
     with pytest.raises(CommerceError) as refused:
         await support.reply(conversation_id=conversation.id, agent_id=3, text="还在吗？", wechat=core.mp)
     assert refused.value.code == "follower_unsubscribed"
+
+
+async def test_kinds_the_bot_does_not_read_still_reach_the_agent_and_odd_reports_are_kept(webhook):
+    settings = _settings(webhook)
+    await push(webhook, settings, text_xml(OPENID, "人工"))
+    # when a follower talking to an agent sends a file and a mini-program card (kinds we do not read)
+    for kind, fields in (("file", {"Title": "发票.pdf"}), ("miniprogrampage", {"Title": "商品"})):
+        status, _, text = await push(webhook, settings, message_xml(OPENID, kind, **fields))
+        # then WeChat hears success and the agent sees that something came
+        assert (status, text) == (200, "success"), kind
+    kinds = await ConversationMessage.filter(direction="in", msg_type="other").count()
+    assert kinds == 2
+    # and a template-message report without a status is recorded, not an error
+    status, _, text = await push(webhook, settings, event_xml(OPENID, "TEMPLATESENDJOBFINISH", MsgID="77"))
+    assert (status, text) == (200, "success")
+    assert await TemplateReport.filter(msg_id="77", status="").exists()

@@ -1,0 +1,51 @@
+"""Help for migrations where Tortoise's own operations fall short.
+
+On SQLite an AlterField rebuilds the table and drops its indexes (unique ones too); on MySQL an
+AddField with db_index creates none. A migration that does either ends with
+`ops.RunPython(restore_indexes({...}), ops.RunPython.noop)`, naming the indexes the models
+declare on those tables: whatever is missing is created, what survived is left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+# table -> [(columns, unique)]
+IndexList = dict[str, list[tuple[list[str], bool]]]
+
+
+def restore_indexes(indexes: IndexList) -> Callable[[Any, Any], Awaitable[None]]:
+    async def restore(apps: Any, schema_editor: Any) -> None:
+        client = schema_editor.client
+        mysql = client.capabilities.dialect == "mysql"
+        for table, wanted in indexes.items():
+            present = await _indexes(client, table, mysql)
+            for columns, unique in wanted:
+                if (tuple(columns), unique) in present:
+                    continue
+                name = ("uid_" if unique else "idx_") + table + "_" + "_".join(columns)
+                cols = ", ".join(f"`{c}`" for c in columns)
+                await client.execute_script(
+                    f"CREATE {'UNIQUE ' if unique else ''}INDEX `{name[:64]}` ON `{table}` ({cols})"
+                )
+
+    return restore
+
+
+async def _indexes(client: Any, table: str, mysql: bool) -> set[tuple[tuple[str, ...], bool]]:
+    if mysql:
+        _, rows = await client.execute_query(
+            "SELECT index_name AS index_name, non_unique AS non_unique,"
+            " GROUP_CONCAT(column_name ORDER BY seq_in_index) AS cols"
+            " FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = %s"
+            " GROUP BY index_name, non_unique",
+            [table],
+        )
+        return {(tuple(row["cols"].split(",")), not row["non_unique"]) for row in rows}
+    _, rows = await client.execute_query(f'PRAGMA index_list("{table}")')
+    found = set()
+    for row in rows:
+        _, cols = await client.execute_query(f'PRAGMA index_info("{row["name"]}")')
+        found.add((tuple(str(c["name"]) for c in cols), bool(row["unique"])))
+    return found
