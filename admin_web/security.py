@@ -30,7 +30,7 @@ async def session_middleware(request: web.Request, handler):
             raise web.HTTPFound("/admin/login")
         raise web.HTTPForbidden(text="请先登录")
     if request.method not in SAFE_METHODS:
-        form = await request.post()
+        form = await read_form(request)
         if not hmac.compare_digest(str(form.get("csrf_token", "")), session.csrf_token):
             raise web.HTTPForbidden(text="页面已过期，请刷新后重试")
     request[SESSION] = session
@@ -55,6 +55,15 @@ async def headers_middleware(request: web.Request, handler):
     )
     response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+async def read_form(request: web.Request):
+    """The posted form (read once; handlers asking again get the same). A body that is no form
+    (a broken multipart, an unknown charset) is a 400, not a crash."""
+    try:
+        return await request.post()
+    except (ValueError, LookupError) as exc:
+        raise web.HTTPBadRequest(text="表单内容无法识别") from exc
 
 
 def session_for(request: web.Request) -> StaffSession:

@@ -10,9 +10,9 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from admin_web.keys import COOKIE, CORE, LOGIN_CSRF_COOKIE
-from admin_web.security import client_address, is_https
+from admin_web.security import client_address, is_https, read_form
 from commerce.errors import CommerceError
-from commerce.staff.auth import IDLE_SECONDS, sign_in, sign_out
+from commerce.staff.auth import sign_in, sign_out
 
 
 async def login_form(request: web.Request) -> web.Response:
@@ -20,7 +20,7 @@ async def login_form(request: web.Request) -> web.Response:
 
 
 async def login(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(str(form.get("csrf_token", "")), expected):
         return _form(request, error="页面已过期，请重新登录", username="", status=403)
@@ -36,10 +36,10 @@ async def login(request: web.Request) -> web.Response:
         status = 429 if error.code == "login_locked" else 401
         return _form(request, error=error.message, username=username, status=status)
     response = web.HTTPFound("/admin/")
+    # A browser-session cookie: the server ends the session (2 h idle, 12 h at most).
     response.set_cookie(
         COOKIE,
         token,
-        max_age=IDLE_SECONDS,
         httponly=True,
         samesite="Strict",
         path="/admin",

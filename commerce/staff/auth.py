@@ -5,7 +5,9 @@ everywhere at once), each with its own CSRF token."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import ipaddress
 import json
 import secrets
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from argon2 import PasswordHasher
 from commerce import clock
 from commerce.staff.errors import StaffError
 from commerce.staff.models import StaffAccount
-from commerce.staff.services import verify_password
+from commerce.staff.services import is_valid_username, verify_password
 from commerce.staff.states import StaffRole
 
 IDLE_SECONDS = 2 * 3600  # a session unused this long ends
@@ -55,13 +57,16 @@ async def sign_in(*, username: str, password: str, address: str, redis_client: r
     account_key, address_key = _failure_keys(username, address)
     # Every attempt counts as a failure until the password proves right: one atomic INCR per
     # counter, so parallel guesses cannot all slip under the limit before any is counted.
+    # The window is fixed from the first failure (retrying does not prolong a lock-out).
     async with redis_client.pipeline(transaction=False) as pipe:
         for key in (account_key, address_key):
-            pipe.incr(key).expire(key, FAILURE_WINDOW_SECONDS)
+            pipe.set(key, 0, ex=FAILURE_WINDOW_SECONDS, nx=True).incr(key)
         counts = await pipe.execute()
-    if counts[0] > MAX_FAILURES_PER_ACCOUNT or counts[2] > MAX_FAILURES_PER_ADDRESS:
+    if counts[1] > MAX_FAILURES_PER_ACCOUNT or counts[3] > MAX_FAILURES_PER_ADDRESS:
         raise StaffError.LOCKED_OUT.error()
-    account = await StaffAccount.get_or_none(username=username) if username else None
+    # Only names an account could have are looked up: MySQL's collations would find "boss" by
+    # "bóss" too, and each spelling would get a failure counter of its own.
+    account = await StaffAccount.get_or_none(username=username) if is_valid_username(username) else None
     # argon2 takes tens of milliseconds of CPU: off the event loop.
     correct = await asyncio.to_thread(
         verify_password, account.password_hash if account else _DUMMY_HASH, password
@@ -106,4 +111,7 @@ def _session_key(token: str) -> str:
 
 
 def _failure_keys(username: str, address: str) -> tuple[str, str]:
+    if ":" in address:  # IPv6: one client holds a whole /64
+        with contextlib.suppress(ValueError):
+            address = str(ipaddress.ip_network(f"{address}/64", strict=False))
     return f"admin:failures:user:{username.lower()}", f"admin:failures:addr:{address}"

@@ -99,6 +99,10 @@ async def list_staff(*, merchant_id: int | None = None) -> list[StaffView]:
     ]
 
 
+def is_valid_username(username: str) -> bool:
+    return bool(_USERNAME.match(username))
+
+
 def verify_password(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from commerce.merchants.services import ensure_merchant
 from commerce.staff.models import StaffAccount
 from commerce.staff.services import _hasher, create_platform_admin
@@ -145,3 +147,21 @@ async def test_without_a_trusted_proxy_a_forwarded_address_is_not_believed(clien
     data = {"username": "boss", "password": PASSWORD, "csrf_token": _csrf(form)}
     late = await client.post("/admin/login", data=data, headers={"X-Forwarded-For": "10.9.9.9"})
     assert late.status == 429
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "multipart/form-data",  # no boundary
+        "multipart/form-data; boundary=zz",
+        "application/x-www-form-urlencoded; charset=bogus",
+    ],
+)
+async def test_a_body_that_is_no_form_is_a_400_not_a_crash(client, content_type):
+    await create_platform_admin(username="boss", password=PASSWORD)
+    body = b"garbage\r\n--not-a-part"
+    refused = await client.post("/admin/login", data=body, headers={"Content-Type": content_type})
+    assert refused.status == 400
+    await _sign_in(client, "boss")
+    refused = await client.post("/admin/logout", data=body, headers={"Content-Type": content_type})
+    assert refused.status == 400
