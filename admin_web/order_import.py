@@ -111,7 +111,10 @@ def _csv_table(data: bytes):
         raise FileRefused("无法识别文件编码，请另存为 UTF-8 编码的 CSV")
     if "\x00" in text:
         raise FileRefused("文件不是 CSV 文本")
-    return iter(csv.reader(io.StringIO(text)))
+    try:  # a 2 MB file at most: read it whole, so that a bad row is refused here
+        return iter(list(csv.reader(io.StringIO(text))))
+    except csv.Error as exc:
+        raise FileRefused(f"文件不是有效的 CSV：{exc}") from exc
 
 
 def _xlsx_table(data: bytes):

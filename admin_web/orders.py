@@ -119,15 +119,21 @@ async def list_page(request: web.Request) -> dict[str, Any]:
     }
 
 
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
 def _day(text: str) -> tuple[date | None, bool]:
     """A YYYY-MM-DD day (a Shanghai date) or None; False when given but unreadable."""
     text = text.strip()
     if not text:
         return None, True
     try:
-        return date.fromisoformat(text[:10]), len(text) == 10
+        day = date.fromisoformat(text[:10])
     except ValueError:
         return None, False
+    if not EARLIEST_DAY <= day <= LATEST_DAY:  # beyond what the clock's arithmetic can hold
+        return None, False
+    return day, len(text) == 10
 
 
 def _page(text: str) -> int:

@@ -14,7 +14,7 @@ from aiohttp.web import FileField
 from multidict import MultiDictProxy
 
 from commerce.catalog.backoffice import StaffProduct, category_choices, new_spu_code
-from commerce.catalog.services import ProductInput, SkuInput, ensure_category_path
+from commerce.catalog.services import MAX_SKUS_PER_PRODUCT, ProductInput, SkuInput, ensure_category_path
 from commerce.config import Settings
 from commerce.errors import CommerceError
 from commerce.media.services import store_product_image
@@ -25,7 +25,7 @@ from commerce.staff.auth import Staff
 
 MAX_AXES = 3
 MAX_VALUES = 20  # values of one axis
-MAX_SKUS = 200
+MAX_SKUS = MAX_SKUS_PER_PRODUCT
 MAX_IMAGES = 15
 _SEPARATORS = re.compile(r"[,，、;；\r\n]+")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
@@ -218,9 +218,12 @@ def to_input(form: ProductForm, *, spu_code: str, category_id: int, merchant_id:
         form.errors["description"] = "商品描述最长 10000 个字"
     if form.spu_code and not _CODE.match(form.spu_code):
         form.errors["spu_code"] = "商品编码只能用字母、数字和 - _ .，最长 64 位"
-    if form.check_axes() and not form.grid_matches():
+    axes_ok = form.check_axes()
+    if axes_ok and not form.grid_matches():
         form.regenerate_grid()
         form.errors["axes"] = "规格项已修改，已重新生成规格表，请填写后再保存"
+    if not axes_ok:  # the grid cannot be read against axes that are wrong: fix those first
+        return None
     skus = [_sku_of(row, form.axis_names) for row in form.rows]
     codes = [row.sku_code for row in form.rows if row.sku_code]
     for row in form.rows:
@@ -282,7 +285,8 @@ def _with_codes(skus: list[SkuInput], spu_code: str) -> list[SkuInput]:
 
 
 def _combo(raw: object) -> tuple[str, ...] | None:
-    if not isinstance(raw, str):
+    # At most three values of 30 characters: anything longer (or nested deep) is not parsed.
+    if not isinstance(raw, str) or len(raw) > 300:
         return None
     try:
         values = json.loads(raw)

@@ -97,7 +97,7 @@ async def _act(request: web.Request, action: Callable[..., Awaitable[int]]) -> w
     except CommerceError as error:
         back = str(form.get("order_id", ""))
         if error.kind in (ErrorKind.NOT_FOUND, ErrorKind.FORBIDDEN) or not (
-            back.isdigit() and len(back) < 10
+            back.isascii() and back.isdigit() and len(back) < 10
         ):
             raise
         status = 400 if error.kind is ErrorKind.INVALID else 409

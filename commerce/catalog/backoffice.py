@@ -24,7 +24,6 @@ from commerce.catalog.models import Category, Product, Sku
 from commerce.catalog.queries import category_tree
 from commerce.catalog.states import ProductStatus
 from commerce.merchants.services import list_merchants
-from commerce.money import MAX_FEN
 
 LOW_STOCK = 10  # at or below this many left, a product shows under "low stock"
 PAGE_SIZE = 20
@@ -245,9 +244,8 @@ async def change_status(
     changed = 0
     async with in_transaction() as conn:
         for row in await _scoped(list(dict.fromkeys(product_ids)), merchant_id, conn):
-            await services.change_product_status(product_id=row.id, new_status=new_status)
-            if row.status == new_status:
-                continue
+            if not await services.change_product_status(product_id=row.id, new_status=new_status):
+                continue  # there already (perhaps moved by someone else a moment ago)
             changed += 1
             await audit.record(
                 actor=actor,
@@ -267,9 +265,9 @@ async def bulk_update_skus(*, changes: Sequence[SkuChange], merchant_id: int | N
     many SKUs changed. Any SKU missing or another merchant's refuses the whole change."""
     wanted = {change.sku_id: change for change in changes}
     for change in wanted.values():
-        if not 0 <= change.price <= MAX_FEN:
+        if not 0 <= change.price <= services.MAX_SKU_PRICE:
             raise CatalogError.INVALID_PRICE.error()
-        if change.stock < 0 or change.stock_seen < 0:
+        if not 0 <= change.stock <= services.MAX_SKU_STOCK or change.stock_seen < 0:
             raise CatalogError.INVALID_STOCK.error()
     if not wanted:
         return 0

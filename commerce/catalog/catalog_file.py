@@ -123,9 +123,23 @@ def _read_csv(raw: bytes) -> Iterator[Row]:
             continue
     else:
         raise CatalogFileError("无法识别文件编码，请另存为 UTF-8 或 GB18030 的 CSV")
-    rows = csv.reader(io.StringIO(text))
+    rows = _csv_rows(text)
     header = next(rows, None)
     return _rows_with_header(header, rows)
+
+
+def _csv_rows(text: str) -> Iterator[list[str]]:
+    """The CSV's rows; a row the csv module cannot read (a cell over its size limit, say) is
+    a CatalogFileError naming the line."""
+    reader = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise CatalogFileError(f"第 {reader.line_num} 行无法读取：{exc}") from exc
+        yield row
 
 
 def _read_xlsx(source: Path | io.BytesIO) -> Iterator[Row]:

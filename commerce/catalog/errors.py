@@ -14,8 +14,8 @@ class CatalogError(ErrorCode):
     # Orders took stock between the page being shown and the edit being saved.
     STOCK_CHANGED = ("stock_changed", ErrorKind.CONFLICT, "库存已被订单改变，请核对后重新保存")
     SKU_CODE_TAKEN = ("sku_code_taken", ErrorKind.CONFLICT, "SKU 编码已被其他商品使用")
-    INVALID_PRICE = ("invalid_price", ErrorKind.INVALID, "价格必须是不小于 0 的金额")
-    INVALID_STOCK = ("invalid_stock", ErrorKind.INVALID, "库存必须是不小于 0 的整数")
+    INVALID_PRICE = ("invalid_price", ErrorKind.INVALID, "价格须在 0 到 20000000 元之间")
+    INVALID_STOCK = ("invalid_stock", ErrorKind.INVALID, "库存须为 0 到 10000000 之间的整数")
     INVALID_STATUS_TRANSITION = (
         "invalid_status_transition",
         ErrorKind.CONFLICT,

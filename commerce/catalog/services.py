@@ -17,9 +17,13 @@ from commerce.catalog.errors import CatalogError
 from commerce.catalog.models import Category, Product, Sku
 from commerce.catalog.states import ALLOWED_TRANSITIONS, ProductStatus
 from commerce.db import execute
-from commerce.money import MAX_FEN
 
 MAX_CATEGORY_DEPTH = 3
+# What the INT columns hold, with room: a product's total stock (≤ 200 SKUs × 10,000,000) and
+# any price (¥20,000,000) stay below 2^31.
+MAX_SKUS_PER_PRODUCT = 200
+MAX_SKU_STOCK = 10_000_000
+MAX_SKU_PRICE = 2_000_000_000  # fen
 PRODUCT_CHANGED = "catalog.product_changed"
 
 
@@ -91,6 +95,8 @@ def spec_axes_of(skus: Sequence[SkuInput]) -> list[dict]:
     """Validate the SKUs' spec combinations and derive the axes in first-seen order."""
     if not skus:
         raise CatalogError.NO_SKUS.error()
+    if len(skus) > MAX_SKUS_PER_PRODUCT:
+        raise CatalogError.INVALID_SPECS.error(f"一个商品最多 {MAX_SKUS_PER_PRODUCT} 个规格组合")
     names = list(skus[0].specs)
     if len(skus) > 1 and not names:
         raise CatalogError.INVALID_SPECS.error("多个 SKU 的商品，每个 SKU 都要填写规格")
@@ -118,9 +124,9 @@ def _check_sku(sku: SkuInput) -> None:
     if not sku.sku_code.strip() or len(sku.sku_code) > 64:
         raise CatalogError.INVALID_PRODUCT.error("SKU 编码不能为空，最长 64 个字符")
     for amount in (sku.price, sku.market_price):
-        if not isinstance(amount, int) or not 0 <= amount <= MAX_FEN:
+        if not isinstance(amount, int) or not 0 <= amount <= MAX_SKU_PRICE:
             raise CatalogError.INVALID_PRICE.error()
-    if not isinstance(sku.stock, int) or sku.stock < 0:
+    if not isinstance(sku.stock, int) or not 0 <= sku.stock <= MAX_SKU_STOCK:
         raise CatalogError.INVALID_STOCK.error()
 
 
@@ -276,8 +282,9 @@ async def adjust_sku_stock(*, sku_id: int, delta: int, connection) -> None:
         )
 
 
-async def change_product_status(*, product_id: int, new_status: ProductStatus) -> None:
-    """Move a product to a new status, if its current status allows it."""
+async def change_product_status(*, product_id: int, new_status: ProductStatus) -> bool:
+    """Move a product to a new status, if its current status allows it; False when it was
+    there already (asking twice, or someone else first, is not an error)."""
     allowed_from = [old for old, targets in ALLOWED_TRANSITIONS.items() if new_status in targets]
     async with in_transaction() as conn:
         moved = await (
@@ -290,9 +297,10 @@ async def change_product_status(*, product_id: int, new_status: ProductStatus) -
             if current is None:
                 raise CatalogError.PRODUCT_NOT_FOUND.error()
             if current == new_status:
-                return  # already there: asking twice is not an error
+                return False
             raise CatalogError.INVALID_STATUS_TRANSITION.error()
         await outbox.emit(PRODUCT_CHANGED, {"product_id": product_id}, connection=conn)
+    return True
 
 
 async def reserve_stock(

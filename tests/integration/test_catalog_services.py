@@ -88,8 +88,9 @@ async def test_a_sku_only_change_moves_the_product_stamp_and_dropped_skus_go(db)
 async def test_status_moves_only_along_the_lifecycle(db):
     result = await services.upsert_product(product=await _product(status=ProductStatus.DRAFT))
     pid = result.product_id
-    await services.change_product_status(product_id=pid, new_status=ProductStatus.ON_SALE)
-    await services.change_product_status(product_id=pid, new_status=ProductStatus.ON_SALE)  # again: fine
+    assert await services.change_product_status(product_id=pid, new_status=ProductStatus.ON_SALE)
+    # again: fine, and it says nothing moved
+    assert not await services.change_product_status(product_id=pid, new_status=ProductStatus.ON_SALE)
     code = await _code_of(services.change_product_status(product_id=pid, new_status=ProductStatus.DRAFT))
     assert code == "invalid_status_transition"
     await services.change_product_status(product_id=pid, new_status=ProductStatus.OFF_SHELF)
