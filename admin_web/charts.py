@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
+from commerce.money import fen_to_yuan
+
 WIDTH, HEIGHT, PAD = 720, 180, 24
 
 
@@ -19,7 +21,7 @@ def bar_chart(points: list[tuple[str, int]]) -> Markup:
         x, y = PAD + n * step, HEIGHT - height
         parts.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{step * 0.7:.1f}" height="{height:.1f}" fill="#1a5fd0">'
-            f"<title>{escape(label)}：¥{value // 100}.{value % 100:02d}</title></rect>"
+            f"<title>{escape(label)}：¥{fen_to_yuan(value)}</title></rect>"
         )
         if n % 5 == 4 or n == len(points) - 1:
             parts.append(

@@ -44,6 +44,7 @@ async def _render_list(request: web.Request, *, error: str, form: dict, status: 
     context = {
         "active": "merchants",
         "merchants": await merchants.list_merchants(),
+        "status_text": merchants.STATUS_TEXT,
         "error": error,
         "form": form,
     }

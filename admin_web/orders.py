@@ -84,7 +84,7 @@ async def list_page(request: web.Request) -> dict[str, Any]:
     keyword = query.get("q", "")[:50]
     placed_from, from_ok = _day(query.get("from", ""))
     placed_to, to_ok = _day(query.get("to", ""))
-    page_no = _page(query.get("page", ""))
+    page_no = page_number(query.get("page", ""))
     filters = backoffice.OrderFilters(
         status=OrderStatus(status_text) if status_text in STATUS_TEXT else None,
         placed_from=placed_from,
@@ -136,7 +136,8 @@ def _day(text: str) -> tuple[date | None, bool]:
     return day, len(text) == 10
 
 
-def _page(text: str) -> int:
+def page_number(text: str) -> int:
+    """The ?page= of a list: 1 unless a plain number (at most 10,000)."""
     return min(int(text), 10_000) if text.isascii() and text.isdigit() and 0 < len(text) < 6 else 1
 
 

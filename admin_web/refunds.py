@@ -37,8 +37,7 @@ async def list_page(request: web.Request) -> dict[str, Any]:
     require(staff, Permission.REFUNDS)
     status_text = request.query.get("status", "")
     status = RefundStatus(status_text) if status_text in orders.REFUND_STATUS_TEXT else None
-    raw_page = request.query.get("page", "")
-    page_no = int(raw_page) if raw_page.isascii() and raw_page.isdigit() and 0 < len(raw_page) < 6 else 1
+    page_no = orders.page_number(request.query.get("page", ""))
     found = await queries.refunds_for_staff(
         merchant_id=staff.merchant_id, status=status, page=page_no, page_size=PAGE_SIZE
     )

@@ -89,6 +89,4 @@ def _figures(counted: list[tuple[orders.PaidOrder, int]]) -> Figures:
 async def _mine(order_ids: list[int], merchant_id: int | None) -> int:
     if merchant_id is None:
         return len(order_ids)
-    products = await orders.product_ids_of_orders(order_ids)
-    owner = await merchants_of_products({p for ids in products.values() for p in ids})
-    return sum(1 for ids in products.values() if any(owner.get(p) == merchant_id for p in ids))
+    return len(await orders.orders_holding_merchant(set(order_ids), merchant_id))

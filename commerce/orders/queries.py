@@ -158,16 +158,6 @@ async def count_by_status(statuses: list[OrderStatus]) -> dict[OrderStatus, list
     return found
 
 
-async def product_ids_of_orders(order_ids: list[int]) -> dict[int, set[int]]:
-    result: dict[int, set[int]] = {}
-    if order_ids:
-        for order_id, product_id in await OrderLine.filter(order_id__in=order_ids).values_list(
-            "order_id", "product_id"
-        ):
-            result.setdefault(order_id, set()).add(product_id)
-    return result
-
-
 async def staff_scope(*, order_id: int, merchant_id: int | None) -> bool:
     """Whether staff may handle the whole order: the platform always; a merchant's people when
     every line is their merchant's (False: only some are). Not found for an order that holds

@@ -52,7 +52,9 @@ async def tell_shopper_money_returned(payload: dict[str, Any], *, mp: WeChatClie
     facts = await orders.order_facts(int(payload["order_id"]))
     if facts is None:
         return
-    why = "已支付过，这笔是重复付款" if "重复" in str(payload.get("reason", "")) else "在您付款前已取消"
+    # (events written before "paid_twice" existed say it only in their reason)
+    paid_twice = payload.get("paid_twice", "重复" in str(payload.get("reason", "")))
+    why = "已支付过，这笔是重复付款" if paid_twice else "在您付款前已取消"
     text = RETURNED_TEXT.format(order_no=facts.order_no, why=why, amount=fen_to_yuan(int(payload["amount"])))
     for openid in await followers.openids_of_shopper(user_id=int(payload["user_id"])):
         try:

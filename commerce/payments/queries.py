@@ -130,11 +130,21 @@ async def refunds_for_staff(
     return StaffRefundPage(items, waiting + rest, waiting, page, page_size)
 
 
-async def paid_transaction(order_id: int) -> PaidTransaction | None:
-    """The attempt that paid the order (the first, if money came twice)."""
-    payment = (
-        await Payment.filter(order_id=order_id, status=PaymentStatus.PAID).order_by("paid_at", "id").first()
+async def paying_attempt(order_id: int) -> Payment | None:
+    """The attempt whose money the order keeps: paid, and not one returned automatically (money
+    that came twice, or for an order already cancelled); the first such if several."""
+    returned = await Refund.filter(order_id=order_id, automatic=True).values_list("payment_id", flat=True)
+    return (
+        await Payment.filter(order_id=order_id, status=PaymentStatus.PAID)
+        .exclude(id__in=list(returned) or [0])
+        .order_by("paid_at", "id")
+        .first()
     )
+
+
+async def paid_transaction(order_id: int) -> PaidTransaction | None:
+    """The WeChat Pay transaction that paid the order."""
+    payment = await paying_attempt(order_id)
     if payment is None or not payment.transaction_id:
         return None
     return PaidTransaction(payment.out_trade_no, payment.transaction_id, payment.payer_openid)

@@ -17,6 +17,7 @@ from commerce.orders.queries import OrderView
 from commerce.orders.states import OrderStatus
 from commerce.payments.errors import PaymentError
 from commerce.payments.models import Payment, Refund
+from commerce.payments.queries import paying_attempt
 from commerce.payments.states import PaymentStatus, RefundStatus
 from commerce.users.services import Shopper
 from commerce.wechat.pay import WeChatPayClient, WeChatPayRefused, WeChatPayUnavailable
@@ -141,7 +142,7 @@ async def request_refund(*, shopper: Shopper, order_id: int, reason: str) -> Ord
     reason = (reason or "").strip()
     if not 1 <= len(reason) <= 80:
         raise PaymentError.INVALID_REFUND_REASON.error()
-    payment = await Payment.filter(order_id=order_id, status=PaymentStatus.PAID).order_by("id").first()
+    payment = await paying_attempt(order_id)
     facts = await orders.order_facts(order_id)
     if payment is None or facts is None or facts.status not in (OrderStatus.PAID, OrderStatus.SHIPPED):
         raise PaymentError.NOT_REFUNDABLE.error()

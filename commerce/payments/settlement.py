@@ -122,7 +122,8 @@ async def _matching_payment(transaction: dict[str, Any], pay: WeChatPayClient) -
 async def _return_money(conn, payment: Payment, details: dict) -> outbox.OutboxEvent:
     facts = await orders.order_facts(payment.order_id)
     assert facts is not None
-    reason = "订单已支付，重复付款原路退回" if facts.status in _PAID_STATES else "订单已取消，款项原路退回"
+    paid_twice = facts.status in _PAID_STATES
+    reason = "订单已支付，重复付款原路退回" if paid_twice else "订单已取消，款项原路退回"
     await order_services.record_event(
         conn,
         order_id=payment.order_id,
@@ -132,7 +133,13 @@ async def _return_money(conn, payment: Payment, details: dict) -> outbox.OutboxE
     )
     await outbox.emit(
         PAYMENT_RETURNED,
-        {"order_id": payment.order_id, "user_id": facts.user_id, "amount": payment.amount, "reason": reason},
+        {
+            "order_id": payment.order_id,
+            "user_id": facts.user_id,
+            "amount": payment.amount,
+            "reason": reason,
+            "paid_twice": paid_twice,
+        },
         connection=conn,
     )
     return await create_refund(conn, payment=payment, reason=reason, actor=ACTOR, automatic=True)

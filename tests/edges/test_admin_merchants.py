@@ -4,6 +4,7 @@ every change is in the audit log; what people typed is shown escaped."""
 from __future__ import annotations
 
 from commerce.audit.models import AuditEntry
+from commerce.audit.services import record
 from commerce.catalog.models import Product, Sku
 from commerce.merchants.models import Merchant
 from commerce.merchants.services import ensure_merchant
@@ -170,3 +171,18 @@ async def test_only_the_platform_changes_a_merchants_status(client):
 async def _found(client, text: str) -> list[int]:
     body = await (await client.get("/api/v1/products", params={"q": text})).json()
     return [item["id"] for item in body["items"]]
+
+
+async def test_the_audit_log_pages_back_through_every_change(client):
+    # given 55 recorded changes (a page holds 50)
+    for n in range(55):
+        await record(
+            actor="staff:1", action="test.change", object_type="thing", object_id=n, summary=f"第{n}号改动"
+        )
+    await create_platform_admin(username="boss", password=PASSWORD)
+    await _sign_in(client, "boss")
+    # then the first page has the newest 50 and the second the oldest ones, search kept
+    first = await (await client.get("/admin/audit", params={"q": "test.change"})).text()
+    assert "第 1 / 2 页" in first and "第54号改动" in first and "第4号改动" not in first
+    second = await (await client.get("/admin/audit", params={"q": "test.change", "page": "2"})).text()
+    assert "第 2 / 2 页" in second and "第4号改动" in second and "第54号改动" not in second
