@@ -4,6 +4,7 @@ revealed (recorded)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import aiohttp_jinja2
@@ -13,7 +14,7 @@ from admin_web.orders import STATUS_TEXT
 from admin_web.security import path_id, session_for
 from commerce import clock
 from commerce.money import fen_to_yuan
-from commerce.orders.backoffice import customers_of_merchant
+from commerce.orders.backoffice import customers_among
 from commerce.orders.queries import list_orders, orders_holding_merchant
 from commerce.staff.auth import Staff
 from commerce.staff.permissions import Permission, can, require
@@ -31,7 +32,7 @@ async def search(request: web.Request) -> dict[str, Any]:
     return {
         "active": "users",
         "q": text,
-        "users": await directory.search_shoppers(text=text, among=await _customers(staff)),
+        "users": await directory.search_shoppers(text=text, keep=_customers_only(staff)),
         "shown": _shown,
     }
 
@@ -77,15 +78,15 @@ async def _render(request: web.Request, user_id: int, *, phone: str) -> web.Resp
     return aiohttp_jinja2.render_template("user.html", request, context)
 
 
-async def _customers(staff: Staff) -> set[int] | None:
+def _customers_only(staff: Staff) -> directory.Keep | None:
     """Whom the staff member may look up: everyone (None) for the platform, a merchant's
     customers for its people."""
-    return None if staff.merchant_id is None else await customers_of_merchant(staff.merchant_id)
+    return None if staff.merchant_id is None else partial(customers_among, staff.merchant_id)
 
 
 async def _require_customer(staff: Staff, user_id: int) -> None:
-    customers = await _customers(staff)
-    if customers is not None and user_id not in customers:
+    keep = _customers_only(staff)
+    if keep is not None and user_id not in await keep({user_id}):
         raise web.HTTPNotFound()  # as for a shopper who does not exist
 
 

@@ -231,11 +231,15 @@ async def add_note(*, order_id: int, merchant_id: int | None, text: str, actor: 
         )
 
 
-async def customers_of_merchant(merchant_id: int) -> set[int]:
-    """The shoppers who have ordered any of the merchant's products: the customers its people
-    may look up."""
+async def customers_among(merchant_id: int, user_ids: set[int]) -> set[int]:
+    """Those of these shoppers who have ordered any of the merchant's products: the customers
+    its people may look up."""
     products = await product_ids_of_merchant(merchant_id)
-    if not products:
+    if not products or not user_ids:
         return set()
     holding = OrderLine.filter(product_id__in=list(products)).values("order_id")
-    return set(await Order.filter(id__in=Subquery(holding)).distinct().values_list("user_id", flat=True))
+    return set(
+        await Order.filter(user_id__in=list(user_ids), id__in=Subquery(holding))
+        .distinct()
+        .values_list("user_id", flat=True)
+    )

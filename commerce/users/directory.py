@@ -4,6 +4,7 @@ an explicit request, which is recorded."""
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,20 +42,37 @@ class ShopperProfile:
     touches: list[Touch]  # attribution: QR scenes followed or scanned through
 
 
-async def search_shoppers(
-    *, text: str, limit: int = 50, among: set[int] | None = None
-) -> list[ShopperSummary]:
+SCAN_BATCH, SCAN_LIMIT = 500, 20_000
+# Which of these user ids to keep (a merchant's customers, say).
+Keep = Callable[[set[int]], Awaitable[set[int]]]
+
+
+async def search_shoppers(*, text: str, limit: int = 50, keep: Keep | None = None) -> list[ShopperSummary]:
     """By nickname (part of it), openid (whole), or phone as shown masked (138****8000) or its
-    last four digits; only `among` these user ids when given (a merchant's customers)."""
-    text = (text or "").strip()[:64]
-    query = User.all() if among is None else User.filter(id__in=list(among) or [0])
+    last four digits, newest first; only those `keep` keeps when given (a merchant's customers:
+    matches are read in batches and passed through it, up to SCAN_LIMIT of them)."""
+    query = _matching((text or "").strip()[:64])
+    if keep is None:
+        return [_summary(u) for u in await query.order_by("-id").limit(limit)]
+    found: list[ShopperSummary] = []
+    for offset in range(0, SCAN_LIMIT, SCAN_BATCH):
+        batch = await query.order_by("-id").offset(offset).limit(SCAN_BATCH)
+        kept = await keep({u.id for u in batch})
+        found += [_summary(u) for u in batch if u.id in kept]
+        if len(found) >= limit or len(batch) < SCAN_BATCH:
+            break
+    return found[:limit]
+
+
+def _matching(text: str):
+    query = User.all()
     if masked := _MASKED.match(text):
         query = query.filter(phone__startswith=masked.group(1), phone__endswith=masked.group(2))
     elif _LAST_FOUR.match(text):
         query = query.filter(phone__endswith=text)
     elif text:
         query = query.filter(Q(nickname__icontains=text) | Q(openid=text))
-    return [_summary(u) for u in await query.order_by("-id").limit(limit)]
+    return query
 
 
 async def shopper_profile(*, user_id: int) -> ShopperProfile:
