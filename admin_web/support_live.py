@@ -22,7 +22,7 @@ from admin_web.security import path_id, session_for
 from commerce import clock
 from commerce.staff.auth import session_of
 from commerce.staff.permissions import Permission, require
-from commerce.support import agents, live
+from commerce.support import agents, lifecycle, live
 from commerce.support.queries import (
     EventView,
     MessageView,
@@ -46,7 +46,7 @@ RETRY_MILLISECONDS = 3000
 # Set by close_streams: each open stream ends within POLL_SECONDS (a restart need not wait).
 _stops: set[asyncio.Event] = set()
 
-STATUS_TEXT = {"waiting": "待接入", "active": "处理中", "closed": "已结束"}
+STATUS_TEXT = {status.value: text for status, text in lifecycle.STATUS_TEXT.items()}
 REASON_TEXT = {"keyword": "关键词", "faq_miss": "机器人未能解答", "menu": "菜单"}
 
 

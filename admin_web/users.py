@@ -10,9 +10,8 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from admin_web.orders import STATUS_TEXT
+from admin_web.orders import STATUS_TEXT, shown
 from admin_web.security import path_id, session_for
-from commerce import clock
 from commerce.money import fen_to_yuan
 from commerce.orders.backoffice import customers_among
 from commerce.orders.queries import list_orders, orders_holding_merchant
@@ -33,7 +32,7 @@ async def search(request: web.Request) -> dict[str, Any]:
         "active": "users",
         "q": text,
         "users": await directory.search_shoppers(text=text, keep=_customers_only(staff)),
-        "shown": _shown,
+        "shown": shown,
     }
 
 
@@ -73,7 +72,7 @@ async def _render(request: web.Request, user_id: int, *, phone: str) -> web.Resp
         "yuan": fen_to_yuan,
         "phone": phone,
         "may_reveal": can(staff, Permission.REVEAL_PII),
-        "shown": _shown,
+        "shown": shown,
     }
     return aiohttp_jinja2.render_template("user.html", request, context)
 
@@ -88,7 +87,3 @@ async def _require_customer(staff: Staff, user_id: int) -> None:
     keep = _customers_only(staff)
     if keep is not None and user_id not in await keep({user_id}):
         raise web.HTTPNotFound()  # as for a shopper who does not exist
-
-
-def _shown(moment) -> str:
-    return clock.to_shanghai(moment).strftime("%Y-%m-%d %H:%M") if moment else ""

@@ -32,7 +32,3 @@ def search(settings: Settings, query: str) -> str:
 
 def home(settings: Settings) -> str:
     return _link(settings, "pages/index/index", "打开小程序")
-
-
-def cart(settings: Settings) -> str:
-    return _link(settings, "pages/cart/index", "我的购物车")
