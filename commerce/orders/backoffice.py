@@ -64,8 +64,7 @@ async def list_for_staff(
     products: set[int] = set()
     if merchant_id is not None:
         products = await product_ids_of_merchant(merchant_id)
-        holding = OrderLine.filter(product_id__in=list(products) or [0]).values("order_id")
-        query = query.filter(id__in=Subquery(holding))
+        query = query.filter(id__in=await queries.orders_of_merchant(merchant_id, products))
     if filters.status is not None:
         query = query.filter(status=filters.status)
     if filters.placed_from is not None:
@@ -115,7 +114,8 @@ async def order_for_staff(*, order_id: int, merchant_id: int | None) -> StaffOrd
         mine = len(own) == len(view.lines)
         view = replace(view, lines=own)
     rows = await OrderEvent.filter(order_id=order_id).order_by("id")
-    staff = {f"staff:{s.id}": s for s in await staff_accounts.list_staff()} if rows else {}
+    acting = {int(e.actor[6:]) for e in rows if e.actor.startswith("staff:") and e.actor[6:].isdigit()}
+    staff = {f"staff:{s.id}": s for s in await staff_accounts.list_staff(ids=acting)} if acting else {}
     events = []
     for e in rows:
         who = staff.get(e.actor)
@@ -234,12 +234,10 @@ async def add_note(*, order_id: int, merchant_id: int | None, text: str, actor: 
 async def customers_among(merchant_id: int, user_ids: set[int]) -> set[int]:
     """Those of these shoppers who have ordered any of the merchant's products: the customers
     its people may look up."""
-    products = await product_ids_of_merchant(merchant_id)
-    if not products or not user_ids:
+    if not user_ids:
         return set()
-    holding = OrderLine.filter(product_id__in=list(products)).values("order_id")
     return set(
-        await Order.filter(user_id__in=list(user_ids), id__in=Subquery(holding))
+        await Order.filter(user_id__in=list(user_ids), id__in=await queries.orders_of_merchant(merchant_id))
         .distinct()
         .values_list("user_id", flat=True)
     )

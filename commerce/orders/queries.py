@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from commerce.catalog.queries import merchants_of_products
+from tortoise.expressions import Subquery
+
+from commerce.catalog.queries import merchants_of_products, product_ids_of_merchant
 from commerce.orders.errors import OrderError
 from commerce.orders.models import Order, OrderLine
 from commerce.orders.states import OrderStatus
@@ -156,6 +158,14 @@ async def count_by_status(statuses: list[OrderStatus]) -> dict[OrderStatus, list
     for order_id, status in rows:
         found[OrderStatus(status)].append(order_id)
     return found
+
+
+async def orders_of_merchant(merchant_id: int, products: set[int] | None = None) -> Subquery:
+    """The ids of the orders holding any of the merchant's products (read unless the caller has
+    them), as a subquery to filter orders, or rows keyed by order id, in the database."""
+    if products is None:
+        products = await product_ids_of_merchant(merchant_id)
+    return Subquery(OrderLine.filter(product_id__in=list(products) or [0]).values("order_id"))
 
 
 async def staff_scope(*, order_id: int, merchant_id: int | None) -> bool:

@@ -113,8 +113,7 @@ async def refunds_for_staff(
     if status is not None:
         base = base.filter(status=status)
     if merchant_id is not None:
-        asked = set(await base.values_list("order_id", flat=True))
-        base = base.filter(order_id__in=list(await orders.orders_holding_merchant(asked, merchant_id)) or [0])
+        base = base.filter(order_id__in=await orders.orders_of_merchant(merchant_id))
     awaiting = base.filter(status=RefundStatus.AWAITING_REVIEW).order_by("created_at", "id")
     others = base.exclude(status=RefundStatus.AWAITING_REVIEW).order_by("-id")
     waiting, rest = await awaiting.count(), await others.count()

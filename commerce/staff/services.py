@@ -91,8 +91,11 @@ async def create_staff(
     return StaffView(account.id, username, role, merchant_id, True)
 
 
-async def list_staff(*, merchant_id: int | None = None) -> list[StaffView]:
+async def list_staff(*, merchant_id: int | None = None, ids: set[int] | None = None) -> list[StaffView]:
+    """Staff accounts: a merchant's, or these ids', or everyone's."""
     query = StaffAccount.filter(merchant_id=merchant_id) if merchant_id else StaffAccount.all()
+    if ids is not None:
+        query = query.filter(id__in=list(ids) or [0])
     return [
         StaffView(a.id, a.username, StaffRole(a.role), a.merchant_id, a.is_active)
         for a in await query.order_by("id")
