@@ -118,6 +118,34 @@ async def category_choices() -> list[tuple[int, str]]:
     return choices
 
 
+async def filtered_products(
+    *,
+    merchant_id: int | None,
+    text: str = "",
+    status: ProductStatus | None = None,
+    category_id: int | None = None,
+    stock: StockFilter = StockFilter.ALL,
+):
+    """The products the list's filters choose (the list and the export share them): text in
+    the title, product code or a SKU code; a category with its descendants; low or no stock."""
+    query = Product.all()
+    if merchant_id is not None:
+        query = query.filter(merchant_id=merchant_id)
+    if text := text.strip()[:64]:
+        by_sku = Subquery(Sku.filter(sku_code__icontains=text).values("product_id"))
+        query = query.filter(Q(title__icontains=text) | Q(spu_code__icontains=text) | Q(id__in=by_sku))
+    if status is not None:
+        query = query.filter(status=status)
+    if category_id is not None:
+        path = await Category.filter(id=category_id).values_list("path", flat=True)
+        query = query.filter(category__path__startswith=path[0]) if path else query.filter(id=0)
+    if stock is StockFilter.LOW:
+        query = query.filter(total_stock__lte=LOW_STOCK)
+    elif stock is StockFilter.SOLD_OUT:
+        query = query.filter(total_stock__lte=0)
+    return query
+
+
 async def list_products(
     *,
     merchant_id: int | None,
@@ -131,23 +159,13 @@ async def list_products(
 ) -> ProductList:
     """One page of products, newest first. merchant_id scopes to a merchant's people's own;
     owner_id is the platform's merchant filter."""
-    query = Product.all()
-    if merchant_id is not None:
-        query = query.filter(merchant_id=merchant_id)
-    elif owner_id is not None:
-        query = query.filter(merchant_id=owner_id)
-    if text := text.strip()[:64]:
-        by_sku = Subquery(Sku.filter(sku_code__icontains=text).values("product_id"))
-        query = query.filter(Q(title__icontains=text) | Q(spu_code__icontains=text) | Q(id__in=by_sku))
-    if status is not None:
-        query = query.filter(status=status)
-    if category_id is not None:
-        path = await Category.filter(id=category_id).values_list("path", flat=True)
-        query = query.filter(category__path__startswith=path[0]) if path else query.filter(id=0)
-    if stock is StockFilter.LOW:
-        query = query.filter(total_stock__lte=LOW_STOCK)
-    elif stock is StockFilter.SOLD_OUT:
-        query = query.filter(total_stock__lte=0)
+    query = await filtered_products(
+        merchant_id=merchant_id if merchant_id is not None else owner_id,
+        text=text,
+        status=status,
+        category_id=category_id,
+        stock=stock,
+    )
     total = await query.count()
     page = max(page, 1)
     products = await query.order_by("-id").offset((page - 1) * page_size).limit(page_size)

@@ -14,12 +14,11 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tortoise.expressions import Q, Subquery
-
 from commerce.audit import services as audit
-from commerce.catalog.backoffice import LOW_STOCK
+from commerce.catalog import backoffice
+from commerce.catalog.backoffice import StockFilter
 from commerce.catalog.catalog_file import COLUMNS, guard_cell
-from commerce.catalog.models import Category, Product, Sku
+from commerce.catalog.models import Category, Sku
 from commerce.catalog.states import ProductStatus
 from commerce.merchants.services import merchant_ids_by_code
 from commerce.money import fen_to_yuan
@@ -184,24 +183,13 @@ class CatalogExport:
 
     async def _query(self):
         chosen = self.filter
-        query = Product.all()
-        if chosen.merchant_id is not None:
-            query = query.filter(merchant_id=chosen.merchant_id)
-        if chosen.status is not None:
-            query = query.filter(status=chosen.status)
-        if chosen.category_id is not None:
-            path = await Category.filter(id=chosen.category_id).values_list("path", flat=True)
-            query = query.filter(category__path__startswith=path[0]) if path else query.filter(id=0)
-        if chosen.stock == "out":
-            query = query.filter(total_stock__lte=0)
-        elif chosen.stock == "low":  # as the products list counts it
-            query = query.filter(total_stock__lte=LOW_STOCK)
-        if chosen.q:
-            with_sku = Subquery(Sku.filter(sku_code__icontains=chosen.q).values_list("product_id", flat=True))
-            query = query.filter(
-                Q(title__icontains=chosen.q) | Q(spu_code__icontains=chosen.q) | Q(id__in=with_sku)
-            )
-        return query
+        return await backoffice.filtered_products(
+            merchant_id=chosen.merchant_id,
+            text=chosen.q,
+            status=chosen.status,
+            category_id=chosen.category_id,
+            stock={"low": StockFilter.LOW, "out": StockFilter.SOLD_OUT}.get(chosen.stock, StockFilter.ALL),
+        )
 
 
 def template_csv() -> bytes:
