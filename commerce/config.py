@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import math
+import os
 import secrets
+import zlib
+from collections import Counter
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -111,8 +116,9 @@ class Settings(BaseSettings):
             missing = [name for name, value in required.items() if not value]
             if missing:
                 raise ConfigurationError("WECHAT_MODE=live needs real credentials; set " + ", ".join(missing))
-            if len(self.secret_key) < 32:
-                raise ConfigurationError("SECRET_KEY must be at least 32 characters in live mode")
+            problems = _live_mode_problems(self)
+            if problems:
+                raise ConfigurationError("WECHAT_MODE=live refuses unsafe settings: " + "; ".join(problems))
         return self
 
     @property
@@ -121,12 +127,21 @@ class Settings(BaseSettings):
 
     @cached_property
     def data_dir(self) -> Path:
-        self.shop_data_dir.mkdir(parents=True, exist_ok=True)
+        """The data folder, readable by this user alone (it holds keys and the database)."""
+        self.shop_data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.shop_data_dir.chmod(0o700)  # one made before (or by another tool) is tightened too
         return self.shop_data_dir
 
     @property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite://{(self.data_dir / 'shop.sqlite3').as_posix()}"
+        if self.database_url:
+            return self.database_url
+        database = self.data_dir / "shop.sqlite3"
+        # Made here, mode 600, before SQLite would create it readable by everyone (its
+        # journal and WAL files take the database file's mode).
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return f"sqlite://{database.as_posix()}"
 
     @property
     def resolved_api_base(self) -> str:
@@ -179,9 +194,65 @@ class Settings(BaseSettings):
             return self.secret_key
         key_file = self.data_dir / "secret_key"
         if not key_file.exists():
-            key_file.write_text(secrets.token_urlsafe(48))
-            key_file.chmod(0o600)
+            write_secret_file(key_file, secrets.token_urlsafe(48).encode())
         return key_file.read_text().strip()
+
+
+MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_BITS = 100  # by the key's own character statistics; 32 random hex digits give ~110
+
+
+def _live_mode_problems(settings: Settings) -> list[str]:
+    """What makes these live settings unsafe, each naming its setting."""
+    problems = []
+    key = settings.secret_key
+    if len(key) < MIN_SECRET_KEY_LENGTH or _estimated_bits(key) < MIN_SECRET_KEY_BITS or _compresses(key):
+        problems.append(
+            f"SECRET_KEY must be a random value of at least {MIN_SECRET_KEY_LENGTH} characters "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    if len(settings.wechat_pay_apiv3_key.encode()) != 32:
+        problems.append("WECHAT_PAY_APIV3_KEY must be exactly 32 bytes (the APIv3 key set on WeChat Pay)")
+    if not settings.redis_url:
+        problems.append("REDIS_URL must name a Redis server (sessions, throttles and locks are shared there)")
+    if not settings.public_base_url.lower().startswith("https://"):
+        problems.append("PUBLIC_BASE_URL must be an https:// address (WeChat calls back over HTTPS only)")
+    return problems
+
+
+def _estimated_bits(value: str) -> float:
+    """Shannon entropy of the value's characters times its length: low for a key of few
+    distinct or unevenly used characters (a word, 32 identical characters)."""
+    counts = Counter(value)
+    return -sum(n * math.log2(n / len(value)) for n in counts.values())
+
+
+def _compresses(value: str) -> bool:
+    """Whether the value shrinks much under compression: a block or word written again and
+    again ("abc123abc123...", "passwordpassword..."). Random keys, even hex, keep >80%."""
+    raw = value.encode()
+    return len(zlib.compress(raw, 9)) - 6 < 0.7 * len(raw)  # 6: zlib's header and checksum
+
+
+def write_secret_file(path: Path, data: bytes) -> bool:
+    """Create a file readable by this user alone from its first byte (mode 600 at creation,
+    never loosened and tightened afterwards), unless it exists; whether this call made it.
+    Written beside it first and linked into place, so a parallel reader never sees it half
+    written."""
+    temporary = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(temporary, path)  # fails if another process made it first: theirs stands
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def load_settings(**overrides: object) -> Settings:

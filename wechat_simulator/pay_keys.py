@@ -61,7 +61,7 @@ class PlatformKeys:
 def provision_merchant(simulator_dir: Path, merchant_dir: Path) -> MerchantCredentials:
     """Idempotent: first call generates 2048-bit RSA keys and ids, later calls (also from another
     process at the same moment) read the same ones back."""
-    simulator_dir.mkdir(parents=True, exist_ok=True)
+    simulator_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private keys live here
     with _locked(simulator_dir, exclusive=True):
         ids = _consistent_ids(simulator_dir / "pay", merchant_dir)
         if ids is None:
@@ -140,7 +140,7 @@ def _generate(pay_dir: Path, merchant_dir: Path) -> dict[str, str]:
         + "".join(secrets.choice(digits) for _ in range(10)),
     }
     for folder in (pay_dir, merchant_dir):
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     _write(merchant_dir / MERCHANT_KEY, _private_pem(merchant_key))
     _write(merchant_dir / PLATFORM_PUBLIC_KEY, _public_pem(platform_key.public_key()))
     _write(pay_dir / PLATFORM_PRIVATE_KEY, _private_pem(platform_key))
