@@ -15,10 +15,12 @@ from pathlib import Path
 SHOP = str(Path(sys.executable).parent / "shop")
 
 
-def shop_env(data_dir: Path) -> dict[str, str]:
-    """The embedded default in a fresh data folder, whatever the test run's own settings."""
+def shop_env(data_dir: Path, services: dict[str, str] | None = None) -> dict[str, str]:
+    """A fresh data folder on the embedded default, or on the `services` given (the
+    `shop_services` fixture: in CI a fresh MariaDB database and the test Redis)."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL")}
     env.update(SHOP_DATA_DIR=str(data_dir), WECHAT_MODE="simulator", LOG_LEVEL="WARNING")
+    env.update(services or {})
     return env
 
 
@@ -37,6 +39,7 @@ def serving(env: dict[str, str], port: int | None = None) -> Iterator[str]:
     """`shop serve` on a free port (or the one given) until the block ends; yields its base URL."""
     port = port or free_port()
     log_path = Path(env["SHOP_DATA_DIR"]) / "serve.log"
+    log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # on MySQL nothing made it yet
     with log_path.open("w") as log:
         server = subprocess.Popen(
             [SHOP, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT

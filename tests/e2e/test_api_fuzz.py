@@ -22,8 +22,8 @@ def _login(base: str) -> str:
     return post(f"{base}/api/v1/auth/login", {"code": code})["token"]
 
 
-def test_generated_requests_never_get_a_server_error(tmp_path):
-    env = shop_env(tmp_path / "var")
+def test_generated_requests_never_get_a_server_error(tmp_path, shop_services):
+    env = shop_env(tmp_path / "var", shop_services)
     assert shop(env, "migrate").returncode == 0
     assert shop(env, "seed-demo").returncode == 0
     with serving(env) as base:

@@ -8,9 +8,9 @@ from tests.factories import sku_row
 EARPHONES = "数码 > 耳机 > 蓝牙耳机"
 
 
-def test_import_reports_good_and_bad_rows_and_is_repeatable(tmp_path):
+def test_import_reports_good_and_bad_rows_and_is_repeatable(tmp_path, shop_services):
     # given a migrated shop and a file with two good rows and a bad one (row 4)
-    env = shop_env(tmp_path / "var")
+    env = shop_env(tmp_path / "var", shop_services)
     assert shop(env, "migrate").returncode == 0
     rows = [
         sku_row("E1", "E1-W", title="漫步者 蓝牙耳机", category=EARPHONES, price="199.00", specs="颜色:白色"),
@@ -31,8 +31,8 @@ def test_import_reports_good_and_bad_rows_and_is_repeatable(tmp_path):
     assert "更新 1 个商品" in shop(env, "import-products", str(file)).stdout
 
 
-def test_files_that_cannot_be_imported_are_refused_clearly(tmp_path):
-    env = shop_env(tmp_path / "var")
+def test_files_that_cannot_be_imported_are_refused_clearly(tmp_path, shop_services):
+    env = shop_env(tmp_path / "var", shop_services)
     assert shop(env, "migrate").returncode == 0
     missing = shop(env, "import-products", str(tmp_path / "nope.csv"))
     assert missing.returncode == 2 and "文件不存在" in missing.stderr

@@ -11,9 +11,9 @@ import aiohttp
 from tests.e2e.serving import free_port, serving, shop, shop_env
 
 
-async def test_migrate_seed_serve_search_and_log_in(tmp_path):
+async def test_migrate_seed_serve_search_and_log_in(tmp_path, shop_services):
     # given a fresh data folder, migrated and seeded like `make serve` does
-    env = shop_env(tmp_path / "var")
+    env = shop_env(tmp_path / "var", shop_services)
     assert shop(env, "migrate").returncode == 0
     seeded = shop(env, "seed-demo", "--if-empty")
     assert seeded.returncode == 0, seeded.stderr
@@ -71,8 +71,8 @@ async def _order(http: aiohttp.ClientSession, base: str, headers: dict, product_
         return await response.json()
 
 
-def test_create_admin_makes_an_account_once(tmp_path):
-    env = shop_env(tmp_path / "var")
+def test_create_admin_makes_an_account_once(tmp_path, shop_services):
+    env = shop_env(tmp_path / "var", shop_services)
     assert shop(env, "migrate").returncode == 0
     made = shop(env, "create-admin", "boss", "--password", "a-long-password-1")
     assert made.returncode == 0, made.stderr
@@ -82,16 +82,16 @@ def test_create_admin_makes_an_account_once(tmp_path):
     assert weak.returncode == 1 and "密码至少" in weak.stderr
 
 
-def test_live_mode_refuses_to_start_without_credentials(tmp_path):
-    result = shop({**shop_env(tmp_path / "var"), "WECHAT_MODE": "live"}, "serve")
+def test_live_mode_refuses_to_start_without_credentials(tmp_path, shop_services):
+    result = shop({**shop_env(tmp_path / "var", shop_services), "WECHAT_MODE": "live"}, "serve")
     assert result.returncode == 2
     assert "WECHAT_MODE=live" in result.stderr
 
 
-async def test_the_operator_pushes_the_menu_and_makes_a_qr_code(tmp_path):
+async def test_the_operator_pushes_the_menu_and_makes_a_qr_code(tmp_path, shop_services):
     # given a served shop whose public address the commands know (the simulator answers there)
     port = free_port()
-    env = {**shop_env(tmp_path / "var"), "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    env = {**shop_env(tmp_path / "var", shop_services), "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     assert shop(env, "migrate").returncode == 0
     with serving(env, port) as base:
         # when the operator pushes the menu and makes a scene QR code
