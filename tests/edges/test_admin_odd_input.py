@@ -66,4 +66,5 @@ async def test_odd_dates_on_the_order_list_are_no_crash(client):
     await _as(client, "boss")
     for params in ({"from": "0001-01-01"}, {"to": "9999-12-31"}, {"from": "2026-13-40"}):
         listed = await client.get("/admin/orders", params=params)
-        assert listed.status in (200, 400) and "日期" in await listed.text(), params
+        # the list still shows, with the date filter's error beside it
+        assert listed.status == 200 and "日期格式应为 年-月-日" in await listed.text(), params
