@@ -124,6 +124,8 @@ def main() -> None:
             "REDIS_URL": args.redis_url,
             "WECHAT_MODE": "simulator",
             "LOG_LEVEL": "WARNING",
+            # An EncodingAESKey means safe mode only: the plaintext run has none.
+            **({} if args.safe_mode else {"WECHAT_MP_AES_KEY": ""}),
         }
         if args.database_url.startswith("mysql://"):
             asyncio.run(reset_mysql(args.database_url))

@@ -12,6 +12,7 @@ from bot import conversation
 from bot.delivery import Once
 from bot.keys import CORE, MP
 from bot.protocol import MAX_BODY_BYTES, MpProtocol, Push, Refused, dedupe_key
+from bot.replay import SignedQueries
 from commerce.core import Core
 from commerce.users import followers
 from commerce.wechat.errors import OutOfWindow, WeChatError, WeChatUnavailable
@@ -26,14 +27,19 @@ class Webhook:
         self.core = core
         self.protocol = MpProtocol(core.settings)
         self.once: Once | None = None
+        self.queries: SignedQueries | None = None
 
     async def verify(self, request: web.Request) -> web.Response:
         """GET: WeChat checks the server URL; echo echostr when the signature is ours."""
+        echostr = request.query.get("echostr", "")
         try:
             self.protocol.check(request.query)
         except Refused:
             return web.Response(status=403, text="forbidden")
-        return web.Response(text=request.query.get("echostr", ""))
+        assert self.queries is not None
+        if not await self.queries.claim(request.query, "GET", echostr.encode()):
+            return web.Response(status=403, text="forbidden")
+        return web.Response(text=echostr)
 
     async def receive(self, request: web.Request) -> web.Response:
         """POST: a follower's message or event; the answer within WeChat's 5 seconds."""
@@ -45,7 +51,10 @@ class Webhook:
         except Refused as refused:
             log.warning("official-account push refused: %s", refused)
             return web.Response(status=403, text="forbidden")
-        assert self.once is not None
+        assert self.once is not None and self.queries is not None
+        if not await self.queries.claim(request.query, "POST", body):
+            log.warning("official-account push refused: its signed query came with another body")
+            return web.Response(status=403, text="forbidden")
         message = push.message
         text = await self.once.answer(
             dedupe_key(message),
@@ -91,5 +100,6 @@ async def _run_once(app: web.Application) -> AsyncIterator[None]:
     hook = app[MP]
     # The core's Redis exists once the root app's startup ran (it starts before sub-apps).
     hook.once = Once(hook.core.redis)
+    hook.queries = SignedQueries(hook.core.redis)
     yield
     await hook.once.close()

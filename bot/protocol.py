@@ -21,6 +21,7 @@ from commerce.config import Settings
 # A push older or newer than this is a replay (or a wrong clock): refused.
 REPLAY_WINDOW_SECONDS = 300
 MAX_BODY_BYTES = 64 * 1024
+MAX_TIMESTAMP_DIGITS = 12  # Unix seconds; more would be no time at all
 
 
 class Refused(Exception):
@@ -39,26 +40,26 @@ class MpProtocol:
     def __init__(self, settings: Settings) -> None:
         self.token = settings.mp_token
         self.appid = settings.mp_appid
-        # Without a token anyone could sign (sha1 of public values): refuse everything then.
-        self.configured = bool(self.token and self.appid and len(settings.mp_aes_key) == 43)
-        self._crypto = (
-            WeChatCrypto(settings.mp_token, settings.mp_aes_key, settings.mp_appid)
-            if self.configured
-            else None
-        )
+        key = settings.mp_aes_key
+        # Without a token anyone could sign (sha1 of public values): refuse everything then. A
+        # key that is not WeChat's 43 characters is a mistake, not a choice of plaintext mode.
+        self.configured = bool(self.token and self.appid and (not key or len(key) == 43))
+        # The query signature covers no body: with a key, only the encrypted body (signed by
+        # msg_signature) is WeChat's word; plaintext, or compatible mode's plaintext half, is not.
+        self.safe_only = bool(key)
+        self._crypto = WeChatCrypto(self.token, key, self.appid) if self.configured and key else None
 
     def check(self, query: Any) -> None:
         """The query signature (sha1 of token, timestamp, nonce) and the replay window."""
         if not self.configured:
-            raise Refused("the official account is not configured (WECHAT_MP_TOKEN, _AES_KEY, _APPID)")
+            raise Refused("the official account is not configured (WECHAT_MP_TOKEN, _APPID; _AES_KEY of 43)")
         timestamp, nonce = str(query.get("timestamp", "")), str(query.get("nonce", ""))
         expected = hashlib.sha1("".join(sorted([self.token, timestamp, nonce])).encode()).hexdigest()
         if not hmac.compare_digest(expected, str(query.get("signature", ""))):
             raise Refused("bad signature")
-        try:
-            skew = abs(clock.now().timestamp() - int(timestamp))
-        except ValueError:
-            raise Refused("no timestamp") from None
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= MAX_TIMESTAMP_DIGITS):
+            raise Refused("no timestamp")
+        skew = abs(clock.now().timestamp() - int(timestamp))
         if skew > REPLAY_WINDOW_SECONDS:
             raise Refused(f"timestamp {int(skew)} s off")
 
@@ -67,10 +68,13 @@ class MpProtocol:
         self.check(query)
         timestamp, nonce = str(query["timestamp"]), str(query["nonce"])
         safe_mode = query.get("encrypt_type") == "aes"
+        if self.safe_only and not safe_mode:
+            raise Refused("a plaintext push, but an EncodingAESKey is configured (safe mode only)")
+        if safe_mode and self._crypto is None:
+            raise Refused("an encrypted push, but no EncodingAESKey is configured")
         try:
             xml = body.decode("utf-8")
-            if safe_mode:
-                assert self._crypto is not None
+            if self._crypto is not None:  # compatible mode's plaintext half is never read
                 xml = self._crypto.decrypt_message(xml, str(query.get("msg_signature", "")), timestamp, nonce)
             message = parse_message(xml)
         except (InvalidSignatureException, InvalidAppIdException) as exc:

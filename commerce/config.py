@@ -53,7 +53,9 @@ class Settings(BaseSettings):
     wechat_mp_appid: str = ""
     wechat_mp_secret: str = ""
     wechat_mp_token: str = ""
-    wechat_mp_aes_key: str = ""
+    # The EncodingAESKey (safe mode). Unset: the simulator's in simulator mode; set empty:
+    # none, the webhook then takes plaintext pushes (WeChat's 明文模式) and only those.
+    wechat_mp_aes_key: str | None = None
     wechat_pay_mchid: str = ""
     wechat_pay_apiv3_key: str = ""
     wechat_pay_cert_serial_no: str = ""
@@ -181,7 +183,9 @@ class Settings(BaseSettings):
 
     @property
     def mp_aes_key(self) -> str:
-        return self.wechat_mp_aes_key or (SIMULATOR_MP_AES_KEY if self.simulator else "")
+        if self.wechat_mp_aes_key is not None:
+            return self.wechat_mp_aes_key
+        return SIMULATOR_MP_AES_KEY if self.simulator else ""
 
     @property
     def mp_webhook_url(self) -> str:

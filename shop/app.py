@@ -64,6 +64,8 @@ def simulator_config(settings: Settings) -> SimulatorConfig:
                 token=settings.mp_token,
                 aes_key=settings.mp_aes_key,
                 webhook_url=settings.mp_webhook_url,
+                # As the shop is set up: encrypted with its EncodingAESKey, plaintext without one.
+                mode="safe" if settings.mp_aes_key else "plain",
             ),
         ),
         data_dir=settings.data_dir / "simulator",

@@ -44,6 +44,7 @@ PAGE = """<!doctype html>
     <select id="mode">
       <option value="">按公众号配置</option>
       <option value="safe">安全模式（加密）</option>
+      <option value="compatible">兼容模式（明文和密文）</option>
       <option value="plain">明文模式</option>
     </select>
   </label>
@@ -73,7 +74,7 @@ function user() { return $("user").value.trim(); }
 async function send(payload) {
   const mode = $("mode").value;
   const body = Object.assign({ user: user() }, payload);
-  if (mode) body.safe_mode = mode === "safe";
+  if (mode) body.mode = mode;
   $("status").textContent = "发送中…";
   try {
     const response = await fetch("mp/send", {

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+PUSH_MODES = ("safe", "compatible", "plain")
+
 
 @dataclass(frozen=True)
 class OfficialAccount:
@@ -14,7 +16,13 @@ class OfficialAccount:
     token: str  # signs every message WeChat pushes to the webhook
     aes_key: str  # the 43-character EncodingAESKey of safe mode
     webhook_url: str  # where WeChat pushes followers' messages and events
-    safe_mode: bool = True  # encrypted messages (安全模式); False: plaintext (明文模式)
+    # How WeChat sends pushes, as chosen in its console: "safe" encrypted (安全模式), "compatible"
+    # the plaintext elements and the encrypted one side by side (兼容模式), "plain" (明文模式).
+    mode: str = "safe"
+
+    def __post_init__(self) -> None:
+        if self.mode not in PUSH_MODES:
+            raise ValueError(f"mode must be one of {', '.join(PUSH_MODES)}")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 from wechatpy.crypto import WeChatCrypto
 
-from wechat_simulator.config import OfficialAccount
+from wechat_simulator.config import PUSH_MODES, OfficialAccount
 from wechat_simulator.keys import STATE
 from wechat_simulator.mp_push import TAMPERING, Push, deliver
 from wechat_simulator.mp_state import MESSAGE_TYPES, WINDOW_EVENTS, QrCode, original_id
@@ -50,7 +50,8 @@ def _control(handler):
 async def send(request: web.Request) -> web.Response:
     """{"user", "appid"?, "type": "text" | "image" | "voice" | "location" | "link" | "event",
     "content"?, "event"?, "event_key"?, "scene"? | "ticket"?, "location"?: {x, y, label?, scale?},
-    "link"?: {title, description?, url}, "status"?, "msg_id"?, "create_time"?, "safe_mode"?,
+    "link"?: {title, description?, url}, "status"?, "msg_id"?, "create_time"?, "mode"?: "safe" |
+    "compatible" | "plain" (or "safe_mode"?: true | false; default: the account's),
     "tamper"?: "signature" | "body" | "stale"} -> {"status", "attempts", "reply", "raw", "msg_id",
     "error"}: the follower sends it, WeChat pushes it to the webhook and reads the answer."""
     state = request.app[STATE]
@@ -130,22 +131,16 @@ def _int(body: dict[str, Any], name: str, default: int, top: int = 2**63 - 1) ->
 
 def _read_push(state: SimulatorState, body: dict[str, Any]) -> Push:
     account, user = _account(state, body.get("appid")), _user(body.get("user"))
-    kind, safe_mode, tamper = (
-        body.get("type", "text"),
-        body.get("safe_mode", account.safe_mode),
-        body.get("tamper"),
-    )
+    kind, mode, tamper = body.get("type", "text"), _mode(body, account), body.get("tamper")
     if kind not in KINDS:
         raise _Bad(f"type 应为 {', '.join(KINDS)} 之一")
-    if not isinstance(safe_mode, bool):
-        raise _Bad("safe_mode 应为 true 或 false")
     if tamper is not None and tamper not in TAMPERING:
         raise _Bad(f"tamper 应为 {', '.join(TAMPERING)} 之一")
-    if safe_mode:
+    if mode != "plain":
         try:
             WeChatCrypto(account.token, account.aes_key, account.appid)
         except (ValueError, AssertionError):
-            raise _Bad("安全模式需要有效的 EncodingAESKey（43 个字符）") from None
+            raise _Bad("安全模式和兼容模式需要有效的 EncodingAESKey（43 个字符）") from None
     now = state.now()
     openid = state.openid(account.appid, user)
     follower = state.mp.followers.get((account.appid, openid))
@@ -163,7 +158,21 @@ def _read_push(state: SimulatorState, body: dict[str, Any]) -> Push:
         fields["MsgType"] = kind
         fields.update(_message(kind, body))
         fields["MsgId"] = _int(body, "msg_id", _msg_id())
-    return Push(account, user, openid, fields, safe_mode, tamper)
+    return Push(account, user, openid, fields, mode, tamper)
+
+
+def _mode(body: dict[str, Any], account: OfficialAccount) -> str:
+    """The "mode" asked for (safe, compatible, plain), else "safe_mode" true/false, else the account's."""
+    if "mode" in body:
+        if body["mode"] not in PUSH_MODES:
+            raise _Bad(f"mode 应为 {', '.join(PUSH_MODES)} 之一")
+        return body["mode"]
+    safe_mode = body.get("safe_mode")
+    if safe_mode is None:
+        return account.mode
+    if not isinstance(safe_mode, bool):
+        raise _Bad("safe_mode 应为 true 或 false")
+    return "safe" if safe_mode else "plain"
 
 
 def _msg_id() -> int:

@@ -1,12 +1,14 @@
 """WeChat pushes a follower's message or event to the official account's webhook, as WeChat does:
 
   POST webhook_url?signature&timestamp&nonce&openid[&encrypt_type=aes&msg_signature]
-  plaintext mode: the message's XML; safe mode: <xml><ToUserName/><Encrypt/></xml>
+  plaintext mode: the message's XML; safe mode: <xml><ToUserName/><Encrypt/></xml>;
+  compatible mode: the safe-mode query, and the message's elements beside <Encrypt>
 
 WeChat waits mp_reply_timeout_seconds (5 s) for the answer; without one (or on a connection
 error or a status other than 200) it tries again, three attempts in all, with the same message
 (the same MsgId; events the same FromUserName and CreateTime). The answer "" or "success" is
-no reply; anything else must be a reply XML (in safe mode encrypted, its MsgSignature right)."""
+no reply; anything else must be a reply XML (in safe mode encrypted, its MsgSignature right;
+in compatible mode encrypted or not)."""
 
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ class Push:
     user: str
     openid: str
     fields: dict[str, Any]  # the message's XML elements, in order
-    safe_mode: bool
+    mode: str  # one of config.PUSH_MODES
     tamper: str | None  # for tests of the webhook: one of TAMPERING
 
     @property
@@ -127,7 +129,7 @@ def _signed(state: SimulatorState, push: Push) -> tuple[dict[str, str], str, WeC
     xml = to_xml(push.fields)
     altered = to_xml({**push.fields, "Content": f"{push.fields.get('Content', '')}[tampered]"})
     crypto = None
-    if not push.safe_mode:
+    if push.mode == "plain":
         body = altered if push.tamper == "body" else xml
     else:
         crypto = WeChatCrypto(account.token, account.aes_key, account.appid)
@@ -137,6 +139,8 @@ def _signed(state: SimulatorState, push: Push) -> tuple[dict[str, str], str, WeC
             encrypt = xmltodict.parse(crypto.encrypt_message(altered, nonce, timestamp))["xml"]["Encrypt"]
         query.update(encrypt_type="aes", msg_signature=envelope["MsgSignature"])
         body = to_xml({"ToUserName": push.fields["ToUserName"], "Encrypt": encrypt})
+        if push.mode == "compatible":  # the plaintext too, as WeChat sends while one migrates
+            body = to_xml({**push.fields, "Encrypt": encrypt})
     if push.tamper == "signature":
         query["signature"] = _wrong(query["signature"])
         if "msg_signature" in query:
@@ -151,8 +155,9 @@ def _read_reply(text: str, push: Push, crypto: WeChatCrypto | None) -> tuple[dic
         return None, text, ""
     try:
         doc = xmltodict.parse(raw)["xml"]
-        if crypto is not None:
-            if not isinstance(doc, dict) or "Encrypt" not in doc:
+        encrypted = isinstance(doc, dict) and "Encrypt" in doc
+        if crypto is not None and (encrypted or push.mode == "safe"):
+            if not encrypted:
                 return None, text, "安全模式下回复必须加密"
             raw = crypto.decrypt_message(raw, doc.get("MsgSignature"), doc.get("TimeStamp"), doc.get("Nonce"))
             doc = xmltodict.parse(raw)["xml"]

@@ -167,7 +167,7 @@ class MpState:
                 account.appid: {
                     "original_id": original_id(account.appid),
                     "webhook_url": account.webhook_url,
-                    "safe_mode": account.safe_mode,
+                    "mode": account.mode,
                     "menu": self.menus.get(account.appid),
                     "followers": {
                         f.openid: f.view(now) for f in self.followers.values() if f.appid == account.appid

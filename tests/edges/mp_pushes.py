@@ -75,8 +75,27 @@ def read_reply(settings: Settings, text: str, query: dict[str, str]) -> dict | N
     return xmltodict.parse(text)["xml"]
 
 
-async def push(client, settings: Settings, xml: str, *, safe: bool = False, **query_overrides):
-    """POST a push to the webhook: (status, reply dict or None, response text)."""
+def compatible_mode(settings: Settings, xml: str, **query_overrides) -> tuple[dict[str, str], str]:
+    """(query, body) as WeChat sends it in compatible mode: the safe-mode query, and a body with
+    the plaintext elements beside <Encrypt>."""
+    query, body = safe_mode(settings, xml, **query_overrides)
+    inner = (
+        xml.removeprefix("<xml>")
+        .removesuffix("</xml>")
+        .replace(f"<ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>", "")
+    )
+    return query, body.replace("</xml>", inner + "</xml>")
+
+
+def push_of(settings: Settings, xml: str, **query_overrides) -> tuple[dict[str, str], str]:
+    """(query, body) as WeChat sends it to this shop: encrypted when it has an EncodingAESKey."""
+    return (safe_mode if settings.mp_aes_key else plaintext)(settings, xml, **query_overrides)
+
+
+async def push(client, settings: Settings, xml: str, *, safe: bool | None = None, **query_overrides):
+    """POST a push to the webhook: (status, reply dict or None, response text). Encrypted when
+    the shop has an EncodingAESKey (WeChat sends what the account chose), unless told."""
+    safe = bool(settings.mp_aes_key) if safe is None else safe
     query, body = (safe_mode if safe else plaintext)(settings, xml, **query_overrides)
     response = await client.post("/wechat/mp", params=query, data=body.encode())
     text = await response.text()

@@ -37,6 +37,14 @@ async def webhook(client, simulator):
     return client
 
 
+@pytest.fixture
+def settings(settings, request):
+    """The shop's settings; parametrized indirectly with an EncodingAESKey ("" for none: the
+    account in plaintext mode)."""
+    key = getattr(request, "param", None)
+    return settings if key is None else settings.model_copy(update={"wechat_mp_aes_key": key})
+
+
 def _settings(client):
     return client.app[CORE].settings
 
@@ -52,17 +60,17 @@ async def test_wechat_verifies_the_server_url(client):
     assert (await client.get("/wechat/mp", params=stale)).status == 403
 
 
-@pytest.mark.parametrize("safe", [False, True], ids=["plaintext", "safe mode"])
-async def test_free_text_is_a_product_search_with_mini_program_links(webhook, safe):
+@pytest.mark.parametrize("settings", ["", None], ids=["plaintext", "safe mode"], indirect=True)
+async def test_free_text_is_a_product_search_with_mini_program_links(webhook):
     settings = _settings(webhook)
-    status, reply, _ = await push(webhook, settings, text_xml(OPENID, "蓝牙耳机"), safe=safe)
+    status, reply, _ = await push(webhook, settings, text_xml(OPENID, "蓝牙耳机"))
     assert status == 200
     assert reply["MsgType"] == "text" and reply["ToUserName"] == OPENID
     assert "华为 FreeBuds 蓝牙耳机" in reply["Content"] and "¥799.00" in reply["Content"]
     assert f'data-miniprogram-appid="{settings.miniapp_appid}"' in reply["Content"]
     assert 'data-miniprogram-path="pages/product/detail?id=' in reply["Content"]
     # "搜 xxx" and "找 xxx" work too
-    _, found, _ = await push(webhook, settings, text_xml(OPENID, "找 耳机"), safe=safe)
+    _, found, _ = await push(webhook, settings, text_xml(OPENID, "找 耳机"))
     assert "华为 FreeBuds" in found["Content"]
 
 
@@ -72,11 +80,11 @@ async def test_forged_tampered_and_replayed_pushes_are_refused(webhook):
     now = int(time.time())
     # a wrong query signature, a stale timestamp (replay), a body encrypted for another app,
     # an encrypted body altered after signing
-    query, body = mp.plaintext(settings, xml)
+    query, body = mp.safe_mode(settings, xml)
     cases = {
         "forged": ({**query, "signature": "f" * 40}, body),
-        "replayed": mp.plaintext(settings, xml, timestamp=now - 301),
-        "future": mp.plaintext(settings, xml, timestamp=now + 301),
+        "replayed": mp.safe_mode(settings, xml, timestamp=now - 301),
+        "future": mp.safe_mode(settings, xml, timestamp=now + 301),
         "other app": mp.safe_mode(settings, xml, appid="wx0000000000000000"),
     }
     safe_query, safe_body = mp.safe_mode(settings, xml)

@@ -203,6 +203,18 @@ async def test_a_safe_mode_push_is_encrypted_and_its_encrypted_reply_decrypted(s
     assert "<Content><![CDATA[收到：在吗]]></Content>" in result["raw"]  # decrypted
 
 
+async def test_a_compatible_mode_push_carries_both_halves_and_either_reply_is_read(sim, webhook):
+    result = await _send(sim, content="兼容", mode="compatible")
+    (seen,) = webhook.received
+    assert seen["query"]["encrypt_type"] == "aes" and seen["query"]["msg_signature"]
+    envelope = xmltodict.parse(seen["body"])["xml"]
+    assert envelope["Encrypt"] and envelope["Content"] == "兼容" and envelope["MsgType"] == "text"
+    assert seen["message"]["Content"] == "兼容" and result["reply"]["Content"] == "收到：兼容"
+    webhook.answer = "plain"  # WeChat takes a plaintext reply in compatible mode
+    result = await _send(sim, content="明文回复", mode="compatible")
+    assert result["error"] is None and result["reply"]["MsgType"] == "text"
+
+
 async def test_success_or_nothing_means_no_reply(sim, webhook):
     webhook.answer = "success"
     result = await _send(sim, content="hi")
