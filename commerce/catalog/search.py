@@ -20,6 +20,7 @@ from tortoise.exceptions import OperationalError
 
 from commerce.catalog import search_text as text
 from commerce.catalog.models import Category, Product, Sku
+from commerce.catalog.search_pinyin import PinyinVocabulary
 from commerce.catalog.states import ProductStatus, SortOrder
 from commerce.merchants.states import MerchantStatus
 
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 LOOKBACK = timedelta(seconds=5)
 MAX_CACHED_LISTINGS = 512
 TITLE, LEAF_CATEGORY, CATEGORY, SUBTITLE, SPECS = 3.0, 2.0, 1.0, 1.0, 0.5
+# How sure a word found by its sound is: its pinyin, its initials, a homophone typo.
+PINYIN, INITIALS, HOMOPHONE = 0.9, 0.8, 0.8
 # Bigrams and single characters back words up; they count for less.
 _TERM_FACTOR = {text.BIGRAM_PREFIX: 0.5, text.CHAR_PREFIX: 0.3}
 
@@ -79,6 +82,7 @@ class CatalogSearch:
         self._refresh_seconds = refresh_seconds
         self._docs: dict[int, _Doc] = {}
         self._postings: dict[str, dict[int, float]] = {}
+        self._pinyin = _pinyin_vocabulary()
         self._categories: dict[int, tuple[str, str]] = {}  # id -> (name, path)
         self._seen_until: datetime | None = None
         self._checked_at = 0.0
@@ -95,6 +99,7 @@ class CatalogSearch:
         text.prepare_segmenter()
         self._docs.clear()
         self._postings.clear()
+        self._pinyin = _pinyin_vocabulary()
         self._details.clear()
         self._seen_until = await _newest_change()
         await self._load_categories()
@@ -173,7 +178,7 @@ class CatalogSearch:
         if not products:
             return
         skus: dict[int, list[dict]] = {}
-        for sku in await Sku.filter(product_id__in=[p["id"] for p in products]).values(
+        for sku in await Sku.filter(product_id__in=[p["id"] for p in products], retired_at=None).values(
             "product_id", "specs", "price", "market_price", "stock"
         ):
             skus.setdefault(sku["product_id"], []).append(sku)
@@ -222,7 +227,11 @@ class CatalogSearch:
         self._forget_orders()
         self._docs[doc.card.id] = doc
         for term, weight in doc.terms.items():
-            self._postings.setdefault(term, {})[doc.card.id] = weight
+            posting = self._postings.get(term)
+            if posting is None:
+                posting = self._postings[term] = {}
+                self._pinyin.add(term)
+            posting[doc.card.id] = weight
 
     def clear_result_cache(self) -> None:
         """Forget cached result lists (benchmarks measure the uncached cost with it)."""
@@ -245,6 +254,8 @@ class CatalogSearch:
                 posting.pop(product_id, None)
                 if not posting:
                     del self._postings[term]
+                    if term not in text.SYNONYMS:
+                        self._pinyin.discard(term)
 
     # --- searching -------------------------------------------------------------------------
 
@@ -362,26 +373,85 @@ class CatalogSearch:
     def _query_groups(self, query: str) -> list[dict[str, float]]:
         """One group per query word: the indexed terms that stand for it, with strengths."""
         groups: list[dict[str, float]] = []
-        for word in text.query_words(query):
-            group = self._known({word: 1.0, **text.SYNONYMS.get(word, {})})
-            if group:
-                groups.append(group)
-            elif text.is_cjk(word):
-                # A compound the index lacks: its parts, each to be found ("苹果笔记本").
-                for piece in text.sub_words(word):
-                    part = self._known({piece: 1.0, **text.SYNONYMS.get(piece, {})})
-                    if part:
-                        groups.append(part)
-                # Unknown Chinese left over is for the bigrams to judge (typos land here).
-            elif len(word) >= 3 and not word.isdigit():
-                # A Latin word the index lacks: the closest spellings ("iphnoe" -> "iphone").
-                close = process.extract(
-                    word, self._latin_words(), scorer=fuzz.ratio, score_cutoff=75, limit=3
-                )
-                if close:
-                    groups.append({match: 0.8 * score / 100 for match, score, _ in close})
-            # A number or short code no product carries is ignored rather than vetoing the rest.
+        for run in text.query_runs(query):
+            if not text.is_cjk(run):
+                groups.extend(self._latin_groups(run))
+            elif len(run) == 1:
+                # A one-character query ("梨") means that character.
+                group = self._known({text.CHAR_PREFIX + run: 1.0})
+                if group:
+                    groups.append(group)
+            else:
+                groups.extend(self._chinese_groups(run))
         return groups
+
+    def _chinese_groups(self, run: str) -> list[dict[str, float]]:
+        groups: list[dict[str, float]] = []
+        unknown: list[str] = []  # the characters of the run no word stands for, in stretches
+        stretch = ""
+        for word in text.segment_query(run):
+            found: list[dict[str, float]] = []
+            if len(word) > 1:
+                group = self._with_synonyms(word, 1.0)
+                if group:
+                    found.append(group)
+                else:
+                    # A compound the index lacks: its parts, each to be found ("苹果笔记本").
+                    found = [g for g in (self._with_synonyms(p, 1.0) for p in text.sub_words(word)) if g]
+            if found:
+                groups.extend(found)
+                unknown.append(stretch)
+                stretch = ""
+            else:
+                stretch += word
+        unknown.append(stretch)
+        for chinese in unknown:
+            # Chinese the index lacks may be a typo of the right sound ("耳鸡" -> 耳机). Whatever
+            # does not sound like indexed words either is for the bigrams to judge.
+            sounds_like = self._pinyin.homophones(chinese) if len(chinese) > 1 else None
+            for words in sounds_like or ():
+                group = self._alternatives(words, HOMOPHONE)
+                if group:
+                    groups.append(group)
+        return groups
+
+    def _latin_groups(self, word: str) -> list[dict[str, float]]:
+        group = self._with_synonyms(word, 1.0)
+        spelled = self._pinyin.by_pinyin(word) if len(word) >= 2 else None
+        if spelled and len(spelled) == 1:
+            # Pinyin of one word: "xiaomi" is the brand's Latin name and 小米 alike.
+            for term, strength in self._alternatives(spelled[0], PINYIN).items():
+                group[term] = max(group.get(term, 0.0), strength)
+        if group:
+            return [group]
+        if spelled:
+            # Pinyin of several words run together ("huaweishouji" -> 华为 手机).
+            return [g for g in (self._alternatives(words, PINYIN) for words in spelled) if g]
+        if len(word) >= 2:
+            # The initials of one word ("lyej" -> 蓝牙耳机).
+            group = self._alternatives(self._pinyin.by_initials(word), INITIALS)
+            if group:
+                return [group]
+        if len(word) >= 3 and not word.isdigit():
+            # A Latin word the index lacks: the closest spellings ("iphnoe" -> "iphone").
+            close = process.extract(word, self._latin_words(), scorer=fuzz.ratio, score_cutoff=75, limit=3)
+            if close:
+                return [{match: 0.8 * score / 100 for match, score, _ in close}]
+        # A number or short code no product carries is ignored rather than vetoing the rest.
+        return []
+
+    def _with_synonyms(self, word: str, strength: float) -> dict[str, float]:
+        """The indexed terms for a word: itself and its synonyms, scaled by how sure we are."""
+        candidates = {word: 1.0, **text.SYNONYMS.get(word, {})}
+        return {term: strength * s for term, s in candidates.items() if term in self._postings}
+
+    def _alternatives(self, words: list[str], strength: float) -> dict[str, float]:
+        """One group for any of several words (the words a pinyin or a sound stands for)."""
+        group: dict[str, float] = {}
+        for word in words:
+            for term, value in self._with_synonyms(word, strength).items():
+                group[term] = max(group.get(term, 0.0), value)
+        return group
 
     def _known(self, candidates: dict[str, float]) -> dict[str, float]:
         return {term: strength for term, strength in candidates.items() if term in self._postings}
@@ -390,6 +460,14 @@ class CatalogSearch:
         if self._latin_vocab is None:
             self._latin_vocab = [t for t in self._postings if t.isascii() and t.isalpha() and len(t) >= 3]
         return self._latin_vocab
+
+
+def _pinyin_vocabulary() -> PinyinVocabulary:
+    """The sounds of the index's words, and of the everyday names the synonyms know."""
+    vocabulary = PinyinVocabulary()
+    for word in text.SYNONYMS:
+        vocabulary.add(word)
+    return vocabulary
 
 
 class _Zero(dict):

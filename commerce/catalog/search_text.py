@@ -2,7 +2,8 @@
 
 jieba segments Chinese; Latin words and numbers are split at script boundaries so that
 "华为mate60" and "华为 Mate 60" meet. CJK character bigrams back up the words, which catches
-typos ("蓝牙耳几") and words jieba splits differently in a query than in a title.
+typos ("蓝牙耳几") and words jieba splits differently in a query than in a title. Traditional
+characters are folded to simplified on both sides ("藍牙耳機" finds "蓝牙耳机").
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import logging
 import re
 import threading
 import unicodedata
+from pathlib import Path
 
 import jieba
+from opencc import OpenCC
 
 _WORD_RUN = re.compile(r"[\u4e00-\u9fff]+|[a-z]+|[0-9]+(?:\.[0-9]+)?")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -99,61 +102,20 @@ CUSTOM_WORDS = [
     "一加",
 ]
 
-# Query word -> words that mean the same to a shopper, with how strongly (1.0 = the same).
-SYNONYMS: dict[str, dict[str, float]] = {
-    "苹果手机": {"iphone": 1.0},
-    "苹果电脑": {"macbook": 1.0},
-    "苹果平板": {"ipad": 1.0},
-    "苹果耳机": {"airpods": 1.0},
-    "苹果手表": {"watch": 0.8},
-    "iphone": {"苹果手机": 0.9},
-    "apple": {"苹果": 0.9},
-    "苹果": {"apple": 0.8},
-    "huawei": {"华为": 1.0},
-    "华为": {"huawei": 1.0},
-    "xiaomi": {"小米": 1.0},
-    "红米": {"redmi": 1.0},
-    "redmi": {"红米": 1.0},
-    "honor": {"荣耀": 1.0},
-    "手机": {"5g手机": 0.9, "phone": 0.8},
-    "phone": {"手机": 0.9},
-    "耳机": {"airpods": 0.8, "耳塞": 0.8, "buds": 0.7},
-    "earphone": {"耳机": 1.0},
-    "earphones": {"耳机": 1.0},
-    "airpods": {"耳机": 0.7},
-    "笔记本": {"笔记本电脑": 1.0, "macbook": 0.8},
-    "laptop": {"笔记本电脑": 1.0},
-    "电脑": {"笔记本电脑": 0.9},
-    "平板": {"平板电脑": 1.0, "ipad": 0.8},
-    "手表": {"智能手表": 1.0, "watch": 0.8},
-    "手环": {"智能手环": 1.0},
-    "橙子": {"脐橙": 1.0, "冰糖橙": 1.0, "橙": 0.9, "柑橘": 0.8},
-    "橘子": {"砂糖橘": 1.0, "柑橘": 0.9, "蜜橘": 1.0, "桔子": 1.0},
-    "桔子": {"橘子": 1.0, "砂糖橘": 1.0, "柑橘": 0.9},
-    "牛奶": {"纯牛奶": 1.0, "乳品": 0.8},
-    "奶": {"牛奶": 0.9},
-    "尿不湿": {"纸尿裤": 1.0},
-    "纸尿裤": {"尿不湿": 1.0},
-    "唇膏": {"口红": 1.0},
-    "口红": {"唇膏": 1.0},
-    "吹风机": {"电吹风": 1.0},
-    "电吹风": {"吹风机": 1.0},
-    "跑鞋": {"跑步鞋": 1.0},
-    "球鞋": {"篮球鞋": 1.0, "运动鞋": 0.8},
-    "移动电源": {"充电宝": 1.0},
-    "充电宝": {"移动电源": 1.0},
-    "相机": {"微单相机": 1.0},
-    "扫地机": {"扫地机器人": 1.0},
-    "坚果": {"每日坚果": 0.9},
-    "樱桃": {"车厘子": 1.0},
-    "车厘子": {"樱桃": 1.0},
-    "被套": {"四件套": 0.9},
-    "床单": {"四件套": 0.9},
-    "纸巾": {"抽纸": 1.0, "面巾纸": 1.0},
-    "单车": {"自行车": 1.0},
-    "音响": {"音箱": 1.0},
-    "冬衣": {"羽绒服": 0.9},
-}
+# Query word -> words that mean the same to a shopper, with how strongly (1.0 = the same): data,
+# kept in synonyms.txt beside this module.
+def _load_synonyms() -> dict[str, dict[str, float]]:
+    synonyms: dict[str, dict[str, float]] = {}
+    for line in (Path(__file__).parent / "synonyms.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            word, terms = line.split("\t")
+            synonyms[word] = {
+                term: float(strength) for term, strength in (pair.rsplit(":", 1) for pair in terms.split())
+            }
+    return synonyms
+
+
+SYNONYMS = _load_synonyms()
 
 _jieba_lock = threading.Lock()
 _jieba_ready = False
@@ -187,8 +149,25 @@ def learn_words(title: str) -> None:
 
 
 def normalize(text: str) -> str:
-    """Full-width to half-width, lower case: "ＩＰｈｏｎｅ" -> "iphone"."""
-    return unicodedata.normalize("NFKC", text).lower()
+    """Full-width to half-width, lower case, traditional characters to simplified:
+    "ＩＰｈｏｎｅ" -> "iphone", "藍牙耳機" -> "蓝牙耳机"."""
+    return to_simplified(unicodedata.normalize("NFKC", text).lower())
+
+
+_to_simplified = OpenCC("t2s")
+_unchanged: set[str] = set()  # characters t2s leaves as they are (nearly all, in a simplified catalog)
+_traditional: set[str] = set()
+
+
+def to_simplified(text: str) -> str:
+    """Traditional Chinese to simplified (OpenCC's phrase-aware t2s), only when the text has a
+    traditional character: the converter is pure Python, and indexing calls this for every field."""
+    unseen = set(text) - _unchanged
+    if not unseen:
+        return text
+    for char in unseen - _traditional:
+        (_traditional if _to_simplified.convert(char) != char else _unchanged).add(char)
+    return _to_simplified.convert(text) if unseen & _traditional else text
 
 
 def is_cjk(token: str) -> bool:
@@ -207,6 +186,17 @@ def index_terms(text: str) -> list[str]:
         else:
             terms.append(run)
     return terms
+
+
+def query_runs(text: str) -> list[str]:
+    """A normalised query cut at script boundaries: Chinese runs, Latin words, numbers."""
+    return _WORD_RUN.findall(normalize(text))
+
+
+def segment_query(run: str) -> list[str]:
+    """A Chinese run of a query cut into words (accurate mode), single characters kept."""
+    prepare_segmenter()
+    return jieba.lcut(run, HMM=False)
 
 
 def query_words(text: str) -> list[str]:
