@@ -87,6 +87,8 @@ class StaffProduct:
     status: ProductStatus
     spec_axes: list[dict]
     skus: list[StaffSku] = field(default_factory=list)
+    # No longer sold (left the catalog while orders held them): shown, never edited here.
+    retired_skus: list[StaffSku] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -202,8 +204,9 @@ async def products_for_staff(*, product_ids: Sequence[int], merchant_id: int | N
         raise CatalogError.PRODUCT_NOT_FOUND.error()
     found = {p.id: p for p in await _scoped(ids, merchant_id)}
     skus: dict[int, list[StaffSku]] = {}
+    retired: dict[int, list[StaffSku]] = {}
     for s in await Sku.filter(product_id__in=ids).order_by("id"):
-        skus.setdefault(s.product_id, []).append(
+        (skus if s.retired_at is None else retired).setdefault(s.product_id, []).append(
             StaffSku(s.id, s.sku_code, dict(s.specs), s.price, s.market_price, s.stock, s.weight_g)
         )
     return [
@@ -219,6 +222,7 @@ async def products_for_staff(*, product_ids: Sequence[int], merchant_id: int | N
             status=ProductStatus(p.status),
             spec_axes=list(p.spec_axes),
             skus=skus.get(p.id, []),
+            retired_skus=retired.get(p.id, []),
         )
         for p in (found[i] for i in ids)
     ]
@@ -291,7 +295,7 @@ async def bulk_update_skus(*, changes: Sequence[SkuChange], merchant_id: int | N
         return 0
     async with in_transaction() as conn:
         skus = await (
-            Sku.filter(id__in=list(wanted))
+            Sku.filter(id__in=list(wanted), retired_at=None)
             .using_db(conn)
             .order_by("id")
             .values("id", "product_id", "sku_code", "price", "product__merchant_id", "product__title")
@@ -320,7 +324,8 @@ async def bulk_update_skus(*, changes: Sequence[SkuChange], merchant_id: int | N
             }
             edit.setdefault("after", {})[sku["sku_code"]] = {"price": change.price, "stock": change.stock}
         for product_id, edit in sorted(edits.items()):
-            prices = await Sku.filter(product_id=product_id).using_db(conn).values_list("price", flat=True)
+            on_sale = Sku.filter(product_id=product_id, retired_at=None)
+            prices = await on_sale.using_db(conn).values_list("price", flat=True)
             await (
                 Product.filter(id=product_id)
                 .using_db(conn)
@@ -360,7 +365,7 @@ async def _snapshot(product_id: int, conn) -> dict:
     """What the audit log keeps of a product before and after a change."""
     p = await Product.get(id=product_id).using_db(conn)
     skus = await (
-        Sku.filter(product_id=product_id)
+        Sku.filter(product_id=product_id, retired_at=None)
         .using_db(conn)
         .order_by("id")
         .values("sku_code", "specs", "price", "market_price", "stock", "weight_g")

@@ -168,7 +168,7 @@ class CatalogExport:
             last_id = products[-1]["id"]
             skus: dict[int, list[dict]] = {}
             for sku in (
-                await Sku.filter(product_id__in=[p["id"] for p in products])
+                await Sku.filter(product_id__in=[p["id"] for p in products], retired_at=None)
                 .order_by("id")
                 .values("product_id", "sku_code", "specs", "price", "market_price", "stock")
             ):

@@ -64,6 +64,13 @@ class Sku(Model):
     market_price = fields.IntField(default=0)  # fen, the crossed-out price; 0 when none
     stock = fields.IntField(default=0)  # changed only by atomic conditional updates
     weight_g = fields.IntField(default=0)
+    # Set by the first order that reserves it: from then on orders refer to it, so it is never
+    # deleted, only retired.
+    ever_ordered = fields.BooleanField(default=False, db_default=False)
+    # Left the catalog (re-imported without its row, removed in the form) while orders held it:
+    # off sale and hidden from shoppers for good, kept for history; its stock is no longer in
+    # the product's total. None: part of the catalog.
+    retired_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

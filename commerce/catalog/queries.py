@@ -139,7 +139,7 @@ async def _load_detail(product_id: int) -> ProductDetail:
     )
     if product is None:
         raise CatalogError.PRODUCT_NOT_FOUND.error()
-    skus = await Sku.filter(product_id=product.id).order_by("id")
+    skus = await Sku.filter(product_id=product.id, retired_at=None).order_by("id")
     category = await Category.get(id=product.category_id)
     ancestor_ids = [int(part) for part in category.path.strip("/").split("/") if part]
     names = dict(await Category.filter(id__in=ancestor_ids).values_list("id", "name"))
@@ -180,7 +180,8 @@ class SkuSnapshot:
 
 
 async def sku_snapshots(sku_ids: list[int]) -> dict[int, SkuSnapshot]:
-    """Current price, stock and sale status of these SKUs (missing ids are absent), one query.
+    """Current price, stock and sale status of these SKUs (missing and retired ids are absent:
+    shoppers see neither), one query.
 
     Hand-written SQL: checkout and ordering call this on every request, and building the
     join through the ORM cost more than the query itself.
@@ -193,7 +194,7 @@ async def sku_snapshots(sku_ids: list[int]) -> dict[int, SkuSnapshot]:
         " p.`title`, p.`images`, p.`status`, m.`status` AS merchant_status"
         " FROM `sku` s JOIN `product` p ON p.`id` = s.`product_id`"
         " JOIN `merchant` m ON m.`id` = p.`merchant_id`"
-        f" WHERE s.`id` IN ({', '.join('?' for _ in ids)})",
+        f" WHERE s.`id` IN ({', '.join('?' for _ in ids)}) AND s.`retired_at` IS NULL",
         ids,
     )
     return {

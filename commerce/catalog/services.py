@@ -5,6 +5,7 @@ Every change moves Product.updated_at: the search index in every process watches
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -16,7 +17,9 @@ from commerce import clock, outbox
 from commerce.catalog.errors import CatalogError
 from commerce.catalog.models import Category, Product, Sku
 from commerce.catalog.states import ALLOWED_TRANSITIONS, ProductStatus
-from commerce.db import execute
+from commerce.db import execute, fetch_rows
+
+log = logging.getLogger(__name__)
 
 MAX_CATEGORY_DEPTH = 3
 # What the INT columns hold, with room: a product's total stock (≤ 200 SKUs × 10,000,000) and
@@ -218,17 +221,21 @@ async def _sync_skus(product_id: int, skus: Sequence[SkuInput], conn) -> int:
     """Bring the product's SKUs to the given state; how much its stock moved in all.
 
     The SKUs are locked first (MySQL; SQLite runs one transaction at a time), so the stock of
-    SKUs set or removed is known exactly while orders keep reserving.
+    SKUs set or removed is known exactly while orders keep reserving. A SKU no longer given is
+    deleted if no order ever held it, else retired (orders refer to it by id for good); a
+    retired SKU given again is back on sale with the stock given.
     """
     locked = await Sku.filter(product_id=product_id).select_for_update().using_db(conn).order_by("id")
     current = {sku.sku_code: sku for sku in locked}
     wanted = {sku.sku_code for sku in skus}
-    gone = [row for code, row in current.items() if code not in wanted]
+    gone = [row for code, row in current.items() if code not in wanted and row.retired_at is None]
     moved = -sum(row.stock for row in gone)
-    if gone:
-        await Sku.filter(id__in=[row.id for row in gone]).using_db(conn).delete()
-    new_rows = []
     at = clock.now()
+    if unordered := [row.id for row in gone if not row.ever_ordered]:
+        await Sku.filter(id__in=unordered).using_db(conn).delete()
+    if ordered := [row.id for row in gone if row.ever_ordered]:
+        await Sku.filter(id__in=ordered).using_db(conn).update(retired_at=at, updated_at=at)
+    new_rows = []
     for sku in skus:
         values = {
             "specs": dict(sku.specs),
@@ -237,6 +244,14 @@ async def _sync_skus(product_id: int, skus: Sequence[SkuInput], conn) -> int:
             "weight_g": sku.weight_g,
         }
         row = current.get(sku.sku_code)
+        if row is not None and row.retired_at is not None:  # back in the catalog
+            await (
+                Sku.filter(id=row.id)
+                .using_db(conn)
+                .update(retired_at=None, stock=sku.stock, updated_at=at, **values)
+            )
+            moved += sku.stock
+            continue
         if row is None:
             new_rows.append(
                 Sku(
@@ -316,7 +331,8 @@ async def reserve_stock(
     at = clock.now()
     for sku_id, quantity in sorted(items):
         taken = await execute(  # hand-written: the hottest write there is
-            "UPDATE `sku` SET `stock` = `stock` - ?, `updated_at` = ? WHERE `id` = ? AND `stock` >= ?",
+            "UPDATE `sku` SET `stock` = `stock` - ?, `ever_ordered` = 1, `updated_at` = ?"
+            " WHERE `id` = ? AND `stock` >= ? AND `retired_at` IS NULL",
             [quantity, at, sku_id, quantity],
             connection=connection,
         )
@@ -327,11 +343,30 @@ async def reserve_stock(
 
 
 async def release_stock(*, items: Sequence[tuple[int, int]], connection) -> None:
-    """Give reserved stock back (a cancelled order), inside the caller's transaction."""
+    """Give reserved stock back (a cancelled or refunded order), inside the caller's
+    transaction, by SKU id whatever became of the SKU: a retired SKU gets its units back but
+    its product's total (what is on sale) does not; a SKU gone altogether is skipped."""
     at = clock.now()
+    # A locking read, in id order as reserving takes them: a retirement committed meanwhile is
+    # seen, not this transaction's older snapshot.
+    ids = sorted({sku_id for sku_id, _ in items})
+    if not ids:
+        return
+    lock = " FOR UPDATE" if connection.capabilities.dialect == "mysql" else ""  # SQLite: one writer
+    rows = await fetch_rows(
+        f"SELECT `id`, `product_id`, `retired_at` FROM `sku` WHERE `id` IN ({', '.join('?' for _ in ids)})"
+        f" ORDER BY `id`{lock}",
+        ids,
+        connection=connection,
+    )
+    found = {row["id"] for row in rows}
+    on_sale = {row["id"]: row["product_id"] for row in rows if row["retired_at"] is None}
     for sku_id, quantity in sorted(items):
+        if sku_id not in found:
+            log.warning("stock of SKU %s not released: the SKU no longer exists", sku_id)
+            continue
         await Sku.filter(id=sku_id).using_db(connection).update(stock=F("stock") + quantity, updated_at=at)
-    await _move_product_stock(items, +1, at, connection)
+    await _move_product_stock([item for item in items if item[0] in on_sale], +1, at, connection, on_sale)
 
 
 async def _move_product_stock(

@@ -55,6 +55,10 @@ async def preview_checkout(
     """Price the given (sku_id, quantity) items, or the cart's selected lines."""
     wanted = await _wanted_items(shopper, items, from_cart)
     snapshots = await sku_snapshots(list(wanted))
+    if from_cart:  # a cart line whose SKU left the catalog is hidden in the cart: not bought either
+        wanted = {sku_id: quantity for sku_id, quantity in wanted.items() if sku_id in snapshots}
+        if not wanted:
+            raise CheckoutError.NOTHING_TO_CHECK_OUT.error()
     if missing := [sku_id for sku_id in wanted if sku_id not in snapshots]:
         raise CartError.SKU_NOT_FOUND.error(f"商品规格 {missing[0]} 不存在")
     lines: list[PricingLine] = []
