@@ -11,7 +11,7 @@ from wechatpy.replies import TextReply
 from bot import conversation
 from bot.delivery import Once
 from bot.keys import CORE, MP
-from bot.protocol import MAX_BODY_BYTES, MpProtocol, Push, Refused, dedupe_key
+from bot.protocol import MAX_BODY_BYTES, MpProtocol, Push, Refused, Unreadable, dedupe_key
 from bot.replay import SignedQueries
 from commerce.core import Core
 from commerce.users import followers
@@ -51,6 +51,9 @@ class Webhook:
         except Refused as refused:
             log.warning("official-account push refused: %s", refused)
             return web.Response(status=403, text="forbidden")
+        except Unreadable as unreadable:
+            log.warning("official-account push ignored: %s", unreadable)
+            return web.Response(text=SUCCESS, content_type="text/plain")
         assert self.once is not None and self.queries is not None
         if not await self.queries.claim(request.query, "POST", body):
             log.warning("official-account push refused: its signed query came with another body")

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from typing import Any
 
+import xmltodict
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
@@ -26,6 +28,12 @@ MAX_TIMESTAMP_DIGITS = 12  # Unix seconds; more would be no time at all
 
 class Refused(Exception):
     """The request is not provably from WeChat for our account: 403, nothing done."""
+
+
+class Unreadable(Exception):
+    """A push that passed every check but makes no sense (an element twice, a sender that is no
+    openid, a time or MsgId out of range): answered "success" and ignored, since WeChat would
+    only try it again in vain and then tell the follower the account cannot serve them."""
 
 
 @dataclass(frozen=True)
@@ -76,13 +84,19 @@ class MpProtocol:
             xml = body.decode("utf-8")
             if self._crypto is not None:  # compatible mode's plaintext half is never read
                 xml = self._crypto.decrypt_message(xml, str(query.get("msg_signature", "")), timestamp, nonce)
-            message = parse_message(xml)
+            fields = xmltodict.parse(xml)["xml"]
         except (InvalidSignatureException, InvalidAppIdException) as exc:
             raise Refused(type(exc).__name__) from None
         except Exception as exc:  # malformed XML, bad base64 or padding: not WeChat's
             raise Refused(f"unreadable: {type(exc).__name__}") from None
-        if message is None or not getattr(message, "source", None):
+        if not isinstance(fields, dict) or not fields.get("FromUserName"):
             raise Refused("no sender")
+        _check_sense(fields)
+        try:
+            message = parse_message(xml)
+            message.create_time  # noqa: B018 - read now: wechatpy converts fields when read
+        except Exception as exc:  # a time past datetime's range, a MsgType wechatpy cannot take
+            raise Unreadable(f"unreadable: {type(exc).__name__}") from None
         return Push(message=message, safe_mode=safe_mode, nonce=nonce, timestamp=timestamp)
 
     def seal(self, push: Push, reply_xml: str) -> str:
@@ -90,6 +104,28 @@ class MpProtocol:
         if not push.safe_mode or not reply_xml or self._crypto is None:
             return reply_xml
         return self._crypto.encrypt_message(reply_xml, push.nonce, push.timestamp)
+
+
+_OPENID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_MAX_MSG_ID = 2**64 - 1
+
+
+def _check_sense(fields: dict[str, Any]) -> None:
+    """What wechatpy and our tables take for granted of a push: Unreadable otherwise."""
+    repeated = sorted(name for name, value in fields.items() if isinstance(value, list))
+    if repeated:
+        raise Unreadable(f"elements given more than once: {', '.join(repeated[:5])}")
+    if not isinstance(fields["FromUserName"], str) or not _OPENID.match(fields["FromUserName"]):
+        raise Unreadable("the sender is no openid")
+    for name in ("CreateTime", "MsgId", "MsgID"):
+        value = fields.get(name)
+        if value is None and name != "CreateTime":
+            continue
+        digits = value if isinstance(value, str) else ""
+        if not (digits.isascii() and digits.isdigit() and int(digits[:21] or "0") <= _MAX_MSG_ID):
+            raise Unreadable(f"{name} is no number in range")
+        if name == "CreateTime" and len(digits) > MAX_TIMESTAMP_DIGITS:
+            raise Unreadable("CreateTime is no time")
 
 
 def dedupe_key(message: Any) -> str:

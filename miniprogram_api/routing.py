@@ -133,8 +133,8 @@ async def read_json(request: web.Request) -> Any:
         raise CommonError.MALFORMED_JSON.error("请求内容为空，需要 JSON")
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CommonError.MALFORMED_JSON.error() from exc
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested past the stack
+        raise CommonError.MALFORMED_JSON.error() from None
 
 
 def validate(model: type[BaseModel], data: Any) -> Any:

@@ -67,7 +67,7 @@ async def _call(
         raise _Refused(44002)
     try:
         body = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise _Refused(47001) from None
     if not isinstance(body, dict):
         raise _Refused(47001)

@@ -87,6 +87,6 @@ async def json_body(request: web.Request) -> dict[str, Any] | None:
     """The request's JSON object, or None when it is not one."""
     try:
         body = json.loads(await request.read() or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     return body if isinstance(body, dict) else None

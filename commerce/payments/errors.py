@@ -15,6 +15,7 @@ class PaymentError(ErrorCode):
     # For WeChat Pay's callbacks: answered FAIL, nothing changes.
     NOTIFICATION_REJECTED = ("notification_rejected", ErrorKind.FORBIDDEN, "通知验签失败")
     NOTIFICATION_MISMATCH = ("notification_mismatch", ErrorKind.INVALID, "通知内容与订单不符")
+    NOTIFICATION_MALFORMED = ("notification_malformed", ErrorKind.INVALID, "通知内容无法读取")
 
 
 class RefundError(ErrorCode):

@@ -17,7 +17,7 @@ from commerce.payments.errors import PaymentError
 from commerce.payments.models import Payment, Refund
 from commerce.payments.services import create_refund
 from commerce.payments.states import PaymentStatus, RefundStatus
-from commerce.wechat.pay import NotificationRejected, WeChatPayClient
+from commerce.wechat.pay import NotificationMalformed, NotificationRejected, WeChatPayClient
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,9 @@ def _open(pay: WeChatPayClient | None, headers: Any, body: bytes):
         raise PaymentError.NOTIFICATION_REJECTED.error()
     try:
         return pay.open_notification(headers, body)
+    except NotificationMalformed as exc:  # signed, so WeChat Pay's: a 400, not an impostor's 401
+        log.error("WeChat Pay notification unreadable: %s", exc)
+        raise PaymentError.NOTIFICATION_MALFORMED.error() from None
     except NotificationRejected as exc:
         log.warning("WeChat Pay notification refused: %s", exc)
         raise PaymentError.NOTIFICATION_REJECTED.error() from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
@@ -110,7 +111,14 @@ async def _own(shopper: Shopper, address_id: int, conn=None) -> Address:
 
 
 def _check(address: AddressInput) -> None:
-    if not _MOBILE.match(address.phone):
+    """Every field filled after stripping, none holding a control character (a NUL, an escape,
+    a line break: nothing a courier could print), and an 11-digit mobile number."""
+    fields = _fields(address)
+    if any(unicodedata.category(c) == "Cc" for value in fields.values() for c in value):
+        raise AddressError.INVALID_CHARACTERS.error()
+    if not all(fields.values()):
+        raise AddressError.INCOMPLETE.error()
+    if not _MOBILE.fullmatch(address.phone):
         raise AddressError.INVALID_PHONE.error()
 
 

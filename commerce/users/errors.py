@@ -18,4 +18,6 @@ class UserError(ErrorCode):
 class AddressError(ErrorCode):
     NOT_FOUND = ("address_not_found", ErrorKind.NOT_FOUND, "收货地址不存在")
     INVALID_PHONE = ("invalid_phone", ErrorKind.INVALID, "请填写 11 位手机号")
+    INCOMPLETE = ("address_incomplete", ErrorKind.INVALID, "请填写收货人、省市区和详细地址")
+    INVALID_CHARACTERS = ("address_invalid_characters", ErrorKind.INVALID, "收货地址中有无法识别的字符")
     TOO_MANY = ("too_many_addresses", ErrorKind.CONFLICT, "最多保存 20 个收货地址")

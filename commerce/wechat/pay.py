@@ -56,6 +56,37 @@ class NotificationRejected(Exception):
     """A callback that is not provably from WeChat Pay, or not readable: it changes nothing."""
 
 
+class NotificationMalformed(NotificationRejected):
+    """Signed by WeChat Pay, but no notification we can read (a field of the wrong type)."""
+
+
+# The fields of a payment or refund resource we read, by the type WeChat Pay documents.
+_TEXT_FIELDS = (
+    "appid", "mchid", "out_trade_no", "transaction_id", "trade_state", "out_refund_no", "refund_id",
+    "refund_status", "status", "success_time",
+)  # fmt: skip
+_OBJECT_FIELDS = ("amount", "payer")
+_AMOUNT_FIELDS = ("total", "payer_total", "refund", "payer_refund")
+MAX_TIMESTAMP_DIGITS = 12  # Unix seconds; more would be no time at all
+
+
+def check_resource_shape(resource: dict[str, Any]) -> None:
+    """Every field we read has WeChat Pay's type (text, object, integer fen), so that nothing
+    downstream meets a list where it reads an amount: NotificationMalformed otherwise."""
+    for name in _TEXT_FIELDS:
+        if name in resource and not isinstance(resource[name], str):
+            raise NotificationMalformed(f"resource field {name} is not text")
+    for name in _OBJECT_FIELDS:
+        if name in resource and not isinstance(resource[name], dict):
+            raise NotificationMalformed(f"resource field {name} is not an object")
+    amount, payer = resource.get("amount", {}), resource.get("payer", {})
+    for name in _AMOUNT_FIELDS:
+        if name in amount and (type(amount[name]) is not int):
+            raise NotificationMalformed(f"resource amount.{name} is not an integer")
+    if "openid" in payer and not isinstance(payer["openid"], str):
+        raise NotificationMalformed("resource payer.openid is not text")
+
+
 @dataclass(frozen=True)
 class PayCredentials:
     appid: str  # the mini-program paying
@@ -211,7 +242,7 @@ class WeChatPayClient:
             envelope = json.loads(text)
             resource = envelope["resource"]
             if resource.get("algorithm") != "AEAD_AES_256_GCM":
-                raise NotificationRejected("unsupported resource algorithm")
+                raise NotificationMalformed("unsupported resource algorithm")
             plain = aes_decrypt(
                 nonce=str(resource["nonce"]),
                 ciphertext=str(resource["ciphertext"]),
@@ -222,12 +253,13 @@ class WeChatPayClient:
                 raise NotificationRejected("the resource does not decrypt with our APIv3 key")
             decrypted = json.loads(plain)
             if not isinstance(decrypted, dict):
-                raise NotificationRejected("the resource is not a JSON object")
+                raise NotificationMalformed("the resource is not a JSON object")
+            check_resource_shape(decrypted)
             return Notification(
                 id=str(envelope.get("id", "")), event_type=str(envelope["event_type"]), resource=decrypted
             )
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise NotificationRejected(f"malformed notification: {type(exc).__name__}") from None
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            raise NotificationMalformed(f"malformed notification: {type(exc).__name__}") from None
 
     def _verify(self, headers: Any, body: str, *, what: str, check_window: bool = True) -> None:
         def header(name: str) -> str:
@@ -238,10 +270,9 @@ class WeChatPayClient:
         if header("Wechatpay-Serial") != self.credentials.public_key_id:
             raise NotificationRejected(f"{what}: signed with an unknown key")
         timestamp = header("Wechatpay-Timestamp")
-        try:
-            skew = abs(clock.now().timestamp() - int(timestamp))
-        except ValueError:
-            raise NotificationRejected(f"{what}: no timestamp") from None
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= MAX_TIMESTAMP_DIGITS):
+            raise NotificationRejected(f"{what}: no timestamp")
+        skew = abs(clock.now().timestamp() - int(timestamp))
         if check_window and skew > TIMESTAMP_WINDOW_SECONDS:
             raise NotificationRejected(f"{what}: timestamp {int(skew)} s off (a replay?)")
         signature = header("Wechatpay-Signature")
