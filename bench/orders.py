@@ -3,8 +3,10 @@
     .venv/bin/python -m bench.orders [--orders 1000] [--concurrency 32] [--database-url mysql://…]
 
 Starts `shop serve` on the demo catalog (SQLite in a temporary folder by default) and the bare
-handler, logs in one simulated shopper per connection, gives each an address, then has them
-preview and place orders for in-stock SKUs as fast as they can.
+handler, logs in simulated shoppers and gives each an address, then has `--concurrency`
+connections preview and place orders for in-stock SKUs as fast as they can. Each shopper places
+ORDERS_PER_SHOPPER orders (one connection after another), within the shop's default limits on
+unpaid orders and orders per minute, so the limits are checked on every order and never refuse.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import aiohttp
 from bench.catalog import ROOT, SHOP, shop_and_bare
 from bench.loadgen import run
 
+ORDERS_PER_SHOPPER = 5  # ORDER_MAX_UNPAID_PER_SHOPPER's default
 ADDRESS = {
     "receiver_name": "压测",
     "phone": "13800138000",
@@ -54,15 +57,30 @@ async def in_stock_skus(http: aiohttp.ClientSession, base: str) -> list[int]:
 
 async def measure(base: str, bare_url: str, orders: int, concurrency: int) -> str:
     async with aiohttp.ClientSession() as http:
-        shoppers = [await shopper(http, base, f"bench{n}") for n in range(concurrency)]
+        # Each connection keeps its shopper for ORDERS_PER_SHOPPER orders; at the end every
+        # connection may hold a shopper it used only partly.
+        needed = -(-orders // ORDERS_PER_SHOPPER) + concurrency
+        gate = asyncio.Semaphore(concurrency)
+
+        async def signed_up(n: int) -> tuple[dict, int]:
+            async with gate:
+                return await shopper(http, base, f"bench{n}")
+
+        shoppers = iter(await asyncio.gather(*(signed_up(n) for n in range(needed))))
         skus = itertools.cycle(await in_stock_skus(http, base))
         remaining = orders
         latencies: list[float] = []
         failures: dict[int, int] = {}
 
-        async def worker(headers: dict, address_id: int) -> None:
-            nonlocal remaining
+        async def worker() -> None:
             while remaining > 0:
+                await shopper_orders(*next(shoppers))
+
+        async def shopper_orders(headers: dict, address_id: int) -> None:
+            nonlocal remaining
+            for _ in range(ORDERS_PER_SHOPPER):
+                if remaining <= 0:
+                    return
                 remaining -= 1
                 body = {"items": [{"sku_id": next(skus), "quantity": 1}], "address_id": address_id}
                 started = time.perf_counter()
@@ -76,7 +94,7 @@ async def measure(base: str, bare_url: str, orders: int, concurrency: int) -> st
                 latencies.append((time.perf_counter() - started) * 1000)
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker(h, a) for h, a in shoppers))
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     bare = await run("bare", [bare_url], requests=orders * 2, concurrency=concurrency)
     ordered = sorted(latencies)
@@ -97,8 +115,8 @@ def main() -> None:
     )
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--database-url", default="")
-    parser.add_argument("--redis-url", default="")
+    parser.add_argument("--database-url", default="", help="a MySQL database of its own: emptied first")
+    parser.add_argument("--redis-url", default="", help="a Redis database of its own: emptied first")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
         env = {
@@ -111,12 +129,22 @@ def main() -> None:
         }
         if args.database_url.startswith("mysql://"):
             asyncio.run(reset_mysql(args.database_url))
+        if args.redis_url:  # the shoppers of a previous run would still be counted
+            asyncio.run(reset_redis(args.redis_url))
         subprocess.run([SHOP, "migrate"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         subprocess.run([SHOP, "seed-demo"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         with shop_and_bare(env) as (base, bare_url):
             database = args.database_url.split("@")[-1] if args.database_url else "SQLite"
             print(f"order benchmark on {database}: {args.orders} orders, concurrency {args.concurrency}")
             print(asyncio.run(measure(base, bare_url, args.orders, args.concurrency)))
+
+
+async def reset_redis(url: str) -> None:
+    import redis.asyncio as redis
+
+    client = redis.Redis.from_url(url)
+    await client.flushdb()
+    await client.aclose()
 
 
 async def reset_mysql(url: str) -> None:

@@ -74,6 +74,16 @@ class Settings(BaseSettings):
     order_payment_minutes: int = 30
     # A shipped order completes by itself this long after shipment unless the shopper confirms.
     order_auto_complete_days: int = 10
+    # Against stock hoarding (an unpaid order holds its stock until paid or cancelled): the
+    # unpaid orders one shopper may hold, the units of one SKU they may hold unpaid, and the
+    # orders they may place per window (counted in Redis, so across processes).
+    order_max_unpaid_per_shopper: int = Field(default=5, ge=1)
+    order_max_unpaid_quantity_per_sku: int = Field(default=10, ge=1)
+    order_rate_limit: int = Field(default=10, ge=1)
+    order_rate_window_seconds: int = Field(default=60, ge=1)
+    # The most one order may cost (fen); dearer ones are refused before anything is reserved.
+    # Default ¥10,000,000: the most WeChat Pay's order API takes in one payment (amount.total).
+    order_max_payable_fen: int = Field(default=1_000_000_000, ge=1)
     # `shop serve` runs the scheduled jobs itself; with `shop scheduler` processes, set false.
     scheduler_in_process: bool = True
     log_level: str = "INFO"

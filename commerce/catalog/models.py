@@ -40,8 +40,8 @@ class Product(Model):
     # Spec axes in display order: [{"name": "颜色", "values": ["黑色", "白色"]}]; [] for one SKU.
     spec_axes: list[dict] = fields.JSONField(default=list)
     # Kept in step with the SKUs by the catalog services, for listing, filters and sorting.
-    min_price = fields.IntField(default=0)  # fen
-    max_price = fields.IntField(default=0)  # fen
+    min_price = fields.BigIntField(default=0)  # fen
+    max_price = fields.BigIntField(default=0)  # fen
     total_stock = fields.IntField(default=0)
     sales = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -60,8 +60,8 @@ class Sku(Model):
     product = fields.ForeignKeyField("models.Product", related_name="skus", on_delete=fields.CASCADE)
     sku_code = fields.CharField(max_length=64, unique=True)
     specs: dict[str, str] = fields.JSONField(default=dict)  # {"颜色": "黑色", "容量": "128GB"}
-    price = fields.IntField()  # fen
-    market_price = fields.IntField(default=0)  # fen, the crossed-out price; 0 when none
+    price = fields.BigIntField()  # fen
+    market_price = fields.BigIntField(default=0)  # fen, the crossed-out price; 0 when none
     stock = fields.IntField(default=0)  # changed only by atomic conditional updates
     weight_g = fields.IntField(default=0)
     # Set by the first order that reserves it: from then on orders refer to it, so it is never

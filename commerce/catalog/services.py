@@ -22,8 +22,9 @@ from commerce.db import execute, fetch_rows
 log = logging.getLogger(__name__)
 
 MAX_CATEGORY_DEPTH = 3
-# What the INT columns hold, with room: a product's total stock (≤ 200 SKUs × 10,000,000) and
-# any price (¥20,000,000) stay below 2^31.
+# A product's total stock (≤ 200 SKUs × 10,000,000) stays below 2^31 (an INT column); a price
+# (¥20,000,000) is far below what its BIGINT holds, so any order line's quantity (≤ 999) times
+# it does too. Orders themselves stop at settings.order_max_payable_fen.
 MAX_SKUS_PER_PRODUCT = 200
 MAX_SKU_STOCK = 10_000_000
 MAX_SKU_PRICE = 2_000_000_000  # fen

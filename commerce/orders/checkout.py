@@ -11,6 +11,7 @@ from commerce.cart import services as cart
 from commerce.cart.errors import CartError
 from commerce.cart.services import LineState, check_quantity, line_state
 from commerce.catalog.queries import sku_snapshots
+from commerce.money import fen_to_yuan
 from commerce.orders.errors import CheckoutError
 from commerce.pricing.pipeline import PriceBreakdown, PricingLine, price
 from commerce.users import addresses
@@ -28,14 +29,28 @@ class LineProblem:
 
 
 @dataclass(frozen=True)
+class OrderProblem:
+    """Why the order as a whole cannot be submitted (its lines may each be fine)."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Preview:
     breakdown: PriceBreakdown  # of the buyable lines only
     address: AddressView | None
     problems: list[LineProblem]  # lines that cannot be bought now, left out of the price
+    order_problem: OrderProblem | None = None
 
     @property
     def can_submit(self) -> bool:
-        return bool(self.breakdown.lines) and not self.problems and self.address is not None
+        return (
+            bool(self.breakdown.lines)
+            and not self.problems
+            and self.order_problem is None
+            and self.address is not None
+        )
 
 
 _PROBLEM_TEXT = {
@@ -51,8 +66,10 @@ async def preview_checkout(
     items: list[tuple[int, int]] | None = None,
     from_cart: bool = False,
     address_id: int | None = None,
+    max_payable: int,
 ) -> Preview:
-    """Price the given (sku_id, quantity) items, or the cart's selected lines."""
+    """Price the given (sku_id, quantity) items, or the cart's selected lines; an order costing
+    more than max_payable (fen) cannot be submitted."""
     wanted = await _wanted_items(shopper, items, from_cart)
     snapshots = await sku_snapshots(list(wanted))
     if from_cart:  # a cart line whose SKU left the catalog is hidden in the cart: not bought either
@@ -73,7 +90,22 @@ async def preview_checkout(
         else:
             problems.append(LineProblem(sku_id, state, _PROBLEM_TEXT[state].format(stock=snap.stock)))
     address = await addresses.get_address(shopper=shopper, address_id=address_id) if address_id else None
-    return Preview(breakdown=price(lines), address=address, problems=problems)
+    breakdown = price(lines)
+    return Preview(
+        breakdown=breakdown,
+        address=address,
+        problems=problems,
+        order_problem=_payable_problem(breakdown.payable, max_payable),
+    )
+
+
+def _payable_problem(payable: int, max_payable: int) -> OrderProblem | None:
+    if payable <= max_payable:
+        return None
+    error = CheckoutError.PAYABLE_TOO_LARGE
+    return OrderProblem(
+        error.code, f"单笔订单最多支付 ¥{fen_to_yuan(max_payable)}，请减少数量或分开下单"
+    )
 
 
 async def _wanted_items(

@@ -5,6 +5,11 @@ class CheckoutError(ErrorCode):
     NOTHING_TO_CHECK_OUT = ("nothing_to_checkout", ErrorKind.CONFLICT, "没有可结算的商品")
     TOO_MANY_LINES = ("too_many_lines", ErrorKind.INVALID, "一次最多结算 50 种商品")
     ITEMS_OR_CART = ("items_or_cart", ErrorKind.INVALID, "请提供 items 或 from_cart，二选一")
+    PAYABLE_TOO_LARGE = (
+        "payable_too_large",
+        ErrorKind.INVALID,
+        "订单金额超过单笔支付上限，请减少数量或分开下单",
+    )
 
 
 class OrderError(ErrorCode):
@@ -24,6 +29,17 @@ class OrderError(ErrorCode):
         "请选择支持的快递公司并填写运单号（4-64 位字母、数字或短横线）",
     )
     INVALID_NOTE = ("invalid_note", ErrorKind.INVALID, "备注请填写 1-500 字")
+    TOO_MANY_UNPAID_ORDERS = (
+        "too_many_unpaid_orders",
+        ErrorKind.CONFLICT,
+        "待支付订单太多，请先支付或取消已有订单",
+    )
+    UNPAID_QUANTITY_LIMIT = (
+        "unpaid_quantity_limit",
+        ErrorKind.CONFLICT,
+        "该商品待支付的数量已达上限，请先支付或取消已有订单",
+    )
+    ORDER_RATE_LIMITED = ("order_rate_limited", ErrorKind.RATE_LIMITED, "下单太频繁，请稍后再试")
     NOT_WHOLLY_YOURS = (
         "order_of_several_merchants",
         ErrorKind.FORBIDDEN,

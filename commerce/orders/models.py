@@ -12,10 +12,11 @@ class Order(Model):
     user = fields.ForeignKeyField("models.User", related_name="orders", on_delete=fields.RESTRICT)
     status = fields.CharEnumField(OrderStatus, max_length=20, default=OrderStatus.PENDING_PAYMENT)
     idempotency_key = fields.CharField(max_length=64)
-    items_total = fields.IntField()
-    shipping_fee = fields.IntField()
-    discount_total = fields.IntField()  # <= 0
-    payable = fields.IntField()
+    # Money columns are BIGINT: a few dear lines add up to more than an INT holds (¥21,474,836.47).
+    items_total = fields.BigIntField()
+    shipping_fee = fields.BigIntField()
+    discount_total = fields.BigIntField()  # <= 0
+    payable = fields.BigIntField()
     # A copy of the address as it was when ordering: later edits do not move a parcel.
     address: dict = fields.JSONField()
     # Copied out of the address for staff searches (a JSON column cannot be searched portably).
@@ -50,11 +51,11 @@ class OrderLine(Model):
     title = fields.CharField(max_length=120)
     specs: dict = fields.JSONField()
     image = fields.CharField(max_length=500)
-    unit_price = fields.IntField()
+    unit_price = fields.BigIntField()
     quantity = fields.IntField()
-    line_total = fields.IntField()
-    discount = fields.IntField()
-    payable = fields.IntField()
+    line_total = fields.BigIntField()
+    discount = fields.BigIntField()
+    payable = fields.BigIntField()
 
     class Meta:
         table = "order_line"

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import asdict
 from datetime import timedelta
 
+import redis.asyncio as redis
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -18,14 +19,14 @@ from commerce.catalog import services as catalog
 from commerce.config import Settings
 from commerce.db import fetch_rows, insert
 from commerce.errors import CommerceError
-from commerce.orders import queries
+from commerce.orders import limits, queries
 from commerce.orders.checkout import preview_checkout
-from commerce.orders.errors import OrderError
+from commerce.orders.errors import CheckoutError, OrderError
 from commerce.orders.models import Order, OrderEvent, OrderLine
 from commerce.orders.queries import OrderView
 from commerce.orders.states import ALLOWED_TRANSITIONS, EventType, OrderStatus
 from commerce.shipping.queries import CARRIERS, carrier_name
-from commerce.users.services import Shopper
+from commerce.users.services import Shopper, lock_shopper
 
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _TRACKING_NO = re.compile(r"^[A-Za-z0-9-]{4,64}$")
@@ -37,11 +38,19 @@ class _OutOfStock(Exception):
     """Raised inside the order transaction to roll back the stock already taken."""
 
 
+class _AlreadyPlaced(Exception):
+    """The same key's order was committed by a request that raced this one: answer with it."""
+
+    def __init__(self, order_id: int) -> None:
+        self.order_id = order_id
+
+
 async def place_order(
     *,
     shopper: Shopper,
     idempotency_key: str,
     settings: Settings,
+    redis_client: redis.Redis,
     items: list[tuple[int, int]] | None = None,
     from_cart: bool = False,
     address_id: int | None = None,
@@ -49,13 +58,19 @@ async def place_order(
     """Create the order once per idempotency key; the same key returns the same order."""
     if not _IDEMPOTENCY_KEY.match(idempotency_key or ""):
         raise OrderError.INVALID_IDEMPOTENCY_KEY.error()
-    existing = await fetch_rows(
-        "SELECT `id` FROM `shop_order` WHERE `user_id` = ? AND `idempotency_key` = ?",
-        [shopper.user_id, idempotency_key],
-    )
+    existing = await _placed_with_key(shopper.user_id, idempotency_key)
     if existing:  # the same request again: the same order
-        return await queries.get_order(shopper=shopper, order_id=existing[0]["id"])
-    preview = await preview_checkout(shopper=shopper, items=items, from_cart=from_cart, address_id=address_id)
+        return await queries.get_order(shopper=shopper, order_id=existing)
+    await limits.count_order_attempt(
+        redis_client, user_id=shopper.user_id, idempotency_key=idempotency_key, settings=settings
+    )
+    preview = await preview_checkout(
+        shopper=shopper,
+        items=items,
+        from_cart=from_cart,
+        address_id=address_id,
+        max_payable=settings.order_max_payable_fen,
+    )
     if preview.problems:
         details = [
             {"sku_id": p.sku_id, "code": p.state.value, "message": p.message} for p in preview.problems
@@ -65,6 +80,8 @@ async def place_order(
         )
         code = OrderError.OUT_OF_STOCK if only_stock else OrderError.ITEMS_UNAVAILABLE
         raise code.error(fields=details)
+    if preview.order_problem is not None:  # refused before anything is reserved
+        raise CheckoutError.PAYABLE_TOO_LARGE.error(preview.order_problem.message)
     if preview.address is None:
         raise OrderError.ADDRESS_REQUIRED.error()
     breakdown = preview.breakdown
@@ -72,6 +89,12 @@ async def place_order(
     now = clock.now()
     try:
         async with in_transaction() as conn:
+            # One shopper's orders go one at a time (others' do not wait): the unpaid limits
+            # count what is committed, and the same key racing in is seen, not refused.
+            await lock_shopper(conn, user_id=shopper.user_id)
+            if same_key := await _placed_with_key(shopper.user_id, idempotency_key, conn):
+                raise _AlreadyPlaced(same_key)
+            await limits.check_unpaid_limits(conn, user_id=shopper.user_id, wanted=wanted, settings=settings)
             products = {priced.line.sku_id: priced.line.product_id for priced in breakdown.lines}
             if not await catalog.reserve_stock(items=wanted, products=products, connection=conn):
                 raise _OutOfStock
@@ -119,6 +142,8 @@ async def place_order(
             event = await outbox.emit(ORDER_CREATED, {"order_id": order.id}, connection=conn)
     except _OutOfStock:
         raise OrderError.OUT_OF_STOCK.error() from None
+    except _AlreadyPlaced as placed:
+        return await queries.get_order(shopper=shopper, order_id=placed.order_id)
     except IntegrityError:
         # The same key raced in from another request and won: answer with its order.
         existing = await Order.get_or_none(user_id=shopper.user_id, idempotency_key=idempotency_key)
@@ -127,6 +152,16 @@ async def place_order(
         return await queries.get_order(shopper=shopper, order_id=existing.id)
     await outbox.deliver([event])
     return queries.view_of(order, lines)
+
+
+async def _placed_with_key(user_id: int, idempotency_key: str, conn=None) -> int | None:
+    """The id of this shopper's order placed with this key, if any."""
+    rows = await fetch_rows(
+        "SELECT `id` FROM `shop_order` WHERE `user_id` = ? AND `idempotency_key` = ?",
+        [user_id, idempotency_key],
+        connection=conn,
+    )
+    return rows[0]["id"] if rows else None
 
 
 async def _create_with_fresh_number(conn, **fields) -> Order:

@@ -15,7 +15,7 @@ class Payment(Model):
     order_id = fields.IntField(db_index=True)
     provider = fields.CharField(max_length=16, default="wechatpay")
     out_trade_no = fields.CharField(max_length=32, unique=True)
-    amount = fields.IntField()
+    amount = fields.BigIntField()
     status = fields.CharEnumField(PaymentStatus, max_length=16, default=PaymentStatus.PENDING)
     prepay_id = fields.CharField(max_length=64, default="")
     prepay_expires_at = fields.DatetimeField(null=True)
@@ -39,7 +39,7 @@ class Refund(Model):
     order_id = fields.IntField(db_index=True)
     payment = fields.ForeignKeyField("models.Payment", related_name="refunds", on_delete=fields.RESTRICT)
     out_refund_no = fields.CharField(max_length=64, unique=True)
-    amount = fields.IntField()
+    amount = fields.BigIntField()
     reason = fields.CharField(max_length=80)
     # True when we refund on our own: paid after the order was cancelled, or paid twice.
     automatic = fields.BooleanField(default=False)

@@ -140,6 +140,16 @@ async def end_all_sessions(*, shopper: Shopper, sessions: SessionVersions | None
         sessions.forget(shopper.user_id)
 
 
+async def lock_shopper(conn, *, user_id: int) -> None:
+    """Hold this shopper's row until the caller's transaction ends (SELECT … FOR UPDATE).
+
+    Checks over the shopper's own rows and the write that follows then happen as one step for
+    this shopper, while other shoppers go on: under READ COMMITTED only this row is locked.
+    SQLite ignores FOR UPDATE; it runs one write transaction at a time anyway.
+    """
+    await User.filter(id=user_id).select_for_update().using_db(conn).only("id")
+
+
 def mask_phone(phone: str) -> str:
     """138****8000: enough for the shopper to recognise their number, no more."""
     if len(phone) < 7:

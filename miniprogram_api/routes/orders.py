@@ -33,10 +33,12 @@ TAG = "订单"
 )
 async def place_order(request: web.Request, *, body: OrderIn, shopper: Shopper) -> dict[str, Any]:
     items = [(item.sku_id, item.quantity) for item in body.items] if body.items is not None else None
+    core = request.app[CORE]
     order = await services.place_order(
         shopper=shopper,
         idempotency_key=request.headers.get("Idempotency-Key", ""),
-        settings=request.app[CORE].settings,
+        settings=core.settings,
+        redis_client=core.redis,
         items=items,
         from_cart=body.from_cart,
         address_id=body.address_id,

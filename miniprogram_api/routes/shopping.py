@@ -13,6 +13,7 @@ from commerce.orders.checkout import Preview, preview_checkout
 from commerce.users import addresses
 from commerce.users.addresses import AddressInput
 from commerce.users.services import Shopper
+from miniprogram_api.keys import CORE
 from miniprogram_api.routing import Router, path_id
 from miniprogram_api.schemas.shopping import (
     AddressIn,
@@ -94,7 +95,11 @@ async def delete_address(request: web.Request, *, shopper: Shopper) -> web.Respo
 async def checkout_preview(request: web.Request, *, body: CheckoutIn, shopper: Shopper) -> dict[str, Any]:
     items = [(item.sku_id, item.quantity) for item in body.items] if body.items is not None else None
     preview = await preview_checkout(
-        shopper=shopper, items=items, from_cart=body.from_cart, address_id=body.address_id
+        shopper=shopper,
+        items=items,
+        from_cart=body.from_cart,
+        address_id=body.address_id,
+        max_payable=request.app[CORE].settings.order_max_payable_fen,
     )
     return _preview(preview)
 
@@ -128,5 +133,6 @@ def _preview(preview: Preview) -> dict[str, Any]:
         "payable": breakdown.payable,
         "address": asdict(preview.address) if preview.address else None,
         "problems": [{**asdict(p), "state": p.state.value} for p in preview.problems],
+        "order_problem": asdict(preview.order_problem) if preview.order_problem else None,
         "can_submit": preview.can_submit,
     }

@@ -111,6 +111,11 @@ class LineProblemOut(BaseModel):
     message: str
 
 
+class OrderProblemOut(BaseModel):
+    code: str  # e.g. payable_too_large
+    message: str
+
+
 class PreviewOut(BaseModel):
     lines: list[PricedLineOut]
     items_total: int
@@ -120,4 +125,5 @@ class PreviewOut(BaseModel):
     payable: int
     address: AddressOut | None
     problems: list[LineProblemOut]
+    order_problem: OrderProblemOut | None  # why the whole order cannot be submitted
     can_submit: bool

@@ -89,14 +89,41 @@ async def test_paying_marks_the_order_paid_once_and_a_redelivery_changes_nothing
         paid["transaction_id"],
         order["order_no"],
     )
-    # when WeChat Pay delivers the same notification again
-    status, redelivered = await sim(simulator, "POST", "/pay/redeliver", {"out_trade_no": order["order_no"]})
-    # then it is acknowledged and nothing changes
-    assert status == 200 and redelivered["notified"] == [204]
-    assert await _paid_events(order["id"]) == 1
+    # when WeChat Pay delivers the same notification again, twice
+    before = await _payment_world(simulator, order["id"])
+    for _ in range(2):
+        status, redelivered = await sim(
+            simulator, "POST", "/pay/redeliver", {"out_trade_no": order["order_no"]}
+        )
+        # then it is acknowledged and nothing changes anywhere: no refund, no money returned, no
+        # new event or outbox row, nothing more sent to WeChat
+        assert status == 200 and redelivered["notified"] == [204]
+    after = await _payment_world(simulator, order["id"])
+    assert after == before
+    assert after["refunds"] == [] and await _paid_events(order["id"]) == 1
+    assert not [e for e in after["events"] if e[0] == "payment_returned"]
     # and paying again is refused clearly
     response = await client.post(f"/api/v1/orders/{order['id']}/pay", headers=alice["headers"])
     assert (response.status, (await response.json())["error"]["code"]) == (409, "order_already_paid")
+
+
+async def _payment_world(simulator, order_id: int) -> dict:
+    """Everywhere a payment notification could leave a mark."""
+    await settle_outbox()
+    _, wx = await sim(simulator, "GET", "/wx/state")
+    _, pay = await sim(simulator, "GET", "/pay/state")
+    events = OrderEvent.filter(order_id=order_id).order_by("id")
+    return {
+        "payments": await Payment.filter(order_id=order_id).order_by("id").values(),
+        "refunds": await Refund.filter(order_id=order_id).order_by("id").values(),
+        "order": await Order.filter(id=order_id).values(),
+        "events": await events.values_list("type", "from_status", "to_status", "params"),
+        "outbox": await OutboxEvent.all().order_by("id").values_list("id", "topic", "payload"),
+        "stock": await Sku.all().order_by("id").values_list("id", "stock"),
+        "calls": wx["calls"],
+        "custom_messages": wx["mp"]["custom_messages"],
+        "wechat_refunds": pay["refunds"],
+    }
 
 
 def _verifies(message: str, signature: str, public_key) -> bool:
@@ -380,15 +407,20 @@ async def test_garbage_at_the_callbacks_is_refused_without_a_500(client, data_di
         assert too_big.status == 413
 
 
-async def test_a_payment_racing_a_cancellation_never_resurrects_the_order(client, alice, data_dir):
+async def test_a_payment_racing_a_cancellation_never_resurrects_the_order(client, simulator, alice, data_dir):
     """The shopper cancels at the moment WeChat Pay's notification arrives, for ten orders:
     each ends either paid (stock taken) or cancelled with its money returned (stock back)."""
     buds = await Sku.get(sku_code="P2-W")
     keys, settings = forge.platform(data_dir), client.app[CORE].settings
-    orders = [await _order(client, alice) for _ in range(10)]
+    # two shoppers with five unpaid orders each (the most one shopper may hold)
+    carol = {"headers": await auth_headers(client, simulator, "carol")}
+    address = await client.post("/api/v1/addresses", json=ADDRESS, headers=carol["headers"])
+    carol["address_id"] = (await address.json())["id"]
+    buyers = [alice, carol] * 5
+    orders = [await _order(client, buyer) for buyer in buyers]
     notifications = []
-    for n, order in enumerate(orders):
-        await pay_params(client, alice["headers"], order["id"])
+    for n, (buyer, order) in enumerate(zip(buyers, orders, strict=True)):
+        await pay_params(client, buyer["headers"], order["id"])
         payment = await Payment.get(order_id=order["id"])
         transaction = forge.paid_transaction(
             appid=settings.miniapp_appid,
@@ -401,14 +433,16 @@ async def test_a_payment_racing_a_cancellation_never_resurrects_the_order(client
         notifications.append(forge.notification(keys, transaction))
 
     # when each order's cancellation and payment notification arrive together
-    async def race(order, notification):
+    async def race(buyer, order, notification):
         headers, body = notification
         return await asyncio.gather(
-            client.post(f"/api/v1/orders/{order['id']}/cancel", headers=alice["headers"]),
+            client.post(f"/api/v1/orders/{order['id']}/cancel", headers=buyer["headers"]),
             client.post("/pay/wechat/notify", data=body, headers=headers),
         )
 
-    results = await asyncio.gather(*(race(o, n) for o, n in zip(orders, notifications, strict=True)))
+    results = await asyncio.gather(
+        *(race(b, o, n) for b, o, n in zip(buyers, orders, notifications, strict=True))
+    )
     # then WeChat Pay was always acknowledged, and every order is in one consistent end state
     assert all(notified.status == 204 for _, notified in results)
     await settle_outbox()
