@@ -17,6 +17,7 @@ from admin_web import (
     product_import,
     products,
     signin,
+    staff,
     support,
     support_live,
     users,
@@ -84,6 +85,7 @@ def create_app(core: Core) -> web.Application:
     app.router.add_post("/merchants/{id}/staff", merchants.create_staff)
     app.router.add_post("/merchants/{id}/status", merchants.change_status)
     app.router.add_get("/audit", audit.audit_page)
+    staff.add_routes(app.router)
     product_import.add_routes(app.router)  # before products: /products/import is not an id
     products.add_routes(app.router)
     orders.add_routes(app.router)

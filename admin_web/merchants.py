@@ -68,6 +68,7 @@ async def create_staff(request: web.Request) -> web.Response:
             raise web.HTTPForbidden(text="不能在此创建该角色")
         await staff_accounts.create_staff(
             username=str(form.get("username", "")),
+            display_name=str(form.get("display_name", "")),
             password=str(form.get("password", "")),
             role=StaffRole(role),
             merchant_id=merchant_id,  # from the URL, never from the form

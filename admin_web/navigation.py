@@ -31,6 +31,7 @@ SECTIONS = (
     Section("leaders", "团长", Permission.MERCHANTS),  # the platform's own, for now
     Section("kol", "达人推广", Permission.MERCHANTS),
     Section("merchants", "商家管理", Permission.MERCHANTS, ready=True),
+    Section("staff", "员工账号", Permission.STAFF, ready=True),
     Section("finance", "财务结算", Permission.FINANCE),
     Section("audit", "操作日志", Permission.AUDIT, ready=True),
 )

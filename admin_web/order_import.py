@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import zipfile
 from typing import Any
 from urllib.parse import quote
 
@@ -19,10 +18,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from admin_web.security import session_for
 from commerce.orders import backoffice
 from commerce.shipping.queries import CARRIERS
+from commerce.spreadsheets import SpreadsheetTooLarge, check_unzipped_size
 from commerce.staff.permissions import Permission, require
 
 MAX_BYTES = 2 * 1024 * 1024
-MAX_UNZIPPED_BYTES = 20 * 1024 * 1024  # an .xlsx is a zip: refuse what would balloon in memory
 HEADERS = ("订单号", "快递公司", "快递单号")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -119,16 +118,14 @@ def _csv_table(data: bytes):
 
 def _xlsx_table(data: bytes):
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(entry.file_size for entry in archive.infolist()) > MAX_UNZIPPED_BYTES:
-                raise FileRefused("Excel 文件内容过大，请分批上传")
+        check_unzipped_size(data)
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
             rows = list(book.active.iter_rows(values_only=True, max_row=backoffice.BULK_SHIP_MAX_ROWS + 2))
         finally:
             book.close()
-    except FileRefused:
-        raise
+    except SpreadsheetTooLarge as exc:
+        raise FileRefused(str(exc)) from None
     except Exception:  # openpyxl and zipfile raise many types for a file that is not .xlsx
         raise FileRefused("无法读取该 Excel 文件，请使用 .xlsx 格式（可下载模板）") from None
     return iter(rows)

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from admin_web.keys import COOKIE, CORE, LOGIN_CSRF_COOKIE
 from admin_web.security import client_address, is_https, read_form
-from commerce.errors import CommerceError
+from commerce.errors import CommerceError, ErrorKind
 from commerce.staff.auth import sign_in, sign_out
 
 
@@ -33,7 +33,7 @@ async def login(request: web.Request) -> web.Response:
             redis_client=request.app[CORE].redis,
         )
     except CommerceError as error:
-        status = 429 if error.code == "login_locked" else 401
+        status = {ErrorKind.RATE_LIMITED: 429, ErrorKind.FORBIDDEN: 403}.get(error.kind, 401)
         return _form(request, error=error.message, username=username, status=status)
     response = web.HTTPFound("/admin/")
     # A browser-session cookie: the server ends the session (2 h idle, 12 h at most).

@@ -46,9 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     imp.set_defaults(run=_import_products)
 
-    admin = commands.add_parser("create-admin", help="create a platform administrator")
+    admin = commands.add_parser("create-admin", help="create a platform account (an admin by default)")
     admin.add_argument("username")
     admin.add_argument("--password", help="prompted for when omitted")
+    admin.add_argument("--role", choices=PLATFORM_ROLE_NAMES, default="platform_admin")
+    admin.add_argument("--display-name", default="", help="how colleagues know them, e.g. 客服小王")
     admin.set_defaults(run=_create_admin)
     wechat = commands.add_parser("wechat", help="the official account: menu, QR codes")
     wechat_commands = wechat.add_subparsers(required=True, metavar="WHAT")
@@ -199,17 +201,29 @@ def _import_products(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if report.problems and not report.loaded_rows else 0
 
 
+PLATFORM_ROLE_NAMES = {"platform_admin": "平台管理员", "agent": "客服", "finance": "财务"}
+
+
 def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
     from commerce.errors import CommerceError
-    from commerce.staff.services import create_platform_admin_cli
+    from commerce.staff.services import create_first_account_cli
+    from commerce.staff.states import StaffRole
 
     password = args.password or getpass.getpass("密码: ")
     try:
-        asyncio.run(create_platform_admin_cli(settings, username=args.username, password=password))
+        asyncio.run(
+            create_first_account_cli(
+                settings,
+                username=args.username,
+                password=password,
+                role=StaffRole(args.role),
+                display_name=args.display_name,
+            )
+        )
     except CommerceError as exc:
         print(exc.message, file=sys.stderr)
         return 1
-    print(f"已创建平台管理员 {args.username}")
+    print(f"已创建{PLATFORM_ROLE_NAMES[args.role]} {args.username}")
     return 0
 
 

@@ -78,6 +78,8 @@ def create_simulator_app(config: SimulatorConfig) -> web.Application:
     app.router.add_post("/pay/confirm", pay_control.confirm)
     app.router.add_post("/pay/redeliver", pay_control.redeliver)
     app.router.add_post("/pay/refund-outcome", pay_control.refund_outcome)
+    app.router.add_post("/pay/resolve-abnormal", pay_control.resolve_abnormal)
+    app.router.add_post("/pay/lose-notifications", pay_control.lose_notifications)
     app.router.add_get("/pay/state", pay_control.inspect)
     app.router.add_post("/mp/send", mp_control.send)
     app.router.add_get("/mp/messages", mp_control.messages)

@@ -10,12 +10,14 @@ from aiohttp import web
 from wechat_simulator.keys import STATE
 from wechat_simulator.mp_state import record_payment
 from wechat_simulator.pay_notify import NOTIFIER
+from wechat_simulator.pay_refund import settle_refund
 from wechat_simulator.pay_state import PREPAY_TTL, Notification
 from wechat_simulator.replies import json_body
 
 MAX_COPIES = 5
 MAX_OUTCOMES = 100
-OUTCOMES = ("SUCCESS", "ABNORMAL")
+OUTCOMES = ("SUCCESS", "ABNORMAL", "CLOSED")
+MAX_LOST = 100
 
 
 def _bad(message: str) -> web.Response:
@@ -84,18 +86,49 @@ async def redeliver(request: web.Request) -> web.Response:
 
 
 async def refund_outcome(request: web.Request) -> web.Response:
-    """{"outcome": "ABNORMAL" | "SUCCESS", "times"?: 1}: how the next refunds end."""
+    """{"outcome": "ABNORMAL" | "CLOSED" | "SUCCESS", "times"?: 1}: how the next refunds end."""
     pay = request.app[STATE].pay
     body = await json_body(request)
     if body is None:
         return _bad('需要 JSON 对象 {"outcome": "ABNORMAL", "times": 1}')
     outcome, times = body.get("outcome"), body.get("times", 1)
     if outcome not in OUTCOMES:
-        return _bad("outcome 应为 SUCCESS 或 ABNORMAL")
+        return _bad("outcome 应为 SUCCESS、ABNORMAL 或 CLOSED")
     if type(times) is not int or not 1 <= times <= MAX_OUTCOMES:
         return _bad(f"times 应为 1–{MAX_OUTCOMES}")
     pay.refund_outcomes.extend([outcome] * times)
     return web.json_response({"pending": list(pay.refund_outcomes)})
+
+
+async def resolve_abnormal(request: web.Request) -> web.Response:
+    """{"out_refund_no"}: the merchant handles an ABNORMAL refund on the merchant platform (or
+    by 发起异常退款): it is PROCESSING again, then SUCCESS a moment later, with a notification."""
+    pay = request.app[STATE].pay
+    body = await json_body(request)
+    key = body.get("out_refund_no") if body is not None else None
+    if not isinstance(key, str):
+        return _bad('需要 JSON 对象 {"out_refund_no": "..."}')
+    refund = pay.refunds.get(key)
+    if refund is None:
+        return _bad("退款单不存在")
+    if refund.status != "ABNORMAL":
+        return _bad("只有退款异常（ABNORMAL）的退款可以处理")
+    refund.status, refund.outcome = "PROCESSING", "SUCCESS"
+    notifier = request.app[NOTIFIER]
+    notifier.spawn(settle_refund(notifier, refund, request.app[STATE].config.refund_delay_seconds))
+    return web.json_response(pay.refund_view(refund))
+
+
+async def lose_notifications(request: web.Request) -> web.Response:
+    """{"times"?: 1}: the next notifications WeChat Pay makes never reach the merchant (a
+    network that lost them, retries and all); /pay/redeliver still sends one."""
+    pay = request.app[STATE].pay
+    body = await json_body(request)
+    times = body.get("times", 1) if body is not None else None
+    if type(times) is not int or not 1 <= times <= MAX_LOST:
+        return _bad(f"需要 JSON 对象 {{\"times\": 1}}，times 应为 1–{MAX_LOST}")
+    pay.notifications_to_lose += times
+    return web.json_response({"to_lose": pay.notifications_to_lose})
 
 
 async def inspect(request: web.Request) -> web.Response:

@@ -28,7 +28,12 @@ from wechat_simulator.state import SimulatorState
 RETRY_SCHEDULE = (15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600)
 DUPLICATE_GAP = 1.0  # seconds between a notification and its duplicate from another server
 ACKNOWLEDGED = (200, 204)
-SUMMARIES = {"TRANSACTION.SUCCESS": "支付成功", "REFUND.SUCCESS": "退款成功", "REFUND.ABNORMAL": "退款异常"}
+SUMMARIES = {
+    "TRANSACTION.SUCCESS": "支付成功",
+    "REFUND.SUCCESS": "退款成功",
+    "REFUND.ABNORMAL": "退款异常",
+    "REFUND.CLOSED": "退款关闭",
+}
 
 
 def encrypt_resource(apiv3_key: str, associated_data: str, plaintext: str) -> dict[str, str]:
@@ -82,13 +87,20 @@ class Notifier:
             "resource": encrypt_resource(pay.keys.apiv3_key, subject, dumps(plaintext)),
         }
         notice = Notification(envelope["id"], event_type, subject, key, url, dumps(envelope), now)
+        if pay.notifications_to_lose > 0:  # asked for by a test: this one never arrives
+            pay.notifications_to_lose -= 1
+            notice.lost = True
         pay.notifications[notice.id] = notice
         pay.last_notice[f"{subject}:{key}"] = notice.id
         return notice
 
     async def send(self, notice: Notification, copies: int = 1) -> list[int | None]:
         """Send now from `copies` servers at once; the statuses answered (None: no answer).
-        Unacknowledged, it is retried on WeChat's schedule; some are sent twice."""
+        Unacknowledged, it is retried on WeChat's schedule; some are sent twice. A lost one
+        is not sent (nor retried) the first time; a redelivery sends it."""
+        if notice.lost:
+            notice.lost, notice.gave_up = False, True
+            return [None] * copies
         statuses = await asyncio.gather(*(self._attempt(notice, server) for server in range(1, copies + 1)))
         if not notice.delivered and not notice.retrying:
             notice.retrying = True

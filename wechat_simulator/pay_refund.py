@@ -1,5 +1,7 @@
-"""WeChat Pay's domestic refunds (APIv3): asked, PROCESSING, then SUCCESS (or ABNORMAL when a
-test asked for it via POST /pay/refund-outcome) a moment later, with a notification."""
+"""WeChat Pay's domestic refunds (APIv3): asked, PROCESSING, then SUCCESS (or ABNORMAL or
+CLOSED when a test asked for it via POST /pay/refund-outcome) a moment later, with a
+notification. An ABNORMAL one handled by the merchant (POST /pay/resolve-abnormal) goes
+PROCESSING again, then SUCCESS."""
 
 from __future__ import annotations
 
@@ -81,7 +83,7 @@ async def refund(request: web.Request) -> web.Response:
     pay.refunds[out_refund_no] = new
     tx.refunds.append(out_refund_no)
     notifier = request.app[NOTIFIER]
-    notifier.spawn(_settle(notifier, new, state.config.refund_delay_seconds))
+    notifier.spawn(settle_refund(notifier, new, state.config.refund_delay_seconds))
     return pay_reply(request, 200, pay.refund_view(new))
 
 
@@ -103,7 +105,7 @@ def _transaction(request: web.Request, out_trade_no: str, transaction_id: str) -
     return tx
 
 
-async def _settle(notifier: Notifier, refund: Refund, delay: float) -> None:
+async def settle_refund(notifier: Notifier, refund: Refund, delay: float) -> None:
     """The bank's answer, a moment later: the refund ends, and the merchant is told."""
     await asyncio.sleep(delay)
     state = notifier.state
@@ -111,7 +113,7 @@ async def _settle(notifier: Notifier, refund: Refund, delay: float) -> None:
     if refund.status == "SUCCESS":
         refund.success_time = state.now()
     if refund.notify_url:
-        event = "REFUND.SUCCESS" if refund.status == "SUCCESS" else "REFUND.ABNORMAL"
+        event = f"REFUND.{refund.status}"
         plaintext = state.pay.refund_notice(refund)
         notice = notifier.create(event, "refund", refund.out_refund_no, refund.notify_url, plaintext)
         await notifier.send(notice)

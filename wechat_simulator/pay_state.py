@@ -81,7 +81,7 @@ class Refund:
     reason: str
     notify_url: str
     created_at: datetime
-    outcome: str  # how it will end: SUCCESS or ABNORMAL
+    outcome: str  # how it will end: SUCCESS, ABNORMAL or CLOSED
     status: str = "PROCESSING"  # PROCESSING, SUCCESS, ABNORMAL or CLOSED
     success_time: datetime | None = None
 
@@ -107,6 +107,7 @@ class Notification:
     delivered: bool = False
     retrying: bool = False
     gave_up: bool = False
+    lost: bool = False  # to be lost on its first sending (POST /pay/lose-notifications)
 
 
 @dataclass
@@ -131,6 +132,7 @@ class PayState:
     notifications: dict[str, Notification] = field(default_factory=dict)  # id -> notification
     last_notice: dict[str, str] = field(default_factory=dict)  # "subject:key" -> notification id
     refund_outcomes: list[str] = field(default_factory=list)  # how the next refunds end
+    notifications_to_lose: int = 0  # the next notifications made are lost
     shipping: dict[str, list[ShippingUpload]] = field(default_factory=dict)  # transaction_id -> uploads
 
     @property

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from commerce.spreadsheets import SpreadsheetTooLarge, check_unzipped_size
+
 REQUIRED_COLUMNS = ("category", "spu_code", "title", "sku_code", "price", "stock")
 OPTIONAL_COLUMNS = ("subtitle", "specs", "market_price", "images", "status", "merchant")
 # Every column in the order exports and the template write them.
@@ -53,6 +55,15 @@ _OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # the old .xls (and .doc) container
 
 class CatalogFileError(ValueError):
     """The whole file cannot be imported (unreadable, or a required column is missing)."""
+
+
+class CatalogFileTooLarge(CatalogFileError):
+    """More rows than one import takes, or an .xlsx that unpacks to too much."""
+
+
+# The rows one file may hold (a product's SKUs are rows): more is split into several files.
+MAX_ROWS = 20_000
+_TOO_MANY_ROWS = f"一个文件最多 {MAX_ROWS} 行，请分成几个文件导入"
 
 
 @dataclass(frozen=True)
@@ -123,9 +134,11 @@ def _read_csv(raw: bytes) -> Iterator[Row]:
             continue
     else:
         raise CatalogFileError("无法识别文件编码，请另存为 UTF-8 或 GB18030 的 CSV")
-    rows = _csv_rows(text)
-    header = next(rows, None)
-    return _rows_with_header(header, rows)
+    rows = list(_csv_rows(text))  # the text is in memory already: count its rows at once
+    if len(rows) > MAX_ROWS + 1:
+        raise CatalogFileTooLarge(_TOO_MANY_ROWS)
+    header = rows[0] if rows else None
+    return _rows_with_header(header, iter(rows[1:]))
 
 
 def _csv_rows(text: str) -> Iterator[list[str]]:
@@ -146,15 +159,28 @@ def _read_xlsx(source: Path | io.BytesIO) -> Iterator[Row]:
     from openpyxl import load_workbook
 
     try:
+        check_unzipped_size(source)
         workbook = load_workbook(source, read_only=True, data_only=True)
+    except SpreadsheetTooLarge as exc:
+        raise CatalogFileTooLarge(str(exc)) from None
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise CatalogFileError(f"无法读取 Excel 文件：{exc}") from exc
     if not workbook.worksheets:
         raise CatalogFileError("Excel 文件里没有工作表")
     sheet = workbook.worksheets[0]
-    rows = ([_cell_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True))
+    if (sheet.max_row or 0) > MAX_ROWS + 1:  # as the sheet declares it: refused before reading
+        raise CatalogFileTooLarge(_TOO_MANY_ROWS)
+    rows = _at_most([_cell_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True))
     header = next(rows, None)
     return _rows_with_header(header, rows)
+
+
+def _at_most(rows: Iterator[list[str]]) -> Iterator[list[str]]:
+    """The rows, and CatalogFileTooLarge past MAX_ROWS (a sheet may declare fewer than it has)."""
+    for count, row in enumerate(rows):
+        if count > MAX_ROWS:  # the header and MAX_ROWS rows were fine
+            raise CatalogFileTooLarge(_TOO_MANY_ROWS)
+        yield row
 
 
 def _cell_text(value: object) -> str:

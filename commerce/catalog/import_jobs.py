@@ -23,7 +23,12 @@ import redis.asyncio as redis
 
 from commerce import clock
 from commerce.audit import services as audit
-from commerce.catalog.catalog_file import CatalogFileError, guard_cell, read_catalog_bytes
+from commerce.catalog.catalog_file import (
+    CatalogFileError,
+    CatalogFileTooLarge,
+    guard_cell,
+    read_catalog_bytes,
+)
 from commerce.catalog.importer import ImportReport, RowProblem, import_rows
 from commerce.errors import ErrorCode, ErrorKind
 
@@ -110,6 +115,8 @@ async def start_import(
         raise ImportJobError.FILE_TOO_LARGE.error()
     try:
         rows = await asyncio.to_thread(read_catalog_bytes, data)  # reads the header: fails fast
+    except CatalogFileTooLarge as exc:
+        raise ImportJobError.FILE_TOO_LARGE.error(str(exc)) from None
     except CatalogFileError as exc:
         raise ImportJobError.BAD_FILE.error(str(exc)) from None
     job_id = secrets.token_urlsafe(18)

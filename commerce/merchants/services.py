@@ -15,6 +15,7 @@ from commerce.catalog import services as catalog
 from commerce.merchants.errors import MerchantError
 from commerce.merchants.models import Merchant
 from commerce.merchants.states import MerchantStatus
+from commerce.staff import services as staff_accounts
 
 DEFAULT_MERCHANT_CODE = "self"
 DEFAULT_MERCHANT_NAME = "平台自营"
@@ -92,6 +93,11 @@ async def change_merchant_status(
         if not moved:  # someone changed it first: let them re-read the page
             raise MerchantError.CHANGED.error()
         await catalog.touch_merchant_products(merchant_id=merchant_id, connection=conn)
+        signed_out = 0
+        if status is MerchantStatus.SUSPENDED:  # its people are signed out everywhere, at once
+            signed_out = await staff_accounts.end_sessions_of_merchant(
+                merchant_id=merchant_id, connection=conn
+            )
         await audit.record(
             actor=actor,
             action="merchant.status",
@@ -99,7 +105,8 @@ async def change_merchant_status(
             object_id=merchant_id,
             summary=f"{before.name}：{STATUS_TEXT[before.status]} → {STATUS_TEXT[status]} {reason}".strip(),
             before={"status": before.status.value},
-            after={"status": status.value, "reason": reason, "at": clock.now().isoformat()},
+            after={"status": status.value, "reason": reason, "at": clock.now().isoformat()}
+            | ({"staff_signed_out": signed_out} if signed_out else {}),
             connection=conn,
         )
         before.status = status
@@ -107,6 +114,11 @@ async def change_merchant_status(
 
 
 STATUS_TEXT = {MerchantStatus.ACTIVE: "营业中", MerchantStatus.SUSPENDED: "已暂停"}
+
+
+async def is_trading(*, merchant_id: int) -> bool:
+    """Whether the merchant may trade (and its people sign in): it exists and is not suspended."""
+    return await Merchant.exists(id=merchant_id, status=MerchantStatus.ACTIVE)
 
 
 async def list_merchants() -> list[MerchantView]:

@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 # A notification normally arrives within seconds; past this we stop waiting and ask.
 NOTIFY_GRACE = timedelta(minutes=2)
+# An ABNORMAL refund waits for the merchant to resolve it at the merchant platform (days,
+# perhaps); in case the SUCCESS notification that follows is lost, we ask at this pace.
+ABNORMAL_RECHECK = timedelta(minutes=30)
 
 
 @dataclass
@@ -46,19 +49,33 @@ async def reconcile_payments(*, pay: WeChatPayClient | None, limit: int = 100) -
             await _reconcile_attempt(payment, pay, done)
         except (WeChatPayUnavailable, WeChatPayRefused, CommerceError) as exc:
             log.info("reconciliation of %s put off: %s", payment.out_trade_no, exc)
-    for refund in (
-        await Refund.filter(status=RefundStatus.PROCESSING, updated_at__lte=before)
-        .order_by("updated_at")
-        .limit(limit)
-    ):
+    processing = Refund.filter(status=RefundStatus.PROCESSING, updated_at__lte=before)
+    abnormal = Refund.filter(
+        status=RefundStatus.FAILED,
+        failure_code="ABNORMAL",
+        retried_as_id=None,
+        updated_at__lte=clock.now() - ABNORMAL_RECHECK,
+    )
+    for refund in [
+        *await processing.order_by("updated_at").limit(limit),
+        *await abnormal.order_by("updated_at").limit(limit),
+    ]:
         try:
-            answer = await pay.query_refund(refund.out_refund_no)
-            if answer is not None and answer.get("status") != "PROCESSING":
-                await settle_refund(answer, pay)
-                done.refunds += 1
+            await _reconcile_refund(refund, pay, done)
         except (WeChatPayUnavailable, WeChatPayRefused, CommerceError) as exc:
             log.info("refund reconciliation of %s put off: %s", refund.out_refund_no, exc)
     return done
+
+
+async def _reconcile_refund(refund: Refund, pay: WeChatPayClient, done: Reconciled) -> None:
+    answer = await pay.query_refund(refund.out_refund_no)
+    status = answer.get("status") if answer is not None else None
+    if refund.status is RefundStatus.FAILED and status != "SUCCESS":  # not resolved yet: later
+        await Refund.filter(id=refund.id, status=RefundStatus.FAILED).update(updated_at=clock.now())
+        return
+    if answer is not None and status != "PROCESSING":
+        await settle_refund(answer, pay)
+        done.refunds += 1
 
 
 async def _reconcile_attempt(payment: Payment, pay: WeChatPayClient, done: Reconciled) -> None:

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from commerce import clock, outbox
@@ -25,6 +26,11 @@ ACTOR = "system:wechatpay"
 PAYMENT_RETURNED = "payment.returned"  # the shopper is to be told their money goes back
 REFUND_SUCCEEDED = "refund.succeeded"
 REFUND_FAILED = "refund.failed"
+# Where a SUCCESS may come from: on its way, or ABNORMAL (the bank refused the original path)
+# and then resolved by the merchant at the merchant platform, which WeChat Pay reports as SUCCESS.
+SUCCEEDS_FROM = Q(status__in=(RefundStatus.REQUESTED, RefundStatus.PROCESSING)) | Q(
+    status=RefundStatus.FAILED, failure_code="ABNORMAL", retried_as_id=None
+)
 
 
 async def on_payment_notification(*, pay: WeChatPayClient | None, headers: Any, body: bytes) -> None:
@@ -152,8 +158,9 @@ _PAID_STATES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED, Or
 
 
 async def settle_refund(result: dict[str, Any], pay: WeChatPayClient) -> None:
-    """Apply a refund's outcome once: SUCCESS ends the order's refund (stock back on sale);
-    ABNORMAL or CLOSED marks it failed for staff to handle."""
+    """Apply a refund's outcome once: SUCCESS ends the order's refund (stock back on sale),
+    also after an ABNORMAL the merchant resolved at the merchant platform; ABNORMAL or CLOSED
+    marks it failed for staff to handle."""
     if "mchid" in result and result["mchid"] != pay.credentials.mchid:
         raise PaymentError.NOTIFICATION_MISMATCH.error()
     refund = await Refund.get_or_none(out_refund_no=str(result.get("out_refund_no", "")))
@@ -183,7 +190,7 @@ async def settle_refund(result: dict[str, Any], pay: WeChatPayClient) -> None:
 async def _refund_succeeded(refund: Refund, refund_id: str) -> None:
     async with in_transaction() as conn:
         moved = await (
-            Refund.filter(id=refund.id, status__in=(RefundStatus.REQUESTED, RefundStatus.PROCESSING))
+            Refund.filter(SUCCEEDS_FROM, id=refund.id)
             .using_db(conn)
             .update(
                 status=RefundStatus.SUCCEEDED,

@@ -21,7 +21,9 @@ class RefundStatus(StrEnum):
     REQUESTED = "requested"  # recorded; being submitted to WeChat Pay (the outbox retries)
     PROCESSING = "processing"  # WeChat Pay accepted it; the money is on its way back
     SUCCEEDED = "succeeded"  # the shopper has the money back: final
-    # WeChat Pay refused or it ended abnormally: staff must act (a retry is a new refund): final
+    # WeChat Pay refused or it ended abnormally: staff must act (a retry is a new refund). Final,
+    # but for an ABNORMAL one the merchant resolves at the merchant platform: WeChat Pay then
+    # reports SUCCESS and it succeeds.
     FAILED = "failed"
 
 
@@ -31,5 +33,5 @@ REFUND_TRANSITIONS: dict[RefundStatus, set[RefundStatus]] = {
     RefundStatus.REQUESTED: {RefundStatus.PROCESSING, RefundStatus.SUCCEEDED, RefundStatus.FAILED},
     RefundStatus.PROCESSING: {RefundStatus.SUCCEEDED, RefundStatus.FAILED},
     RefundStatus.SUCCEEDED: set(),
-    RefundStatus.FAILED: set(),
+    RefundStatus.FAILED: {RefundStatus.SUCCEEDED},  # ABNORMAL, resolved by the merchant
 }

@@ -18,6 +18,7 @@ class Permission(StrEnum):
     CONVERSATIONS = "conversations"  # answer followers
     USERS = "users"  # shoppers' profiles (a merchant's people: its own customers only)
     MERCHANTS = "merchants"  # create merchants and their accounts
+    STAFF = "staff"  # staff accounts: create, deactivate, reactivate, reset passwords (an owner: its staff)
     FINANCE = "finance"  # settlements, withdrawals, exports
     AUDIT = "audit"  # the log of staff changes
     REVEAL_PII = "reveal_pii"  # see a full phone number or address (recorded)
@@ -34,6 +35,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.REFUNDS,
             Permission.USERS,
             Permission.REVEAL_PII,
+            Permission.STAFF,  # its own merchant's staff only
         }
     ),
     StaffRole.MERCHANT_STAFF: frozenset(

@@ -75,6 +75,7 @@ class World:
     canned: int = 0
     canned_2: int = 0
     agent_id: int = 0
+    clerk_id: int = 0  # merchant A's clerk: its owner manages it
     admin_job: str = "x" * 24  # an import job of the platform admin
 
 
@@ -101,6 +102,7 @@ async def build_world(client, simulator) -> World:
     await _staff(FINANCE, StaffRole.FINANCE)
     admin_id = (await StaffAccount.get(username=ADMIN)).id
     w.agent_id = (await StaffAccount.get(username=AGENT)).id
+    w.clerk_id = (await StaffAccount.get(username=CLERK)).id
 
     alice = await Shopper.start(client, simulator, "alice")
     bob = await Shopper.start(client, simulator, "bob")
@@ -232,7 +234,8 @@ async def fingerprint() -> dict[str, object]:
         "merchants": await Merchant.all().order_by("id").values_list("id", "name", "status"),
         "staff": await StaffAccount.all()
         .order_by("id")
-        .values_list("id", "username", "role", "merchant_id", "is_active"),
+        .values_list("id", "username", "display_name", "role", "merchant_id", "is_active"),
+        "sessions": await StaffAccount.all().order_by("id").values_list("session_epoch", "password_hash"),
         "categories": await Category.all().count(),
         "products": await Product.all()
         .order_by("id")
@@ -340,6 +343,7 @@ def ways(w: World) -> list[Way]:
         _get("merchants", "/merchants"),
         _get("merchant.A", "/merchants/{id}", f"/merchants/{w.merchant_a}"),
         _get("audit", "/audit"),
+        _get("staff", "/staff"),
         _get("products", "/products"),
         _get("product.new", "/products/new"),
         _get("product.A", "/products/{id}", f"/products/{a}"),
@@ -406,6 +410,17 @@ def ways(w: World) -> list[Way]:
         _post("conversation.close", "/support/{id}/close", f"{talk}/close"),
         _post("conversation.transfer", "/support/{id}/transfer", f"{talk_2}/transfer",
               (("agent_id", str(w.agent_id)),)),
+        _post("staff.create", "/staff", form=(("username", "agent-2"), ("display_name", "客服小李"),
+              ("password", PASSWORD), ("role", "agent"))),
+        # after the conversations: the agent is deactivated, then let back in
+        _post("staff.deactivate.agent", "/staff/{id}/deactivate", f"/staff/{w.agent_id}/deactivate"),
+        _post("staff.reactivate.agent", "/staff/{id}/reactivate", f"/staff/{w.agent_id}/reactivate"),
+        _post("staff.password.agent", "/staff/{id}/password", f"/staff/{w.agent_id}/password",
+              (("password", PASSWORD),)),
+        _post("staff.deactivate.clerk", "/staff/{id}/deactivate", f"/staff/{w.clerk_id}/deactivate"),
+        _post("staff.reactivate.clerk", "/staff/{id}/reactivate", f"/staff/{w.clerk_id}/reactivate"),
+        _post("staff.password.clerk", "/staff/{id}/password", f"/staff/{w.clerk_id}/password",
+              (("password", PASSWORD),)),
         _post("product.import", "/products/import", file=import_file),
         _post("logout", "/logout"),
     ]

@@ -50,6 +50,7 @@ EXPECTED = {
     "merchants":             (200, 403, 403, 403, 403),  # merchants and accounts: platform only
     "merchant.A":            (200, 403, 403, 403, 403),
     "audit":                 (200, 403, 403, 403, 403),  # the platform's log of staff changes
+    "staff":                 (200, 200, 403, 403, 403),  # an owner: its merchant's people only
     "products":              (200, 200, 200, 403, 403),
     "product.new":           (200, 200, 200, 403, 403),
     "product.A":             (200, 200, 200, 403, 403),
@@ -116,6 +117,13 @@ EXPECTED = {
     "conversation.reply":    (302, 403, 403, 302, 403),
     "conversation.close":    (302, 403, 403, 302, 403),
     "conversation.transfer": (302, 403, 403, 302, 403),
+    "staff.create":          (302, 403, 403, 403, 403),  # an agent: a platform account
+    "staff.deactivate.agent": (302, 404, 403, 403, 403),  # not a merchant owner's to see
+    "staff.reactivate.agent": (302, 404, 403, 403, 403),
+    "staff.password.agent":  (302, 404, 403, 403, 403),
+    "staff.deactivate.clerk": (302, 302, 403, 403, 403),  # A's owner manages A's clerk
+    "staff.reactivate.clerk": (302, 302, 403, 403, 403),
+    "staff.password.clerk":  (302, 302, 403, 403, 403),
     "product.import":        (303, 303, 303, 403, 403),
     "logout":                (302, 302, 302, 302, 302),
 }

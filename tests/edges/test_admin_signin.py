@@ -4,9 +4,11 @@ roles enforced on the server whatever the page shows."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from commerce import clock
 from commerce.merchants.services import ensure_merchant
 from commerce.staff.models import StaffAccount
 from commerce.staff.services import _hasher, create_platform_admin
@@ -63,13 +65,61 @@ async def test_the_sign_in_form_needs_its_csrf_token_and_the_right_password(clie
     assert nobody.status == 401 and "用户名或密码错误" in await nobody.text()
 
 
-async def test_repeated_failures_lock_the_account_for_a_while(client):
+async def test_repeated_failures_from_one_address_make_it_wait_longer_each_time(client):
     await create_platform_admin(username="boss", password=PASSWORD)
-    for _ in range(5):
+    with clock.frozen(datetime(2026, 12, 1, 2, 0, tzinfo=UTC)) as frozen:
+        # given five wrong passwords from this address
+        for _ in range(5):
+            assert (await _sign_in(client, "boss", "guess-guess-guess")).status == 401
+        # then even the right password waits a minute here
+        locked = await _sign_in(client, "boss")
+        assert locked.status == 429 and "请 60 秒后再试" in await locked.text()
+        # a minute later one more guess is checked, and the wait doubles
+        frozen.advance(timedelta(seconds=61))
         assert (await _sign_in(client, "boss", "guess-guess-guess")).status == 401
-    # then even the right password is refused for now
-    locked = await _sign_in(client, "boss")
-    assert locked.status == 429 and "登录失败次数过多" in await locked.text()
+        frozen.advance(timedelta(seconds=61))
+        assert (await _sign_in(client, "boss")).status == 429
+        frozen.advance(timedelta(seconds=60))
+        # and once it is over, the right password signs in and the count starts again
+        assert (await _sign_in(client, "boss")).status == 302
+        for _ in range(4):
+            assert (await _sign_in(client, "boss", "guess-guess-guess")).status == 401
+        assert (await _sign_in(client, "boss")).status == 302
+
+
+async def test_a_stranger_cannot_lock_the_owner_out(
+    aiohttp_client, wired_settings, empty_database, empty_redis
+):
+    # given the admin behind a reverse proxy; the owner signed in from the office once
+    app = create_app(
+        wired_settings.model_copy(update={"trusted_proxies": "127.0.0.1/32"}), mount_simulator=False
+    )
+    client = await aiohttp_client(app)
+    await create_platform_admin(username="boss", password=PASSWORD)
+
+    async def attempt(password: str, address: str):
+        client.session.cookie_jar.clear()
+        form = await (await client.get("/admin/login")).text()
+        data = {"username": "boss", "password": password, "csrf_token": _csrf(form)}
+        headers = {"X-Forwarded-For": address}
+        return (await client.post("/admin/login", data=data, headers=headers, allow_redirects=False)).status
+
+    assert await attempt(PASSWORD, "10.0.0.2") == 302
+    # when a stranger guesses boss's password again and again from one address
+    stranger = [await attempt(f"guess-{n}-guess", "6.6.6.6") for n in range(12)]
+    # then the stranger is slowed down (five guesses, then a wait)
+    assert stranger == [401] * 5 + [429] * 7
+    # and the owner signs in at once, from the office and from an address never seen before
+    assert await attempt(PASSWORD, "10.0.0.2") == 302
+    assert await attempt(PASSWORD, "10.0.0.3") == 302
+    # when many addresses guess once each (more failures than the account's wider limit)
+    spread = [await attempt("guess-guess-guess", f"7.7.{n // 200}.{n % 200}") for n in range(30)]
+    assert spread == [401] * 30
+    # then an address the account never signed in from gets one try a minute
+    assert await attempt("guess-guess-guess", "7.7.0.29") == 429
+    # while the owner still signs in from a known address, and from a new one at its first try
+    assert await attempt(PASSWORD, "10.0.0.2") == 302
+    assert await attempt(PASSWORD, "10.0.0.9") == 302
 
 
 async def test_roles_are_enforced_on_the_server(client):

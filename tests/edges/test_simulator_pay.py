@@ -549,10 +549,41 @@ async def test_a_refund_can_be_made_to_end_abnormal(wechat_pay, receiver):
     assert wechat_pay.decrypt(envelope["resource"])["refund_status"] == "ABNORMAL"
     queried = (await wechat_pay.call("GET", f"{REFUNDS}/REFUNDBAD"))[1]
     assert queried["status"] == "ABNORMAL" and "success_time" not in queried
+    # the merchant resolves it at the merchant platform: PROCESSING again, then SUCCESS
+    assert (await _control(wechat_pay, "/pay/resolve-abnormal", {"out_refund_no": "REFUNDBAD"}))[
+        "status"
+    ] == "PROCESSING"
+    await receiver.wait_for(3)
+    resolved = receiver.envelopes()[2]
+    assert resolved["event_type"] == "REFUND.SUCCESS"
+    assert wechat_pay.decrypt(resolved["resource"])["refund_status"] == "SUCCESS"
     # the next one succeeds again
     await wechat_pay.call("POST", REFUNDS, _refund("REFUNDOK", 100, receiver))
-    await receiver.wait_for(3)
-    assert receiver.envelopes()[2]["event_type"] == "REFUND.SUCCESS"
+    await receiver.wait_for(4)
+    assert receiver.envelopes()[3]["event_type"] == "REFUND.SUCCESS"
+    # one that is not ABNORMAL is not resolved
+    await _control(wechat_pay, "/pay/resolve-abnormal", {"out_refund_no": "REFUNDOK"}, status=400)
+
+
+async def test_a_refund_can_end_closed_and_a_notification_can_be_lost(wechat_pay, receiver):
+    await _paid(wechat_pay, receiver)
+    await _control(wechat_pay, "/pay/refund-outcome", {"outcome": "CLOSED"})
+    assert await _control(wechat_pay, "/pay/lose-notifications", {"times": 1}) == {"to_lose": 1}
+    await wechat_pay.call("POST", REFUNDS, _refund("REFUNDLOST", 100, receiver))
+    # the refund ends CLOSED, but its notification never arrives
+    for _ in range(100):
+        if (await wechat_pay.call("GET", f"{REFUNDS}/REFUNDLOST"))[1]["status"] == "CLOSED":
+            break
+        await asyncio.sleep(0.02)
+    state = await _control(wechat_pay, "/pay/state")
+    lost = [n for n in state["notifications"] if n.get("out_refund_no") == "REFUNDLOST"]
+    assert [(n["event_type"], n["attempts"], n["gave_up"]) for n in lost] == [("REFUND.CLOSED", [], True)]
+    assert len(receiver.envelopes()) == 1
+    # a redelivery sends it
+    await _control(wechat_pay, "/pay/redeliver", {"out_refund_no": "REFUNDLOST"})
+    await receiver.wait_for(2)
+    envelope = receiver.envelopes()[1]
+    assert (envelope["event_type"], envelope["summary"]) == ("REFUND.CLOSED", "退款关闭")
 
 
 # --- shipping ------------------------------------------------------------------------------
@@ -666,6 +697,10 @@ async def test_shipping_needs_a_valid_access_token(wechat_pay):
         ("/pay/refund-outcome", b'{"outcome": "MAYBE"}'),
         ("/pay/refund-outcome", b'{"outcome": "ABNORMAL", "times": 0}'),
         ("/pay/refund-outcome", b"[]"),
+        ("/pay/resolve-abnormal", b"{}"),
+        ("/pay/resolve-abnormal", b'{"out_refund_no": "NEVER-ASKED"}'),
+        ("/pay/lose-notifications", b'{"times": 0}'),
+        ("/pay/lose-notifications", b"[]"),
     ],
 )
 async def test_pay_control_endpoints_refuse_bad_input_with_400(wechat_pay, path, body):
