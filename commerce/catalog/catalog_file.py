@@ -46,9 +46,10 @@ COLUMN_NOTES = {
     "merchant": "商户编码（可空，空为平台自营）",
 }
 
-# A spreadsheet runs a cell starting with one of these as a formula: exports put a ' before such
-# a cell (formula injection), and reading a file takes that ' off again.
-FORMULA_STARTS = ("=", "+", "-", "@")
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP's CSV injection list:
+# a tab or a carriage return before the = slips past guards that look only for =): exports put
+# a ' before such a cell, and reading a file takes that ' off again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # the old .xls (and .doc) container
 
