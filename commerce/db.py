@@ -11,6 +11,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from commerce.config import Settings
 
 FOUND_ROWS = 2  # the MySQL protocol's CLIENT_FOUND_ROWS capability flag
+ISOLATION = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"
 
 # Every module that declares models; one Tortoise app keeps cross-context relations simple.
 MODEL_MODULES = [
@@ -24,6 +25,7 @@ MODEL_MODULES = [
     "commerce.payments.models",
     "commerce.support.models",
     "commerce.audit.models",
+    "commerce.jobs.models",
 ]
 APP_LABEL = "models"
 MIGRATIONS_MODULE = "commerce.migrations"
@@ -42,6 +44,9 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         # a conditional update that sets a value already there still proves it found its row.
         connection = expand_db_url(url)
         connection["credentials"]["client_flag"] = FOUND_ROWS
+        # READ COMMITTED on every connection (README, "Transactions on MySQL"): no gap locks
+        # between strangers' rows; our writes are conditional updates, which re-read the row.
+        connection["credentials"]["init_command"] = ISOLATION
     return {
         "connections": {"default": connection},
         "apps": {

@@ -22,6 +22,7 @@ from tortoise.models import Model
 
 from commerce import clock
 from commerce.db import insert
+from commerce.transactions import detached
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,8 @@ async def deliver(events: Iterable[OutboxEvent]) -> None:
     """
     for event in events:
         if _handlers.get(event.topic):
-            await _deliver_one(event.id)
+            # After the caller's commit: each handler's services are units of their own.
+            await detached(lambda event_id=event.id: _deliver_one(event_id))
 
 
 async def deliver_pending(limit: int = 100) -> int:

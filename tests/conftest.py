@@ -22,6 +22,7 @@ from commerce.config import Settings, load_settings
 from commerce.core import Core
 from commerce.db import close_db, is_mysql, tortoise_config
 from shop.app import create_app, simulator_config, with_simulated_merchant
+from tests.coverage_by_context import pytest_sessionfinish, pytest_terminal_summary  # noqa: F401
 from wechat_simulator import create_simulator_app
 from wechat_simulator.pay_keys import provision_merchant
 
@@ -32,6 +33,18 @@ _schema_ready: set[str] = set()
 
 def on_mysql() -> bool:
     return is_mysql(TEST_DATABASE_URL)
+
+
+@pytest.fixture
+def real_database() -> None:
+    """For `tests.concurrency.needs_real_database`: a race proved on MariaDB or not at all."""
+    from tests.concurrency import REASON
+
+    if on_mysql():
+        return
+    if os.environ.get("TEST_REQUIRE_SERVICES"):
+        pytest.fail(f"TEST_REQUIRE_SERVICES is set but TEST_DATABASE_URL is not MariaDB: {REASON}")
+    pytest.skip(REASON)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from tortoise.expressions import F
 from commerce.cart.errors import CartError
 from commerce.cart.models import CartItem
 from commerce.catalog.queries import SkuSnapshot, sku_snapshots
+from commerce.transactions import unit_of_work
 from commerce.users.services import Shopper
 
 MAX_QUANTITY = 999
@@ -67,6 +68,7 @@ def _buyable_snapshot(snapshot: SkuSnapshot | None, wanted: int) -> SkuSnapshot:
     return snapshot
 
 
+@unit_of_work
 async def add_item(*, shopper: Shopper, sku_id: int, quantity: int) -> CartView:
     """Put a SKU in the cart; adding one already there raises its quantity."""
     check_quantity(quantity)
@@ -105,6 +107,7 @@ async def _raise_quantity(shopper: Shopper, sku_id: int, quantity: int) -> bool:
     raise CartError.INVALID_QUANTITY.error()
 
 
+@unit_of_work
 async def update_item(
     *, shopper: Shopper, item_id: int, quantity: int | None = None, selected: bool | None = None
 ) -> CartView:
@@ -124,6 +127,7 @@ async def update_item(
     return await view_cart(shopper=shopper)
 
 
+@unit_of_work
 async def remove_item(*, shopper: Shopper, item_id: int) -> CartView:
     if not await CartItem.filter(id=item_id, user_id=shopper.user_id).delete():
         raise CartError.ITEM_NOT_FOUND.error()

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from tortoise.expressions import F, Q, Subquery
-from tortoise.transactions import in_transaction
 
 from commerce import clock, outbox
 from commerce.audit import services as audit
@@ -24,6 +23,7 @@ from commerce.catalog.models import Category, Product, Sku
 from commerce.catalog.queries import category_tree
 from commerce.catalog.states import ProductStatus
 from commerce.merchants.services import list_merchants
+from commerce.transactions import unit_of_work, write_transaction
 
 LOW_STOCK = 10  # at or below this many left, a product shows under "low stock"
 PAGE_SIZE = 20
@@ -228,6 +228,7 @@ async def products_for_staff(*, product_ids: Sequence[int], merchant_id: int | N
     ]
 
 
+@unit_of_work
 async def save_product(
     *, product: services.ProductInput, product_id: int | None, merchant_id: int | None, actor: str
 ) -> int:
@@ -236,7 +237,7 @@ async def save_product(
     product's code, merchant and status (shelving is change_status)."""
     if merchant_id is not None:
         product = replace(product, merchant_id=merchant_id)
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         before = None
         if product_id is not None:
             (existing,) = await _scoped([product_id], merchant_id, conn)
@@ -258,13 +259,14 @@ async def save_product(
     return result.product_id
 
 
+@unit_of_work
 async def change_status(
     *, product_ids: Sequence[int], new_status: ProductStatus, merchant_id: int | None, actor: str
 ) -> int:
     """Put products on sale or take them off, all or none; how many changed. A product with no
     stock may go on sale: shoppers see it sold out, and it sells once restocked."""
     changed = 0
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         for row in await _scoped(list(dict.fromkeys(product_ids)), merchant_id, conn):
             if not await services.change_product_status(product_id=row.id, new_status=new_status):
                 continue  # there already (perhaps moved by someone else a moment ago)
@@ -282,6 +284,7 @@ async def change_status(
     return changed
 
 
+@unit_of_work
 async def bulk_update_skus(*, changes: Sequence[SkuChange], merchant_id: int | None, actor: str) -> int:
     """Set prices and move stock (by typed minus seen) of many SKUs in one transaction; how
     many SKUs changed. Any SKU missing or another merchant's refuses the whole change."""
@@ -293,7 +296,7 @@ async def bulk_update_skus(*, changes: Sequence[SkuChange], merchant_id: int | N
             raise CatalogError.INVALID_STOCK.error()
     if not wanted:
         return 0
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         skus = await (
             Sku.filter(id__in=list(wanted), retired_at=None)
             .using_db(conn)

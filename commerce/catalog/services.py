@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 
 from commerce import clock, outbox
 from commerce.catalog.errors import CatalogError
 from commerce.catalog.models import Category, Product, Sku
 from commerce.catalog.states import ALLOWED_TRANSITIONS, ProductStatus
 from commerce.db import execute, fetch_rows
+from commerce.transactions import unit_of_work, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +78,14 @@ async def ensure_category_path(*, names: Sequence[str]) -> int:
     return parent.id
 
 
+@unit_of_work
 async def _child_category(parent: Category | None, name: str, level: int) -> Category:
     parent_id = parent.id if parent else None
     existing = await Category.get_or_none(parent_key=parent_id or 0, name=name)
     if existing:
         return existing
     try:
-        async with in_transaction() as conn:
+        async with write_transaction() as conn:
             category = await Category.create(
                 name=name, parent_id=parent_id, parent_key=parent_id or 0, level=level, path="", using_db=conn
             )
@@ -143,6 +144,7 @@ def _check_product(product: ProductInput) -> None:
         raise CatalogError.INVALID_PRODUCT.error("副标题最长 200 个字符")
 
 
+@unit_of_work
 async def upsert_product(*, product: ProductInput, creating: bool | None = None) -> UpsertResult:
     """Create the product with this spu_code, or bring it and its SKUs to the given state.
 
@@ -183,7 +185,7 @@ async def _upsert(product: ProductInput, spec_axes: list[dict], creating: bool |
     }
     if product.status is not None:
         fields["status"] = product.status
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         clash = await (
             Sku.filter(sku_code__in=codes)
             .exclude(product__spu_code=product.spu_code)
@@ -298,11 +300,12 @@ async def adjust_sku_stock(*, sku_id: int, delta: int, connection) -> None:
         )
 
 
+@unit_of_work
 async def change_product_status(*, product_id: int, new_status: ProductStatus) -> bool:
     """Move a product to a new status, if its current status allows it; False when it was
     there already (asking twice, or someone else first, is not an error)."""
     allowed_from = [old for old, targets in ALLOWED_TRANSITIONS.items() if new_status in targets]
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         moved = await (
             Product.filter(id=product_id, status__in=allowed_from)
             .using_db(conn)

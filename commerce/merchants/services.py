@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from commerce import clock
 from commerce.audit import services as audit
@@ -16,6 +15,7 @@ from commerce.merchants.errors import MerchantError
 from commerce.merchants.models import Merchant
 from commerce.merchants.states import MerchantStatus
 from commerce.staff import services as staff_accounts
+from commerce.transactions import unit_of_work, write_transaction
 
 DEFAULT_MERCHANT_CODE = "self"
 DEFAULT_MERCHANT_NAME = "平台自营"
@@ -44,6 +44,7 @@ class MerchantView:
     status: MerchantStatus
 
 
+@unit_of_work
 async def create_merchant(
     *, code: str, name: str, contact_name: str, contact_phone: str, actor: str
 ) -> MerchantView:
@@ -55,7 +56,7 @@ async def create_merchant(
     if contact_phone and not _PHONE.match(contact_phone):
         raise MerchantError.INVALID.error("联系电话须为 11 位手机号")
     try:
-        async with in_transaction() as conn:
+        async with write_transaction() as conn:
             merchant = await Merchant.create(
                 code=code, name=name, contact_name=contact_name, contact_phone=contact_phone, using_db=conn
             )
@@ -73,6 +74,7 @@ async def create_merchant(
     return _view(merchant)
 
 
+@unit_of_work
 async def change_merchant_status(
     *, merchant_id: int, status: MerchantStatus, reason: str, actor: str
 ) -> MerchantView:
@@ -81,7 +83,7 @@ async def change_merchant_status(
     reason = (reason or "").strip()
     if status is MerchantStatus.SUSPENDED and not 1 <= len(reason) <= 200:
         raise MerchantError.REASON_REQUIRED.error()
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         before = await Merchant.get_or_none(id=merchant_id).using_db(conn)
         if before is None:
             raise MerchantError.NOT_FOUND.error()

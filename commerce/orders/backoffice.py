@@ -7,7 +7,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from tortoise.expressions import Q, Subquery
-from tortoise.transactions import in_transaction
 
 from commerce import clock, outbox
 from commerce.audit import services as audit
@@ -19,6 +18,7 @@ from commerce.orders.models import Order, OrderEvent, OrderLine
 from commerce.orders.queries import OrderPage
 from commerce.orders.states import EventType, OrderStatus
 from commerce.staff import services as staff_accounts
+from commerce.transactions import unit_of_work, write_transaction
 
 NOTE_MAX = 500
 BULK_SHIP_MAX_ROWS = 500
@@ -134,6 +134,7 @@ async def order_for_staff(*, order_id: int, merchant_id: int | None) -> StaffOrd
     return StaffOrder(order=view, user_id=row.user_id, events=events, all_lines_mine=mine)
 
 
+@unit_of_work
 async def ship_for_staff(
     *, order_id: int, merchant_id: int | None, carrier: str, tracking_no: str, actor: str
 ) -> None:
@@ -141,7 +142,7 @@ async def ship_for_staff(
     transaction. A merchant ships only orders wholly its own."""
     if not await queries.staff_scope(order_id=order_id, merchant_id=merchant_id):
         raise OrderError.NOT_WHOLLY_YOURS.error("该订单包含其他商家的商品，请由平台发货")
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         event = await services.ship_in(
             conn, order_id=order_id, carrier=carrier, tracking_no=tracking_no, actor=actor
         )
@@ -209,6 +210,7 @@ def _row_message(error: CommerceError) -> str:
     return error.message
 
 
+@unit_of_work
 async def add_note(*, order_id: int, merchant_id: int | None, text: str, actor: str) -> None:
     """A staff note in the order's timeline (recorded in the audit log); a merchant's people
     note only orders holding their products."""
@@ -216,7 +218,7 @@ async def add_note(*, order_id: int, merchant_id: int | None, text: str, actor: 
     if not 1 <= len(text) <= NOTE_MAX:
         raise OrderError.INVALID_NOTE.error()
     await queries.staff_scope(order_id=order_id, merchant_id=merchant_id)  # not found if not theirs
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         await services.record_event(
             conn, order_id=order_id, type_=EventType.NOTE, actor=actor, params={"text": text}
         )

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import redis.asyncio as redis
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from commerce import clock, outbox
 from commerce.cart import services as cart
@@ -19,6 +18,7 @@ from commerce.catalog import services as catalog
 from commerce.config import Settings
 from commerce.db import fetch_rows, insert
 from commerce.errors import CommerceError
+from commerce.jobs import services as jobs
 from commerce.orders import limits, queries
 from commerce.orders.checkout import preview_checkout
 from commerce.orders.errors import CheckoutError, OrderError
@@ -26,12 +26,15 @@ from commerce.orders.models import Order, OrderEvent, OrderLine
 from commerce.orders.queries import OrderView
 from commerce.orders.states import ALLOWED_TRANSITIONS, EventType, OrderStatus
 from commerce.shipping.queries import CARRIERS, carrier_name
+from commerce.transactions import unit_of_work, write_transaction
 from commerce.users.services import Shopper, lock_shopper
 
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _TRACKING_NO = re.compile(r"^[A-Za-z0-9-]{4,64}$")
 ORDER_CREATED = "order.created"
 ORDER_STATUS_CHANGED = "order.status_changed"
+CANCEL_EXPIRED = "cancel_expired_orders"  # the scheduled jobs' names in their failure records
+COMPLETE_SHIPPED = "complete_shipped_orders"
 
 
 class _OutOfStock(Exception):
@@ -64,6 +67,35 @@ async def place_order(
     await limits.count_order_attempt(
         redis_client, user_id=shopper.user_id, idempotency_key=idempotency_key, settings=settings
     )
+    try:
+        return await _place(
+            shopper=shopper,
+            idempotency_key=idempotency_key,
+            settings=settings,
+            items=items,
+            from_cart=from_cart,
+            address_id=address_id,
+        )
+    except CommerceError:
+        # The same key raced in and committed while this request priced its items (the cart
+        # lines it ordered are gone now): that order is the answer, not the refusal.
+        if placed := await _placed_with_key(shopper.user_id, idempotency_key):
+            return await queries.get_order(shopper=shopper, order_id=placed)
+        raise
+
+
+@unit_of_work
+async def _place(
+    *,
+    shopper: Shopper,
+    idempotency_key: str,
+    settings: Settings,
+    items: list[tuple[int, int]] | None,
+    from_cart: bool,
+    address_id: int | None,
+) -> OrderView:
+    """Price and commit the order: the unit that re-runs on a lock conflict (from the
+    preview: prices and stock may have moved meanwhile)."""
     preview = await preview_checkout(
         shopper=shopper,
         items=items,
@@ -88,7 +120,7 @@ async def place_order(
     wanted = [(priced.line.sku_id, priced.line.quantity) for priced in breakdown.lines]
     now = clock.now()
     try:
-        async with in_transaction() as conn:
+        async with write_transaction() as conn:
             # One shopper's orders go one at a time (others' do not wait): the unpaid limits
             # count what is committed, and the same key racing in is seen, not refused.
             await lock_shopper(conn, user_id=shopper.user_id)
@@ -199,26 +231,32 @@ async def cancel_order(*, shopper: Shopper, order_id: int, reason: str = "") -> 
 
 
 async def cancel_expired_orders(*, limit: int = 200) -> int:
-    """Cancel unpaid orders past their deadline (the scheduler runs this); how many were."""
+    """Cancel unpaid orders past their deadline (the scheduler runs this); how many were. One
+    that fails is recorded and retried by a later run; the others are cancelled meanwhile."""
+    put_off = await jobs.put_off(job=CANCEL_EXPIRED, item_kind="order")
     due = (
         await Order.filter(status=OrderStatus.PENDING_PAYMENT, pay_deadline__lte=clock.now())
+        .exclude(id__in=put_off or [0])
         .order_by("pay_deadline")
         .limit(limit)
         .values_list("id", flat=True)
     )
-    cancelled = 0
-    for order_id in due:
+
+    async def cancel(order_id: int) -> bool:
         try:
             await _cancel(order_id, actor="system:scheduler", reason="超时未支付")
-            cancelled += 1
         except CommerceError as exc:  # paid meanwhile, or cancelled by its shopper: not ours to do
             if exc.code != OrderError.INVALID_TRANSITION.code:
                 raise
-    return cancelled
+            return False
+        return True
+
+    return await jobs.each_item(job=CANCEL_EXPIRED, item_kind="order", items=due, item_id=int, handle=cancel)
 
 
+@unit_of_work
 async def _cancel(order_id: int, *, actor: str, reason: str) -> None:
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         event = await transition(
             conn, order_id, OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED, actor, {"reason": reason}
         )
@@ -330,9 +368,10 @@ async def record_event(conn, *, order_id: int, type_: EventType, actor: str, par
     await _record(conn, order_id, type_, actor, frm=current, to=current, params=params)
 
 
+@unit_of_work
 async def ship_order(*, order_id: int, carrier: str, tracking_no: str, actor: str) -> None:
     """The merchant hands a paid order to a carrier."""
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         event = await ship_in(conn, order_id=order_id, carrier=carrier, tracking_no=tracking_no, actor=actor)
     await outbox.deliver([event])  # the shipping upload to WeChat
 
@@ -355,10 +394,11 @@ async def ship_in(conn, *, order_id: int, carrier: str, tracking_no: str, actor:
     )
 
 
+@unit_of_work
 async def confirm_receipt(*, shopper: Shopper, order_id: int) -> OrderView:
     """The shopper says the parcel arrived."""
     await queries.get_order(shopper=shopper, order_id=order_id)  # ownership first
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         await transition(
             conn,
             order_id,
@@ -371,33 +411,45 @@ async def confirm_receipt(*, shopper: Shopper, order_id: int) -> OrderView:
 
 
 async def complete_shipped_orders(*, after_days: int, limit: int = 200) -> int:
-    """Complete orders shipped more than `after_days` ago (the scheduler runs this)."""
+    """Complete orders shipped more than `after_days` ago (the scheduler runs this); one that
+    fails is recorded and retried by a later run, the others completed meanwhile."""
+    put_off = await jobs.put_off(job=COMPLETE_SHIPPED, item_kind="order")
     due = (
         await Order.filter(
             status=OrderStatus.SHIPPED, shipped_at__lte=clock.now() - timedelta(days=after_days)
         )
+        .exclude(id__in=put_off or [0])
         .order_by("shipped_at")
         .limit(limit)
         .values_list("id", flat=True)
     )
-    completed = 0
-    for order_id in due:
+
+    async def complete(order_id: int) -> bool:
         try:
-            async with in_transaction() as conn:
-                await transition(
-                    conn,
-                    order_id,
-                    OrderStatus.SHIPPED,
-                    OrderStatus.COMPLETED,
-                    "system:scheduler",
-                    params={"reason": "自动确认收货"},
-                    changes={"completed_at": clock.now()},
-                )
-            completed += 1
+            await _complete_shipped(order_id)
         except CommerceError as exc:  # confirmed by its shopper meanwhile
             if exc.code != OrderError.INVALID_TRANSITION.code:
                 raise
-    return completed
+            return False
+        return True
+
+    return await jobs.each_item(
+        job=COMPLETE_SHIPPED, item_kind="order", items=due, item_id=int, handle=complete
+    )
+
+
+@unit_of_work
+async def _complete_shipped(order_id: int) -> None:
+    async with write_transaction() as conn:
+        await transition(
+            conn,
+            order_id,
+            OrderStatus.SHIPPED,
+            OrderStatus.COMPLETED,
+            "system:scheduler",
+            params={"reason": "自动确认收货"},
+            changes={"completed_at": clock.now()},
+        )
 
 
 async def _record(

@@ -10,7 +10,6 @@ or two staff members at once, does it once.
 from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from commerce import clock, outbox
 from commerce.audit import services as audit
@@ -26,6 +25,7 @@ from commerce.payments.services import REFUND_REQUESTED, new_refund
 from commerce.payments.states import RefundStatus
 from commerce.staff.auth import Staff
 from commerce.staff.states import StaffRole
+from commerce.transactions import unit_of_work, write_transaction
 
 REFUSAL_MAX = 200
 
@@ -35,12 +35,13 @@ def within_limit(staff: Staff, amount: int, agent_refund_limit_fen: int) -> bool
     return staff.role is not StaffRole.AGENT or amount <= agent_refund_limit_fen
 
 
+@unit_of_work
 async def approve_refund(*, refund_id: int, staff: Staff, agent_refund_limit_fen: int) -> int:
     """An after-sales refund goes to WeChat Pay, as a refund before shipment does (the shipped
     goods' stock stays as it is). Returns the order's id."""
     refund = await _allowed(refund_id, staff, agent_refund_limit_fen)
     now = clock.now()
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         moved = await (
             Refund.filter(id=refund.id, status=RefundStatus.AWAITING_REVIEW)
             .using_db(conn)
@@ -60,6 +61,7 @@ async def approve_refund(*, refund_id: int, staff: Staff, agent_refund_limit_fen
     return refund.order_id
 
 
+@unit_of_work
 async def refuse_refund(*, refund_id: int, staff: Staff, reason: str, agent_refund_limit_fen: int) -> int:
     """No refund: the order goes back to shipped and the shopper reads why."""
     reason = (reason or "").strip()
@@ -67,7 +69,7 @@ async def refuse_refund(*, refund_id: int, staff: Staff, reason: str, agent_refu
         raise RefundError.INVALID_REFUSAL.error()
     refund = await _allowed(refund_id, staff, agent_refund_limit_fen)
     now = clock.now()
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         moved = await (
             Refund.filter(id=refund.id, status=RefundStatus.AWAITING_REVIEW)
             .using_db(conn)
@@ -99,6 +101,7 @@ async def refuse_refund(*, refund_id: int, staff: Staff, reason: str, agent_refu
     return refund.order_id
 
 
+@unit_of_work
 async def retry_refund(*, refund_id: int, staff: Staff, agent_refund_limit_fen: int) -> int:
     """Submit a failed refund again as a new refund (a new out_refund_no: WeChat Pay answers a
     known number with its old outcome)."""
@@ -109,7 +112,7 @@ async def retry_refund(*, refund_id: int, staff: Staff, agent_refund_limit_fen: 
         raise RefundError.ABNORMAL.error()
     payment = await Payment.get(id=refund.payment_id)
     try:
-        async with in_transaction() as conn:
+        async with write_transaction() as conn:
             again = await new_refund(
                 conn, payment=payment, reason=refund.reason, actor=staff.actor, automatic=refund.automatic
             )

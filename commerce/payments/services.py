@@ -6,7 +6,6 @@ import logging
 from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from commerce import clock, outbox
 from commerce.errors import CommerceError
@@ -19,6 +18,7 @@ from commerce.payments.errors import PaymentError
 from commerce.payments.models import Payment, Refund
 from commerce.payments.queries import paying_attempt
 from commerce.payments.states import PaymentStatus, RefundStatus
+from commerce.transactions import unit_of_work, write_transaction
 from commerce.users.services import Shopper
 from commerce.wechat.pay import WeChatPayClient, WeChatPayRefused, WeChatPayUnavailable
 
@@ -29,6 +29,7 @@ PREPAY_LIFETIME = timedelta(hours=2) - timedelta(minutes=5)
 REFUND_REQUESTED = "refund.requested"
 
 
+@unit_of_work
 async def start_payment(*, shopper: Shopper, order_id: int, pay: WeChatPayClient | None) -> dict[str, str]:
     """The wx.requestPayment parameters for the shopper's unpaid order.
 
@@ -130,6 +131,7 @@ async def close_attempt(payment: Payment, pay: WeChatPayClient) -> bool:
     return bool(closed)
 
 
+@unit_of_work
 async def request_refund(*, shopper: Shopper, order_id: int, reason: str) -> OrderView:
     """The shopper asks for the money back.
 
@@ -149,7 +151,7 @@ async def request_refund(*, shopper: Shopper, order_id: int, reason: str) -> Ord
     actor = f"shopper:{shopper.user_id}"
     after_sales = facts.status is OrderStatus.SHIPPED
     try:
-        async with in_transaction() as conn:
+        async with write_transaction() as conn:
             await order_services.begin_refund(
                 conn, order_id=order_id, actor=actor, reason=reason, from_status=facts.status
             )

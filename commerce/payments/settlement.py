@@ -8,7 +8,6 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from commerce import clock, outbox
 from commerce.orders import queries as orders
@@ -18,6 +17,7 @@ from commerce.payments.errors import PaymentError
 from commerce.payments.models import Payment, Refund
 from commerce.payments.services import create_refund
 from commerce.payments.states import PaymentStatus, RefundStatus
+from commerce.transactions import unit_of_work, write_transaction
 from commerce.wechat.pay import NotificationMalformed, NotificationRejected, WeChatPayClient
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ async def settle_from_query(out_trade_no: str, pay: WeChatPayClient) -> None:
         await settle_transaction(transaction, pay)
 
 
+@unit_of_work
 async def settle_transaction(transaction: dict[str, Any], pay: WeChatPayClient) -> None:
     """Record a paid transaction once and move its order to paid; money the order cannot take
     (cancelled meanwhile, or paid through another attempt) goes back automatically."""
@@ -81,7 +82,7 @@ async def settle_transaction(transaction: dict[str, Any], pay: WeChatPayClient) 
     payer = transaction.get("payer") or {}
     refund_event = None
     try:
-        async with in_transaction() as conn:
+        async with write_transaction() as conn:
             moved = await (
                 Payment.filter(id=payment.id, status__in=(PaymentStatus.PENDING, PaymentStatus.CLOSED))
                 .using_db(conn)
@@ -187,8 +188,9 @@ async def settle_refund(result: dict[str, Any], pay: WeChatPayClient) -> None:
         )
 
 
+@unit_of_work
 async def _refund_succeeded(refund: Refund, refund_id: str) -> None:
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         moved = await (
             Refund.filter(SUCCEEDS_FROM, id=refund.id)
             .using_db(conn)
@@ -213,10 +215,11 @@ async def _refund_succeeded(refund: Refund, refund_id: str) -> None:
         )
 
 
+@unit_of_work
 async def refund_failed(refund: Refund, why: str, *, code: str) -> None:
     """The refund failed for good (`code`: WeChat Pay's refusal, or ABNORMAL / CLOSED): staff
     see it and may submit it again (commerce.payments.review)."""
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         moved = await (
             Refund.filter(id=refund.id, status__in=(RefundStatus.REQUESTED, RefundStatus.PROCESSING))
             .using_db(conn)

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 from argon2 import PasswordHasher
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
-from tortoise.transactions import in_transaction
 
 from commerce.audit import services as audit
 from commerce.config import Settings
 from commerce.staff.errors import StaffError
 from commerce.staff.models import StaffAccount
 from commerce.staff.states import StaffRole
+from commerce.transactions import unit_of_work, write_transaction
 
 if TYPE_CHECKING:
     from commerce.staff.auth import Staff
@@ -79,6 +79,7 @@ def _view(a: StaffAccount) -> StaffView:
     return StaffView(a.id, a.username, StaffRole(a.role), a.merchant_id, a.is_active, a.display_name)
 
 
+@unit_of_work
 async def create_staff(
     *,
     username: str,
@@ -100,7 +101,7 @@ async def create_staff(
     if (role in MERCHANT_ROLES) != (merchant_id is not None):
         raise StaffError.ROLE_MISMATCH.error()
     try:
-        async with in_transaction() as conn:
+        async with write_transaction() as conn:
             account = await StaffAccount.create(
                 username=username,
                 display_name=display_name,
@@ -186,8 +187,9 @@ def may_manage(by: Staff, target: StaffView) -> bool:
     )
 
 
+@unit_of_work
 async def _change(staff_id: int, by: Staff, action: str, changes: dict, *, end_sessions: bool) -> StaffView:
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         account = await StaffAccount.get_or_none(id=staff_id).using_db(conn)
         # Another merchant's people and the platform's are not a merchant owner's to see.
         platform = by.role is StaffRole.PLATFORM_ADMIN

@@ -6,12 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise.transactions import in_transaction
-
 from commerce import clock
 from commerce.audit import services as audit
 from commerce.support.errors import MAX_CANNED_TEXT_CHARS, MAX_CANNED_TITLE_CHARS, SupportError
 from commerce.support.models import CannedReply
+from commerce.transactions import unit_of_work, write_transaction
 
 MAX_SORT = 9999
 
@@ -35,10 +34,11 @@ async def get_canned_reply(*, canned_id: int) -> CannedReplyView:
     return _view(await _row(canned_id))
 
 
+@unit_of_work
 async def create_canned_reply(*, title: str, text: str, sort: int | str = 0, actor: str) -> CannedReplyView:
     fields = _clean(title, text, sort)
     now = clock.now()
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         row = await CannedReply.create(
             **fields, created_by=actor, updated_by=actor, created_at=now, updated_at=now, using_db=conn
         )
@@ -54,11 +54,12 @@ async def create_canned_reply(*, title: str, text: str, sort: int | str = 0, act
     return _view(row)
 
 
+@unit_of_work
 async def update_canned_reply(
     *, canned_id: int, title: str, text: str, sort: int | str = 0, actor: str
 ) -> CannedReplyView:
     fields = _clean(title, text, sort)
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         row = await CannedReply.filter(id=canned_id).using_db(conn).select_for_update().first()
         if row is None:
             raise SupportError.CANNED_NOT_FOUND.error()
@@ -81,8 +82,9 @@ async def update_canned_reply(
     return await get_canned_reply(canned_id=canned_id)
 
 
+@unit_of_work
 async def delete_canned_reply(*, canned_id: int, actor: str) -> None:
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         row = await CannedReply.filter(id=canned_id).using_db(conn).first()
         # The row count decides: of two racing deletes, one is recorded, the other not found.
         if row is None or not await CannedReply.filter(id=canned_id).using_db(conn).delete():

@@ -15,11 +15,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from commerce import clock
 from commerce.db import fetch_rows
 from commerce.errors import CommonError
+from commerce.jobs import services as jobs
 from commerce.support import agents, lifecycle, live
 from commerce.support.errors import SupportError
 from commerce.support.models import Conversation, ConversationMessage
@@ -33,8 +33,10 @@ from commerce.support.states import (
     EventType,
     MessageType,
 )
+from commerce.transactions import unit_of_work, write_transaction
 
 IDLE_MINUTES = 30
+CLOSE_IDLE = "close_idle_conversations"  # the scheduled job's name in its failure records
 _ATTEMPTS = 3  # re-reads after losing a race, before telling the caller to refresh
 _ALIASES = {"shortvideo": MessageType.VIDEO}
 
@@ -66,6 +68,7 @@ async def active_conversation(*, openid: str, idle_minutes: int = IDLE_MINUTES) 
     return None
 
 
+@unit_of_work
 async def open_conversation(
     *, openid: str, user_id: int | None, reason: str, idle_minutes: int = IDLE_MINUTES
 ) -> tuple[ConversationView, bool]:
@@ -80,7 +83,7 @@ async def open_conversation(
             return current, False
         now = clock.now()
         try:
-            async with in_transaction() as conn:
+            async with write_transaction() as conn:
                 row = await Conversation.create(
                     openid=openid,
                     open_key=openid,
@@ -111,6 +114,7 @@ async def open_conversation(
     raise SupportError.CONVERSATION_CHANGED.error()
 
 
+@unit_of_work
 async def record_incoming(
     *, conversation_id: int, msg_type: MessageType | str, content: str, wechat_msg_id: str | int = ""
 ) -> None:
@@ -119,7 +123,7 @@ async def record_incoming(
     msg_id = str(wechat_msg_id or "")[:64]
     now = clock.now()
     try:
-        async with in_transaction() as conn:
+        async with write_transaction() as conn:
             touched = (
                 await Conversation.filter(id=conversation_id, status__in=OPEN_STATUSES)
                 .using_db(conn)
@@ -215,26 +219,31 @@ async def close(
 
 
 async def close_idle_conversations(*, idle_minutes: int = IDLE_MINUTES, limit: int = 200) -> int:
-    """Close open conversations idle for `idle_minutes` (the scheduler runs this); how many."""
+    """Close open conversations idle for `idle_minutes` (the scheduler runs this); how many. One
+    that fails is recorded and retried by a later run; the others are closed meanwhile."""
     cutoff = clock.now() - timedelta(minutes=idle_minutes)
+    put_off = await jobs.put_off(job=CLOSE_IDLE, item_kind="conversation")
     rows = (
         await Conversation.filter(status__in=OPEN_STATUSES, last_activity_at__lte=cutoff)
+        .exclude(id__in=put_off or [0])
         .order_by("last_activity_at")
         .limit(limit)
     )
-    closed = 0
-    for row in rows:
+
+    async def close(row: Conversation) -> bool:
         # A message arriving meanwhile moves last_activity_at past the cutoff: then it stays open.
-        if await lifecycle.move(
+        return await lifecycle.move(
             row,
             ConversationStatus.CLOSED,
             EventType.EXPIRED,
             "system:scheduler",
             idle_cutoff=cutoff,
             params={"idle_minutes": idle_minutes},
-        ):
-            closed += 1
-    return closed
+        )
+
+    return await jobs.each_item(
+        job=CLOSE_IDLE, item_kind="conversation", items=rows, item_id=lambda row: row.id, handle=close
+    )
 
 
 def _message_type(msg_type: MessageType | str) -> MessageType:

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tortoise.transactions import in_transaction
-
 from commerce import clock
 from commerce.audit import services as audit
 from commerce.support import live
 from commerce.support.errors import SupportError
 from commerce.support.models import Conversation, ConversationEvent
 from commerce.support.states import ALLOWED_TRANSITIONS, ConversationStatus, EventType
+from commerce.transactions import unit_of_work, write_transaction
 
 KEEP = object()  # move(): leave the agent as it is
 STATUS_TEXT = {
@@ -23,6 +22,7 @@ STATUS_TEXT = {
 }
 
 
+@unit_of_work
 async def move(
     row: Conversation,
     new: ConversationStatus,
@@ -52,7 +52,7 @@ async def move(
         query = query.filter(agent_id=row.agent_id)
     if idle_cutoff is not None:
         query = query.filter(last_activity_at__lte=idle_cutoff)
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         moved = await query.using_db(conn).update(**changes)
         if moved:
             await record_event(conn, row, event, actor, to=new, to_agent=to_agent, params=params)

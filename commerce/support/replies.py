@@ -4,14 +4,13 @@ conversation (its agent, whoever takes a waiting one first, or a supervisor)."""
 
 from __future__ import annotations
 
-from tortoise.transactions import in_transaction
-
 from commerce import clock
 from commerce.support import lifecycle, live
 from commerce.support.errors import MAX_REPLY_CHARS, SupportError
 from commerce.support.models import Conversation, ConversationMessage
 from commerce.support.queries import MessageView, message_view
 from commerce.support.states import OPEN_STATUSES, ConversationStatus, Direction, EventType, MessageType
+from commerce.transactions import unit_of_work, write_transaction
 from commerce.users import followers
 from commerce.wechat.client import WeChatClient
 from commerce.wechat.errors import OutOfWindow, WeChatError, WeChatUnavailable
@@ -42,8 +41,20 @@ async def reply(
         failure = SupportError.WECHAT_UNAVAILABLE, f"failed: errcode {exc.errcode}"
     except WeChatUnavailable as exc:
         failure = SupportError.WECHAT_UNAVAILABLE, f"failed: {exc}"[:200]
+    message = await _record_reply(conversation_id, agent_id, text, failure)
+    await live.publish(live.MESSAGE, conversation_id, message_id=message.id)
+    if failure is not None:
+        raise failure[0].error(message_id=message.id)
+    return message_view(message)
+
+
+@unit_of_work
+async def _record_reply(
+    conversation_id: int, agent_id: int, text: str, failure: tuple[SupportError, str] | None
+) -> ConversationMessage:
+    """Record the reply already sent (a unit of its own: a lock conflict must not send it twice)."""
     now = clock.now()
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         message = await ConversationMessage.create(
             conversation_id=conversation_id,
             direction=Direction.OUT,
@@ -62,10 +73,7 @@ async def reply(
                 .using_db(conn)
                 .update(last_activity_at=now, updated_at=now)
             )
-    await live.publish(live.MESSAGE, conversation_id, message_id=message.id)
-    if failure is not None:
-        raise failure[0].error(message_id=message.id)
-    return message_view(message)
+    return message
 
 
 async def speaker_row(

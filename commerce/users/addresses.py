@@ -6,12 +6,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from tortoise.transactions import in_transaction
-
 from commerce.db import fetch_rows
+from commerce.transactions import unit_of_work, write_transaction
 from commerce.users.errors import AddressError
 from commerce.users.models import Address
-from commerce.users.services import Shopper
+from commerce.users.services import Shopper, lock_shopper
 
 MAX_ADDRESSES = 20
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -60,9 +59,11 @@ async def get_address(*, shopper: Shopper, address_id: int) -> AddressView:
     return AddressView(**{**rows[0], "is_default": bool(rows[0]["is_default"])})
 
 
+@unit_of_work
 async def create_address(*, shopper: Shopper, address: AddressInput) -> AddressView:
     _check(address)
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
+        await lock_shopper(conn, user_id=shopper.user_id)  # one shopper's address book at a time
         count = await Address.filter(user_id=shopper.user_id).using_db(conn).count()
         if count >= MAX_ADDRESSES:
             raise AddressError.TOO_MANY.error()
@@ -75,9 +76,11 @@ async def create_address(*, shopper: Shopper, address: AddressInput) -> AddressV
     return _view(row)
 
 
+@unit_of_work
 async def update_address(*, shopper: Shopper, address_id: int, address: AddressInput) -> AddressView:
     _check(address)
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
+        await lock_shopper(conn, user_id=shopper.user_id)  # one shopper's address book at a time
         row = await _own(shopper, address_id, conn)
         if address.is_default and not row.is_default:
             await Address.filter(user_id=shopper.user_id).using_db(conn).update(is_default=False)
@@ -87,8 +90,10 @@ async def update_address(*, shopper: Shopper, address_id: int, address: AddressI
     return await get_address(shopper=shopper, address_id=address_id)
 
 
+@unit_of_work
 async def delete_address(*, shopper: Shopper, address_id: int) -> None:
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
+        await lock_shopper(conn, user_id=shopper.user_id)  # one shopper's address book at a time
         row = await _own(shopper, address_id, conn)
         await Address.filter(id=row.id).using_db(conn).delete()
         if row.is_default:  # the most recently used one takes over
