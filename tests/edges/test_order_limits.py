@@ -12,10 +12,11 @@ from commerce.catalog.importer import import_rows
 from commerce.catalog.models import Sku
 from commerce.orders.models import Order, OrderEvent, OrderLine
 from commerce.outbox import OutboxEvent
-from commerce.payments.models import Payment
+from commerce.payments.models import Payment, Refund
 from commerce.users.services import lock_shopper
 from shop.app import create_app
 from tests.conftest import on_mysql
+from tests.edges.paying import eventually, pay_order
 from tests.edges.shoppers import log_in
 from tests.edges.test_shopping_api import ADDRESS
 from tests.factories import seed_small_catalog, sku_row
@@ -195,20 +196,28 @@ async def test_orders_beyond_what_an_int_holds_are_stored_exactly(
     skus = await _seed_dear()
     alice = await _shopper(client, simulator, "alice")
     items = [(sku_id, stock) for sku_id, (_, _, stock) in zip(skus, DEAR, strict=True)]
-    # when the shopper orders the whole stock of all four and asks to pay
+    # when the shopper orders the whole stock of all four, pays, and asks for the money back
     response = await _order(client, alice, items)
-    # then the order and its payment keep every fen
     assert response.status == 201, await response.text()
     order = await response.json()
+    await pay_order(client, simulator, alice["headers"], order["id"])
+    refund = await client.post(
+        f"/api/v1/orders/{order['id']}/refunds", json={"reason": "不想要了"}, headers=alice["headers"]
+    )
+    assert refund.status == 201, await refund.text()
+
+    async def refunded() -> bool:
+        return (await Order.get(id=order["id"])).status == "refunded"
+
+    await eventually(refunded)
+    # then the order, its lines, its payment and its refund keep every fen
     assert (order["items_total"], order["payable"]) == (DEAR_TOTAL, DEAR_TOTAL)
     stored = await Order.get(id=order["id"])
     assert (stored.items_total, stored.payable) == (DEAR_TOTAL, DEAR_TOTAL)
-    assert (
-        sum(await OrderLine.filter(order_id=order["id"]).values_list("line_total", flat=True)) == DEAR_TOTAL
-    )
-    pay = await client.post(f"/api/v1/orders/{order['id']}/pay", headers=alice["headers"])
-    assert pay.status == 200, await pay.text()
+    line_totals = await OrderLine.filter(order_id=order["id"]).values_list("line_total", flat=True)
+    assert sum(line_totals) == DEAR_TOTAL
     assert await Payment.filter(order_id=order["id"]).values_list("amount", flat=True) == [DEAR_TOTAL]
+    assert await Refund.filter(order_id=order["id"]).values_list("amount", flat=True) == [DEAR_TOTAL]
 
 
 @needs_real_database
