@@ -14,6 +14,7 @@ from commerce.support.models import Conversation, ConversationMessage
 from commerce.users.models import Follower, FollowerTouch
 from shop.app import CORE, create_app
 from shop.observability import AccessLogger
+from tests.conftest import TEST_REDIS_URL
 from tests.edges import mp_pushes as mp
 from tests.edges.mp_pushes import event_xml, text_xml
 from tests.edges.paying import sim
@@ -207,3 +208,26 @@ async def test_access_logs_show_no_signed_query_nor_openid(
     ]
     assert not [s for s in secrets if any(s in line for line in lines)]
     assert "encrypt_type=aes" in lines[1]
+
+
+@PLAINTEXT
+@pytest.mark.skipif(
+    not TEST_REDIS_URL, reason="two processes share only a real Redis (the embedded one is per process)"
+)
+async def test_a_query_answered_by_one_process_is_refused_with_another_body_by_another(
+    webhook, simulator, aiohttp_client, wired_settings
+):
+    # given a second serving process of the same shop (its own app and core, the same Redis)
+    settings = webhook.app[CORE].settings
+    other = await aiohttp_client(create_app(wired_settings, mount_simulator=False))
+    bob = await _follow(simulator, "bob")
+    alice = await _openid(simulator, "alice")
+    query, body = mp.plaintext(settings, text_xml(alice, "你好"))
+    assert (await _post(webhook, query, body))[0] == 200
+    before = await _everything(simulator)
+    # when the query is sent to the other process with bob's unfollow, and then as it was
+    forged = await _post(other, query, event_xml(bob, "unsubscribe"))
+    retried = await _post(other, query, body)
+    # then the forgery is refused there too, and the genuine retry is answered
+    assert forged == (403, "forbidden") and retried[0] == 200
+    assert await _everything(simulator) == before
