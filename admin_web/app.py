@@ -11,6 +11,7 @@ from aiohttp import web
 
 from admin_web import (
     audit,
+    jobs,
     merchants,
     orders,
     pages,
@@ -85,6 +86,7 @@ def create_app(core: Core) -> web.Application:
     app.router.add_post("/merchants/{id}/staff", merchants.create_staff)
     app.router.add_post("/merchants/{id}/status", merchants.change_status)
     app.router.add_get("/audit", audit.audit_page)
+    app.router.add_get("/jobs", jobs.jobs_page)
     staff.add_routes(app.router)
     product_import.add_routes(app.router)  # before products: /products/import is not an id
     products.add_routes(app.router)

@@ -34,6 +34,7 @@ SECTIONS = (
     Section("staff", "员工账号", Permission.STAFF, ready=True),
     Section("finance", "财务结算", Permission.FINANCE),
     Section("audit", "操作日志", Permission.AUDIT, ready=True),
+    Section("jobs", "任务异常", Permission.JOBS, ready=True),
 )
 BY_SLUG = {section.slug: section for section in SECTIONS}
 

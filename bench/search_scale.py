@@ -70,6 +70,30 @@ QUERIES = [
     "坚果",
     "iphnoe",
 ]
+# What a shopper types on a phone keyboard: pinyin, initials, homophone typos, traditional
+# characters (measured apart, so the mix above stays comparable with earlier runs).
+TYPED_QUERIES = [
+    "erji",
+    "lanyaerji",
+    "huaweishouji",
+    "kongqizhaguo",
+    "lyej",
+    "dfb",
+    "sj",
+    "耳鸡",
+    "电反锅",
+    "蓝牙耳鸡",
+    "藍牙耳機",
+    "華為手機",
+    "小米shouji",
+    "xiaomi充电宝",
+    "chongdianbao",
+    "zhiniaoku",
+    "xfs",
+    "口洪",
+    "冰相",
+    "空氣炸鍋",
+]
 SKUS_PER_PRODUCT = 4
 EDITIONS = ["", "2024款", "2025新款", "旗舰版", "青春版", "礼盒装", "限定版", "升级版", "尊享版", "轻享版"]
 
@@ -176,6 +200,14 @@ async def measure(skus: int, rounds: int) -> None:
                 t0 = time.perf_counter()
                 index.search_now(params)
                 latencies.append((time.perf_counter() - t0) * 1000)
+        typed: list[float] = []
+        for round_no in range(rounds):
+            for query in TYPED_QUERIES:
+                params = SearchParams(text=query, sort=sorts[round_no % 3], in_stock=round_no % 2 == 0)
+                index.clear_result_cache()
+                t0 = time.perf_counter()
+                index.search_now(params)
+                typed.append((time.perf_counter() - t0) * 1000)
         listing: list[float] = []
         for page in range(200):
             index.clear_result_cache()
@@ -186,6 +218,11 @@ async def measure(skus: int, rounds: int) -> None:
             f"search (uncached) over {len(latencies)} queries: p50 {percentile(latencies, 50):.2f} ms, "
             f"p95 {percentile(latencies, 95):.2f} ms, p99 {percentile(latencies, 99):.2f} ms, "
             f"max {max(latencies):.2f} ms, mean {statistics.mean(latencies):.2f} ms"
+        )
+        print(
+            f"typed queries (pinyin, initials, homophones, traditional; uncached) over {len(typed)}: "
+            f"p50 {percentile(typed, 50):.2f} ms, p95 {percentile(typed, 95):.2f} ms, "
+            f"p99 {percentile(typed, 99):.2f} ms"
         )
         print(f"filtered listing (uncached): p95 {percentile(listing, 95):.2f} ms")
         await Tortoise.close_connections()

@@ -84,6 +84,7 @@ class CatalogSearch:
         self._postings: dict[str, dict[int, float]] = {}
         self._pinyin = _pinyin_vocabulary()
         self._categories: dict[int, tuple[str, str]] = {}  # id -> (name, path)
+        self._category_words: set[str] | None = None
         self._seen_until: datetime | None = None
         self._checked_at = 0.0
         self._sorted: dict[SortOrder, list[int]] = {}
@@ -126,6 +127,7 @@ class CatalogSearch:
     async def _load_categories(self) -> None:
         rows = await Category.all().values_list("id", "name", "path")
         self._categories = {cid: (name, path) for cid, name, path in rows}
+        self._category_words = None
 
     async def category_path(self, category_id: int) -> str | None:
         """A category's path ("/1/5/"), or None when there is no such category."""
@@ -137,6 +139,7 @@ class CatalogSearch:
         if not row:
             return None
         self._categories[category_id] = row[0]
+        self._category_words = None
         return row[0][1]
 
     def is_listed(self, product_id: int) -> bool:
@@ -429,7 +432,12 @@ class CatalogSearch:
             return [g for g in (self._alternatives(words, PINYIN) for words in spelled) if g]
         if len(word) >= 2:
             # The initials of one word ("lyej" -> 蓝牙耳机).
-            group = self._alternatives(self._pinyin.by_initials(word), INITIALS)
+            words = self._pinyin.by_initials(word)
+            if len(word) == 2:
+                # Two letters stand for many words ("sj": 手机, 升级, 四件…): a shopper means a kind
+                # of product, so words of category names go first.
+                words = [w for w in words if w in self._words_of_categories()] or words
+            group = self._alternatives(words, INITIALS)
             if group:
                 return [group]
         if len(word) >= 3 and not word.isdigit():
@@ -455,6 +463,13 @@ class CatalogSearch:
 
     def _known(self, candidates: dict[str, float]) -> dict[str, float]:
         return {term: strength for term, strength in candidates.items() if term in self._postings}
+
+    def _words_of_categories(self) -> set[str]:
+        if self._category_words is None:
+            self._category_words = {
+                term for name, _ in self._categories.values() for term in text.index_terms(name)
+            }
+        return self._category_words
 
     def _latin_words(self) -> list[str]:
         if self._latin_vocab is None:

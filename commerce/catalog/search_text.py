@@ -102,6 +102,7 @@ CUSTOM_WORDS = [
     "一加",
 ]
 
+
 # Query word -> words that mean the same to a shopper, with how strongly (1.0 = the same): data,
 # kept in synonyms.txt beside this module.
 def _load_synonyms() -> dict[str, dict[str, float]]:
@@ -197,21 +198,6 @@ def segment_query(run: str) -> list[str]:
     """A Chinese run of a query cut into words (accurate mode), single characters kept."""
     prepare_segmenter()
     return jieba.lcut(run, HMM=False)
-
-
-def query_words(text: str) -> list[str]:
-    """The words of a query, each meant to be found (accurate-mode segmentation)."""
-    prepare_segmenter()
-    words: list[str] = []
-    for run in _WORD_RUN.findall(normalize(text)):
-        if not is_cjk(run):
-            words.append(run)
-        elif len(run) == 1:
-            words.append(CHAR_PREFIX + run)  # a one-character query ("梨") means that character
-        else:
-            # Single characters cut from a longer run are typos or noise: the bigrams judge them.
-            words.extend(word for word in jieba.lcut(run, HMM=False) if len(word) > 1)
-    return words
 
 
 def sub_words(word: str) -> list[str]:

@@ -9,19 +9,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from commerce import clock
-from commerce.errors import CommerceError
+from commerce.jobs import services as jobs
 from commerce.orders import queries as orders
 from commerce.orders.states import OrderStatus
 from commerce.payments.models import Payment, Refund
 from commerce.payments.services import close_attempt
 from commerce.payments.settlement import settle_refund, settle_transaction
 from commerce.payments.states import PaymentStatus, RefundStatus
-from commerce.wechat.pay import WeChatPayClient, WeChatPayRefused, WeChatPayUnavailable
+from commerce.wechat.pay import WeChatPayClient
 
 log = logging.getLogger(__name__)
 
 # A notification normally arrives within seconds; past this we stop waiting and ask.
 NOTIFY_GRACE = timedelta(minutes=2)
+RECONCILE = "reconcile_payments"  # the scheduled job's name in its failure records
 # An ABNORMAL refund waits for the merchant to resolve it at the merchant platform (days,
 # perhaps); in case the SUCCESS notification that follows is lost, we ask at this pace.
 ABNORMAL_RECHECK = timedelta(minutes=30)
@@ -35,20 +36,29 @@ class Reconciled:
 
 
 async def reconcile_payments(*, pay: WeChatPayClient | None, limit: int = 100) -> Reconciled:
+    """Ask WeChat Pay about attempts and refunds a notification should have settled by now. Each
+    is handled on its own: one that fails (WeChat Pay unavailable, an answer that does not
+    match) is recorded and asked again by a later run, the others go on."""
     done = Reconciled()
     if pay is None:
         return done
     before = clock.now() - NOTIFY_GRACE
-    for payment in (
+    put_off = await jobs.put_off(job=RECONCILE, item_kind="payment")
+    attempts = (
         await Payment.filter(status=PaymentStatus.PENDING, updated_at__lte=before)
         .exclude(prepay_id="")
+        .exclude(id__in=put_off or [0])
         .order_by("updated_at")
         .limit(limit)
-    ):
-        try:
-            await _reconcile_attempt(payment, pay, done)
-        except (WeChatPayUnavailable, WeChatPayRefused, CommerceError) as exc:
-            log.info("reconciliation of %s put off: %s", payment.out_trade_no, exc)
+    )
+    await jobs.each_item(
+        job=RECONCILE,
+        item_kind="payment",
+        items=attempts,
+        item_id=lambda payment: payment.id,
+        handle=lambda payment: _reconcile_attempt(payment, pay, done),
+    )
+    put_off = await jobs.put_off(job=RECONCILE, item_kind="refund")
     processing = Refund.filter(status=RefundStatus.PROCESSING, updated_at__lte=before)
     abnormal = Refund.filter(
         status=RefundStatus.FAILED,
@@ -56,14 +66,17 @@ async def reconcile_payments(*, pay: WeChatPayClient | None, limit: int = 100) -
         retried_as_id=None,
         updated_at__lte=clock.now() - ABNORMAL_RECHECK,
     )
-    for refund in [
-        *await processing.order_by("updated_at").limit(limit),
-        *await abnormal.order_by("updated_at").limit(limit),
-    ]:
-        try:
-            await _reconcile_refund(refund, pay, done)
-        except (WeChatPayUnavailable, WeChatPayRefused, CommerceError) as exc:
-            log.info("refund reconciliation of %s put off: %s", refund.out_refund_no, exc)
+    refunds = [
+        *await processing.exclude(id__in=put_off or [0]).order_by("updated_at").limit(limit),
+        *await abnormal.exclude(id__in=put_off or [0]).order_by("updated_at").limit(limit),
+    ]
+    await jobs.each_item(
+        job=RECONCILE,
+        item_kind="refund",
+        items=refunds,
+        item_id=lambda refund: refund.id,
+        handle=lambda refund: _reconcile_refund(refund, pay, done),
+    )
     return done
 
 

@@ -21,6 +21,7 @@ class Permission(StrEnum):
     STAFF = "staff"  # staff accounts: create, deactivate, reactivate, reset passwords (an owner: its staff)
     FINANCE = "finance"  # settlements, withdrawals, exports
     AUDIT = "audit"  # the log of staff changes
+    JOBS = "jobs"  # scheduled jobs' failing items (the platform admin's only)
     REVEAL_PII = "reveal_pii"  # see a full phone number or address (recorded)
 
 

@@ -343,6 +343,7 @@ def ways(w: World) -> list[Way]:
         _get("merchants", "/merchants"),
         _get("merchant.A", "/merchants/{id}", f"/merchants/{w.merchant_a}"),
         _get("audit", "/audit"),
+        _get("jobs", "/jobs"),
         _get("staff", "/staff"),
         _get("products", "/products"),
         _get("product.new", "/products/new"),

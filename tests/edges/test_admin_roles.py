@@ -50,6 +50,7 @@ EXPECTED = {
     "merchants":             (200, 403, 403, 403, 403),  # merchants and accounts: platform only
     "merchant.A":            (200, 403, 403, 403, 403),
     "audit":                 (200, 403, 403, 403, 403),  # the platform's log of staff changes
+    "jobs":                  (200, 403, 403, 403, 403),  # scheduled jobs' failing items
     "staff":                 (200, 200, 403, 403, 403),  # an owner: its merchant's people only
     "products":              (200, 200, 200, 403, 403),
     "product.new":           (200, 200, 200, 403, 403),

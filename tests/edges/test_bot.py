@@ -74,6 +74,14 @@ async def test_free_text_is_a_product_search_with_mini_program_links(webhook):
     assert "华为 FreeBuds" in found["Content"]
 
 
+async def test_the_bots_search_understands_pinyin_homophones_and_traditional(webhook):
+    settings = _settings(webhook)
+    for typed in ("lanyaerji", "耳鸡", "藍牙耳機"):
+        status, reply, _ = await push(webhook, settings, text_xml(OPENID, typed))
+        assert status == 200
+        assert "华为 FreeBuds 蓝牙耳机" in reply["Content"] and "¥799.00" in reply["Content"], typed
+
+
 async def test_forged_tampered_and_replayed_pushes_are_refused(webhook):
     settings = _settings(webhook)
     xml = text_xml(OPENID, "人工")

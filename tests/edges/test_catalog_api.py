@@ -51,6 +51,15 @@ async def test_search_finds_products_by_chinese_words(shop):
     assert "FreeBuds" in body["items"][0]["title"]
 
 
+@pytest.mark.parametrize("typed", ["lanyaerji", "lyej", "耳鸡", "藍牙耳機"])
+async def test_search_understands_pinyin_initials_homophones_and_traditional(shop, typed):
+    # given the small catalog; when a shopper types the earphones as a phone keyboard lets them
+    response = await shop.get("/api/v1/products", params={"q": typed})
+    # then the earphones come back, and only they
+    assert response.status == 200
+    assert [item["title"] for item in (await response.json())["items"]] == ["华为 FreeBuds 蓝牙耳机"]
+
+
 async def test_filters_sorts_and_paging(shop):
     # a category includes its descendants
     categories = await (await shop.get("/api/v1/categories")).json()

@@ -64,3 +64,29 @@ async def test_with_a_refresh_interval_the_database_is_asked_at_most_that_often(
     )
     # within the interval the index serves what it has (a cache, by design)
     assert "索尼 降噪蓝牙耳机" not in await _titles(lazy, "耳机")
+
+
+async def test_pinyin_and_traditional_titles_follow_changes_made_elsewhere(db):
+    # given a process whose index is built
+    await seed_small_catalog()
+    watching = CatalogSearch(refresh_seconds=0)
+    await watching.rebuild()
+    assert await _titles(watching, "luosifen") == []
+    # when another process imports a product with a new word, and one titled in traditional characters
+    report = await import_rows(
+        [
+            sku_row(
+                "P8", "P8-1", title="柳州 螺蛳粉 5袋装", category="食品生鲜 > 速食 > 米粉", price="39.90"
+            ),
+            sku_row("P9", "P9-1", title="便攜 藍牙音箱", category="数码 > 影音 > 蓝牙音箱", price="199.00"),
+        ]
+    )
+    assert not report.problems
+    # then the first process finds them by pinyin, initials, and in simplified characters
+    assert await _titles(watching, "luosifen") == ["柳州 螺蛳粉 5袋装"]
+    assert await _titles(watching, "lsf") == ["柳州 螺蛳粉 5袋装"]
+    assert await _titles(watching, "蓝牙音箱") == ["便攜 藍牙音箱"]
+    # and when the product is taken off sale, its word's pinyin finds nothing any more
+    noodles = (await watching.search(SearchParams(text="螺蛳粉"))).items[0]
+    await services.change_product_status(product_id=noodles.id, new_status=ProductStatus.OFF_SHELF)
+    assert await _titles(watching, "luosifen") == []
