@@ -72,6 +72,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/orders/{id}", detail)
     router.add_post("/orders/{id}/ship", ship)
     router.add_post("/orders/{id}/notes", add_note)
+    router.add_post("/orders/{id}/reveal", reveal)
     refunds.add_routes(router)
 
 
@@ -90,6 +91,7 @@ async def list_page(request: web.Request) -> dict[str, Any]:
         placed_from=placed_from,
         placed_to=placed_to,
         keyword=keyword,
+        full_phone=can(staff, Permission.REVEAL_PII),
     )
     found = await backoffice.list_for_staff(
         merchant_id=staff.merchant_id, filters=filters, page=page_no, page_size=PAGE_SIZE
@@ -112,6 +114,7 @@ async def list_page(request: web.Request) -> dict[str, Any]:
             "/admin/orders?" + urlencode({**{k: v for k, v in kept.items() if v}, "page": n})
         ),
         "date_error": "" if from_ok and to_ok else "日期格式应为 年-月-日，如 2024-05-01",
+        "phone_note": PHONE_NOTE if _whole_phone(keyword) and not filters.full_phone else "",
         "may_ship": can(staff, Permission.SHIP),
         "statuses": STATUS_TEXT,
         "yuan": fen_to_yuan,
@@ -120,6 +123,12 @@ async def list_page(request: web.Request) -> dict[str, Any]:
 
 
 EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+PHONE_NOTE = "您的角色只能按手机号后四位查找订单，完整号码不参与查找"
+
+
+def _whole_phone(keyword: str) -> bool:
+    keyword = keyword.strip()
+    return keyword.isascii() and keyword.isdigit() and len(keyword) >= 7
 
 
 def _day(text: str) -> tuple[date | None, bool]:
@@ -185,12 +194,26 @@ async def add_note(request: web.Request) -> web.Response:
     raise web.HTTPFound(f"/admin/orders/{order_id}#timeline")
 
 
-async def render_order(request: web.Request, order_id: int, *, error: str, status: int = 200) -> web.Response:
-    """The order page, with `error` said at the top (a refused action)."""
+async def reveal(request: web.Request) -> web.Response:
+    """The order page with the receiver's whole phone and address (the look is recorded)."""
+    session = session_for(request)
+    require(session.staff, Permission.REVEAL_PII)
+    order_id = path_id(request)
+    address = await backoffice.reveal_address(
+        order_id=order_id, merchant_id=session.staff.merchant_id, actor=session.staff.actor
+    )
+    return await render_order(request, order_id, error="", revealed=address)
+
+
+async def render_order(
+    request: web.Request, order_id: int, *, error: str, status: int = 200, revealed: dict | None = None
+) -> web.Response:
+    """The order page, with `error` said at the top (a refused action). The receiver's phone
+    and address are masked for everyone until revealed (`revealed`: the recorded look)."""
     staff = session_for(request).staff
     found = await backoffice.order_for_staff(order_id=order_id, merchant_id=staff.merchant_id)
     address = dict(found.order.address)
-    if not can(staff, Permission.REVEAL_PII):
+    if revealed is None:
         address["phone"] = mask_phone(str(address.get("phone", "")))
         address["detail"] = "****"
     refunds = await payments.refunds_of(order_id)
@@ -198,6 +221,10 @@ async def render_order(request: web.Request, order_id: int, *, error: str, statu
         "active": "orders",
         "found": found,
         "address": address,
+        "may_reveal": revealed is None and can(staff, Permission.REVEAL_PII),
+        # An order holding another merchant's products: its payments and refunds tell that
+        # merchant's money, so a merchant's people see no amounts there.
+        "whole_money": found.all_lines_mine or staff.merchant_id is None,
         "payments": await payments.payments_of(order_id),
         "refunds": refunds,
         "actions": {r.id: _refund_actions(request, staff, r, found.all_lines_mine) for r in refunds},

@@ -52,6 +52,9 @@ class OrderFilters:
     # An order number, the receiver's name, their phone (all of it or its last four digits),
     # or words of a product title.
     keyword: str = ""
+    # Whether a whole phone number may be searched: only by those who may see one (else a
+    # search by it would confirm the number); the last four digits are for everyone.
+    full_phone: bool = False
 
 
 async def list_for_staff(
@@ -73,23 +76,45 @@ async def list_for_staff(
         query = query.filter(created_at__lt=_shanghai_midnight(filters.placed_to + timedelta(days=1)))
     keyword = filters.keyword.strip()[:50]
     if keyword:
-        query = query.filter(_matching(keyword))
+        query = query.filter(_matching(keyword, full_phone=filters.full_phone))
     page = max(page, 1)
     total = await query.count()
     rows = await query.order_by("-id").offset((page - 1) * page_size).limit(page_size)
     views = await queries.views_of(rows)
     if merchant_id is not None:
-        views = [replace(v, lines=[line for line in v.lines if line.product_id in products]) for v in views]
+        views = [own_part(v, products) for v in views]
     return OrderPage(items=views, total=total, page=page, page_size=page_size)
 
 
-def _matching(keyword: str) -> Q:
+def own_part(view: queries.OrderView, products: set[int]) -> queries.OrderView:
+    """A merchant's part of an order: its own lines, and only their money (an order holding
+    another merchant's products must not tell that merchant's prices or the whole payable)."""
+    own = [line for line in view.lines if line.product_id in products]
+    if len(own) == len(view.lines):
+        return view
+    return replace(
+        view,
+        lines=own,
+        items_total=sum(line.line_total for line in own),
+        discount_total=sum(line.discount for line in own),
+        shipping_fee=0,  # the order's, not any one merchant's
+        payable=sum(line.payable for line in own),
+    )
+
+
+async def merchants_part(views: list[queries.OrderView], merchant_id: int) -> list[queries.OrderView]:
+    """Each order as the merchant's people may see it (see own_part)."""
+    products = await product_ids_of_merchant(merchant_id)
+    return [own_part(v, products) for v in views]
+
+
+def _matching(keyword: str, *, full_phone: bool) -> Q:
     titled = OrderLine.filter(title__icontains=keyword).values("order_id")
     condition = Q(order_no=keyword) | Q(receiver_name__icontains=keyword) | Q(id__in=Subquery(titled))
     if keyword.isascii() and keyword.isdigit():
         if len(keyword) == 4:
             condition |= Q(receiver_phone_tail=keyword)
-        elif len(keyword) >= 7:
+        elif len(keyword) >= 7 and full_phone:
             condition |= Q(receiver_phone=keyword)
     return condition
 
@@ -108,11 +133,11 @@ async def order_for_staff(*, order_id: int, merchant_id: int | None) -> StaffOrd
     mine = True
     if merchant_id is not None:
         products = await product_ids_of_merchant(merchant_id)
-        own = [line for line in view.lines if line.product_id in products]
-        if not own:
+        own = own_part(view, products)
+        if not own.lines:
             raise OrderError.NOT_FOUND.error()
-        mine = len(own) == len(view.lines)
-        view = replace(view, lines=own)
+        mine = len(own.lines) == len(view.lines)
+        view = own
     rows = await OrderEvent.filter(order_id=order_id).order_by("id")
     acting = {int(e.actor[6:]) for e in rows if e.actor.startswith("staff:") and e.actor[6:].isdigit()}
     staff = {f"staff:{s.id}": s for s in await staff_accounts.list_staff(ids=acting)} if acting else {}
@@ -132,6 +157,20 @@ async def order_for_staff(*, order_id: int, merchant_id: int | None) -> StaffOrd
             )
         )
     return StaffOrder(order=view, user_id=row.user_id, events=events, all_lines_mine=mine)
+
+
+async def reveal_address(*, order_id: int, merchant_id: int | None, actor: str) -> dict:
+    """The order's whole receiver phone and address, for someone whose role may see them; the
+    look is recorded, as a shopper's phone is (another merchant's order is not found)."""
+    found = await order_for_staff(order_id=order_id, merchant_id=merchant_id)
+    await audit.record(
+        actor=actor,
+        action="order.reveal_address",
+        object_type="order",
+        object_id=order_id,
+        summary=f"查看订单 {found.order.order_no} 的收货电话和地址",
+    )
+    return dict(found.order.address)
 
 
 @unit_of_work

@@ -395,6 +395,8 @@ def ways(w: World) -> list[Way]:
         _post("order.note.A", "/orders/{id}/notes", f"/orders/{w.order_a}/notes", (("text", "买家来电"),)),
         _post("order.note.B", "/orders/{id}/notes", f"/orders/{w.order_b}/notes", (("text", "买家来电"),)),
         _post("ship-bulk.upload", "/orders/ship-bulk", file=ship_file),
+        _post("order.reveal.A", "/orders/{id}/reveal", f"/orders/{w.order_a}/reveal"),
+        _post("order.reveal.B", "/orders/{id}/reveal", f"/orders/{w.order_b}/reveal"),
         _post("refund.approve.A", "/refunds/{id}/approve", f"{refund_a}/approve", back_a),
         _post("refund.refuse.A-dear", "/refunds/{id}/refuse", dear, refuse),
         _post("refund.retry.A", "/refunds/{id}/retry", f"{refund_a}/retry", back_a),

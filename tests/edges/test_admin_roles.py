@@ -105,6 +105,8 @@ EXPECTED = {
     "order.note.A":          (302, 302, 302, 302, 403),
     "order.note.B":          (302, 404, 404, 302, 403),
     "ship-bulk.upload":      (200, 200, 200, 403, 403),  # the page lists each row's outcome
+    "order.reveal.A":        (200, 200, 403, 403, 403),  # a full phone and address: as for users
+    "order.reveal.B":        (200, 404, 403, 403, 403),
     "refund.approve.A":      (302, 302, 302, 302, 403),
     "refund.refuse.A-dear":  (302, 302, 302, 403, 403),  # above the agents' limit
     "refund.retry.A":        (409, 409, 409, 409, 403),  # let through; nothing failed to retry
