@@ -22,7 +22,7 @@ from tortoise.models import Model
 
 from commerce import clock
 from commerce.db import insert
-from commerce.transactions import detached
+from commerce.transactions import detached, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +99,7 @@ async def deliver_pending(limit: int = 100) -> int:
     unheard = [event_id for event_id, topic in due if not _handlers.get(topic)]
     delivered = 0
     if unheard:  # no handler (yet) for these topics: nothing to do but close them
-        delivered += await OutboxEvent.filter(id__in=unheard, delivered_at=None).update(
-            delivered_at=clock.now()
-        )
+        delivered += await _update(Q(id__in=unheard, delivered_at=None), delivered_at=clock.now())
     for event_id, topic in due:
         if _handlers.get(topic):
             delivered += await _deliver_one(event_id)
@@ -111,8 +109,10 @@ async def deliver_pending(limit: int = 100) -> int:
 async def _deliver_one(event_id: int) -> int:
     at = clock.now()
     # Claim with a conditional update: only one process wins the lease.
-    claimed = await OutboxEvent.filter(Q(id=event_id), Q(delivered_at=None), Q(available_at__lte=at)).update(
-        available_at=at + LEASE, attempts=F("attempts") + 1
+    claimed = await _update(
+        Q(id=event_id, delivered_at=None, available_at__lte=at),
+        available_at=at + LEASE,
+        attempts=F("attempts") + 1,
     )
     if not claimed:
         return 0
@@ -123,12 +123,18 @@ async def _deliver_one(event_id: int) -> int:
     except Exception as exc:  # any handler failure is retried later with backoff
         backoff = min(timedelta(seconds=2**event.attempts), MAX_BACKOFF)
         log.warning("outbox event %s (%s) failed: %r", event.id, event.topic, exc)
-        await OutboxEvent.filter(id=event.id).update(
-            available_at=clock.now() + backoff, last_error=repr(exc)[:500]
-        )
+        await _update(Q(id=event.id), available_at=clock.now() + backoff, last_error=repr(exc)[:500])
         return 0
-    await OutboxEvent.filter(id=event.id).update(delivered_at=clock.now())
+    await _update(Q(id=event.id), delivered_at=clock.now())
     return 1
+
+
+@unit_of_work
+async def _update(which: Q, **changes: Any) -> int:
+    """One statement over outbox rows, re-run on a lock conflict: a bulk close and a claim
+    reach the same rows through different indexes (available_at, delivered_at, the key), so
+    InnoDB may deadlock them, and the relay must not stop at that."""
+    return await OutboxEvent.filter(which).update(**changes)
 
 
 async def run_relay(stop: asyncio.Event, interval: float = 1.0) -> None:
