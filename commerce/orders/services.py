@@ -41,13 +41,6 @@ class _OutOfStock(Exception):
     """Raised inside the order transaction to roll back the stock already taken."""
 
 
-class _AlreadyPlaced(Exception):
-    """The same key's order was committed by a request that raced this one: answer with it."""
-
-    def __init__(self, order_id: int) -> None:
-        self.order_id = order_id
-
-
 async def place_order(
     *,
     shopper: Shopper,
@@ -78,7 +71,8 @@ async def place_order(
         )
     except CommerceError:
         # The same key raced in and committed while this request priced its items (the cart
-        # lines it ordered are gone now): that order is the answer, not the refusal.
+        # lines it ordered are gone now, the unpaid limits count it): that order is the
+        # answer, not the refusal.
         if placed := await _placed_with_key(shopper.user_id, idempotency_key):
             return await queries.get_order(shopper=shopper, order_id=placed)
         raise
@@ -121,11 +115,10 @@ async def _place(
     now = clock.now()
     try:
         async with write_transaction() as conn:
-            # One shopper's orders go one at a time (others' do not wait): the unpaid limits
-            # count what is committed, and the same key racing in is seen, not refused.
+            # One shopper's orders go one at a time (others' do not wait), so the unpaid limits
+            # count what is committed. The same key committed meanwhile: a refusal here is
+            # answered with that order (place_order), or the unique key refuses the insert.
             await lock_shopper(conn, user_id=shopper.user_id)
-            if same_key := await _placed_with_key(shopper.user_id, idempotency_key, conn):
-                raise _AlreadyPlaced(same_key)
             await limits.check_unpaid_limits(conn, user_id=shopper.user_id, wanted=wanted, settings=settings)
             products = {priced.line.sku_id: priced.line.product_id for priced in breakdown.lines}
             if not await catalog.reserve_stock(items=wanted, products=products, connection=conn):
@@ -174,8 +167,6 @@ async def _place(
             event = await outbox.emit(ORDER_CREATED, {"order_id": order.id}, connection=conn)
     except _OutOfStock:
         raise OrderError.OUT_OF_STOCK.error() from None
-    except _AlreadyPlaced as placed:
-        return await queries.get_order(shopper=shopper, order_id=placed.order_id)
     except IntegrityError:
         # The same key raced in from another request and won: answer with its order.
         existing = await Order.get_or_none(user_id=shopper.user_id, idempotency_key=idempotency_key)
