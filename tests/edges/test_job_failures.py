@@ -179,10 +179,12 @@ async def test_reconciliation_goes_on_past_a_refund_wechat_pay_fails_to_answer(c
         )
         assert response.status == 201
 
-    async def both_processing() -> bool:
-        return await Refund.filter(status="processing").count() == 2
+    async def both_refunded_at_wechat_only() -> bool:
+        _, state = await sim(simulator, "GET", "/pay/state")
+        done = [r["status"] for r in state["refunds"].values()] == ["SUCCESS", "SUCCESS"]
+        return done and await Refund.filter(status="processing").count() == 2
 
-    await eventually(both_processing)
+    await eventually(both_refunded_at_wechat_only)
     first = await Refund.filter(status="processing").order_by("updated_at", "id").first()
     # when WeChat Pay fails the first query of the reconciliation run
     await sim(simulator, "POST", "/wx/faults", {"api": "refund_query", "http_status": 500, "times": 1})
