@@ -15,16 +15,11 @@ from commerce.outbox import OutboxEvent
 from commerce.payments.models import Payment, Refund
 from commerce.users.services import lock_shopper
 from shop.app import create_app
-from tests.conftest import on_mysql
+from tests.concurrency import needs_real_database
 from tests.edges.paying import eventually, pay_order
 from tests.edges.shoppers import log_in
 from tests.edges.test_shopping_api import ADDRESS
 from tests.factories import seed_small_catalog, sku_row
-
-# Races only a real database can prove (Tortoise serialises SQLite's transactions).
-needs_real_database = pytest.mark.skipif(
-    not on_mysql(), reason="proves nothing on SQLite: Tortoise serialises transactions there"
-)
 
 # Four of the demo catalog's dearest SKUs: at full stock they add up to ¥26,462,123.10, more
 # than an INT column holds (¥21,474,836.47) and more than WeChat Pay takes in one payment.
