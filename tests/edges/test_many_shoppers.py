@@ -288,3 +288,21 @@ async def test_one_shopper_tapping_add_address_at_once_gets_one_default(client, 
     assert [r.status for r in responses] == [201] * 10
     listed = (await (await client.get("/api/v1/addresses", headers=headers)).json())["items"]
     assert len(listed) == 10 and sum(a["is_default"] for a in listed) == 1
+
+
+async def test_one_shopper_tapping_add_address_at_the_cap_stays_within_it(client, simulator):
+    # given a shopper with 15 of the 20 addresses allowed
+    from commerce.users.addresses import MAX_ADDRESSES
+    from tests.edges.shoppers import auth_headers
+
+    headers = await auth_headers(client, simulator, "collector")
+    for _ in range(MAX_ADDRESSES - 5):
+        assert (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).status == 201
+    # when ten more arrive at the same moment
+    responses = await asyncio.gather(
+        *(client.post("/api/v1/addresses", json=ADDRESS, headers=headers) for _ in range(10))
+    )
+    # then five are kept and five refused: the cap holds however they race
+    assert sorted(r.status for r in responses) == [201] * 5 + [409] * 5
+    listed = (await (await client.get("/api/v1/addresses", headers=headers)).json())["items"]
+    assert len(listed) == MAX_ADDRESSES and sum(a["is_default"] for a in listed) == 1
