@@ -344,13 +344,19 @@ class CatalogSearch:
         for group in groups:
             best: dict[int, float] = {}
             for term, strength in group.items():
+                factor = idf[term] * strength
                 for doc_id, weight in self._postings[term].items():
-                    value = idf[term] * weight * strength
+                    value = factor * weight
                     if value > best.get(doc_id, 0.0):
                         best[doc_id] = value
             for doc_id, value in best.items():
                 word_score[doc_id] = word_score.get(doc_id, 0.0) + value
                 matched_groups[doc_id] = matched_groups.get(doc_id, 0) + 1
+        if not grams:
+            # Words alone (pinyin, Latin): the rule below comes down to every word found.
+            return {
+                doc_id: value for doc_id, value in word_score.items() if matched_groups[doc_id] == len(groups)
+            }
 
         gram_score: dict[int, float] = {}
         gram_hits: dict[int, int] = {}
