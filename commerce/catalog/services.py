@@ -148,7 +148,8 @@ def _check_product(product: ProductInput) -> None:
 async def upsert_product(*, product: ProductInput, creating: bool | None = None) -> UpsertResult:
     """Create the product with this spu_code, or bring it and its SKUs to the given state.
 
-    SKUs are keyed by sku_code; SKUs no longer given are removed. `creating` True refuses an
+    SKUs are keyed by sku_code; SKUs no longer given are removed (retired when an order ever
+    held them: see _sync_skus). `creating` True refuses an
     spu_code already in use, False a product that does not exist; None (imports) does either.
     """
     _check_product(product)

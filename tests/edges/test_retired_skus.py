@@ -4,6 +4,7 @@ still cancel, expire and refund, and their stock goes back to that SKU by its id
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -16,12 +17,13 @@ from commerce.orders.models import Order
 from commerce.orders.services import cancel_expired_orders
 from commerce.payments.models import Refund
 from commerce.staff.services import create_platform_admin
+from tests.concurrency import needs_real_database
 from tests.edges.paying import eventually, pay_order
 from tests.edges.shoppers import auth_headers
 from tests.edges.test_admin_products import _form
 from tests.edges.test_admin_signin import PASSWORD, _sign_in
 from tests.edges.test_shopping_api import ADDRESS
-from tests.factories import SMALL_CATALOG, seed_small_catalog
+from tests.factories import SMALL_CATALOG, seed_small_catalog, sku_row
 
 # The iPhone again, without its 128GB row (its 256GB row now has 3 in stock).
 IPHONE_WITHOUT_128 = [{**row, "stock": "3"} for row in SMALL_CATALOG if row["sku_code"] == "P1-B256"]
@@ -192,3 +194,39 @@ async def test_a_retired_skus_cart_lines_leave_the_cart(client, alice):
         "/api/v1/orders", json=body, headers={**alice["headers"], "Idempotency-Key": uuid.uuid4().hex}
     )
     assert placed.status == 201, await placed.text()
+
+
+@needs_real_database
+async def test_cancellations_racing_a_retirement_keep_every_count_true(client, simulator):
+    # given twenty unpaid orders of ten shoppers for a SKU with 50 in stock (30 left)
+    rows = [
+        sku_row(
+            "R1",
+            code,
+            title="保温杯",
+            category="家居 > 杯具",
+            price="59.00",
+            stock=stock,
+            specs=f"颜色:{colour}",
+        )
+        for code, stock, colour in (("R1-X", 50, "黑色"), ("R1-Y", 5, "白色"))
+    ]
+    assert not (await import_rows(rows)).problems
+    shoppers = [await _shopper(client, simulator, f"shopper{n}") for n in range(10)]
+    orders = [(s, await _order(client, s, "R1-X")) for s in shoppers for _ in range(2)]
+    # when every shopper cancels while the catalog is re-imported without that SKU
+    cancels = [client.post(f"/api/v1/orders/{o['id']}/cancel", headers=s["headers"]) for s, o in orders]
+    reimport = import_rows([rows[1]])
+    *answers, report = await asyncio.gather(*cancels, reimport)
+    # then every order is cancelled, the SKU is retired with all its units, and the product's
+    # total counts only what is on sale
+    assert [a.status for a in answers] == [200] * 20 and not report.problems
+    retired = await Sku.get(sku_code="R1-X")
+    assert (retired.retired_at is not None, retired.stock) == (True, 50)
+    assert (await Product.get(spu_code="R1")).total_stock == (await Sku.get(sku_code="R1-Y")).stock == 5
+
+
+async def _shopper(client, simulator, user: str) -> dict:
+    headers = await auth_headers(client, simulator, user)
+    address = await (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).json()
+    return {"headers": headers, "address_id": address["id"]}
