@@ -17,6 +17,7 @@ from admin_web.security import path_id, session_for
 from commerce import clock
 from commerce.errors import CommerceError, ErrorKind
 from commerce.money import fen_to_yuan
+from commerce.orders.queries import orders_wholly_of_merchant
 from commerce.payments import queries, review
 from commerce.payments.states import RefundStatus
 from commerce.staff.permissions import Permission, require
@@ -42,9 +43,15 @@ async def list_page(request: web.Request) -> dict[str, Any]:
         merchant_id=staff.merchant_id, status=status, page=page_no, page_size=PAGE_SIZE
     )
     kept = {"status": status.value} if status else {}
+    # A refund of an order holding another merchant's products tells that merchant's money.
+    shown_money = None
+    if staff.merchant_id is not None:
+        order_ids = {item.refund.order_id for item in found.items}
+        shown_money = await orders_wholly_of_merchant(order_ids, staff.merchant_id)
     return {
         "active": "refunds",
         "refunds": found.items,
+        "shown_money": shown_money,
         "total": found.total,
         "awaiting": found.awaiting_review,
         "page": found.page,

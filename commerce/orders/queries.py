@@ -193,6 +193,16 @@ async def orders_holding_merchant(order_ids: set[int], merchant_id: int) -> set[
     return {order_id for order_id, product_id in rows if owners.get(product_id) == merchant_id}
 
 
+async def orders_wholly_of_merchant(order_ids: set[int], merchant_id: int) -> set[int]:
+    """Those of these orders whose every line is the merchant's (its people may see their money)."""
+    if not order_ids:
+        return set()
+    rows = await OrderLine.filter(order_id__in=list(order_ids)).values_list("order_id", "product_id")
+    owners = await merchants_of_products({product_id for _, product_id in rows})
+    foreign = {order_id for order_id, product_id in rows if owners.get(product_id) != merchant_id}
+    return {order_id for order_id, _ in rows} - foreign
+
+
 async def order_numbers(order_ids: set[int]) -> dict[int, str]:
     """order id -> order number."""
     if not order_ids:

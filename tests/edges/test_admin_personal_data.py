@@ -11,6 +11,7 @@ from commerce.audit.models import AuditEntry
 from commerce.orders.models import Order
 from commerce.staff.models import StaffAccount
 from tests.edges.admin_world import ADMIN, AGENT, CLERK, OWNER, build_world, signed_in
+from tests.edges.shoppers import log_in
 from tests.edges.test_shopping_api import ADDRESS
 
 PHONE = ADDRESS["phone"]  # every order of the world is sent to this number
@@ -104,6 +105,20 @@ async def test_a_merchants_people_see_only_their_own_lines_money_on_a_mixed_orde
         assert "乙店咖啡" not in html and "29.90" not in html and whole not in html
     row = next(line for line in customer.splitlines() if mixed.order_no in line)
     assert "¥19.90" in listed and "¥19.90" in row and whole not in row
+    # when alice asks for her money back on the mixed order
+    alice = await log_in(client, simulator, "alice")
+    asked = await client.post(
+        f"/api/v1/orders/{w.order_mixed}/refunds",
+        json={"reason": "不想要了"},
+        headers={"Authorization": f"Bearer {alice['token']}"},
+    )
+    assert asked.status == 201, await asked.text()
+    # then A's refund list shows the refund without its amount (it is B's money too)
+    refunds = await (await client.get("/admin/refunds")).text()
+    lines = refunds.splitlines()
+    at = next(n for n, line in enumerate(lines) if mixed.order_no in line)
+    row = "".join(lines[at : at + 3])  # the order, the refund number, the amount
+    assert "<td>—</td>" in row and whole not in refunds, row
     # while the platform admin sees the whole order
     await signed_in(client, ADMIN)
     page = await (await client.get(f"/admin/orders/{w.order_mixed}")).text()
