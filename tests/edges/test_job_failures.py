@@ -19,6 +19,9 @@ from commerce.orders.services import complete_shipped_orders, ship_order
 from commerce.payments.models import Refund
 from commerce.staff.services import create_platform_admin
 from commerce.staff.states import StaffRole
+from commerce.support import conversations as support
+from commerce.support.models import Conversation
+from commerce.support.states import ConversationStatus
 from scheduler import JOBS, run_job_once
 from shop.app import CORE
 from tests.conftest import on_mysql
@@ -198,4 +201,24 @@ async def test_reconciliation_goes_on_past_a_refund_wechat_pay_fails_to_answer(c
     with clock.frozen(clock.now() + timedelta(minutes=6)):
         await _run(client, "reconcile_payments", 2_000_360.0)
     assert await _statuses(orders) == ["refunded", "refunded"]
+    assert (await JobFailure.get(id=failure.id)).resolved_at is not None
+
+
+async def test_an_idle_conversation_that_cannot_be_closed_does_not_keep_the_others_open(db):
+    # given two conversations idle past the limit, the first of which the database refuses
+    start = clock.now()
+    with clock.frozen(start) as frozen:
+        stuck, _ = await support.open_conversation(openid="o-stuck", user_id=None, reason="keyword")
+        other, _ = await support.open_conversation(openid="o-other", user_id=None, reason="keyword")
+        frozen.advance(timedelta(minutes=31))
+        async with refusing_updates("support_conversation", stuck.id):
+            # when the job runs, the other is closed and the stuck one recorded
+            assert await support.close_idle_conversations(idle_minutes=30) == 1
+        failure = await JobFailure.get(item_kind="conversation", item_id=stuck.id)
+        assert failure.job == "close_idle_conversations" and REFUSAL in failure.error
+        # and after its backoff a later run closes it and resolves the failure
+        frozen.advance(timedelta(minutes=2))
+        assert await support.close_idle_conversations(idle_minutes=30) == 1
+    statuses = await Conversation.filter(id__in=[stuck.id, other.id]).values_list("status", flat=True)
+    assert set(statuses) == {ConversationStatus.CLOSED}
     assert (await JobFailure.get(id=failure.id)).resolved_at is not None
