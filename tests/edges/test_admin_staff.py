@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from commerce.audit.models import AuditEntry
+from commerce.errors import CommerceError
 from commerce.merchants.services import ensure_merchant
 from commerce.staff.models import StaffAccount
-from commerce.staff.services import create_platform_admin
+from commerce.staff.services import create_first_account, create_platform_admin
 from commerce.staff.states import StaffRole
 from shop.app import create_app
 from tests.edges.test_admin_orders import _staff
@@ -152,6 +154,15 @@ async def test_the_staff_page_refuses_roles_it_does_not_make(client):
     )
     assert (await boss.post("/admin/staff", long_name)).status == 400
     assert not await StaffAccount.exists(username="agent-9")
+    taken = await boss.post(
+        "/admin/staff", (("username", "a-owner"), ("password", PASSWORD), ("role", "agent"))
+    )
+    assert taken.status == 400 and "用户名已被使用" in await taken.text()
+    assert await StaffAccount.all().count() == before + 1
+    # and the command line makes platform roles only (a merchant's belong to a merchant)
+    with pytest.raises(CommerceError) as refused:
+        await create_first_account(username="owner-x", password=PASSWORD, role=StaffRole.MERCHANT_OWNER)
+    assert refused.value.code == "role_mismatch" and not await StaffAccount.exists(username="owner-x")
 
 
 async def test_deactivation_ends_a_live_session_at_once_in_another_instance(
