@@ -38,7 +38,8 @@ Control, for people and tests:
   POST   /wx/login-code   {"user": "alice"} -> {"code", "openid", "unionid"}: what wx.login() gives
   POST   /wx/phone-code   {"user": "alice", "phone": "13800138000"} -> {"code"}: getPhoneNumber
   POST   /wx/expire-token {"appid"?}: the app's tokens expire now (42001 next)
-  POST   /wx/faults       {"api", "errcode" | "http_status", "times"?}: the next calls fail so
+  POST   /wx/faults       {"api", "errcode" | "http_status", "times"?}: the next calls fail so;
+                          a WeChat Pay API also takes {"http_status", "code"}: its signed refusal
   DELETE /wx/faults       no more planned failures
   GET    /wx/state        tokens issued, calls received, codes used, failures planned
   POST   /pay/confirm     {"prepay_id", "copies"?: 1..5}: the shopper pays; the merchant is notified

@@ -12,6 +12,7 @@ from wechat_simulator.replies import error
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ErrcodeReply = Callable[[web.Request, int], web.StreamResponse]
+CodedReply = Callable[[web.Request, int, str], web.StreamResponse]
 
 # The names tests use for counting calls and injecting faults.
 APIS = (
@@ -32,12 +33,19 @@ APIS = (
     "menu_delete",
     "qrcode_create",
 )
+# The WeChat Pay APIs: they answer errors as {"code", "message"} with an HTTP status.
+PAY_APIS = frozenset({"pay_jsapi", "pay_query", "pay_close", "refund", "refund_query"})
 
 
 def wechat_api(
-    name: str, *, text_plain: bool = False, errcode_reply: ErrcodeReply | None = None
+    name: str,
+    *,
+    text_plain: bool = False,
+    errcode_reply: ErrcodeReply | None = None,
+    coded_reply: CodedReply | None = None,
 ) -> Callable[[Handler], Handler]:
-    """errcode_reply answers an errcode fault for APIs that do not speak errcodes (WeChat Pay)."""
+    """errcode_reply answers an errcode fault for APIs that do not speak errcodes (WeChat Pay);
+    coded_reply answers a fault naming WeChat Pay's error code (with its HTTP status)."""
     if name not in APIS:
         raise ValueError(f"unknown simulated API {name!r}")
 
@@ -47,6 +55,8 @@ def wechat_api(
             state = request.app[STATE]
             state.calls[name] += 1
             fault = state.take_fault(name)
+            if fault is not None and fault.code is not None and coded_reply is not None:
+                return coded_reply(request, fault.http_status or 400, fault.code)
             if fault is not None and fault.http_status is not None:
                 return web.Response(status=fault.http_status, text="<html>bad gateway</html>")
             if fault is not None and fault.errcode is not None:

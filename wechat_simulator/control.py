@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from wechat_simulator.api import APIS
+from wechat_simulator.api import APIS, PAY_APIS
 from wechat_simulator.keys import STATE
 from wechat_simulator.replies import json_body
 from wechat_simulator.state import CODE_TTL, Fault, SimulatorState
@@ -16,6 +16,7 @@ from wechat_simulator.state import CODE_TTL, Fault, SimulatorState
 _USER = re.compile(r"^[\w.-]{1,64}$")
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
 _MAX_FAULTS = 100
+_PAY_CODE = re.compile(r"^[A-Z_]{1,32}$")
 
 
 class _BadInput(Exception):
@@ -97,7 +98,8 @@ async def expire_token(request: web.Request) -> web.Response:
 
 async def add_faults(request: web.Request) -> web.Response:
     """{"api": "jscode2session", "errcode": -1 | "http_status": 502, "times"?: 1}: the next
-    calls of that API fail so, whatever they ask."""
+    calls of that API fail so, whatever they ask. A WeChat Pay API also takes
+    {"http_status": 429, "code": "FREQUENCY_LIMITED"}: WeChat Pay's signed refusal with that code."""
     usage = '{"api": "jscode2session", "errcode": -1, "times": 1}'
     state, body, _ = await _read(request, usage)
     api, errcode, status = body.get("api"), body.get("errcode"), body.get("http_status")
@@ -112,8 +114,13 @@ async def add_faults(request: web.Request) -> web.Response:
         return _bad("http_status 应为 400–599")
     if type(times) is not int or not 1 <= times <= _MAX_FAULTS:
         return _bad(f"times 应为 1–{_MAX_FAULTS}")
+    code = body.get("code")
+    if code is not None and (api not in PAY_APIS or status is None):
+        return _bad("code 只用于微信支付的接口，且须与 http_status 一起给出")
+    if code is not None and (not isinstance(code, str) or not _PAY_CODE.match(code)):
+        return _bad("code 应为大写字母和下划线，如 FREQUENCY_LIMITED")
     pending = state.faults.setdefault(api, [])
-    pending.extend(Fault(errcode=errcode, http_status=status) for _ in range(times))
+    pending.extend(Fault(errcode=errcode, http_status=status, code=code) for _ in range(times))
     return web.json_response({"pending": _pending_faults(state)})
 
 

@@ -67,6 +67,11 @@ def system_error(request: web.Request, errcode: int = 0) -> web.Response:
     return pay_error(request, 500, "SYSTEM_ERROR", "系统错误")
 
 
+def coded_error(request: web.Request, status: int, code: str) -> web.Response:
+    """A refusal a test asked for, as WeChat Pay words it (FREQUENCY_LIMITED, ORDERPAID, ...)."""
+    return pay_error(request, status, code, f"模拟的微信支付错误：{code}")
+
+
 def pay_api(name: str) -> Callable[[Handler], Handler]:
     """A WeChat Pay API: counted and faulted like every API, then the Authorization checked
     before anything else (401 SIGN_ERROR)."""
@@ -78,7 +83,7 @@ def pay_api(name: str) -> Callable[[Handler], Handler]:
                 return pay_error(request, 401, "SIGN_ERROR", "签名错误")
             return await handler(request)
 
-        return wechat_api(name, errcode_reply=system_error)(handle)
+        return wechat_api(name, errcode_reply=system_error, coded_reply=coded_error)(handle)
 
     return decorate
 

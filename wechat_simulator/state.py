@@ -61,10 +61,12 @@ class AppTokens:
 
 @dataclass
 class Fault:
-    """A failure a test asked for: WeChat's errcode, or an HTTP status from its gateway."""
+    """A failure a test asked for: WeChat's errcode, or an HTTP status from its gateway; for
+    WeChat Pay, an HTTP status with one of its error codes (429 FREQUENCY_LIMITED), signed."""
 
     errcode: int | None = None
     http_status: int | None = None
+    code: str | None = None
 
 
 @dataclass
