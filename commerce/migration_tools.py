@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from tortoise.migrations import operations as ops
+
 # table -> [(columns, unique)]
 IndexList = dict[str, list[tuple[list[str], bool]]]
 
@@ -49,3 +51,24 @@ async def _indexes(client: Any, table: str, mysql: bool) -> set[tuple[tuple[str,
         _, cols = await client.execute_query(f'PRAGMA index_info("{row["name"]}")')
         found.add((tuple(str(c["name"]) for c in cols), bool(row["unique"])))
     return found
+
+
+class AlterField(ops.AlterField):
+    """Tortoise's AlterField, speaking MySQL's own syntax for a new column type there.
+
+    Tortoise 1.x sends PostgreSQL's `ALTER COLUMN … TYPE`, which MySQL and MariaDB refuse; on
+    SQLite it rebuilds the table (then restore its indexes with restore_indexes).
+    """
+
+    async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:
+        if state_editor is None or state_editor.client.capabilities.dialect != "mysql":
+            await super().database_forward(app_label, old_state, new_state, state_editor)
+            return
+        model = new_state.apps.get_model(f"{app_label}.{self.model_name}")
+        field = model._meta.fields_map[self.name]
+        column = field.source_field or self.name
+        sql_type = field.get_for_dialect("mysql", "SQL_TYPE")
+        await state_editor.client.execute_script(
+            f"ALTER TABLE `{model._meta.db_table}` MODIFY COLUMN `{column}` {sql_type}"
+            f" {'NULL' if field.null else 'NOT NULL'}"
+        )

@@ -9,7 +9,7 @@ class StaffAccount(Model):
 
     id = fields.IntField(primary_key=True)
     username = fields.CharField(max_length=64, unique=True)
-    display_name = fields.CharField(max_length=64, default="")  # how colleagues know them: 客服小王
+    display_name = fields.CharField(max_length=64, default="", db_default="")  # how colleagues know them: 客服小王
     password_hash = fields.CharField(max_length=255)  # argon2id
     role = fields.CharEnumField(StaffRole, max_length=32)
     merchant = fields.ForeignKeyField(
@@ -18,7 +18,7 @@ class StaffAccount(Model):
     is_active = fields.BooleanField(default=True)
     # Raised to end every session of the account at once, in every process (deactivation, a
     # password reset, the merchant's suspension): a session holds the value it began with.
-    session_epoch = fields.IntField(default=0)
+    session_epoch = fields.IntField(default=0, db_default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
