@@ -9,7 +9,8 @@ class StaffAccount(Model):
 
     id = fields.IntField(primary_key=True)
     username = fields.CharField(max_length=64, unique=True)
-    display_name = fields.CharField(max_length=64, default="", db_default="")  # how colleagues know them: 客服小王
+    # How colleagues know them: 客服小王.
+    display_name = fields.CharField(max_length=64, default="", db_default="")
     password_hash = fields.CharField(max_length=255)  # argon2id
     role = fields.CharEnumField(StaffRole, max_length=32)
     merchant = fields.ForeignKeyField(
