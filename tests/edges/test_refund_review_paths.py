@@ -1,0 +1,147 @@
+"""Reviewing refunds when it is not simple: a refund decided already, one that does not exist,
+two retries at once, a merchant's people on an order holding another merchant's products, and
+the refunds list as each role sees it over time."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from commerce import clock
+from commerce.catalog.importer import import_rows
+from commerce.merchants.services import ensure_merchant
+from commerce.orders.models import Order, OrderEvent
+from commerce.orders.services import ship_order
+from commerce.payments.models import Refund
+from commerce.staff.services import create_platform_admin
+from commerce.staff.states import StaffRole
+from tests.edges.admin_world import Shopper
+from tests.edges.paying import eventually, settle_outbox, sim
+from tests.edges.test_admin_orders import _staff
+from tests.edges.test_admin_refunds import _as, _ask_refund, _refund_of, _shipped_order
+from tests.edges.test_admin_signin import PASSWORD
+from tests.factories import sku_row
+
+
+def _form(csrf: str, order: dict | None = None, **extra) -> dict:
+    return {"csrf_token": csrf, **({"order_id": order["id"]} if order else {}), **extra}
+
+
+async def test_a_refund_decided_already_cannot_be_decided_again(client, simulator):
+    order = await _shipped_order(client, simulator)
+    await _ask_refund(client, order)
+    refund = await _refund_of(order)
+    await create_platform_admin(username="boss", password=PASSWORD)
+    csrf = await _as(client, "boss")
+    # given the refund was approved
+    approved = await client.post(
+        f"/admin/refunds/{refund.id}/approve", data=_form(csrf, order), allow_redirects=False
+    )
+    assert approved.status == 302
+    # when someone refuses it afterwards (a page opened before the approval)
+    late = await client.post(f"/admin/refunds/{refund.id}/refuse", data=_form(csrf, order, reason="已拆封"))
+    # then the order page says it was handled already, and the refund goes on
+    assert late.status == 409 and "该退款申请已处理" in await late.text()
+    assert (await Refund.get(id=refund.id)).refusal == ""
+    assert not await OrderEvent.filter(
+        order_id=order["id"], to_status="shipped", from_status="refunding"
+    ).exists()
+
+    async def refunded() -> bool:
+        return (await Order.get(id=order["id"])).status == "refunded"
+
+    await eventually(refunded)
+    # a refusal without a reason is a 400 on the order page; a refund that is not there is a 404
+    other = await _shipped_order(client, simulator, user="bob")
+    await _ask_refund(client, other)
+    waiting = await _refund_of(other)
+    blank = await client.post(f"/admin/refunds/{waiting.id}/refuse", data=_form(csrf, other, reason=" "))
+    assert blank.status == 400 and "请填写拒绝原因" in await blank.text()
+    assert (await Refund.get(id=waiting.id)).status == "awaiting_review"
+    for url in ("/admin/refunds/999999/approve", "/admin/refunds/abc/approve"):
+        assert (await client.post(url, data=_form(csrf, other))).status == 404
+    # a conflict posted without the order to go back to is still a refusal, not a crash
+    again = await client.post(f"/admin/refunds/{refund.id}/approve", data=_form(csrf))
+    assert again.status == 400 and "该退款申请已处理" in await again.text()
+    assert await Refund.filter(order_id=order["id"]).count() == 1
+
+
+async def test_two_retries_of_a_failed_refund_at_once_submit_it_once(client, simulator):
+    order = await _shipped_order(client, simulator)
+    await _ask_refund(client, order)
+    refund = await _refund_of(order)
+    await create_platform_admin(username="boss", password=PASSWORD)
+    csrf = await _as(client, "boss")
+    # given WeChat Pay refused the refund for good (403 NOT_ENOUGH)
+    await sim(simulator, "POST", "/wx/faults", {"api": "refund", "http_status": 403, "code": "NOT_ENOUGH"})
+    await client.post(f"/admin/refunds/{refund.id}/approve", data=_form(csrf, order), allow_redirects=False)
+    assert (await Refund.get(id=refund.id)).status == "failed"
+    # when two staff members submit it again at the same moment
+    url = f"/admin/refunds/{refund.id}"
+    answers = await asyncio.gather(
+        *(client.post(f"{url}/retry", data=_form(csrf, order), allow_redirects=False) for _ in range(2))
+    )
+    # then one new refund is made and submitted, the other is told it cannot be retried
+    assert sorted(a.status for a in answers) == [302, 409]
+    assert await Refund.filter(order_id=order["id"]).count() == 2
+    assert await OrderEvent.filter(order_id=order["id"], type="refund_retried").count() == 1
+
+    async def refunded() -> bool:
+        return (await Order.get(id=order["id"])).status == "refunded"
+
+    await eventually(refunded)
+
+
+async def test_a_merchant_does_not_decide_a_refund_of_an_order_holding_another_merchants_goods(
+    client, simulator
+):
+    a, b = (
+        await ensure_merchant(code="shop-a", name="甲店"),
+        await ensure_merchant(code="shop-b", name="乙店"),
+    )
+    tea = sku_row("A1", "A1-1", title="甲店茶叶", category="食品 > 茶叶 > 绿茶", price="19.90", stock=50)
+    coffee = sku_row("B1", "B1-1", title="乙店咖啡", category="食品 > 咖啡 > 咖啡豆", price="29.90", stock=50)
+    assert not (await import_rows([tea], merchant_id=a)).problems
+    assert not (await import_rows([coffee], merchant_id=b)).problems
+    await _staff("a-owner", StaffRole.MERCHANT_OWNER, a)
+    await create_platform_admin(username="boss", password=PASSWORD)
+    alice = await Shopper.start(client, simulator, "alice")
+    order = await alice.order(["A1-1", "B1-1"])
+    await ship_order(order_id=order["id"], carrier="顺丰速运", tracking_no="SF1234567890", actor="staff:0")
+    await settle_outbox()
+    asked = await client.post(
+        f"/api/v1/orders/{order['id']}/refunds", json={"reason": "不想要了"}, headers=alice.headers
+    )
+    assert asked.status == 201
+    refund = await Refund.get(order_id=order["id"])
+    # when merchant A's owner approves it
+    csrf = await _as(client, "a-owner")
+    listed = await (await client.get("/admin/refunds")).text()
+    assert order["order_no"] in listed  # they see it: it holds their goods
+    mine = await client.post(f"/admin/refunds/{refund.id}/approve", data=_form(csrf, order))
+    # then it is refused: the platform decides it
+    assert mine.status == 403
+    assert (await Refund.get(id=refund.id)).status == "awaiting_review"
+    # and the platform admin approves it
+    csrf = await _as(client, "boss")
+    done = await client.post(
+        f"/admin/refunds/{refund.id}/approve", data=_form(csrf, order), allow_redirects=False
+    )
+    assert done.status == 302 and (await Refund.get(id=refund.id)).status != "awaiting_review"
+
+
+async def test_the_refunds_list_shows_how_long_each_has_waited_and_filters_by_status(client, simulator):
+    order = await _shipped_order(client, simulator)
+    await _ask_refund(client, order)
+    await create_platform_admin(username="boss", password=PASSWORD)
+    await _as(client, "boss")
+    empty = await (await client.get("/admin/refunds", params={"status": "succeeded"})).text()
+    assert order["order_no"] not in empty
+    waited = {timedelta(minutes=5): "5 分钟", timedelta(hours=3, minutes=7): "3 小时 7 分钟"}
+    waited[timedelta(days=2, hours=4)] = "2 天 4 小时"
+    start = clock.now()
+    for later, text in waited.items():
+        with clock.frozen(start + later):
+            await _as(client, "boss")  # a session of that moment
+            page = await (await client.get("/admin/refunds", params={"status": "awaiting_review"})).text()
+            assert order["order_no"] in page and text in page, text
