@@ -147,3 +147,19 @@ def _deadlock() -> Exception:
     return OperationalError(
         DriverError(1213, "Deadlock found when trying to get lock; try restarting transaction")
     )
+
+
+def test_no_write_transaction_bypasses_the_units_of_work():
+    # tortoise's own transactions would not retry: only commerce/transactions.py may open them
+    from pathlib import Path
+
+    import commerce
+
+    root = Path(commerce.__file__).parent
+    bypassing = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if path.name != "transactions.py"
+        and ("in_transaction" in path.read_text() or "atomic(" in path.read_text())
+    ]
+    assert bypassing == []
