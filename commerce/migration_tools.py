@@ -72,3 +72,22 @@ class AlterField(ops.AlterField):
             f"ALTER TABLE `{model._meta.db_table}` MODIFY COLUMN `{column}` {sql_type}"
             f" {'NULL' if field.null else 'NOT NULL'}"
         )
+
+
+async def foreign_keys_off(apps: Any, schema_editor: Any) -> None:
+    """Before rebuilding SQLite tables: dropping a parent table with foreign keys on deletes
+    its children (ON DELETE CASCADE). SQLite's own procedure for table changes turns them off
+    first, which only works outside a transaction: the migration must say `atomic = False`."""
+    if schema_editor.client.capabilities.dialect == "sqlite":
+        await schema_editor.client.execute_script("PRAGMA foreign_keys=OFF")
+
+
+async def foreign_keys_on(apps: Any, schema_editor: Any) -> None:
+    """After the rebuilds: every reference still holds, then foreign keys are enforced again."""
+    client = schema_editor.client
+    if client.capabilities.dialect != "sqlite":
+        return
+    _, broken = await client.execute_query("PRAGMA foreign_key_check")
+    if broken:
+        raise RuntimeError(f"foreign keys broken by the migration: {[dict(row) for row in broken][:5]}")
+    await client.execute_script("PRAGMA foreign_keys=ON")

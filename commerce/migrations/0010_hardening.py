@@ -6,10 +6,11 @@ from tortoise import fields, migrations
 from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
 
-from commerce.migration_tools import AlterField, restore_indexes
+from commerce.migration_tools import AlterField, foreign_keys_off, foreign_keys_on, restore_indexes
 
-# Every AlterField below rebuilds its table on SQLite, dropping the indexes the models declare
-# (on MySQL it modifies the column in place).
+# Every AlterField below rebuilds its table on SQLite (foreign keys off, or the children of a
+# rebuilt table would be deleted with it), dropping the indexes the models declare; on MySQL
+# it modifies the column in place.
 INDEXES = {
     "shop_order": [
         (["created_at"], False),
@@ -49,8 +50,10 @@ class Migration(migrations.Migration):
     dependencies = [("models", "0009_unknown_message_kinds")]
 
     initial = False
+    atomic = False  # SQLite turns foreign keys off only outside a transaction (foreign_keys_off)
 
     operations = [
+        ops.RunPython(foreign_keys_off, ops.RunPython.noop),
         ops.CreateModel(
             name='JobFailure',
             fields=[
@@ -160,4 +163,5 @@ class Migration(migrations.Migration):
         ),
         ops.RunPython(restore_indexes(INDEXES), ops.RunPython.noop),
         ops.RunPython(mark_ordered_skus, ops.RunPython.noop),
+        ops.RunPython(foreign_keys_on, ops.RunPython.noop),
     ]

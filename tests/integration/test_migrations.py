@@ -130,3 +130,72 @@ async def test_a_database_holding_orders_upgrades_and_its_receivers_are_copied_o
     assert [dict(row) for row in rows] == [
         {"receiver_name": "张三", "receiver_phone": "13800138000", "receiver_phone_tail": "8000"}
     ]
+
+
+async def test_upgrading_keeps_orders_and_skus_and_marks_the_ordered_skus(tmp_path, settings: Settings):
+    # given a database at 0009 where an order holds one of a product's two SKUs
+    url = await _sibling_database("shop_ordered_skus", tmp_path)
+    await migrate(config=tortoise_config(url), target="models.0009_unknown_message_kinds")
+    await Tortoise.close_connections()
+    await Tortoise.init(config=tortoise_config(url))
+    conn = Tortoise.get_connection("default")
+    m = "%s" if is_mysql(url) else "?"
+    now = "2026-11-01 08:00:00"
+    for sql, values in (
+        (f"INSERT INTO `merchant` VALUES (1, 'm1', '店', '', '', 'active', {m})", [now]),
+        (f"INSERT INTO `category` VALUES (1, '耳机', 0, 1, '耳机', 0, {m}, NULL)", [now]),
+        (
+            "INSERT INTO `product` (`id`, `spu_code`, `title`, `subtitle`, `description`, `images`,"
+            " `video_url`, `status`, `spec_axes`, `min_price`, `max_price`, `total_stock`, `sales`,"
+            f" `created_at`, `updated_at`, `category_id`, `merchant_id`) VALUES (1, 'P1', '耳机', '', '',"
+            f" '[]', '', 'on_sale', '[]', 100, 100, 2, 0, {m}, {m}, 1, 1)",
+            [now, now],
+        ),
+        *(
+            (
+                "INSERT INTO `sku` (`id`, `sku_code`, `specs`, `price`, `market_price`, `stock`, `weight_g`,"
+                f" `created_at`, `updated_at`, `product_id`) VALUES ({n}, 'S{n}', '{{}}', 100, 0, 1, 0,"
+                f" {m}, {m}, 1)",
+                [now, now],
+            )
+            for n in (1, 2)
+        ),
+        (
+            "INSERT INTO `user` (`id`, `openid`, `nickname`, `avatar_url`, `phone`, `phone_country_code`,"
+            f" `session_version`, `created_at`) VALUES (1, 'o1', '', '', '', '', 1, {m})",
+            [now],
+        ),
+        (
+            "INSERT INTO `shop_order` (`id`, `order_no`, `user_id`, `idempotency_key`, `status`,"
+            " `items_total`, `shipping_fee`, `discount_total`, `payable`, `address`, `pay_deadline`,"
+            " `created_at`, `updated_at`, `paid_at`, `carrier`, `tracking_no`, `refund_from`,"
+            " `receiver_name`, `receiver_phone`, `receiver_phone_tail`)"
+            f" VALUES (1, 'N1', 1, 'k1', 'paid', 100, 0, 0, 100, '{{}}', {m}, {m}, {m}, {m}, '', '', '', '',"
+            " '', '')",
+            [now, now, now, now],
+        ),
+        (
+            "INSERT INTO `order_line` (`sku_id`, `product_id`, `title`, `specs`, `image`, `unit_price`,"
+            " `quantity`, `line_total`, `discount`, `payable`, `order_id`)"
+            " VALUES (1, 1, '耳机', '{}', '', 100, 1, 100, 0, 100, 1)",
+            [],
+        ),
+    ):
+        await conn.execute_query(sql, values)
+    await Tortoise.close_connections()
+    # when the rest of the migrations run
+    await migrate_database(settings.model_copy(update={"database_url": url}))
+    # then the held SKU can only be retired from now on; the other may still be deleted
+    await Tortoise.init(config=tortoise_config(url))
+    conn = Tortoise.get_connection("default")
+    _, rows = await conn.execute_query(
+        "SELECT `sku_code`, `ever_ordered`, `retired_at` FROM `sku` ORDER BY `id`"
+    )
+    _, lines = await conn.execute_query("SELECT `order_id`, `sku_id`, `payable` FROM `order_line`")
+    await Tortoise.close_connections()
+    # and rebuilding the parent tables (SQLite) deleted none of their children
+    assert [dict(line) for line in lines] == [{"order_id": 1, "sku_id": 1, "payable": 100}]
+    assert [(r["sku_code"], bool(r["ever_ordered"]), r["retired_at"]) for r in rows] == [
+        ("S1", True, None),
+        ("S2", False, None),
+    ]
