@@ -5,7 +5,7 @@ from commerce.payments.states import RefundStatus
 from tortoise import fields
 import json
 
-from commerce.migration_tools import restore_indexes
+from commerce.migration_tools import foreign_keys_off, foreign_keys_on, restore_indexes
 
 
 async def copy_receivers_out_of_addresses(apps, schema_editor):
@@ -45,8 +45,12 @@ class Migration(migrations.Migration):
     dependencies = [('models', '0007_audit_log')]
 
     initial = False
+    # Rebuilding shop_order on SQLite with foreign keys on deleted every order's lines and
+    # events (ON DELETE CASCADE): foreign keys go off first, outside a transaction.
+    atomic = False
 
     operations = [
+        ops.RunPython(foreign_keys_off, ops.RunPython.noop),
         ops.CreateModel(
             name='CannedReply',
             fields=[
@@ -124,4 +128,5 @@ class Migration(migrations.Migration):
             field=fields.CharField(default='', db_default='', max_length=64),
         ),
         ops.RunPython(restore_indexes(INDEXES), ops.RunPython.noop),
+        ops.RunPython(foreign_keys_on, ops.RunPython.noop),
     ]

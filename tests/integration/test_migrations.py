@@ -118,6 +118,12 @@ async def test_a_database_holding_orders_upgrades_and_its_receivers_are_copied_o
         f" VALUES ('N1', 1, 'k1', 'paid', 100, 0, 0, 100, {mark}, {mark}, {mark}, {mark})",
         [address, now, now, now],
     )
+    await conn.execute_query(
+        "INSERT INTO `order_line` (`sku_id`, `product_id`, `title`, `specs`, `image`, `unit_price`,"
+        " `quantity`, `line_total`, `discount`, `payable`, `order_id`)"
+        " VALUES (1, 1, '耳机', '{}', '', 100, 1, 100, 0, 100, 1)",
+        [],
+    )
     await Tortoise.close_connections()
     # when the rest of the migrations run
     await migrate_database(settings.model_copy(update={"database_url": url}))
@@ -126,7 +132,10 @@ async def test_a_database_holding_orders_upgrades_and_its_receivers_are_copied_o
     _, rows = await Tortoise.get_connection("default").execute_query(
         "SELECT `receiver_name`, `receiver_phone`, `receiver_phone_tail` FROM `shop_order`"
     )
+    _, lines = await Tortoise.get_connection("default").execute_query("SELECT `title` FROM `order_line`")
     await Tortoise.close_connections()
+    # and its line survived the rebuilds of shop_order (SQLite)
+    assert [line["title"] for line in lines] == ["耳机"]
     assert [dict(row) for row in rows] == [
         {"receiver_name": "张三", "receiver_phone": "13800138000", "receiver_phone_tail": "8000"}
     ]
