@@ -19,6 +19,7 @@ from commerce.outbox import OutboxEvent
 from commerce.payments.models import Payment, Refund
 from commerce.payments.reconcile import reconcile_payments
 from shop.app import CORE, create_app
+from tests.concurrency import needs_real_database
 from tests.edges import wechatpay_forgery as forge
 from tests.edges.paying import confirm_payment, eventually, pay_order, pay_params, prepay_id_of, sim
 from tests.edges.shoppers import auth_headers
@@ -203,6 +204,7 @@ async def test_cancelling_an_order_paid_whose_notification_was_lost_returns_the_
 # --- refunds ---------------------------------------------------------------------------------
 
 
+@needs_real_database
 async def test_a_refund_asked_twice_at_once_is_made_once(client, simulator, alice):
     order = await _order(client, alice)
     await pay_order(client, simulator, alice["headers"], order["id"])

@@ -15,6 +15,7 @@ from commerce.orders.services import ship_order
 from commerce.payments.models import Refund
 from commerce.staff.services import create_platform_admin
 from commerce.staff.states import StaffRole
+from tests.concurrency import needs_real_database
 from tests.edges.admin_world import Shopper
 from tests.edges.paying import eventually, settle_outbox, sim
 from tests.edges.test_admin_orders import _staff
@@ -66,6 +67,7 @@ async def test_a_refund_decided_already_cannot_be_decided_again(client, simulato
     assert await Refund.filter(order_id=order["id"]).count() == 1
 
 
+@needs_real_database
 async def test_two_retries_of_a_failed_refund_at_once_submit_it_once(client, simulator):
     order = await _shipped_order(client, simulator)
     await _ask_refund(client, order)
