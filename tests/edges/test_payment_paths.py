@@ -21,7 +21,15 @@ from commerce.payments.reconcile import reconcile_payments
 from shop.app import CORE, create_app
 from tests.concurrency import needs_real_database
 from tests.edges import wechatpay_forgery as forge
-from tests.edges.paying import confirm_payment, eventually, pay_order, pay_params, prepay_id_of, sim
+from tests.edges.paying import (
+    confirm_payment,
+    eventually,
+    pay_order,
+    pay_params,
+    prepay_id_of,
+    settle_outbox,
+    sim,
+)
 from tests.edges.shoppers import auth_headers
 from tests.edges.test_shopping_api import ADDRESS
 from tests.factories import seed_small_catalog
@@ -199,6 +207,9 @@ async def test_cancelling_an_order_paid_whose_notification_was_lost_returns_the_
     assert returned_events == 1
     # the stock went back once, with the cancellation
     assert (await Sku.get(sku_code="P2-W")).stock == stock + 2
+    # and closing the cancelled order's prepay is done, not failing over and over
+    await settle_outbox()
+    assert await OutboxEvent.filter(delivered_at=None).count() == 0
 
 
 # --- refunds ---------------------------------------------------------------------------------
