@@ -10,8 +10,9 @@ name and counted process-wide.
 A service that writes is decorated with `@unit_of_work` and opens its transaction with
 `write_transaction()` (never tortoise's `in_transaction`); `write_transaction()` refuses to run
 outside a unit, so a transaction that would not retry cannot be written. Only the outermost
-unit retries: a unit called inside another runs once, and its conflict re-runs the outer one. A conflict after the unit has committed something is not
-retried (that work is done; re-running it would do it twice).
+unit retries: a unit called inside another runs once, and its conflict re-runs the outer one.
+A conflict after the unit has committed something is not retried (that work is done;
+re-running it would do it twice).
 """
 
 from __future__ import annotations
