@@ -175,3 +175,20 @@ async def test_a_bulk_shipment_longer_than_allowed_ships_nothing(client, simulat
         await ship_rows(rows=rows, merchant_id=None, actor="staff:1")
     assert refused.value.code == "invalid_shipment" and str(BULK_SHIP_MAX_ROWS) in refused.value.message
     assert (await Order.get(id=order["id"])).status == "paid"
+
+
+async def test_ordering_faster_than_the_rate_limit_is_told_per_minute(client, alice):
+    # given ten orders placed within a minute (five unpaid, five refused by the unpaid limit)
+    codes = []
+    for _ in range(10):
+        sku = await Sku.get(sku_code="P2-W")
+        codes.append((await _order(client, alice, items=[{"sku_id": sku.id, "quantity": 1}])).status)
+    assert codes == [201] * 5 + [409] * 5
+    # when the shopper tries an eleventh
+    sku = await Sku.get(sku_code="P2-W")
+    late = await _order(client, alice, items=[{"sku_id": sku.id, "quantity": 1}])
+    # then they are told to wait, in words of the configured minute
+    error = (await late.json())["error"]
+    assert (late.status, error["code"]) == (429, "order_rate_limited")
+    assert "每分钟最多下 10 单" in error["message"]
+    assert await Order.all().count() == 5

@@ -481,3 +481,41 @@ async def test_a_shop_without_wechat_pay_refuses_payment_clearly_and_believes_no
     done = await reconcile_payments(pay=None)
     assert (done.settled, done.closed, done.refunds) == (0, 0, 0)
     assert (await Order.get(id=order["id"])).status == "pending_payment"
+
+
+async def test_a_refund_submission_delivered_again_after_a_relay_crash_asks_wechat_pay_nothing_more(
+    client, simulator, alice
+):
+    order = await _order(client, alice)
+    await pay_order(client, simulator, alice["headers"], order["id"])
+    asked = await client.post(
+        f"/api/v1/orders/{order['id']}/refunds", json={"reason": "不想要了"}, headers=alice["headers"]
+    )
+    assert asked.status == 201
+
+    async def refunded() -> bool:
+        return (await Order.get(id=order["id"])).status == "refunded"
+
+    await eventually(refunded)
+    refunds = await Refund.filter(order_id=order["id"]).values_list("status", "refund_id", "updated_at")
+    calls = (await _calls(simulator))["refund"]
+    # given the relay died after WeChat Pay answered, before it marked the submission delivered
+    await OutboxEvent.filter(topic="refund.requested").update(delivered_at=None, available_at=clock.now())
+    # when the submission is delivered again
+    await settle_outbox()
+    # then WeChat Pay is not asked again and the refund is as it was
+    assert (await _calls(simulator))["refund"] == calls == 1
+    assert (
+        await Refund.filter(order_id=order["id"]).values_list("status", "refund_id", "updated_at") == refunds
+    )
+    assert await OutboxEvent.filter(delivered_at=None).count() == 0
+
+
+async def test_a_prepay_wechat_pay_answers_is_paid_already_is_told_as_paid(client, simulator, alice):
+    # given WeChat Pay answers the prepay of an attempt that it says was paid (a retry that
+    # crossed the payment of the prepay handed out a moment before)
+    order = await _order(client, alice)
+    await _fault(simulator, "pay_jsapi", http_status=400, code="ORDERPAID")
+    # then the shopper is told the order is paid, not that WeChat Pay is unavailable
+    assert await _error(await _pay(client, alice, order["id"])) == (409, "order_already_paid")
+    assert await Payment.filter(order_id=order["id"]).values_list("prepay_id", "status") == [("", "pending")]

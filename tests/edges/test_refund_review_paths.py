@@ -13,6 +13,7 @@ from commerce.merchants.services import ensure_merchant
 from commerce.orders.models import Order, OrderEvent
 from commerce.orders.services import ship_order
 from commerce.payments.models import Refund
+from commerce.payments.queries import refunds_for_staff
 from commerce.staff.services import create_platform_admin
 from commerce.staff.states import StaffRole
 from tests.concurrency import needs_real_database
@@ -147,3 +148,29 @@ async def test_the_refunds_list_shows_how_long_each_has_waited_and_filters_by_st
             await _as(client, "boss")  # a session of that moment
             page = await (await client.get("/admin/refunds", params={"status": "awaiting_review"})).text()
             assert order["order_no"] in page and text in page, text
+
+
+async def test_refunds_awaiting_review_come_first_oldest_on_top_across_pages(client, simulator):
+    orders = [await _shipped_order(client, simulator, user=name) for name in ("ann", "ben", "cat", "dan")]
+    for order in orders:
+        await _ask_refund(client, order)
+    # given the first asked is refused: three wait for review
+    await create_platform_admin(username="boss", password=PASSWORD)
+    csrf = await _as(client, "boss")
+    first = await _refund_of(orders[0])
+    refused = await client.post(
+        f"/admin/refunds/{first.id}/refuse",
+        data=_form(csrf, orders[0], reason="已拆封"),
+        allow_redirects=False,
+    )
+    assert refused.status == 302
+    # when staff page through them two at a time
+    pages = [await refunds_for_staff(merchant_id=None, page=n, page_size=2) for n in (1, 2, 3)]
+    # then the waiting ones come first, longest waiting on top, then the decided one
+    numbers = [[item.order_no for item in page.items] for page in pages]
+    assert numbers == [
+        [orders[1]["order_no"], orders[2]["order_no"]],
+        [orders[3]["order_no"], orders[0]["order_no"]],
+        [],
+    ]
+    assert [(p.total, p.awaiting_review) for p in pages] == [(4, 3)] * 3
