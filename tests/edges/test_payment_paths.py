@@ -519,3 +519,17 @@ async def test_a_prepay_wechat_pay_answers_is_paid_already_is_told_as_paid(clien
     # then the shopper is told the order is paid, not that WeChat Pay is unavailable
     assert await _error(await _pay(client, alice, order["id"])) == (409, "order_already_paid")
     assert await Payment.filter(order_id=order["id"]).values_list("prepay_id", "status") == [("", "pending")]
+
+
+async def test_two_reconciliation_runs_at_once_close_a_stale_prepay_once(client, simulator, alice):
+    # given an unpaid order past its deadline whose prepay is still open at WeChat Pay
+    order = await _order(client, alice)
+    params = await pay_params(client, alice["headers"], order["id"])
+    with clock.frozen(clock.now() + timedelta(minutes=31)):
+        # when two scheduler processes reconcile at the same moment
+        runs = await asyncio.gather(*(reconcile_payments(pay=client.app[CORE].pay) for _ in range(2)))
+    # then the prepay is closed, and counted closed by one run only
+    assert sorted(run.closed for run in runs) == [0, 1]
+    assert (await Payment.get(order_id=order["id"])).status == "closed"
+    status, _ = await sim(simulator, "POST", "/pay/confirm", {"prepay_id": prepay_id_of(params)})
+    assert status == 400
