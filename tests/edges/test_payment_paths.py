@@ -533,3 +533,16 @@ async def test_two_reconciliation_runs_at_once_close_a_stale_prepay_once(client,
     assert (await Payment.get(order_id=order["id"])).status == "closed"
     status, _ = await sim(simulator, "POST", "/pay/confirm", {"prepay_id": prepay_id_of(params)})
     assert status == 400
+
+
+async def test_the_simulator_plans_wechat_pay_refusals_only_for_wechat_pay_and_in_its_words(simulator):
+    refused = [
+        {"api": "stable_token", "http_status": 400, "code": "ORDERPAID"},  # not a WeChat Pay API
+        {"api": "refund", "code": "FREQUENCY_LIMITED"},  # no HTTP status
+        {"api": "refund", "http_status": 429, "code": "frequency limited"},  # not a code
+    ]
+    for fault in refused:
+        status, body = await sim(simulator, "POST", "/wx/faults", fault)
+        assert status == 400 and body["error"], fault
+    _, state = await sim(simulator, "GET", "/wx/state")
+    assert state["faults"] == {}
