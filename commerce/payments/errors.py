@@ -40,5 +40,5 @@ class RefundError(ErrorCode):
         "refund_abnormal",
         ErrorKind.CONFLICT,
         "微信支付退款异常（如买家银行卡已注销或冻结），款项仍在微信支付：请在微信支付商户平台"
-        "「交易中心-退款」手动处理，不能重新提交",
+        "「交易中心-退款」手动处理（处理后退款会自动完成），不能重新提交",
     )
