@@ -2,6 +2,16 @@
 
 from aiohttp import ClientSession
 
+# A delivery address the API accepts.
+ADDRESS = {
+    "receiver_name": "张三",
+    "phone": "13800138000",
+    "province": "广东省",
+    "city": "深圳市",
+    "district": "南山区",
+    "detail": "科技园 1 号",
+}
+
 
 async def simulator_post(simulator, path: str, body: dict) -> dict:
     async with ClientSession() as http, http.post(simulator.make_url(path), json=body) as response:

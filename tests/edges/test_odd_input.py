@@ -20,17 +20,8 @@ from shop.app import CORE
 from tests.edges import mp_pushes as mp
 from tests.edges import wechatpay_forgery as forge
 from tests.edges.paying import pay_params
-from tests.edges.shoppers import auth_headers
+from tests.edges.shoppers import ADDRESS, auth_headers
 from tests.factories import seed_small_catalog
-
-ADDRESS = {
-    "receiver_name": "张三",
-    "phone": "13800138000",
-    "province": "广东省",
-    "city": "深圳市",
-    "district": "南山区",
-    "detail": "科技园 1 号",
-}
 
 
 @pytest.fixture

@@ -7,17 +7,8 @@ import pytest
 from commerce.catalog import services as catalog
 from commerce.catalog.models import Sku
 from commerce.catalog.states import ProductStatus
-from tests.edges.shoppers import auth_headers
+from tests.edges.shoppers import ADDRESS, auth_headers
 from tests.factories import seed_small_catalog
-
-ADDRESS = {
-    "receiver_name": "张三",
-    "phone": "13800138000",
-    "province": "广东省",
-    "city": "深圳市",
-    "district": "南山区",
-    "detail": "科技园 1 号",
-}
 
 
 @pytest.fixture
