@@ -36,7 +36,9 @@ async def count_order_attempt(
     ORDER_RATE_LIMITED past the limit."""
     window = settings.order_rate_window_seconds
     counter = f"orders:rate:{{{user_id}}}"  # one hash slot per shopper (Redis Cluster)
-    placed = await redis_client.eval(_COUNT_IN_WINDOW, 2, counter, f"{counter}:{idempotency_key}", window)
+    # EVALSHA: the script is sent once per Redis server, not with every order.
+    count = redis_client.register_script(_COUNT_IN_WINDOW)
+    placed = await count(keys=[counter, f"{counter}:{idempotency_key}"], args=[window])
     if int(placed) > settings.order_rate_limit:
         raise OrderError.ORDER_RATE_LIMITED.error(
             f"下单太频繁，{_per(window)}最多下 {settings.order_rate_limit} 单，请稍后再试"
