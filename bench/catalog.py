@@ -58,14 +58,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+LOGS = ROOT / "bench" / "results"
+
+
 @contextmanager
-def process(args: list[str], env: dict[str, str]):
-    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+def process(args: list[str], env: dict[str, str], *, name: str):
+    """Run a server until the block ends; what it logs goes to bench/results/NAME.log (a pipe
+    nobody reads would stall it once full, and a failure's cause would be lost)."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    with (LOGS / f"{name}.log").open("w") as log:
+        proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            yield proc
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
 
 
 @contextmanager
@@ -73,8 +80,8 @@ def shop_and_bare(env: dict[str, str]) -> Iterator[tuple[str, str]]:
     """`shop serve` and the bare handler, each in its own process, up and answering."""
     shop_port, bare_port = free_port(), free_port()
     with (
-        process([SHOP, "serve", "--port", str(shop_port)], env),
-        process([sys.executable, "-m", "bench.bare_server", "--port", str(bare_port)], env),
+        process([SHOP, "serve", "--port", str(shop_port)], env, name="shop-serve"),
+        process([sys.executable, "-m", "bench.bare_server", "--port", str(bare_port)], env, name="bare"),
     ):
         base, bare_url = f"http://127.0.0.1:{shop_port}", f"http://127.0.0.1:{bare_port}/bare"
         asyncio.run(wait_until_up(f"{base}/api/v1/categories"))

@@ -100,10 +100,11 @@ async def measure(base: str, bare_url: str, orders: int, concurrency: int) -> st
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     rate = len(latencies) / elapsed
+    where = " (why: bench/results/shop-serve.log)" if failures else ""
     return (
         f"orders placed: {len(latencies)} in {elapsed:.1f} s = {rate:.0f} orders/s "
         f"(each = preview + create), p50 {ordered[len(ordered) // 2]:.1f} ms, p99 {p99:.1f} ms, "
-        f"failures {failures or 'none'}\n"
+        f"failures {failures or 'none'}{where}\n"
         f"bare aiohttp handler: {bare.rps:.0f} req/s = {bare.rps / 2:.0f} request pairs/s; "
         f"orders reach {rate / (bare.rps / 2):.0%} of that"
     )
