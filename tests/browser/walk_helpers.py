@@ -14,8 +14,7 @@ from pathlib import Path
 from playwright.async_api import Page, async_playwright
 
 from tests.edges.paying import pay_order, sim
-from tests.edges.shoppers import auth_headers
-from tests.edges.test_shopping_api import ADDRESS
+from tests.edges.shoppers import ADDRESS, auth_headers
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

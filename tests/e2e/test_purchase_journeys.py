@@ -7,8 +7,7 @@ import uuid
 
 from commerce.orders.services import ship_order
 from tests.edges.paying import confirm_payment, eventually, pay_params, prepay_id_of, sim
-from tests.edges.shoppers import auth_headers
-from tests.edges.test_shopping_api import ADDRESS
+from tests.edges.shoppers import ADDRESS, auth_headers
 from tests.factories import seed_small_catalog
 
 

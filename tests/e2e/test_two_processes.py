@@ -23,7 +23,7 @@ from shop.app import with_simulated_merchant
 from tests.concurrency import needs_real_database
 from tests.e2e.serving import free_port, serving, shop_env
 from tests.edges import wechatpay_forgery as forge
-from tests.edges.test_shopping_api import ADDRESS
+from tests.edges.shoppers import ADDRESS
 from tests.factories import sku_row
 
 pytestmark = needs_real_database

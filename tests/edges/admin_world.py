@@ -32,10 +32,9 @@ from commerce.support.models import CannedReply, Conversation, ConversationMessa
 from commerce.users.models import User
 from shop.app import CORE
 from tests.edges.paying import pay_order, settle_outbox, sim
-from tests.edges.shoppers import log_in
+from tests.edges.shoppers import ADDRESS, log_in
 from tests.edges.test_admin_orders import _staff
 from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
-from tests.edges.test_shopping_api import ADDRESS
 from tests.factories import sku_row
 
 # One account per role; the merchant's two belong to merchant A.

@@ -1,6 +1,10 @@
 """Shoppers for edge tests: logged in through the simulator, as the mini-program does."""
 
+import uuid
+
 from aiohttp import ClientSession
+
+from commerce.catalog.models import Sku
 
 # A delivery address the API accepts.
 ADDRESS = {
@@ -28,3 +32,15 @@ async def log_in(client, simulator, user: str = "alice") -> dict:
 
 async def auth_headers(client, simulator, user: str = "alice") -> dict[str, str]:
     return {"Authorization": f"Bearer {(await log_in(client, simulator, user))['token']}"}
+
+
+async def order_sku(client, shopper: dict, sku_code: str = "P2-W", quantity: int = 1) -> dict:
+    """Place an order for one SKU (by code) to the shopper's address; the created order."""
+    sku = await Sku.get(sku_code=sku_code)
+    response = await client.post(
+        "/api/v1/orders",
+        json={"items": [{"sku_id": sku.id, "quantity": quantity}], "address_id": shopper["address_id"]},
+        headers={**shopper["headers"], "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert response.status == 201, await response.text()
+    return await response.json()

@@ -14,9 +14,8 @@ from commerce.orders.models import Order
 from commerce.staff.models import StaffAccount
 from commerce.staff.services import _hasher, create_platform_admin
 from commerce.staff.states import StaffRole
-from tests.edges.shoppers import auth_headers
+from tests.edges.shoppers import ADDRESS, auth_headers
 from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
-from tests.edges.test_shopping_api import ADDRESS
 from tests.factories import seed_small_catalog
 
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai

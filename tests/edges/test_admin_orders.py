@@ -20,9 +20,8 @@ from commerce.staff.models import StaffAccount
 from commerce.staff.services import _hasher, create_platform_admin
 from commerce.staff.states import StaffRole
 from tests.edges.paying import pay_order, sim
-from tests.edges.shoppers import auth_headers
+from tests.edges.shoppers import ADDRESS, auth_headers
 from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
-from tests.edges.test_shopping_api import ADDRESS
 from tests.factories import seed_small_catalog, sku_row
 
 CABLE = sku_row("P9", "P9-1", title="快充数据线", category="数码 > 配件 > 数据线", price="29.90", stock=10)

@@ -11,8 +11,7 @@ from commerce.audit.models import AuditEntry
 from commerce.orders.models import Order
 from commerce.staff.models import StaffAccount
 from tests.edges.admin_world import ADMIN, AGENT, CLERK, OWNER, build_world, signed_in
-from tests.edges.shoppers import log_in
-from tests.edges.test_shopping_api import ADDRESS
+from tests.edges.shoppers import ADDRESS, log_in
 
 PHONE = ADDRESS["phone"]  # every order of the world is sent to this number
 MASKED = f"{PHONE[:3]}****{PHONE[-4:]}"

@@ -18,10 +18,9 @@ from commerce.catalog.models import Category, Product, Sku
 from commerce.merchants.services import ensure_merchant
 from commerce.staff.services import create_platform_admin
 from commerce.staff.states import StaffRole
-from tests.edges.shoppers import auth_headers
+from tests.edges.shoppers import ADDRESS, auth_headers
 from tests.edges.test_admin_orders import _staff
 from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
-from tests.edges.test_shopping_api import ADDRESS
 from tests.factories import seed_small_catalog, sku_row
 
 XSS = "<script>alert(1)</script>"

@@ -19,10 +19,9 @@ from commerce.staff.services import create_platform_admin
 from commerce.staff.states import StaffRole
 from shop.app import CORE
 from tests.edges.paying import eventually, pay_order, settle_outbox, sim
-from tests.edges.shoppers import auth_headers
+from tests.edges.shoppers import ADDRESS, auth_headers
 from tests.edges.test_admin_orders import _staff
 from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
-from tests.edges.test_shopping_api import ADDRESS
 from tests.factories import seed_small_catalog, sku_row
 
 CABLE = sku_row("P9", "P9-1", title="快充数据线", category="数码 > 配件 > 数据线", price="29.90", stock=10)

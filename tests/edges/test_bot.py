@@ -23,8 +23,7 @@ from shop.cli import MENU_FILE
 from tests.edges import mp_pushes as mp
 from tests.edges.mp_pushes import event_xml, message_xml, push, text_xml
 from tests.edges.paying import sim
-from tests.edges.shoppers import auth_headers
-from tests.edges.test_shopping_api import ADDRESS
+from tests.edges.shoppers import ADDRESS, auth_headers
 from tests.factories import seed_small_catalog
 
 OPENID = "oFollower000000000000000001"

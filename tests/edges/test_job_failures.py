@@ -5,7 +5,6 @@ later success resolves its record."""
 
 from __future__ import annotations
 
-import uuid
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
@@ -26,10 +25,9 @@ from scheduler import JOBS, run_job_once
 from shop.app import CORE
 from tests.conftest import on_mysql
 from tests.edges.paying import eventually, pay_order, sim
-from tests.edges.shoppers import auth_headers
+from tests.edges.shoppers import ADDRESS, auth_headers, order_sku
 from tests.edges.test_admin_orders import _staff
 from tests.edges.test_admin_signin import PASSWORD, _sign_in
-from tests.edges.test_shopping_api import ADDRESS
 from tests.factories import seed_small_catalog
 
 REFUSAL = "row refused by the test"
@@ -66,17 +64,6 @@ async def _shopper(client, simulator, user: str = "alice") -> dict:
     return {"headers": headers, "address_id": address["id"]}
 
 
-async def _order(client, shopper, sku_code: str = "P2-W") -> dict:
-    sku = await Sku.get(sku_code=sku_code)
-    response = await client.post(
-        "/api/v1/orders",
-        json={"items": [{"sku_id": sku.id, "quantity": 1}], "address_id": shopper["address_id"]},
-        headers={**shopper["headers"], "Idempotency-Key": uuid.uuid4().hex},
-    )
-    assert response.status == 201, await response.text()
-    return await response.json()
-
-
 async def _run(client, name: str, at: float) -> None:
     """The scheduler fires this job for the period holding `at` (a Unix time)."""
     schedule = next(s for s in JOBS if s.name == name)
@@ -91,7 +78,7 @@ async def test_an_order_that_cannot_be_cancelled_is_recorded_and_the_others_stil
     # given three unpaid orders past their deadline, the oldest of which the database refuses
     await seed_small_catalog()
     alice = await _shopper(client, simulator)
-    orders = [await _order(client, alice) for _ in range(3)]
+    orders = [await order_sku(client, alice) for _ in range(3)]
     stuck = orders[0]
     later = clock.now() + timedelta(minutes=31)
     async with refusing_updates("shop_order", stuck["id"]):
@@ -148,7 +135,7 @@ async def test_a_shipped_order_that_cannot_be_completed_does_not_hold_up_the_oth
     # given two orders shipped long ago, the first of which the database refuses
     await seed_small_catalog()
     alice = await _shopper(client, simulator)
-    orders = [await _order(client, alice) for _ in range(2)]
+    orders = [await order_sku(client, alice) for _ in range(2)]
     for n, order in enumerate(orders):
         await pay_order(client, simulator, alice["headers"], order["id"])
         await ship_order(
@@ -172,7 +159,7 @@ async def test_reconciliation_goes_on_past_a_refund_wechat_pay_fails_to_answer(c
     # given two refunds whose notifications were lost
     await seed_small_catalog()
     alice = await _shopper(client, simulator)
-    orders = [await _order(client, alice) for _ in range(2)]
+    orders = [await order_sku(client, alice) for _ in range(2)]
     for order in orders:
         await pay_order(client, simulator, alice["headers"], order["id"])
     await sim(simulator, "POST", "/pay/lose-notifications", {"times": 2})

@@ -27,7 +27,7 @@ from commerce.users.models import Address
 from shop.app import simulator_config
 from tests.concurrency import needs_real_database
 from tests.edges.paying import confirm_payment, eventually, prepay_id_of
-from tests.edges.test_shopping_api import ADDRESS
+from tests.edges.shoppers import ADDRESS, auth_headers
 from tests.factories import sku_row
 from wechat_simulator import create_simulator_app
 
@@ -276,8 +276,6 @@ async def _orders(crowd: Crowd, shoppers: list[dict], post, skus: list[int], sim
 
 async def test_one_shopper_tapping_add_address_at_once_gets_one_default(client, simulator):
     # given a shopper without addresses
-    from tests.edges.shoppers import auth_headers
-
     headers = await auth_headers(client, simulator, "tapper")
     # when the mini-program sends ten first addresses at the same moment (all asking to be default)
     body = {**ADDRESS, "is_default": True}
@@ -293,8 +291,6 @@ async def test_one_shopper_tapping_add_address_at_once_gets_one_default(client, 
 async def test_one_shopper_tapping_add_address_at_the_cap_stays_within_it(client, simulator):
     # given a shopper with 15 of the 20 addresses allowed
     from commerce.users.addresses import MAX_ADDRESSES
-    from tests.edges.shoppers import auth_headers
-
     headers = await auth_headers(client, simulator, "collector")
     for _ in range(MAX_ADDRESSES - 5):
         assert (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).status == 201

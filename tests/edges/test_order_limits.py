@@ -17,8 +17,7 @@ from commerce.users.services import lock_shopper
 from shop.app import create_app
 from tests.concurrency import needs_real_database
 from tests.edges.paying import eventually, pay_order
-from tests.edges.shoppers import log_in
-from tests.edges.test_shopping_api import ADDRESS
+from tests.edges.shoppers import ADDRESS, log_in
 from tests.factories import seed_small_catalog, sku_row
 
 # Four of the demo catalog's dearest SKUs: at full stock they add up to ¥26,462,123.10, more

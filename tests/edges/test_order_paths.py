@@ -20,9 +20,8 @@ from commerce.orders.models import Order, OrderEvent
 from commerce.orders.services import cancel_expired_orders, complete_shipped_orders, ship_order
 from commerce.staff.services import create_platform_admin
 from tests.edges.paying import pay_order, settle_outbox
-from tests.edges.shoppers import auth_headers
+from tests.edges.shoppers import ADDRESS, auth_headers
 from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
-from tests.edges.test_shopping_api import ADDRESS
 from tests.factories import seed_small_catalog, sku_row
 
 

@@ -12,8 +12,7 @@ from commerce.catalog.models import Product, Sku
 from commerce.errors import CommerceError
 from commerce.orders.models import Order, OrderEvent
 from commerce.orders.services import cancel_expired_orders, complete_shipped_orders, ship_order
-from tests.edges.shoppers import auth_headers
-from tests.edges.test_shopping_api import ADDRESS
+from tests.edges.shoppers import ADDRESS, auth_headers
 from tests.factories import seed_small_catalog
 
 

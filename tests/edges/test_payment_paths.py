@@ -7,7 +7,6 @@ shop without WeChat Pay configured."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -30,8 +29,7 @@ from tests.edges.paying import (
     settle_outbox,
     sim,
 )
-from tests.edges.shoppers import auth_headers
-from tests.edges.test_shopping_api import ADDRESS
+from tests.edges.shoppers import ADDRESS, auth_headers, order_sku
 from tests.factories import seed_small_catalog
 
 
@@ -41,17 +39,6 @@ async def alice(client, simulator) -> dict:
     headers = await auth_headers(client, simulator, "alice")
     address = await (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).json()
     return {"headers": headers, "address_id": address["id"]}
-
-
-async def _order(client, shopper: dict, quantity: int = 1) -> dict:
-    sku = await Sku.get(sku_code="P2-W")
-    response = await client.post(
-        "/api/v1/orders",
-        json={"items": [{"sku_id": sku.id, "quantity": quantity}], "address_id": shopper["address_id"]},
-        headers={**shopper["headers"], "Idempotency-Key": uuid.uuid4().hex},
-    )
-    assert response.status == 201, await response.text()
-    return await response.json()
 
 
 async def _pay(client, shopper: dict, order_id: int):
@@ -93,12 +80,12 @@ async def test_an_order_that_cannot_take_money_is_refused_before_wechat_pay_is_a
     client, simulator, alice
 ):
     # given a paid order, a cancelled one and one whose deadline has passed (not yet swept)
-    paid = await _order(client, alice)
+    paid = await order_sku(client, alice)
     await pay_order(client, simulator, alice["headers"], paid["id"])
-    cancelled = await _order(client, alice)
+    cancelled = await order_sku(client, alice)
     cancelling = await client.post(f"/api/v1/orders/{cancelled['id']}/cancel", headers=alice["headers"])
     assert cancelling.status == 200
-    late = await _order(client, alice)
+    late = await order_sku(client, alice)
     before = (await _calls(simulator)).get("pay_jsapi", 0)
     # when the shopper asks to pay each
     assert await _error(await _pay(client, alice, paid["id"])) == (409, "order_already_paid")
@@ -113,7 +100,7 @@ async def test_an_order_that_cannot_take_money_is_refused_before_wechat_pay_is_a
 async def test_wechat_pay_failing_or_refusing_a_prepay_is_a_503_and_the_shopper_can_try_again(
     client, simulator, alice
 ):
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     # given WeChat Pay fails once (500 SYSTEM_ERROR), then refuses once (429 FREQUENCY_LIMITED)
     await _fault(simulator, "pay_jsapi", errcode=-1)
     await _fault(simulator, "pay_jsapi", http_status=429, code="FREQUENCY_LIMITED")
@@ -133,7 +120,7 @@ async def test_cancelling_an_order_whose_prepay_never_came_closes_nothing_at_wec
     client, simulator, alice
 ):
     # given WeChat Pay failed the only prepay of an order
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     await _fault(simulator, "pay_jsapi", errcode=-1)
     assert (await _pay(client, alice, order["id"])).status == 503
     # when the shopper cancels it
@@ -149,7 +136,7 @@ async def test_a_retry_after_an_expired_prepay_that_was_paid_meanwhile_finds_the
     client, simulator, alice
 ):
     # given the shopper paid, the notification was lost, and the prepay has expired since
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     paid = await _paid_but_not_told(client, simulator, alice, order["id"])
     await _expire_prepay(order["id"])
     # when the mini-program asks to pay again
@@ -167,7 +154,7 @@ async def test_an_expired_prepay_wechat_pay_will_not_close_yet_is_a_503_then_ren
     client, simulator, alice
 ):
     # given an expired prepay, and WeChat Pay throttling the close once
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     await pay_params(client, alice["headers"], order["id"])
     await _expire_prepay(order["id"])
     await _fault(simulator, "pay_close", http_status=429, code="FREQUENCY_LIMITED")
@@ -185,7 +172,7 @@ async def test_cancelling_an_order_paid_whose_notification_was_lost_returns_the_
     client, simulator, alice
 ):
     # given the shopper paid but we never heard of it
-    order = await _order(client, alice, quantity=2)
+    order = await order_sku(client, alice, quantity=2)
     paid = await _paid_but_not_told(client, simulator, alice, order["id"])
     stock = (await Sku.get(sku_code="P2-W")).stock
     # when the shopper cancels the order (WeChat Pay then refuses to close: it was paid)
@@ -217,7 +204,7 @@ async def test_cancelling_an_order_paid_whose_notification_was_lost_returns_the_
 
 @needs_real_database
 async def test_a_refund_asked_twice_at_once_is_made_once(client, simulator, alice):
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     await pay_order(client, simulator, alice["headers"], order["id"])
     url = f"/api/v1/orders/{order['id']}/refunds"
     # when the shopper taps twice (two requests at once)
@@ -234,7 +221,7 @@ async def test_a_refund_asked_twice_at_once_is_made_once(client, simulator, alic
 
 
 async def test_a_refund_reason_and_an_unpaid_order_are_refused_clearly(client, simulator, alice):
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     url = f"/api/v1/orders/{order['id']}/refunds"
     blank = await client.post(url, json={"reason": "   "}, headers=alice["headers"])
     assert await _error(blank) == (400, "invalid_refund_reason")
@@ -244,7 +231,7 @@ async def test_a_refund_reason_and_an_unpaid_order_are_refused_clearly(client, s
 
 
 async def test_a_refund_wechat_pay_throttles_is_submitted_again_by_the_outbox(client, simulator, alice):
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     await pay_order(client, simulator, alice["headers"], order["id"])
     # given WeChat Pay answers the first refund request 429 FREQUENCY_LIMITED
     await _fault(simulator, "refund", http_status=429, code="FREQUENCY_LIMITED")
@@ -271,7 +258,7 @@ async def test_a_refund_wechat_pay_throttles_is_submitted_again_by_the_outbox(cl
 
 
 async def test_reconciliation_leaves_an_unpaid_prepay_the_shopper_may_still_pay(client, simulator, alice):
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     params = await pay_params(client, alice["headers"], order["id"])
     with clock.frozen(clock.now() + timedelta(minutes=3)):
         done = await reconcile_payments(pay=client.app[CORE].pay)
@@ -293,7 +280,7 @@ async def test_reconciliation_leaves_an_unpaid_prepay_the_shopper_may_still_pay(
 async def test_reconciliation_asks_again_later_about_an_abnormal_refund_not_yet_resolved(
     client, simulator, alice
 ):
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     await pay_order(client, simulator, alice["headers"], order["id"])
     await sim(simulator, "POST", "/pay/refund-outcome", {"outcome": "ABNORMAL"})
     asked = await client.post(
@@ -324,7 +311,7 @@ async def test_a_refund_wechat_pay_cannot_find_yet_is_asked_about_again_by_the_n
     client, simulator, alice
 ):
     # given a refund whose outcome notification was lost: still processing here
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     await pay_order(client, simulator, alice["headers"], order["id"])
     await sim(simulator, "POST", "/pay/lose-notifications", {"times": 1})
     asked = await client.post(
@@ -370,7 +357,7 @@ async def _payment_state(order_id: int) -> tuple:
 async def test_signed_payment_notifications_that_report_no_payment_change_nothing(
     client, simulator, alice, data_dir
 ):
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     await pay_params(client, alice["headers"], order["id"])
     keys = forge.platform(data_dir)
     settings = client.app[CORE].settings
@@ -397,7 +384,7 @@ async def test_signed_payment_notifications_that_report_no_payment_change_nothin
 async def test_signed_refund_notifications_we_cannot_match_are_refused_or_ignored(
     client, simulator, alice, data_dir
 ):
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     await pay_order(client, simulator, alice["headers"], order["id"])
     await sim(simulator, "POST", "/pay/lose-notifications", {"times": 1})
     assert (
@@ -460,7 +447,7 @@ async def test_a_shop_without_wechat_pay_refuses_payment_clearly_and_believes_no
     shopper = {"headers": await auth_headers(client, simulator, "alice")}
     address = await client.post("/api/v1/addresses", json=ADDRESS, headers=shopper["headers"])
     shopper["address_id"] = (await address.json())["id"]
-    order = await _order(client, shopper)
+    order = await order_sku(client, shopper)
     # when the shopper asks to pay
     assert await _error(await _pay(client, shopper, order["id"])) == (503, "payment_unavailable")
     assert await Payment.filter(order_id=order["id"]).count() == 0
@@ -486,7 +473,7 @@ async def test_a_shop_without_wechat_pay_refuses_payment_clearly_and_believes_no
 async def test_a_refund_submission_delivered_again_after_a_relay_crash_asks_wechat_pay_nothing_more(
     client, simulator, alice
 ):
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     await pay_order(client, simulator, alice["headers"], order["id"])
     asked = await client.post(
         f"/api/v1/orders/{order['id']}/refunds", json={"reason": "不想要了"}, headers=alice["headers"]
@@ -514,7 +501,7 @@ async def test_a_refund_submission_delivered_again_after_a_relay_crash_asks_wech
 async def test_a_prepay_wechat_pay_answers_is_paid_already_is_told_as_paid(client, simulator, alice):
     # given WeChat Pay answers the prepay of an attempt that it says was paid (a retry that
     # crossed the payment of the prepay handed out a moment before)
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     await _fault(simulator, "pay_jsapi", http_status=400, code="ORDERPAID")
     # then the shopper is told the order is paid, not that WeChat Pay is unavailable
     assert await _error(await _pay(client, alice, order["id"])) == (409, "order_already_paid")
@@ -523,7 +510,7 @@ async def test_a_prepay_wechat_pay_answers_is_paid_already_is_told_as_paid(clien
 
 async def test_two_reconciliation_runs_at_once_close_a_stale_prepay_once(client, simulator, alice):
     # given an unpaid order past its deadline whose prepay is still open at WeChat Pay
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     params = await pay_params(client, alice["headers"], order["id"])
     with clock.frozen(clock.now() + timedelta(minutes=31)):
         # when two scheduler processes reconcile at the same moment

@@ -4,7 +4,6 @@ order once, however WeChat Pay repeats itself; nothing but WeChat Pay's signatur
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -28,8 +27,7 @@ from tests.edges.paying import (
     settle_outbox,
     sim,
 )
-from tests.edges.shoppers import auth_headers
-from tests.edges.test_shopping_api import ADDRESS
+from tests.edges.shoppers import ADDRESS, auth_headers, order_sku
 from tests.factories import seed_small_catalog
 
 
@@ -39,17 +37,6 @@ async def alice(client, simulator):
     headers = await auth_headers(client, simulator, "alice")
     address = await (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).json()
     return {"headers": headers, "address_id": address["id"]}
-
-
-async def _order(client, shopper, code="P2-W", quantity=1) -> dict:
-    sku = await Sku.get(sku_code=code)
-    response = await client.post(
-        "/api/v1/orders",
-        json={"items": [{"sku_id": sku.id, "quantity": quantity}], "address_id": shopper["address_id"]},
-        headers={**shopper["headers"], "Idempotency-Key": uuid.uuid4().hex},
-    )
-    assert response.status == 201, await response.text()
-    return await response.json()
 
 
 async def _get(client, shopper, order_id) -> dict:
@@ -67,7 +54,7 @@ def _callback(client):
 async def test_paying_marks_the_order_paid_once_and_a_redelivery_changes_nothing(
     client, simulator, alice, data_dir
 ):
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     # when the shopper asks to pay, twice (the app retried)
     params = await pay_params(client, alice["headers"], order["id"])
     again = await pay_params(client, alice["headers"], order["id"])
@@ -141,7 +128,7 @@ def _verifies(message: str, signature: str, public_key) -> bool:
 
 
 async def test_concurrent_duplicate_notifications_pay_the_order_once(client, simulator, alice):
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     params = await pay_params(client, alice["headers"], order["id"])
     # when WeChat Pay notifies from five servers at the same moment
     paid = await confirm_payment(simulator, prepay_id_of(params), copies=5)
@@ -153,7 +140,7 @@ async def test_concurrent_duplicate_notifications_pay_the_order_once(client, sim
 
 
 async def test_concurrent_pay_requests_share_one_prepay(client, simulator, alice):
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     answers = await asyncio.gather(*(pay_params(client, alice["headers"], order["id"]) for _ in range(5)))
     assert len({prepay_id_of(a) for a in answers}) == 1
     assert await Payment.filter(order_id=order["id"]).count() == 1
@@ -162,7 +149,7 @@ async def test_concurrent_pay_requests_share_one_prepay(client, simulator, alice
 async def test_forged_tampered_stale_and_mismatched_notifications_change_nothing(
     client, simulator, alice, data_dir
 ):
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     await pay_params(client, alice["headers"], order["id"])
     keys = forge.platform(data_dir)
     settings = client.app[CORE].settings
@@ -210,7 +197,7 @@ async def test_forged_tampered_stale_and_mismatched_notifications_change_nothing
 
 
 async def test_a_retry_after_the_prepay_expired_makes_a_new_attempt(client, simulator, alice):
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     first = await pay_params(client, alice["headers"], order["id"])
     # given the prepay has expired
     await Payment.filter(order_id=order["id"]).update(prepay_expires_at=clock.now() - timedelta(seconds=1))
@@ -227,7 +214,7 @@ async def test_a_retry_after_the_prepay_expired_makes_a_new_attempt(client, simu
 
 
 async def test_cancelling_closes_the_prepay(client, simulator, alice):
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     params = await pay_params(client, alice["headers"], order["id"])
     response = await client.post(f"/api/v1/orders/{order['id']}/cancel", headers=alice["headers"])
     assert (await response.json())["status"] == "cancelled"
@@ -242,7 +229,7 @@ async def test_cancelling_closes_the_prepay(client, simulator, alice):
 async def test_money_paid_after_cancellation_goes_back_by_itself(client, simulator, alice):
     buds = await Sku.get(sku_code="P2-W")
     await sim(simulator, "POST", "/mp/send", {"user": "alice", "type": "event", "event": "subscribe"})
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     params = await pay_params(client, alice["headers"], order["id"])
     # given WeChat Pay cannot close the prepay right now, and the order is cancelled
     await sim(simulator, "POST", "/wx/faults", {"api": "pay_close", "http_status": 500, "times": 20})
@@ -272,7 +259,7 @@ async def test_money_paid_after_cancellation_goes_back_by_itself(client, simulat
 
 async def test_a_refund_before_shipment_returns_the_money_and_the_stock(client, simulator, alice):
     buds = await Sku.get(sku_code="P2-W")
-    order = await _order(client, alice, quantity=2)
+    order = await order_sku(client, alice, quantity=2)
     await pay_order(client, simulator, alice["headers"], order["id"])
     assert (await Sku.get(id=buds.id)).stock == buds.stock - 2
     url = f"/api/v1/orders/{order['id']}/refunds"
@@ -305,7 +292,7 @@ async def test_a_refund_after_shipment_waits_for_review_and_a_completed_order_is
     client, simulator, alice
 ):
     buds = await Sku.get(sku_code="P2-W")
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     await pay_order(client, simulator, alice["headers"], order["id"])
     await ship_order(order_id=order["id"], carrier="SF", tracking_no="SF1234567890", actor="staff:1")
     url = f"/api/v1/orders/{order['id']}/refunds"
@@ -327,7 +314,7 @@ async def test_a_refund_after_shipment_waits_for_review_and_a_completed_order_is
     again = await client.post(url, json={"reason": "再问一次"}, headers=alice["headers"])
     assert (again.status, (await again.json())["error"]["code"]) == (409, "order_not_refundable")
     # an order that was received is not refunded here
-    other = await _order(client, alice)
+    other = await order_sku(client, alice)
     await pay_order(client, simulator, alice["headers"], other["id"])
     await ship_order(order_id=other["id"], carrier="SF", tracking_no="SF1234567891", actor="staff:1")
     await client.post(f"/api/v1/orders/{other['id']}/confirm-receipt", headers=alice["headers"])
@@ -338,7 +325,7 @@ async def test_a_refund_after_shipment_waits_for_review_and_a_completed_order_is
 
 
 async def test_shipping_a_paid_order_uploads_the_shipment_to_wechat(client, simulator, alice):
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     paid = await pay_order(client, simulator, alice["headers"], order["id"])
     # when the merchant ships it with SF Express
     await ship_order(order_id=order["id"], carrier="顺丰速运", tracking_no="SF1234567890", actor="staff:1")
@@ -356,7 +343,7 @@ async def test_shipping_a_paid_order_uploads_the_shipment_to_wechat(client, simu
 
 
 async def test_reconciliation_finds_a_payment_whose_notification_was_lost(client, simulator, alice):
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     params = await pay_params(client, alice["headers"], order["id"])
     pay = client.app[CORE].pay
     later = clock.now() + timedelta(minutes=10)
@@ -373,7 +360,7 @@ async def test_reconciliation_finds_a_payment_whose_notification_was_lost(client
 
 
 async def test_reconciliation_closes_the_prepay_of_an_order_past_its_deadline(client, simulator, alice):
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     params = await pay_params(client, alice["headers"], order["id"])
     with clock.frozen(clock.now() + timedelta(minutes=31)):
         done = await reconcile_payments(pay=client.app[CORE].pay)
@@ -417,7 +404,7 @@ async def test_a_payment_racing_a_cancellation_never_resurrects_the_order(client
     address = await client.post("/api/v1/addresses", json=ADDRESS, headers=carol["headers"])
     carol["address_id"] = (await address.json())["id"]
     buyers = [alice, carol] * 5
-    orders = [await _order(client, buyer) for buyer in buyers]
+    orders = [await order_sku(client, buyer) for buyer in buyers]
     notifications = []
     for n, (buyer, order) in enumerate(zip(buyers, orders, strict=True)):
         await pay_params(client, buyer["headers"], order["id"])
@@ -459,7 +446,7 @@ async def test_a_payment_racing_a_cancellation_never_resurrects_the_order(client
 
 
 async def test_an_expired_prepay_that_cannot_be_closed_is_a_clear_503(client, simulator, alice):
-    order = await _order(client, alice)
+    order = await order_sku(client, alice)
     await pay_params(client, alice["headers"], order["id"])
     await Payment.filter(order_id=order["id"]).update(prepay_expires_at=clock.now() - timedelta(seconds=1))
     # given WeChat Pay fails to close the old prepay

@@ -20,8 +20,7 @@ from commerce.payments.models import Refund
 from commerce.payments.reconcile import reconcile_payments
 from shop.app import CORE
 from tests.edges.paying import eventually, pay_order, settle_outbox, sim
-from tests.edges.shoppers import auth_headers
-from tests.edges.test_shopping_api import ADDRESS
+from tests.edges.shoppers import ADDRESS, auth_headers
 from tests.factories import seed_small_catalog
 
 OUTCOMES = ("SUCCESS", "ABNORMAL", "CLOSED", "ABNORMAL_RESOLVED")

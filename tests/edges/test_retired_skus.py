@@ -19,10 +19,9 @@ from commerce.payments.models import Refund
 from commerce.staff.services import create_platform_admin
 from tests.concurrency import needs_real_database
 from tests.edges.paying import eventually, pay_order
-from tests.edges.shoppers import auth_headers
+from tests.edges.shoppers import ADDRESS, auth_headers, order_sku
 from tests.edges.test_admin_products import _form
 from tests.edges.test_admin_signin import PASSWORD, _sign_in
-from tests.edges.test_shopping_api import ADDRESS
 from tests.factories import SMALL_CATALOG, seed_small_catalog, sku_row
 
 # The iPhone again, without its 128GB row (its 256GB row now has 3 in stock).
@@ -37,17 +36,6 @@ async def alice(client, simulator):
     return {"headers": headers, "address_id": address["id"]}
 
 
-async def _order(client, shopper, sku_code: str, quantity: int = 1) -> dict:
-    sku = await Sku.get(sku_code=sku_code)
-    response = await client.post(
-        "/api/v1/orders",
-        json={"items": [{"sku_id": sku.id, "quantity": quantity}], "address_id": shopper["address_id"]},
-        headers={**shopper["headers"], "Idempotency-Key": uuid.uuid4().hex},
-    )
-    assert response.status == 201, await response.text()
-    return await response.json()
-
-
 async def _reimport_without_128() -> None:
     report = await import_rows(IPHONE_WITHOUT_128)
     assert not report.problems, report.problems
@@ -55,7 +43,7 @@ async def _reimport_without_128() -> None:
 
 async def test_a_sku_reimported_away_from_an_unpaid_order_is_retired_and_the_order_cancels(client, alice):
     # given an unpaid order for 2 iPhones 128GB (5 in stock: 3 left)
-    order = await _order(client, alice, "P1-B128", 2)
+    order = await order_sku(client, alice, "P1-B128", 2)
     sku_id = order["lines"][0]["sku_id"]
     # when the catalog is re-imported without that SKU's row
     await _reimport_without_128()
@@ -87,7 +75,7 @@ async def test_a_sku_reimported_away_from_an_unpaid_order_is_retired_and_the_ord
 
 async def test_a_sku_nobody_ordered_is_deleted_and_a_retired_one_comes_back_when_reimported(client, alice):
     # given the 256GB iPhone was never ordered, the 128GB one was
-    await _order(client, alice, "P1-B128", 1)
+    await order_sku(client, alice, "P1-B128", 1)
     never_ordered = (await Sku.get(sku_code="P1-B256")).id
     # when the catalog loses both rows (P1 now only sells a new 512GB SKU)
     row = {**IPHONE_WITHOUT_128[0], "sku_code": "P1-B512", "specs": "颜色:黑色;容量:512GB", "stock": "1"}
@@ -105,8 +93,8 @@ async def test_a_sku_nobody_ordered_is_deleted_and_a_retired_one_comes_back_when
 
 async def test_expired_orders_are_all_cancelled_past_one_holding_a_retired_sku(client, alice):
     # given two unpaid orders: the older holds an iPhone 128GB, which then leaves the catalog
-    first = await _order(client, alice, "P1-B128", 1)
-    second = await _order(client, alice, "P2-W", 2)
+    first = await order_sku(client, alice, "P1-B128", 1)
+    second = await order_sku(client, alice, "P2-W", 2)
     await _reimport_without_128()
     # when both are past their deadline and the scheduler's job runs
     with clock.frozen(clock.now() + timedelta(minutes=31)):
@@ -120,7 +108,7 @@ async def test_expired_orders_are_all_cancelled_past_one_holding_a_retired_sku(c
 
 async def test_a_paid_order_of_a_retired_sku_is_refunded_and_its_stock_returns(client, simulator, alice):
     # given a paid order for 2 iPhones 128GB, whose SKU then leaves the catalog
-    order = await _order(client, alice, "P1-B128", 2)
+    order = await order_sku(client, alice, "P1-B128", 2)
     await pay_order(client, simulator, alice["headers"], order["id"])
     await _reimport_without_128()
     # when the shopper asks for a refund before shipment
@@ -141,7 +129,7 @@ async def test_a_paid_order_of_a_retired_sku_is_refunded_and_its_stock_returns(c
 
 async def test_removing_a_sku_in_the_product_form_retires_it_and_the_order_still_cancels(client, alice):
     # given an unpaid order for an iPhone 128GB, and the platform admin editing the iPhone
-    order = await _order(client, alice, "P1-B128", 1)
+    order = await order_sku(client, alice, "P1-B128", 1)
     await create_platform_admin(username="boss", password=PASSWORD)
     assert (await _sign_in(client, "boss")).status == 302
     product_id = (await Product.get(spu_code="P1")).id
@@ -183,7 +171,7 @@ async def test_a_retired_skus_cart_lines_leave_the_cart(client, alice):
             "/api/v1/cart/items", json={"sku_id": sku.id, "quantity": 1}, headers=alice["headers"]
         )
         assert added.status in (200, 201), await added.text()
-    await _order(client, alice, "P1-B128", 1)  # somebody's order holds it
+    await order_sku(client, alice, "P1-B128", 1)  # somebody's order holds it
     # when the iPhone 128GB leaves the catalog
     await _reimport_without_128()
     # then the cart shows only the earbuds, and checking out the cart buys them
@@ -213,7 +201,7 @@ async def test_cancellations_racing_a_retirement_keep_every_count_true(client, s
     ]
     assert not (await import_rows(rows)).problems
     shoppers = [await _shopper(client, simulator, f"shopper{n}") for n in range(10)]
-    orders = [(s, await _order(client, s, "R1-X")) for s in shoppers for _ in range(2)]
+    orders = [(s, await order_sku(client, s, "R1-X")) for s in shoppers for _ in range(2)]
     # when every shopper cancels while the catalog is re-imported without that SKU
     cancels = [client.post(f"/api/v1/orders/{o['id']}/cancel", headers=s["headers"]) for s, o in orders]
     reimport = import_rows([rows[1]])
