@@ -7,22 +7,30 @@ Nothing is skipped when those are set and unreachable: the tests fail.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
 import socket
+import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from tortoise import Tortoise
+from tortoise.exceptions import OperationalError
 
 from commerce.config import Settings, load_settings
 from commerce.core import Core
 from commerce.db import close_db, is_mysql, tortoise_config
 from shop.app import create_app, simulator_config, with_simulated_merchant
 from tests.coverage_by_context import pytest_sessionfinish, pytest_terminal_summary  # noqa: F401
+from tests.watchdog import (  # noqa: F401
+    pytest_runtest_call,
+    pytest_runtest_setup,
+    pytest_runtest_teardown,
+)
 from wechat_simulator import create_simulator_app
 from wechat_simulator.pay_keys import provision_merchant
 
@@ -94,6 +102,8 @@ async def _reset_schema(database_url: str) -> None:
     """Create the schema once per run (and per SQLite file); empty every table after."""
     await Tortoise.init(config=tortoise_config(database_url))
     try:
+        if is_mysql(database_url):
+            await _end_leaked_sessions(Tortoise.get_connection("default"))
         if database_url not in _schema_ready:
             if is_mysql(database_url):
                 await _drop_all_mysql_tables()
@@ -128,6 +138,21 @@ async def _truncate_all() -> None:
         for table in tables:
             await conn.execute_script(f'DELETE FROM "{table}"')
         await conn.execute_script("PRAGMA foreign_keys=ON")
+
+
+async def _end_leaked_sessions(conn) -> None:
+    """A session an earlier test left open on the test database (a transaction a cancelled task
+    never ended) would hold metadata locks that TRUNCATE waits for: say so, and end it."""
+    _, rows = await conn.execute_query(
+        "SELECT id, command, time, state, info FROM information_schema.processlist"
+        " WHERE db = DATABASE() AND id <> CONNECTION_ID()"
+    )
+    for row in rows:
+        warnings.warn(f"an earlier test left a database session open; ending it: {row}", stacklevel=1)
+        with contextlib.suppress(OperationalError):  # it ended by itself meanwhile
+            await conn.execute_script(f"KILL {int(row['id'])}")
+    # DROP and TRUNCATE wait for metadata locks; never for the server's default of a year.
+    await conn.execute_script("SET SESSION lock_wait_timeout=60")
 
 
 @pytest.fixture

@@ -1,0 +1,77 @@
+"""A test that hangs fails, with the stack of every asyncio task, instead of stalling the run.
+
+One CI run stopped for good about a third of the way through and printed nothing about why.
+Each phase of a test (setup, call, teardown) gets TEST_PHASE_LIMIT seconds (default 240; the
+slowest test takes about a minute on MariaDB); past it the waiting coroutines are printed and
+the phase fails, so the run goes on and says where it stuck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import traceback
+
+import pytest
+
+LIMIT = int(os.environ.get("TEST_PHASE_LIMIT", "240"))
+
+
+class PhaseHung(Exception):
+    pass
+
+
+def _dump_and_fail(signum, frame) -> None:
+    print(f"\n=== watchdog: a test phase ran past {LIMIT}s; where everything waits ===", file=sys.stderr)
+    traceback.print_stack(frame, file=sys.stderr)
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    for task in asyncio.all_tasks(loop) if loop else ():
+        print(f"--- {task!r}", file=sys.stderr)
+        task.print_stack(file=sys.stderr)
+    raise PhaseHung(f"this phase ran past {LIMIT}s (stacks above, on stderr)")
+
+
+def _armed():
+    if not hasattr(signal, "SIGALRM") or LIMIT <= 0:
+        return None
+    previous = signal.signal(signal.SIGALRM, _dump_and_fail)
+    signal.alarm(LIMIT)
+    return previous
+
+
+def _disarm(previous) -> None:
+    if previous is not None:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    previous = _armed()
+    try:
+        yield
+    finally:
+        _disarm(previous)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    previous = _armed()
+    try:
+        yield
+    finally:
+        _disarm(previous)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item):
+    previous = _armed()
+    try:
+        yield
+    finally:
+        _disarm(previous)
