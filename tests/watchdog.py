@@ -24,14 +24,14 @@ class PhaseHung(Exception):
 
 
 def _dump_and_fail(signum, frame) -> None:
-    print(f"\n=== watchdog: a test phase ran past {LIMIT}s; where everything waits ===", file=sys.stderr)
+    sys.stderr.write(f"\n=== watchdog: a test phase ran past {LIMIT}s; where everything waits ===\n")
     traceback.print_stack(frame, file=sys.stderr)
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         loop = None
     for task in asyncio.all_tasks(loop) if loop else ():
-        print(f"--- {task!r}", file=sys.stderr)
+        sys.stderr.write(f"--- {task!r}\n")
         task.print_stack(file=sys.stderr)
     raise PhaseHung(f"this phase ran past {LIMIT}s (stacks above, on stderr)")
 
