@@ -177,6 +177,7 @@ class SkuSnapshot:
     price: int  # fen
     stock: int
     on_sale: bool
+    merchant_id: int = 0  # who sells it now (an order stamps it on its lines)
 
 
 async def sku_snapshots(sku_ids: list[int]) -> dict[int, SkuSnapshot]:
@@ -191,7 +192,7 @@ async def sku_snapshots(sku_ids: list[int]) -> dict[int, SkuSnapshot]:
         return {}
     rows = await fetch_rows(
         "SELECT s.`id`, s.`product_id`, s.`sku_code`, s.`specs`, s.`price`, s.`stock`,"
-        " p.`title`, p.`images`, p.`status`, m.`status` AS merchant_status"
+        " p.`title`, p.`images`, p.`status`, p.`merchant_id`, m.`status` AS merchant_status"
         " FROM `sku` s JOIN `product` p ON p.`id` = s.`product_id`"
         " JOIN `merchant` m ON m.`id` = p.`merchant_id`"
         f" WHERE s.`id` IN ({', '.join('?' for _ in ids)}) AND s.`retired_at` IS NULL",
@@ -210,6 +211,7 @@ async def sku_snapshots(sku_ids: list[int]) -> dict[int, SkuSnapshot]:
             # A suspended merchant's products cannot be bought, whatever their own status.
             on_sale=row["status"] == ProductStatus.ON_SALE
             and row["merchant_status"] == MerchantStatus.ACTIVE,
+            merchant_id=row["merchant_id"],
         )
         for row in rows
     }

@@ -85,7 +85,16 @@ async def preview_checkout(
         state = line_state(snap, quantity)
         if state is LineState.OK:
             lines.append(
-                PricingLine(sku_id, snap.title, snap.specs, snap.image, snap.price, quantity, snap.product_id)
+                PricingLine(
+                    sku_id,
+                    snap.title,
+                    snap.specs,
+                    snap.image,
+                    snap.price,
+                    quantity,
+                    snap.product_id,
+                    snap.merchant_id,
+                )
             )
         else:
             problems.append(LineProblem(sku_id, state, _PROBLEM_TEXT[state].format(stock=snap.stock)))

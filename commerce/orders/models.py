@@ -4,12 +4,30 @@ from tortoise.models import Model
 from commerce.orders.states import EventType, OrderStatus
 
 
-class Order(Model):
-    """What a shopper bought, at what price, delivered where. Money in fen."""
+class Checkout(Model):
+    """One submission of a checkout: an order per merchant, paid together by one
+    WeChat Pay transaction (whose out_trade_no starts with the checkout number). Money in fen."""
 
     id = fields.IntField(primary_key=True)
-    order_no = fields.CharField(max_length=32, unique=True)  # also the WeChat Pay out_trade_no
+    checkout_no = fields.CharField(max_length=32, unique=True)  # the first out_trade_no
+    user = fields.ForeignKeyField("models.User", related_name="checkouts", on_delete=fields.RESTRICT)
+    payable = fields.BigIntField()  # what its orders cost together
+    pay_deadline = fields.DatetimeField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "checkout"
+
+
+class Order(Model):
+    """What a shopper bought from one merchant, at what price, delivered where. Money in fen."""
+
+    id = fields.IntField(primary_key=True)
+    order_no = fields.CharField(max_length=32, unique=True)
     user = fields.ForeignKeyField("models.User", related_name="orders", on_delete=fields.RESTRICT)
+    checkout = fields.ForeignKeyField("models.Checkout", related_name="orders", on_delete=fields.RESTRICT)
+    # Who sells it, stamped when it was placed: later changes of a product's owner move nothing.
+    merchant_id = fields.IntField(db_index=True)
     status = fields.CharEnumField(OrderStatus, max_length=20, default=OrderStatus.PENDING_PAYMENT)
     idempotency_key = fields.CharField(max_length=64)
     # Money columns are BIGINT: a few dear lines add up to more than an INT holds (¥21,474,836.47).
@@ -48,6 +66,7 @@ class OrderLine(Model):
     order = fields.ForeignKeyField("models.Order", related_name="lines", on_delete=fields.CASCADE)
     sku_id = fields.IntField()  # a snapshot below keeps the line readable whatever becomes of the SKU
     product_id = fields.IntField()
+    merchant_id = fields.IntField()  # the order's merchant, kept on the line for reports
     title = fields.CharField(max_length=120)
     specs: dict = fields.JSONField()
     image = fields.CharField(max_length=500)

@@ -22,7 +22,7 @@ from commerce.jobs import services as jobs
 from commerce.orders import limits, queries
 from commerce.orders.checkout import preview_checkout
 from commerce.orders.errors import CheckoutError, OrderError
-from commerce.orders.models import Order, OrderEvent, OrderLine
+from commerce.orders.models import Checkout, Order, OrderEvent, OrderLine
 from commerce.orders.queries import OrderView
 from commerce.orders.states import ALLOWED_TRANSITIONS, EventType, OrderStatus
 from commerce.shipping.queries import CARRIERS, carrier_name
@@ -123,9 +123,12 @@ async def _place(
             products = {priced.line.sku_id: priced.line.product_id for priced in breakdown.lines}
             if not await catalog.reserve_stock(items=wanted, products=products, connection=conn):
                 raise _OutOfStock
+            # One merchant per order (H3 splits a checkout into one order per merchant).
+            merchant_id = breakdown.lines[0].line.merchant_id
             order = await _create_with_fresh_number(
                 conn,
                 user_id=shopper.user_id,
+                merchant_id=merchant_id,
                 idempotency_key=idempotency_key,
                 items_total=breakdown.items_total,
                 shipping_fee=breakdown.shipping_fee,
@@ -141,6 +144,7 @@ async def _place(
                     order_id=order.id,
                     sku_id=priced.line.sku_id,
                     product_id=priced.line.product_id,
+                    merchant_id=priced.line.merchant_id,
                     title=priced.line.title,
                     specs=priced.line.specs,
                     image=priced.line.image,
@@ -195,8 +199,17 @@ async def _create_with_fresh_number(conn, **fields) -> Order:
     """
     order_no = clock.to_shanghai(clock.now()).strftime("%y%m%d%H%M%S") + f"{secrets.randbelow(10**8):08d}"
     phone = str(fields["address"].get("phone", ""))[:20]
+    checkout = {
+        "checkout_no": order_no,
+        "user_id": fields["user_id"],
+        "payable": fields["payable"],
+        "pay_deadline": fields["pay_deadline"],
+        "created_at": fields["created_at"],
+    }
+    checkout_id = await insert(Checkout._meta.db_table, checkout, connection=conn)
     row = {
         "order_no": order_no,
+        "checkout_id": checkout_id,
         "status": OrderStatus.PENDING_PAYMENT.value,
         "paid_at": None,
         "carrier": "",

@@ -23,6 +23,7 @@ class PricingLine:
     unit_price: int  # fen
     quantity: int
     product_id: int = 0
+    merchant_id: int = 0
 
 
 @dataclass(frozen=True)
