@@ -222,15 +222,13 @@ async def render_order(
         "found": found,
         "address": address,
         "may_reveal": revealed is None and can(staff, Permission.REVEAL_PII),
-        # An order holding another merchant's products: its payments and refunds tell that
-        # merchant's money, so a merchant's people see no amounts there.
+        # An order placed before orders were split per merchant, partly another merchant's:
+        # its payments and refunds tell that merchant's money, so its people see no amounts.
         "whole_money": found.all_lines_mine or staff.merchant_id is None,
         "payments": await payments.payments_of(order_id),
         "refunds": refunds,
-        "actions": {r.id: _refund_actions(request, staff, r, found.all_lines_mine) for r in refunds},
-        "may_ship": can(staff, Permission.SHIP)
-        and found.order.status is OrderStatus.PAID
-        and found.all_lines_mine,
+        "actions": {r.id: _refund_actions(request, staff, r) for r in refunds},
+        "may_ship": can(staff, Permission.SHIP) and found.order.status is OrderStatus.PAID,
         "carriers": sorted(CARRIERS.values()),
         "statuses": STATUS_TEXT,
         "refund_statuses": REFUND_STATUS_TEXT,
@@ -244,10 +242,10 @@ async def render_order(
     return aiohttp_jinja2.render_template("order.html", request, context, status=status)
 
 
-def _refund_actions(request: web.Request, staff: Staff, refund: payments.RefundView, whole: bool) -> set[str]:
+def _refund_actions(request: web.Request, staff: Staff, refund: payments.RefundView) -> set[str]:
     """What this staff member may do with the refund from the page: review, or retry."""
     limit = request.app[CORE].settings.agent_refund_limit_fen
-    if not (can(staff, Permission.REFUNDS) and whole and within_limit(staff, refund.amount, limit)):
+    if not (can(staff, Permission.REFUNDS) and within_limit(staff, refund.amount, limit)):
         return set()
     if refund.status is RefundStatus.AWAITING_REVIEW:
         return {"review"}

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from commerce import clock
-from commerce.catalog.queries import merchants_of_products
 from commerce.orders import queries as orders
 from commerce.orders.states import OrderStatus
 
@@ -43,8 +42,7 @@ async def dashboard(*, merchant_id: int | None = None, now: datetime | None = No
     today_start = datetime.combine(clock.to_shanghai(now).date(), time(), tzinfo=clock.SHANGHAI)
     start = today_start - timedelta(days=29)
     paid = await orders.orders_paid_between(start, today_start + timedelta(days=1))
-    owner = await merchants_of_products({product for o in paid for product, _ in o.lines})
-    counted = [(order, _share(order, owner, merchant_id)) for order in paid]
+    counted = [(order, _share(order, merchant_id)) for order in paid]
     counted = [(order, amount) for order, amount in counted if amount is not None]
     days = [(today_start - timedelta(days=n)) for n in range(29, -1, -1)]
     daily = {day.date(): 0 for day in days}
@@ -64,13 +62,14 @@ async def dashboard(*, merchant_id: int | None = None, now: datetime | None = No
     )
 
 
-def _share(order: orders.PaidOrder, owner: dict[int, int], merchant_id: int | None) -> int | None:
-    """What of this order counts: all of it for the platform, a merchant's own lines for it
-    (None: nothing of theirs)."""
+def _share(order: orders.PaidOrder, merchant_id: int | None) -> int | None:
+    """What of this order counts: all of it for the platform, the lines of a merchant's own
+    order for it (None: not its order). The merchants are those stamped when it was placed."""
     if merchant_id is None:
         return order.payable
-    mine = [payable for product, payable in order.lines if owner.get(product) == merchant_id]
-    return sum(mine) if mine else None
+    if order.merchant_id != merchant_id:
+        return None
+    return sum(payable for merchant, payable in order.lines if merchant == merchant_id)
 
 
 def _figures(counted: list[tuple[orders.PaidOrder, int]]) -> Figures:

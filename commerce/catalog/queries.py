@@ -219,14 +219,3 @@ async def sku_snapshots(sku_ids: list[int]) -> dict[int, SkuSnapshot]:
 
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
-
-
-async def merchants_of_products(product_ids: set[int]) -> dict[int, int]:
-    """product id -> merchant id."""
-    if not product_ids:
-        return {}
-    return dict(await Product.filter(id__in=list(product_ids)).values_list("id", "merchant_id"))
-
-
-async def product_ids_of_merchant(merchant_id: int) -> set[int]:
-    return set(await Product.filter(merchant_id=merchant_id).values_list("id", flat=True))

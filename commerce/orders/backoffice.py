@@ -1,5 +1,5 @@
-"""Orders as staff see and handle them. A merchant's people see the orders holding its products,
-and only its own lines; shipping an order is theirs only when every line is theirs."""
+"""Orders as staff see and handle them. A merchant's people see, ship and note the orders stamped
+with their merchant when placed (a product moving to another merchant later moves no order)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from tortoise.expressions import Q, Subquery
 
 from commerce import clock, outbox
 from commerce.audit import services as audit
-from commerce.catalog.queries import product_ids_of_merchant
 from commerce.errors import CommerceError
 from commerce.orders import queries, services
 from commerce.orders.errors import OrderError
@@ -41,6 +40,8 @@ class StaffOrder:
     order: queries.OrderView  # lines: the merchant's own only, for a merchant
     user_id: int
     events: list[EventView]
+    # False only for an order placed before orders were split per merchant whose lines are
+    # partly another merchant's: its payments tell that merchant's money.
     all_lines_mine: bool
 
 
@@ -60,14 +61,11 @@ class OrderFilters:
 async def list_for_staff(
     *, merchant_id: int | None, filters: OrderFilters | None = None, page: int = 1, page_size: int = 50
 ) -> OrderPage:
-    """Newest first. A merchant's people see only orders holding its products (and only their
-    own lines of them)."""
+    """Newest first. A merchant's people see only its orders."""
     filters = filters or OrderFilters()
     query = Order.all()
-    products: set[int] = set()
     if merchant_id is not None:
-        products = await product_ids_of_merchant(merchant_id)
-        query = query.filter(id__in=await queries.orders_of_merchant(merchant_id, products))
+        query = query.filter(merchant_id=merchant_id)
     if filters.status is not None:
         query = query.filter(status=filters.status)
     if filters.placed_from is not None:
@@ -82,14 +80,15 @@ async def list_for_staff(
     rows = await query.order_by("-id").offset((page - 1) * page_size).limit(page_size)
     views = await queries.views_of(rows)
     if merchant_id is not None:
-        views = [own_part(v, products) for v in views]
+        views = merchants_part(views, merchant_id)
     return OrderPage(items=views, total=total, page=page, page_size=page_size)
 
 
-def own_part(view: queries.OrderView, products: set[int]) -> queries.OrderView:
-    """A merchant's part of an order: its own lines, and only their money (an order holding
-    another merchant's products must not tell that merchant's prices or the whole payable)."""
-    own = [line for line in view.lines if line.product_id in products]
+def own_part(view: queries.OrderView, merchant_id: int) -> queries.OrderView:
+    """A merchant's part of its order: the lines stamped with it, and only their money. Every
+    line is, but for an order placed before orders were split per merchant: that one must not
+    tell another merchant's prices or the whole payable."""
+    own = [line for line in view.lines if line.merchant_id == merchant_id]
     if len(own) == len(view.lines):
         return view
     return replace(
@@ -102,10 +101,9 @@ def own_part(view: queries.OrderView, products: set[int]) -> queries.OrderView:
     )
 
 
-async def merchants_part(views: list[queries.OrderView], merchant_id: int) -> list[queries.OrderView]:
-    """Each order as the merchant's people may see it (see own_part)."""
-    products = await product_ids_of_merchant(merchant_id)
-    return [own_part(v, products) for v in views]
+def merchants_part(views: list[queries.OrderView], merchant_id: int) -> list[queries.OrderView]:
+    """Each of the merchant's orders as its people may see it (see own_part)."""
+    return [own_part(v, merchant_id) for v in views]
 
 
 def _matching(keyword: str, *, full_phone: bool) -> Q:
@@ -125,17 +123,14 @@ def _shanghai_midnight(day: date) -> datetime:
 
 
 async def order_for_staff(*, order_id: int, merchant_id: int | None) -> StaffOrder:
-    """One order; a merchant asking for an order without its products gets not-found."""
+    """One order; a merchant asking for another merchant's order gets not-found."""
     row = await Order.get_or_none(id=order_id)
-    if row is None:
+    if row is None or merchant_id not in (None, row.merchant_id):
         raise OrderError.NOT_FOUND.error()
     view = (await queries.views_of([row]))[0]
     mine = True
     if merchant_id is not None:
-        products = await product_ids_of_merchant(merchant_id)
-        own = own_part(view, products)
-        if not own.lines:
-            raise OrderError.NOT_FOUND.error()
+        own = own_part(view, merchant_id)
         mine = len(own.lines) == len(view.lines)
         view = own
     rows = await OrderEvent.filter(order_id=order_id).order_by("id")
@@ -178,9 +173,8 @@ async def ship_for_staff(
     *, order_id: int, merchant_id: int | None, carrier: str, tracking_no: str, actor: str
 ) -> None:
     """Ship a paid order (the core's shipping), recorded in the audit log in the same
-    transaction. A merchant ships only orders wholly its own."""
-    if not await queries.staff_scope(order_id=order_id, merchant_id=merchant_id):
-        raise OrderError.NOT_WHOLLY_YOURS.error("该订单包含其他商家的商品，请由平台发货")
+    transaction. A merchant ships only its own orders (another's is not found)."""
+    await queries.staff_scope(order_id=order_id, merchant_id=merchant_id)
     async with write_transaction() as conn:
         event = await services.ship_in(
             conn, order_id=order_id, carrier=carrier, tracking_no=tracking_no, actor=actor
@@ -252,7 +246,7 @@ def _row_message(error: CommerceError) -> str:
 @unit_of_work
 async def add_note(*, order_id: int, merchant_id: int | None, text: str, actor: str) -> None:
     """A staff note in the order's timeline (recorded in the audit log); a merchant's people
-    note only orders holding their products."""
+    note only their merchant's orders."""
     text = (text or "").strip()
     if not 1 <= len(text) <= NOTE_MAX:
         raise OrderError.INVALID_NOTE.error()
@@ -273,12 +267,12 @@ async def add_note(*, order_id: int, merchant_id: int | None, text: str, actor: 
 
 
 async def customers_among(merchant_id: int, user_ids: set[int]) -> set[int]:
-    """Those of these shoppers who have ordered any of the merchant's products: the customers
-    its people may look up."""
+    """Those of these shoppers who have ordered from the merchant: the customers its people
+    may look up."""
     if not user_ids:
         return set()
     return set(
-        await Order.filter(user_id__in=list(user_ids), id__in=await queries.orders_of_merchant(merchant_id))
+        await Order.filter(user_id__in=list(user_ids), merchant_id=merchant_id)
         .distinct()
         .values_list("user_id", flat=True)
     )

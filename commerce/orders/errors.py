@@ -40,8 +40,3 @@ class OrderError(ErrorCode):
         "该商品待支付的数量已达上限，请先支付或取消已有订单",
     )
     ORDER_RATE_LIMITED = ("order_rate_limited", ErrorKind.RATE_LIMITED, "下单太频繁，请稍后再试")
-    NOT_WHOLLY_YOURS = (
-        "order_of_several_merchants",
-        ErrorKind.FORBIDDEN,
-        "该订单包含其他商家的商品，请由平台处理",
-    )

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from tortoise.expressions import Subquery
 
-from commerce.catalog.queries import merchants_of_products, product_ids_of_merchant
 from commerce.orders.errors import OrderError
 from commerce.orders.models import Order, OrderLine
 from commerce.orders.states import OrderStatus
@@ -26,6 +25,7 @@ class OrderLineView:
     line_total: int
     discount: int
     payable: int
+    merchant_id: int = 0  # who sold it, stamped when ordered
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class OrderView:
     tracking_no: str = ""
     shipped_at: datetime | None = None
     completed_at: datetime | None = None
+    merchant_id: int = 0  # who sells it, stamped when ordered
 
 
 @dataclass(frozen=True)
@@ -119,29 +120,31 @@ class PaidOrder:
 
     id: int
     user_id: int
+    merchant_id: int
     status: OrderStatus
     payable: int
     paid_at: datetime
-    lines: list[tuple[int, int]]  # (product_id, payable)
+    lines: list[tuple[int, int]]  # (merchant_id stamped on the line, payable)
 
 
 async def orders_paid_between(start: datetime, end: datetime) -> list[PaidOrder]:
     """Orders paid in [start, end), whatever became of them since."""
     orders = await Order.filter(paid_at__gte=start, paid_at__lt=end).values(
-        "id", "user_id", "status", "payable", "paid_at"
+        "id", "user_id", "merchant_id", "status", "payable", "paid_at"
     )
     lines: dict[int, list[tuple[int, int]]] = {}
     ids = [o["id"] for o in orders]
-    for order_id, product_id, payable in (
-        await OrderLine.filter(order_id__in=ids).values_list("order_id", "product_id", "payable")
+    for order_id, merchant_id, payable in (
+        await OrderLine.filter(order_id__in=ids).values_list("order_id", "merchant_id", "payable")
         if ids
         else []
     ):
-        lines.setdefault(order_id, []).append((product_id, payable))
+        lines.setdefault(order_id, []).append((merchant_id, payable))
     return [
         PaidOrder(
             o["id"],
             o["user_id"],
+            o["merchant_id"],
             OrderStatus(o["status"]),
             o["payable"],
             o["paid_at"],
@@ -160,47 +163,45 @@ async def count_by_status(statuses: list[OrderStatus]) -> dict[OrderStatus, list
     return found
 
 
-async def orders_of_merchant(merchant_id: int, products: set[int] | None = None) -> Subquery:
-    """The ids of the orders holding any of the merchant's products (read unless the caller has
-    them), as a subquery to filter orders, or rows keyed by order id, in the database."""
-    if products is None:
-        products = await product_ids_of_merchant(merchant_id)
-    return Subquery(OrderLine.filter(product_id__in=list(products) or [0]).values("order_id"))
+async def orders_of_merchant(merchant_id: int) -> Subquery:
+    """The ids of the merchant's orders (the merchant stamped on each when it was placed), as a
+    subquery to filter orders, or rows keyed by order id, in the database."""
+    return Subquery(Order.filter(merchant_id=merchant_id).values("id"))
 
 
-async def staff_scope(*, order_id: int, merchant_id: int | None) -> bool:
-    """Whether staff may handle the whole order: the platform always; a merchant's people when
-    every line is their merchant's (False: only some are). Not found for an order that holds
-    none of the merchant's products, as for one that does not exist."""
-    if not await Order.exists(id=order_id):
+async def staff_scope(*, order_id: int, merchant_id: int | None) -> None:
+    """Let staff handle the order: the platform any order, a merchant's people the orders
+    stamped with their merchant (whoever owns the products now). Another merchant's order is
+    not found, as one that does not exist."""
+    query = Order.filter(id=order_id)
+    if merchant_id is not None:
+        query = query.filter(merchant_id=merchant_id)
+    if not await query.exists():
         raise OrderError.NOT_FOUND.error()
-    if merchant_id is None:
-        return True
-    products = await OrderLine.filter(order_id=order_id).values_list("product_id", flat=True)
-    owners = await merchants_of_products(set(products))
-    mine = [p for p in products if owners.get(p) == merchant_id]
-    if not mine:
-        raise OrderError.NOT_FOUND.error()
-    return len(mine) == len(products)
 
 
 async def orders_holding_merchant(order_ids: set[int], merchant_id: int) -> set[int]:
-    """Those of these orders that hold at least one of the merchant's products."""
+    """Those of these orders that are the merchant's."""
     if not order_ids:
         return set()
-    rows = await OrderLine.filter(order_id__in=list(order_ids)).values_list("order_id", "product_id")
-    owners = await merchants_of_products({product_id for _, product_id in rows})
-    return {order_id for order_id, product_id in rows if owners.get(product_id) == merchant_id}
+    return set(
+        await Order.filter(id__in=list(order_ids), merchant_id=merchant_id).values_list("id", flat=True)
+    )
 
 
 async def orders_wholly_of_merchant(order_ids: set[int], merchant_id: int) -> set[int]:
-    """Those of these orders whose every line is the merchant's (its people may see their money)."""
-    if not order_ids:
+    """Those of these orders that are the merchant's and hold no line stamped with another
+    merchant (only an order placed before orders were split per merchant could): its people
+    may see their money."""
+    mine = await orders_holding_merchant(order_ids, merchant_id)
+    if not mine:
         return set()
-    rows = await OrderLine.filter(order_id__in=list(order_ids)).values_list("order_id", "product_id")
-    owners = await merchants_of_products({product_id for _, product_id in rows})
-    foreign = {order_id for order_id, product_id in rows if owners.get(product_id) != merchant_id}
-    return {order_id for order_id, _ in rows} - foreign
+    foreign = await (
+        OrderLine.filter(order_id__in=list(mine))
+        .exclude(merchant_id=merchant_id)
+        .values_list("order_id", flat=True)
+    )
+    return mine - set(foreign)
 
 
 async def order_numbers(order_ids: set[int]) -> dict[int, str]:
@@ -251,6 +252,7 @@ def view_of(order: Order, lines: list[OrderLine]) -> OrderView:
                 line_total=line.line_total,
                 discount=line.discount,
                 payable=line.payable,
+                merchant_id=line.merchant_id,
             )
             for line in lines
         ],
@@ -266,4 +268,5 @@ def view_of(order: Order, lines: list[OrderLine]) -> OrderView:
         tracking_no=order.tracking_no,
         shipped_at=order.shipped_at,
         completed_at=order.completed_at,
+        merchant_id=order.merchant_id,
     )

@@ -13,6 +13,9 @@ class Payment(Model):
 
     id = fields.IntField(primary_key=True)
     order_id = fields.IntField(db_index=True)
+    # The checkout it pays (all its orders); set on payments made before checkouts by the
+    # upgrade (commerce.orders.upgrade). Helper H4's payments per checkout take it over.
+    checkout_id = fields.IntField(null=True, db_index=True)
     provider = fields.CharField(max_length=16, default="wechatpay")
     out_trade_no = fields.CharField(max_length=32, unique=True)
     amount = fields.BigIntField()

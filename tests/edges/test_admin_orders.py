@@ -124,6 +124,45 @@ async def test_a_merchant_sees_only_orders_of_its_products(client, simulator):
     assert (await Product.filter(merchant_id=own).count()) > 0
 
 
+async def test_an_order_stays_with_its_merchant_when_the_product_moves_to_another(client, simulator):
+    # given a paid order of the platform's own shop's earbuds
+    order = await _paid_order(client, simulator)
+    own = await ensure_merchant()
+    other = await ensure_merchant(code="other", name="别家")
+    await _staff("own-clerk", StaffRole.MERCHANT_STAFF, own)
+    await _staff("other-owner", StaffRole.MERCHANT_OWNER, other)
+    # and the earbuds handed over to another merchant since
+    product_id = (await Sku.get(sku_code="P2-W")).product_id
+    await Product.filter(id=product_id).update(merchant_id=other)
+    # when the new owner looks for the order, opens it and tries to ship or note it
+    await _sign_in(client, "other-owner")
+    page = await (await client.get("/admin/")).text()
+    assert order["order_no"] not in await (await client.get("/admin/orders")).text()
+    assert (await client.get(f"/admin/orders/{order['id']}")).status == 404
+    form = {"carrier": "顺丰速运", "tracking_no": "SF1234567890", "csrf_token": _csrf(page)}
+    assert (await client.post(f"/admin/orders/{order['id']}/ship", data=form)).status == 404
+    noted = await client.post(
+        f"/admin/orders/{order['id']}/notes", data={"text": "x", "csrf_token": _csrf(page)}
+    )
+    # then none of it is theirs: not found, nothing changed
+    assert noted.status == 404 and (await Order.get(id=order["id"])).status == "paid"
+    assert 'data-figure="to-ship">0<' in page
+    await client.post("/admin/logout", data={"csrf_token": _csrf(page)})
+    # while the merchant it was bought from still lists it, counts it, opens it and ships it
+    await _sign_in(client, "own-clerk")
+    dashboard = await (await client.get("/admin/")).text()
+    assert 'data-figure="to-ship">1<' in dashboard
+    assert order["order_no"] in await (await client.get("/admin/orders")).text()
+    page = await (await client.get(f"/admin/orders/{order['id']}")).text()
+    assert "发货" in page and f"{order['payable'] / 100:.2f}" in page
+    shipped = await client.post(
+        f"/admin/orders/{order['id']}/ship",
+        data={"carrier": "中通快递", "tracking_no": "ZT1234567890", "csrf_token": _csrf(page)},
+        allow_redirects=False,
+    )
+    assert shipped.status == 302 and (await Order.get(id=order["id"])).status == "shipped"
+
+
 async def _shopper(client, simulator, user: str, address: dict) -> dict:
     headers = await auth_headers(client, simulator, user)
     saved = await (await client.post("/api/v1/addresses", json=address, headers=headers)).json()

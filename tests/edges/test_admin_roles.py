@@ -101,7 +101,7 @@ EXPECTED = {
     "bulk.save.B":           (302, 404, 404, 403, 403),
     "order.ship.A":          (302, 302, 302, 403, 403),
     "order.ship.B":          (302, 404, 404, 403, 403),
-    "order.ship.mixed":      (302, 403, 403, 403, 403),  # partly B's: the platform ships it
+    "order.ship.mixed":      (302, 302, 302, 403, 403),  # stamped A's when placed: A ships it
     "order.note.A":          (302, 302, 302, 302, 403),
     "order.note.B":          (302, 404, 404, 302, 403),
     "ship-bulk.upload":      (200, 200, 200, 403, 403),  # the page lists each row's outcome
