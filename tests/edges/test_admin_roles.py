@@ -11,6 +11,7 @@ from commerce.merchants.services import ensure_merchant
 from commerce.orders.models import Order
 from commerce.staff.models import StaffAccount
 from commerce.staff.services import create_platform_admin
+from tests.builders import PASSWORD, catalog_csv, file_form, import_finished, signed_in
 from tests.edges.admin_world import (
     ADMIN,
     AGENT,
@@ -20,16 +21,11 @@ from tests.edges.admin_world import (
     World,
     build_world,
     bulk_form,
-    catalog_csv,
     catalogue_of,
-    file_form,
     fingerprint,
-    import_finished,
     product_form,
-    signed_in,
     ways,
 )
-from tests.edges.test_admin_signin import PASSWORD
 
 ROLES = ("admin", "owner", "clerk", "agent", "finance")
 USERNAMES = dict(zip(ROLES, (ADMIN, OWNER, CLERK, AGENT, FINANCE), strict=True))

@@ -16,12 +16,9 @@ from commerce.payments.models import Refund
 from commerce.payments.queries import refunds_for_staff
 from commerce.staff.services import create_platform_admin
 from commerce.staff.states import StaffRole
+from tests.builders import PASSWORD, Shopper, add_staff, ask_refund, latest_refund, shipped_order, signed_in
 from tests.concurrency import needs_real_database
-from tests.edges.admin_world import Shopper
 from tests.edges.paying import eventually, settle_outbox, sim
-from tests.edges.test_admin_orders import _staff
-from tests.edges.test_admin_refunds import _as, _ask_refund, _refund_of, _shipped_order
-from tests.edges.test_admin_signin import PASSWORD
 from tests.factories import sku_row
 
 
@@ -30,11 +27,11 @@ def _form(csrf: str, order: dict | None = None, **extra) -> dict:
 
 
 async def test_a_refund_decided_already_cannot_be_decided_again(client, simulator):
-    order = await _shipped_order(client, simulator)
-    await _ask_refund(client, order)
-    refund = await _refund_of(order)
+    order = await shipped_order(client, simulator)
+    await ask_refund(client, order)
+    refund = await latest_refund(order)
     await create_platform_admin(username="boss", password=PASSWORD)
-    csrf = await _as(client, "boss")
+    csrf = await signed_in(client, "boss")
     # given the refund was approved
     approved = await client.post(
         f"/admin/refunds/{refund.id}/approve", data=_form(csrf, order), allow_redirects=False
@@ -54,9 +51,9 @@ async def test_a_refund_decided_already_cannot_be_decided_again(client, simulato
 
     await eventually(refunded)
     # a refusal without a reason is a 400 on the order page; a refund that is not there is a 404
-    other = await _shipped_order(client, simulator, user="bob")
-    await _ask_refund(client, other)
-    waiting = await _refund_of(other)
+    other = await shipped_order(client, simulator, user="bob")
+    await ask_refund(client, other)
+    waiting = await latest_refund(other)
     blank = await client.post(f"/admin/refunds/{waiting.id}/refuse", data=_form(csrf, other, reason=" "))
     assert blank.status == 400 and "请填写拒绝原因" in await blank.text()
     assert (await Refund.get(id=waiting.id)).status == "awaiting_review"
@@ -70,11 +67,11 @@ async def test_a_refund_decided_already_cannot_be_decided_again(client, simulato
 
 @needs_real_database
 async def test_two_retries_of_a_failed_refund_at_once_submit_it_once(client, simulator):
-    order = await _shipped_order(client, simulator)
-    await _ask_refund(client, order)
-    refund = await _refund_of(order)
+    order = await shipped_order(client, simulator)
+    await ask_refund(client, order)
+    refund = await latest_refund(order)
     await create_platform_admin(username="boss", password=PASSWORD)
-    csrf = await _as(client, "boss")
+    csrf = await signed_in(client, "boss")
     # given WeChat Pay refused the refund for good (403 NOT_ENOUGH)
     await sim(simulator, "POST", "/wx/faults", {"api": "refund", "http_status": 403, "code": "NOT_ENOUGH"})
     await client.post(f"/admin/refunds/{refund.id}/approve", data=_form(csrf, order), allow_redirects=False)
@@ -106,7 +103,7 @@ async def test_a_merchant_does_not_decide_a_refund_of_an_order_holding_another_m
     coffee = sku_row("B1", "B1-1", title="乙店咖啡", category="食品 > 咖啡 > 咖啡豆", price="29.90", stock=50)
     assert not (await import_rows([tea], merchant_id=a)).problems
     assert not (await import_rows([coffee], merchant_id=b)).problems
-    await _staff("a-owner", StaffRole.MERCHANT_OWNER, a)
+    await add_staff("a-owner", StaffRole.MERCHANT_OWNER, a)
     await create_platform_admin(username="boss", password=PASSWORD)
     alice = await Shopper.start(client, simulator, "alice")
     order = await alice.order(["A1-1", "B1-1"])
@@ -118,7 +115,7 @@ async def test_a_merchant_does_not_decide_a_refund_of_an_order_holding_another_m
     assert asked.status == 201
     refund = await Refund.get(order_id=order["id"])
     # when merchant A's owner approves it
-    csrf = await _as(client, "a-owner")
+    csrf = await signed_in(client, "a-owner")
     listed = await (await client.get("/admin/refunds")).text()
     assert order["order_no"] in listed  # they see it: it holds their goods
     mine = await client.post(f"/admin/refunds/{refund.id}/approve", data=_form(csrf, order))
@@ -126,7 +123,7 @@ async def test_a_merchant_does_not_decide_a_refund_of_an_order_holding_another_m
     assert mine.status == 403
     assert (await Refund.get(id=refund.id)).status == "awaiting_review"
     # and the platform admin approves it
-    csrf = await _as(client, "boss")
+    csrf = await signed_in(client, "boss")
     done = await client.post(
         f"/admin/refunds/{refund.id}/approve", data=_form(csrf, order), allow_redirects=False
     )
@@ -134,10 +131,10 @@ async def test_a_merchant_does_not_decide_a_refund_of_an_order_holding_another_m
 
 
 async def test_the_refunds_list_shows_how_long_each_has_waited_and_filters_by_status(client, simulator):
-    order = await _shipped_order(client, simulator)
-    await _ask_refund(client, order)
+    order = await shipped_order(client, simulator)
+    await ask_refund(client, order)
     await create_platform_admin(username="boss", password=PASSWORD)
-    await _as(client, "boss")
+    await signed_in(client, "boss")
     empty = await (await client.get("/admin/refunds", params={"status": "succeeded"})).text()
     assert order["order_no"] not in empty
     waited = {timedelta(minutes=5): "5 分钟", timedelta(hours=3, minutes=7): "3 小时 7 分钟"}
@@ -145,19 +142,19 @@ async def test_the_refunds_list_shows_how_long_each_has_waited_and_filters_by_st
     start = clock.now()
     for later, text in waited.items():
         with clock.frozen(start + later):
-            await _as(client, "boss")  # a session of that moment
+            await signed_in(client, "boss")  # a session of that moment
             page = await (await client.get("/admin/refunds", params={"status": "awaiting_review"})).text()
             assert order["order_no"] in page and text in page, text
 
 
 async def test_refunds_awaiting_review_come_first_oldest_on_top_across_pages(client, simulator):
-    orders = [await _shipped_order(client, simulator, user=name) for name in ("ann", "ben", "cat", "dan")]
+    orders = [await shipped_order(client, simulator, user=name) for name in ("ann", "ben", "cat", "dan")]
     for order in orders:
-        await _ask_refund(client, order)
+        await ask_refund(client, order)
     # given the first asked is refused: three wait for review
     await create_platform_admin(username="boss", password=PASSWORD)
-    csrf = await _as(client, "boss")
-    first = await _refund_of(orders[0])
+    csrf = await signed_in(client, "boss")
+    first = await latest_refund(orders[0])
     refused = await client.post(
         f"/admin/refunds/{first.id}/refuse",
         data=_form(csrf, orders[0], reason="已拆封"),
