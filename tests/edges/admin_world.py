@@ -17,6 +17,8 @@ from commerce.merchants.models import Merchant
 from commerce.merchants.services import ensure_merchant
 from commerce.orders.models import Order, OrderEvent
 from commerce.payments.models import Refund
+from commerce.shipping.models import ShippingProvinceRule, ShippingTemplate
+from commerce.shipping.provinces import PROVINCES
 from commerce.staff.models import StaffAccount
 from commerce.staff.services import create_platform_admin
 from commerce.staff.states import StaffRole
@@ -147,6 +149,10 @@ async def fingerprint() -> dict[str, object]:
         "messages": await ConversationMessage.all().count(),
         "canned": await CannedReply.all().order_by("id").values_list("id", "title", "text"),
         "audit": await AuditEntry.all().count(),
+        "shipping": await ShippingTemplate.all()
+        .order_by("id")
+        .values_list("merchant_id", "fee", "free_from", "version"),
+        "shipping_provinces": await ShippingProvinceRule.all().count(),
     }
 
 
@@ -225,6 +231,8 @@ def ways(w: World) -> list[Way]:
     refuse = (("order_id", str(w.order_of_refund_a_dear)), ("reason", "已拆封"))
     talk, talk_2 = f"/support/{w.conversation}", f"/support/{w.conversation_2}"
     off_shelf = (("status", "off_shelf"),)
+    xinjiang = PROVINCES.index("新疆维吾尔自治区")
+    shipping = (("version", "0"), ("fee", "8.00"), ("free_from", "59"), (f"undeliverable_{xinjiang}", "1"))
     # fmt: off
     return [
         _get("dashboard", "/"),
@@ -265,6 +273,9 @@ def ways(w: World) -> list[Way]:
         _get("conversation", "/support/{id}", talk),
         _get("conversation.stream", "/support/{id}/stream", f"{talk}/stream"),
         _get("canned", "/support/canned"),
+        _get("shipping", "/shipping"),
+        _get("shipping.A", "/shipping/{id}", f"/shipping/{w.merchant_a}"),
+        _get("shipping.B", "/shipping/{id}", f"/shipping/{w.merchant_b}"),
         *(_get(f"section.{slug}", "/{section}", f"/{slug}") for slug in SECTIONS),
         _post("merchant.create", "/merchants", form=(("code", "shop-d"), ("name", "丁店"))),
         _post("merchant.staff", "/merchants/{id}/staff", f"/merchants/{w.merchant_c}/staff", new_staff),
@@ -292,6 +303,8 @@ def ways(w: World) -> list[Way]:
         _post("refund.retry.A", "/refunds/{id}/retry", f"{refund_a}/retry", back_a),
         _post("refund.approve.B", "/refunds/{id}/approve", f"/refunds/{w.refund_b}/approve",
               (("order_id", str(w.order_of_refund_b)),)),
+        _post("shipping.save.A", "/shipping/{id}", f"/shipping/{w.merchant_a}", shipping),
+        _post("shipping.save.B", "/shipping/{id}", f"/shipping/{w.merchant_b}", shipping),
         _post("user.reveal.alice", "/users/{id}/reveal-phone", f"/users/{w.alice}/reveal-phone"),
         _post("user.reveal.bob", "/users/{id}/reveal-phone", f"/users/{w.bob}/reveal-phone"),
         _post("canned.create", "/support/canned", form=(("title", "物流"), ("text", "已为您催促快递"))),
