@@ -62,6 +62,19 @@ def free_shipping_text(settings: Settings) -> str:
     return f"满 {_yuan(template.free_from)} 元包邮"
 
 
+def shipping_terms_text(settings: Settings) -> str:
+    """The platform's rule in a sentence (zh-CN), as the FAQ answers "包邮吗"."""
+    template = default_template(settings, merchant_id=0)
+    if template.fee == 0:
+        terms = "全场包邮。"
+    elif template.free_from is None:
+        terms = f"每单收取运费 {_yuan(template.fee)} 元。"
+    else:
+        free_from = _yuan(template.free_from)
+        terms = f"商品金额满 {free_from} 元包邮，不满 {free_from} 元收取运费 {_yuan(template.fee)} 元。"
+    return terms + "部分商家和地区另有运费规则，以下单页显示为准。"
+
+
 def _yuan(fen: int) -> str:
     """99 for 9900, 99.5 for 9950: as people write a price in a sentence."""
     return fen_to_yuan(fen).removesuffix(".00").rstrip("0") if fen % 100 else str(fen // 100)

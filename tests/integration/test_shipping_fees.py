@@ -11,6 +11,7 @@ from commerce.shipping import templates
 from commerce.shipping.errors import ShippingError
 from commerce.shipping.fees import ShippingQuote, free_shipping_text, shipping_fee
 from commerce.shipping.templates import ProvinceRule
+from commerce.support.faq import match_faq, seed_starter_faq
 from tests.builders import refused
 
 XINJIANG, TIBET, GUANGDONG = "新疆维吾尔自治区", "西藏自治区", "广东省"
@@ -153,3 +154,12 @@ def test_the_bots_promise_is_the_platforms_default(settings):
     assert free_shipping_text(settings.model_copy(update=update)) == "满 159.5 元包邮"
     assert free_shipping_text(settings.model_copy(update={"shipping_default_free_from_fen": 0})) == ""
     assert free_shipping_text(settings.model_copy(update={"shipping_default_fee_fen": 0})) == "包邮"
+
+
+async def test_the_starter_faq_states_the_platforms_shipping_rule(db, settings):
+    # given a platform whose default is ¥8, free from ¥159
+    update = {"shipping_default_fee_fen": 800, "shipping_default_free_from_fen": 15900}
+    await seed_starter_faq(settings=settings.model_copy(update=update))
+    # then the FAQ answers "包邮吗" with that rule
+    answer = (await match_faq("包邮吗")).answer
+    assert "满 159 元包邮" in answer and "运费 8 元" in answer and "99" not in answer
