@@ -214,6 +214,15 @@ async def follower_says(simulator, user: str, text: str) -> None:
     assert status == 200 and answer["status"] == 200, answer
 
 
+async def new_follower(simulator, user: str) -> str:
+    """The user follows the official account (WeChat pushes the event to the shop); their openid."""
+    status, result = await sim(
+        simulator, "POST", "/mp/send", {"user": user, "type": "event", "event": "subscribe"}
+    )
+    assert (status, result["status"], result["error"]) == (200, 200, None), result
+    return await openid_of(simulator, user)
+
+
 async def openid_of(simulator, user: str) -> str:
     """The follower's openid at the official account."""
     status, log = await sim(simulator, "GET", f"/mp/messages?user={user}")
