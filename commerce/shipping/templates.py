@@ -115,7 +115,8 @@ async def save_template(
         await ShippingProvinceRule.bulk_create(
             [ShippingProvinceRule(template_id=row.id, **asdict(rule)) for rule in provinces], using_db=conn
         )
-        after = Template(merchant_id, fee, free_from, tuple(provinces), row.version)
+        ordered = tuple(sorted(provinces, key=lambda rule: PROVINCES.index(rule.province)))
+        after = Template(merchant_id, fee, free_from, ordered, row.version)
         await audit.record(
             actor=actor,
             action="shipping.template.save",
@@ -160,9 +161,7 @@ def _check_amounts(fee: int, free_from: int | None, provinces: list[ProvinceRule
 
 
 def _view(row: ShippingTemplate) -> Template:
-    rules = sorted(
-        row.provinces, key=lambda r: PROVINCES.index(r.province) if r.province in PROVINCES else 99
-    )
+    rules = sorted(row.provinces, key=lambda r: PROVINCES.index(r.province))
     return Template(
         merchant_id=row.merchant_id,  # type: ignore[attr-defined]
         fee=row.fee,

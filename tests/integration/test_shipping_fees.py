@@ -2,6 +2,8 @@
 provinces, provinces it does not deliver to), or the platform's default from the settings for a
 merchant without one; and saving a template, whole, once per version read."""
 
+import asyncio
+
 import pytest
 
 from commerce.audit.models import AuditEntry
@@ -13,6 +15,7 @@ from commerce.shipping.fees import ShippingQuote, free_shipping_text, shipping_f
 from commerce.shipping.templates import ProvinceRule
 from commerce.support.faq import match_faq, seed_starter_faq
 from tests.builders import refused
+from tests.concurrency import needs_real_database
 
 XINJIANG, TIBET, GUANGDONG = "新疆维吾尔自治区", "西藏自治区", "广东省"
 
@@ -163,3 +166,23 @@ async def test_the_starter_faq_states_the_platforms_shipping_rule(db, settings):
     # then the FAQ answers "包邮吗" with that rule
     answer = (await match_faq("包邮吗")).answer
     assert "满 159 元包邮" in answer and "运费 8 元" in answer and "99" not in answer
+
+
+@needs_real_database
+async def test_racing_saves_of_one_version_make_one_template(db, settings):
+    merchant = await ensure_merchant(code="tea", name="茶店")
+    for version in (0, 1):  # the first template, then a change of it
+        # when five people save the version they read at once
+        saves = [
+            _save(merchant, settings, fee=100 * n, provinces=[ProvinceRule(TIBET, fee=n)], version=version)
+            for n in range(1, 6)
+        ]
+        results = await asyncio.gather(*saves, return_exceptions=True)
+        # then one save wins whole, the others are told it changed
+        won = [r for r in results if isinstance(r, templates.Template)]
+        lost = [r for r in results if not isinstance(r, templates.Template)]
+        assert len(won) == 1, results
+        assert all(isinstance(e, CommerceError) and e.error_code is ShippingError.CHANGED for e in lost), lost
+        stored = await templates.template_of(merchant_id=merchant, settings=settings)
+        assert stored == won[0] and stored.version == version + 1
+    assert await AuditEntry.filter(action="shipping.template.save").count() == 2
