@@ -3,8 +3,8 @@ from tortoise.models import Model
 
 
 class ShippingTemplate(Model):
-    """A merchant's shipping fee for one order: a flat fee, free from an amount of goods, with
-    rules for some provinces. A merchant without one pays the platform's default (settings).
+    """The shipping fee of one order of a merchant: a flat fee, free from an amount of goods,
+    with rules for some provinces. A merchant without one pays the platform default (settings).
     Money in fen."""
 
     id = fields.IntField(primary_key=True)
