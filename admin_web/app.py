@@ -17,6 +17,7 @@ from admin_web import (
     pages,
     product_import,
     products,
+    shipping,
     signin,
     staff,
     support,
@@ -95,6 +96,7 @@ def create_app(core: Core) -> web.Application:
     app.router.add_get("/users/{id}", users.profile)
     app.router.add_post("/users/{id}/reveal-phone", users.reveal)
     support.add_routes(app.router)
+    shipping.add_routes(app.router)
     app.router.add_static("/static", Path(__file__).with_name("static"))
     app.router.add_get("/{section}", pages.section)
     return app

@@ -27,6 +27,7 @@ SECTIONS = (
     Section("refunds", "售后退款", Permission.REFUNDS, ready=True),
     Section("support", "客服会话", Permission.CONVERSATIONS, ready=True),
     Section("users", "用户", Permission.USERS, ready=True),
+    Section("shipping", "运费模板", Permission.SHIPPING, ready=True),
     Section("groupbuy", "社区团购", Permission.PRODUCTS),
     Section("leaders", "团长", Permission.MERCHANTS),  # the platform's own, for now
     Section("kol", "达人推广", Permission.MERCHANTS),

@@ -18,6 +18,7 @@ from commerce.errors import CommerceError
 from commerce.money import fen_to_yuan
 from commerce.orders import queries as orders
 from commerce.orders.states import OrderStatus
+from commerce.shipping.fees import free_shipping_text
 from commerce.support import conversations as support
 from commerce.support.faq import match_faq
 from commerce.users import followers
@@ -88,7 +89,7 @@ async def _text(core: Core, openid: str, text: str, message: Any) -> Reply:
     if word in ORDER_WORDS:
         return await _recent_orders(core, openid)
     if word in COUPON_WORDS:
-        return Reply(texts.COUPONS)
+        return Reply(_coupons(core))
     if logistics := _LOGISTICS.match(text):
         return await _logistics(core, openid, logistics.group(2))
     if searched := _SEARCH_PREFIX.match(text):
@@ -99,6 +100,12 @@ async def _text(core: Core, openid: str, text: str, message: Any) -> Reply:
         await _hit(core, openid)
         return Reply(faq.answer)
     return await _search(core, openid, text, message)
+
+
+def _coupons(core: Core) -> str:
+    """No coupons yet; the platform's free-delivery promise, as its shipping settings make it."""
+    free_shipping = free_shipping_text(core.settings)
+    return texts.COUPONS_FREE_SHIPPING.format(free_shipping=free_shipping) if free_shipping else texts.COUPONS
 
 
 async def _search(core: Core, openid: str, query: str, message: Any) -> Reply:
@@ -208,7 +215,7 @@ MENU_KEYS = {"MENU_ORDERS": "订单", "MENU_LOGISTICS": "物流", "MENU_SERVICE"
 async def _menu(core: Core, message: Any) -> Reply:
     key = str(message.key or "")
     if key == "MENU_COUPONS":
-        return Reply(texts.COUPONS)
+        return Reply(_coupons(core))
     if key.startswith("MENU_SEARCH_"):
         return await _search(core, message.source, key.removeprefix("MENU_SEARCH_"), message)
     if key in MENU_KEYS:

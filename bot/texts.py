@@ -15,7 +15,9 @@ HELP = (
     "🙋 人工客服：回复「人工」\n"
     "也可以直接问我常见问题，比如「多久发货」「怎么退货」。"
 )
-COUPONS = "优惠券功能即将上线，敬请期待～ 现在全场满 99 元包邮哦！"
+COUPONS = "优惠券功能即将上线，敬请期待～"
+# {free_shipping}: the platform's promise as its shipping settings make it ("满 99 元包邮").
+COUPONS_FREE_SHIPPING = "优惠券功能即将上线，敬请期待～ 现在{free_shipping}哦！"
 HANDOFF = "已为您转接人工客服，请直接描述您的问题，客服会尽快回复您（服务时间 9:00-21:00）。"
 HANDOFF_AFTER_MISSES = "抱歉，我没能理解您的问题，已为您转接人工客服，请稍候～"
 NOT_FOUND = (

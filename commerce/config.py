@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     # The most a customer-service agent may refund on one order without a merchant or the
     # platform (fen).
     agent_refund_limit_fen: int = 50_000
+    # The platform's shipping fee for an order of a merchant without a template of its own
+    # (fen): a flat fee, free when the goods come to at least the free-from amount (0: never
+    # free). The bot's "满 99 元包邮" says this amount.
+    shipping_default_fee_fen: int = Field(default=1000, ge=0, le=99_999)
+    shipping_default_free_from_fen: int = Field(default=9900, ge=0, le=9_999_999)
     # Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated); empty:
     # the peer address is the client's.
     trusted_proxies: str = ""

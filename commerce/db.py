@@ -25,6 +25,7 @@ MODEL_MODULES = [
     "commerce.payments.models",
     "commerce.support.models",
     "commerce.audit.models",
+    "commerce.shipping.models",
     "commerce.jobs.models",
 ]
 APP_LABEL = "models"

@@ -180,7 +180,7 @@ async def _seed_faq(settings: Settings) -> int:
     from commerce.support.faq import seed_starter_faq
 
     async with open_core(settings, build_search_index=False):
-        return await seed_starter_faq()
+        return await seed_starter_faq(settings=settings)
 
 
 def _import_products(settings: Settings, args: argparse.Namespace) -> int:

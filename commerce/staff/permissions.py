@@ -23,6 +23,7 @@ class Permission(StrEnum):
     AUDIT = "audit"  # the log of staff changes
     JOBS = "jobs"  # scheduled jobs' failing items (the platform admin's only)
     REVEAL_PII = "reveal_pii"  # see a full phone number or address (recorded)
+    SHIPPING = "shipping"  # the merchant's shipping fee template (an owner: its own)
 
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
@@ -37,6 +38,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.USERS,
             Permission.REVEAL_PII,
             Permission.STAFF,  # its own merchant's staff only
+            Permission.SHIPPING,  # its own merchant's template only
         }
     ),
     StaffRole.MERCHANT_STAFF: frozenset(

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from commerce import clock
+from commerce.config import Settings
 from commerce.db import fetch_rows
+from commerce.shipping.fees import shipping_terms_text
 from commerce.support import faq_text
 from commerce.support.errors import MAX_ANSWER_CHARS, MAX_QUESTION_CHARS, MAX_VARIANTS, SupportError
-from commerce.support.faq_starter import STARTER_FAQ
+from commerce.support.faq_starter import SHIPPING_TERMS, STARTER_FAQ
 from commerce.support.models import FaqEntry
 
 log = logging.getLogger(__name__)
@@ -221,8 +223,10 @@ async def list_faq(*, merchant_id: int | None = None, include_disabled: bool = F
     return [_view(entry) for entry in await query.order_by("id")]
 
 
-async def seed_starter_faq() -> int:
-    """Add the starter entries whose question is not there yet (platform-wide); how many were."""
+async def seed_starter_faq(*, settings: Settings | None = None) -> int:
+    """Add the starter entries whose question is not there yet (platform-wide); how many were.
+    The shipping answer states the settings' default rule (without settings: the defaults)."""
+    terms = shipping_terms_text(settings or Settings.model_construct())
     present = set(await FaqEntry.filter(merchant_id=None).values_list("question", flat=True))
     added = 0
     for starter in STARTER_FAQ:
@@ -230,7 +234,7 @@ async def seed_starter_faq() -> int:
             await create_faq(
                 question=starter.question,
                 variants=list(starter.variants),
-                answer=starter.answer,
+                answer=starter.answer.replace(SHIPPING_TERMS, terms),
                 actor="system:seed",
             )
             added += 1

@@ -12,6 +12,9 @@ class StarterFaq:
     answer: str
 
 
+# Stands for the platform's shipping rule, written in when the FAQ is seeded (the settings').
+SHIPPING_TERMS = "{shipping_terms}"
+
 STARTER_FAQ: tuple[StarterFaq, ...] = (
     StarterFaq(
         "下单后多久发货？",
@@ -93,7 +96,7 @@ STARTER_FAQ: tuple[StarterFaq, ...] = (
     StarterFaq(
         "运费怎么算，包邮吗？",
         ("包邮吗", "运费多少", "运费多少钱", "邮费多少", "满多少包邮", "要运费吗", "免运费吗", "运费怎么算"),
-        "商品金额满 99 元包邮，不满 99 元收取运费 10 元。",
+        SHIPPING_TERMS,
     ),
     StarterFaq(
         "怎么联系人工客服？",

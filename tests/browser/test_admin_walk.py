@@ -23,12 +23,12 @@ from tests.browser.walk_helpers import (
     CHROMIUM,
     admin_browser,
     custom_messages_to,
-    follower_says,
     open_section,
     shopper_buys,
     sign_in,
     write_png,
 )
+from tests.builders import PASSWORD, follower_says
 from tests.edges.paying import eventually, sim
 from tests.factories import seed_small_catalog
 
@@ -37,7 +37,6 @@ if not CHROMIUM.exists():
         raise RuntimeError("browser tests need Debian's Chromium at /usr/bin/chromium (.ci/run installs it)")
     pytest.skip("Chromium is not installed here", allow_module_level=True)
 
-PASSWORD = "a-long-password-1"
 TITLE = "小米 14 影像手机"
 GRID = {  # a row of the SKU grid: (price in yuan, stock) as the admin types them
     "黑色 / 128GB": ("3999", "10"),

@@ -94,12 +94,6 @@ async def shopper_buys(client, simulator, user: str, sku_id: int) -> dict:
     return {**order, "headers": headers, "transaction_id": paid["transaction_id"]}
 
 
-async def follower_says(simulator, user: str, text: str) -> None:
-    """A follower writes to the official account (WeChat calls our bot's webhook)."""
-    status, answer = await sim(simulator, "POST", "/mp/send", {"user": user, "type": "text", "content": text})
-    assert status == 200 and answer["status"] == 200, answer
-
-
 async def custom_messages_to(simulator, user: str) -> list[str]:
     """What staff sent the follower through WeChat's customer-service messages."""
     _, log = await sim(simulator, "GET", f"/mp/messages?user={user}")

@@ -20,9 +20,9 @@ from commerce.orders.models import Order, OrderEvent
 from commerce.outbox import OutboxEvent
 from commerce.payments.models import Payment, Refund
 from shop.app import with_simulated_merchant
+from tests.builders import genuine_pay_notification
 from tests.concurrency import needs_real_database
 from tests.e2e.serving import free_port, serving, shop_env
-from tests.edges import wechatpay_forgery as forge
 from tests.edges.shoppers import ADDRESS
 from tests.factories import sku_row
 
@@ -123,16 +123,7 @@ async def _paid_notice(http, data_dir, shopper: dict, order: dict, n: int) -> tu
     ) as r:
         assert r.status == 200, await r.text()
     settings = with_simulated_merchant(load_settings(shop_data_dir=data_dir, wechat_mode="simulator"))
-    payment = await Payment.get(order_id=order["id"])
-    transaction = forge.paid_transaction(
-        appid=settings.miniapp_appid,
-        mchid=settings.wechat_pay_mchid,
-        out_trade_no=payment.out_trade_no,
-        total=order["payable"],
-        openid=payment.payer_openid,
-        transaction_id=f"4200000000202612060000{n:06d}",
-    )
-    return forge.notification(forge.platform(data_dir), transaction)
+    return await genuine_pay_notification(data_dir, settings, order, f"4200000000202612060000{n:06d}")
 
 
 async def _status(request) -> int:

@@ -5,36 +5,28 @@ to prove a refused request changed nothing."""
 
 from __future__ import annotations
 
-import asyncio
-import csv
-import io
 import json
-import uuid
 from dataclasses import dataclass
 
 from aiohttp import FormData
 
 from commerce.audit.models import AuditEntry
-from commerce.catalog import import_jobs
-from commerce.catalog.catalog_file import COLUMNS
 from commerce.catalog.importer import import_rows
 from commerce.catalog.models import Category, Product, Sku
 from commerce.merchants.models import Merchant
 from commerce.merchants.services import ensure_merchant
 from commerce.orders.models import Order, OrderEvent
-from commerce.orders.services import ship_order
 from commerce.payments.models import Refund
+from commerce.shipping.models import ShippingProvinceRule, ShippingTemplate
+from commerce.shipping.provinces import PROVINCES
 from commerce.staff.models import StaffAccount
 from commerce.staff.services import create_platform_admin
 from commerce.staff.states import StaffRole
 from commerce.support.canned import create_canned_reply
 from commerce.support.models import CannedReply, Conversation, ConversationMessage
 from commerce.users.models import User
-from shop.app import CORE
-from tests.edges.paying import pay_order, settle_outbox, sim
-from tests.edges.shoppers import ADDRESS, log_in
-from tests.edges.test_admin_orders import _staff
-from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
+from tests.builders import PASSWORD, Shopper, add_staff, catalog_csv, file_form, finished_import
+from tests.edges.paying import sim
 from tests.factories import sku_row
 
 # One account per role; the merchant's two belong to merchant A.
@@ -95,10 +87,10 @@ async def build_world(client, simulator) -> World:
     w.sku_a, w.sku_b = (await Sku.get(sku_code="A1-1")).id, (await Sku.get(sku_code="B1-1")).id
 
     await create_platform_admin(username=ADMIN, password=PASSWORD)
-    await _staff(OWNER, StaffRole.MERCHANT_OWNER, w.merchant_a)
-    await _staff(CLERK, StaffRole.MERCHANT_STAFF, w.merchant_a)
-    await _staff(AGENT, StaffRole.AGENT)
-    await _staff(FINANCE, StaffRole.FINANCE)
+    await add_staff(OWNER, StaffRole.MERCHANT_OWNER, w.merchant_a)
+    await add_staff(CLERK, StaffRole.MERCHANT_STAFF, w.merchant_a)
+    await add_staff(AGENT, StaffRole.AGENT)
+    await add_staff(FINANCE, StaffRole.FINANCE)
     admin_id = (await StaffAccount.get(username=ADMIN)).id
     w.agent_id = (await StaffAccount.get(username=AGENT)).id
     w.clerk_id = (await StaffAccount.get(username=CLERK)).id
@@ -125,96 +117,6 @@ async def build_world(client, simulator) -> World:
     w.canned_2 = (await create_canned_reply(title="再见", text="感谢您的耐心等待", actor=actor)).id
     w.admin_job = await finished_import(client, admin_id, None, [{"spu_code": "Z1", "price": "免费"}])
     return w
-
-
-async def finished_import(client, staff_id: int, merchant_id: int | None, rows: list[dict]) -> str:
-    """An import job run to its end (as if the staff member had uploaded the rows)."""
-    redis = client.app[CORE].redis
-    job_id = await import_jobs.start_import(
-        redis_client=redis,
-        data=catalog_csv(rows),
-        filename="catalog.csv",
-        staff_id=staff_id,
-        merchant_id=merchant_id,
-        actor=f"staff:{staff_id}",
-    )
-    await import_finished(client, staff_id, job_id)
-    return job_id
-
-
-async def import_finished(client, staff_id: int, job_id: str) -> None:
-    redis = client.app[CORE].redis
-    for _ in range(400):
-        job = await import_jobs.get_job(redis_client=redis, job_id=job_id, staff_id=staff_id)
-        if job.status is not import_jobs.JobStatus.RUNNING:
-            return
-        await asyncio.sleep(0.025)
-    raise AssertionError("the import did not finish")
-
-
-def catalog_csv(rows: list[dict]) -> bytes:
-    """A catalog file in the importer's columns (unnamed cells left empty)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), restval="")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-@dataclass
-class Shopper:
-    """A shopper of the mini-program: signed in through the simulator, with an address."""
-
-    client: object
-    simulator: object
-    headers: dict
-    address_id: int
-    user_id: int
-
-    @classmethod
-    async def start(cls, client, simulator, user: str, address: dict | None = None) -> Shopper:
-        login = await log_in(client, simulator, user)
-        headers = {"Authorization": f"Bearer {login['token']}"}
-        saved = await client.post("/api/v1/addresses", json=address or ADDRESS, headers=headers)
-        assert saved.status == 201, await saved.text()
-        return cls(client, simulator, headers, (await saved.json())["id"], login["user"]["id"])
-
-    async def order(self, sku_codes: list[str], *, paid: bool = True) -> dict:
-        items = [{"sku_id": (await Sku.get(sku_code=c)).id, "quantity": 1} for c in sku_codes]
-        placed = await self.client.post(
-            "/api/v1/orders",
-            json={"items": items, "address_id": self.address_id},
-            headers={**self.headers, "Idempotency-Key": uuid.uuid4().hex},
-        )
-        assert placed.status == 201, await placed.text()
-        order = await placed.json()
-        if paid:
-            await pay_order(self.client, self.simulator, self.headers, order["id"])
-        return order
-
-    async def refunded_after_shipping(self, sku_code: str, reason: str = "不想要了") -> tuple[int, int]:
-        """(order id, refund id) of an order shipped and then sent back for a refund."""
-        order = await self.order([sku_code])
-        await ship_order(
-            order_id=order["id"],
-            carrier="顺丰速运",
-            tracking_no="SF" + order["order_no"][-10:],
-            actor="staff:0",
-        )
-        await settle_outbox()
-        asked = await self.client.post(
-            f"/api/v1/orders/{order['id']}/refunds", json={"reason": reason}, headers=self.headers
-        )
-        assert asked.status == 201, await asked.text()
-        refund = await Refund.filter(order_id=order["id"]).order_by("-id").first()
-        return order["id"], refund.id
-
-
-async def signed_in(client, username: str) -> str:
-    """The client's browser signed in as this staff member alone; a CSRF token of theirs."""
-    client.session.cookie_jar.clear()
-    assert (await _sign_in(client, username)).status == 302
-    return _csrf(await (await client.get("/admin/")).text())
 
 
 async def catalogue_of(merchant_id: int) -> tuple[list, list]:
@@ -247,6 +149,10 @@ async def fingerprint() -> dict[str, object]:
         "messages": await ConversationMessage.all().count(),
         "canned": await CannedReply.all().order_by("id").values_list("id", "title", "text"),
         "audit": await AuditEntry.all().count(),
+        "shipping": await ShippingTemplate.all()
+        .order_by("id")
+        .values_list("merchant_id", "fee", "free_from", "version"),
+        "shipping_provinces": await ShippingProvinceRule.all().count(),
     }
 
 
@@ -271,15 +177,6 @@ class Way:
         if self.file is None:
             return token + list(self.form)
         return file_form(token + list(self.form), *self.file)
-
-
-def file_form(fields: list[tuple[str, str]], name: str, content: bytes) -> FormData:
-    """A form with fields and one uploaded file (as "file")."""
-    data = FormData()
-    for field, value in fields:
-        data.add_field(field, value)
-    data.add_field("file", content, filename=name, content_type="text/csv")
-    return data
 
 
 def product_form(w: World, *, title: str, merchant_id: int, sku_code: str = "", stock: int = 5, **extra: str):
@@ -334,6 +231,8 @@ def ways(w: World) -> list[Way]:
     refuse = (("order_id", str(w.order_of_refund_a_dear)), ("reason", "已拆封"))
     talk, talk_2 = f"/support/{w.conversation}", f"/support/{w.conversation_2}"
     off_shelf = (("status", "off_shelf"),)
+    xinjiang = PROVINCES.index("新疆维吾尔自治区")
+    shipping = (("version", "0"), ("fee", "8.00"), ("free_from", "59"), (f"undeliverable_{xinjiang}", "1"))
     # fmt: off
     return [
         _get("dashboard", "/"),
@@ -374,6 +273,9 @@ def ways(w: World) -> list[Way]:
         _get("conversation", "/support/{id}", talk),
         _get("conversation.stream", "/support/{id}/stream", f"{talk}/stream"),
         _get("canned", "/support/canned"),
+        _get("shipping", "/shipping"),
+        _get("shipping.A", "/shipping/{id}", f"/shipping/{w.merchant_a}"),
+        _get("shipping.B", "/shipping/{id}", f"/shipping/{w.merchant_b}"),
         *(_get(f"section.{slug}", "/{section}", f"/{slug}") for slug in SECTIONS),
         _post("merchant.create", "/merchants", form=(("code", "shop-d"), ("name", "丁店"))),
         _post("merchant.staff", "/merchants/{id}/staff", f"/merchants/{w.merchant_c}/staff", new_staff),
@@ -401,6 +303,8 @@ def ways(w: World) -> list[Way]:
         _post("refund.retry.A", "/refunds/{id}/retry", f"{refund_a}/retry", back_a),
         _post("refund.approve.B", "/refunds/{id}/approve", f"/refunds/{w.refund_b}/approve",
               (("order_id", str(w.order_of_refund_b)),)),
+        _post("shipping.save.A", "/shipping/{id}", f"/shipping/{w.merchant_a}", shipping),
+        _post("shipping.save.B", "/shipping/{id}", f"/shipping/{w.merchant_b}", shipping),
         _post("user.reveal.alice", "/users/{id}/reveal-phone", f"/users/{w.alice}/reveal-phone"),
         _post("user.reveal.bob", "/users/{id}/reveal-phone", f"/users/{w.bob}/reveal-phone"),
         _post("canned.create", "/support/canned", form=(("title", "物流"), ("text", "已为您催促快递"))),

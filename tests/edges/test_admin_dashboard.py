@@ -14,8 +14,8 @@ from commerce.orders.models import Order
 from commerce.staff.models import StaffAccount
 from commerce.staff.services import _hasher, create_platform_admin
 from commerce.staff.states import StaffRole
+from tests.builders import PASSWORD, csrf_of, sign_in
 from tests.edges.shoppers import ADDRESS, auth_headers
-from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
 from tests.factories import seed_small_catalog
 
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -65,10 +65,10 @@ async def test_the_dashboard_counts_what_was_paid_for_the_platform_and_for_a_mer
         return f"¥{fen // 100}.{fen % 100:02d}"
 
     with clock.frozen(NOW):
-        await _sign_in(client, "boss")
+        await sign_in(client, "boss")
         platform = await (await client.get("/admin/")).text()
-        await client.post("/admin/logout", data={"csrf_token": _csrf(platform)})
-        await _sign_in(client, "fruit-owner")
+        await client.post("/admin/logout", data={"csrf_token": csrf_of(platform)})
+        await sign_in(client, "fruit-owner")
         merchant = await (await client.get("/admin/")).text()
     # the platform: today o1 + o2 (two shoppers, one refunded), 30 days adds o3; o4 is older
     today_gmv = o1["payable"] + o2["payable"]

@@ -11,8 +11,8 @@ from commerce.merchants.services import ensure_merchant
 from commerce.staff.models import StaffAccount
 from commerce.staff.services import _hasher, create_platform_admin
 from commerce.staff.states import StaffRole
+from tests.builders import PASSWORD, csrf_of, sign_in
 from tests.edges.shoppers import auth_headers
-from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
 from tests.factories import seed_small_catalog
 
 
@@ -23,12 +23,12 @@ async def _page(client, path: str) -> tuple[int, str]:
 
 async def _post(client, path: str, data: dict, csrf_from: str = "/admin/"):
     _, html = await _page(client, csrf_from)
-    return await client.post(path, data={**data, "csrf_token": _csrf(html)}, allow_redirects=False)
+    return await client.post(path, data={**data, "csrf_token": csrf_of(html)}, allow_redirects=False)
 
 
 async def test_the_platform_admin_creates_a_merchant_and_its_owner(client):
     await create_platform_admin(username="boss", password=PASSWORD)
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
     # when the admin creates a merchant (with markup in its name) and its owner's account
     made = await _post(
         client,
@@ -73,7 +73,7 @@ async def test_the_platform_admin_creates_a_merchant_and_its_owner(client):
 
 async def test_bad_merchant_input_is_refused_clearly(client):
     await create_platform_admin(username="boss", password=PASSWORD)
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
     for data in (
         {"code": "X", "name": "n"},
         {"code": "ok-code", "name": ""},
@@ -97,7 +97,7 @@ async def test_bad_merchant_input_is_refused_clearly(client):
 
 async def test_a_merchant_owner_cannot_manage_merchants(client):
     await create_platform_admin(username="boss", password=PASSWORD)
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
     await _post(client, "/admin/merchants", {"code": "shop-a", "name": "甲店"})
     merchant = await Merchant.get(code="shop-a")
     await _post(
@@ -106,9 +106,9 @@ async def test_a_merchant_owner_cannot_manage_merchants(client):
         {"username": "owner-a", "password": PASSWORD, "role": "merchant_owner"},
     )
     _, html = await _page(client, "/admin/")
-    await client.post("/admin/logout", data={"csrf_token": _csrf(html)})
+    await client.post("/admin/logout", data={"csrf_token": csrf_of(html)})
     # when the owner signs in
-    assert (await _sign_in(client, "owner-a")).status == 302
+    assert (await sign_in(client, "owner-a")).status == 302
     # then the merchant and audit pages and their forms are refused
     for path in ("/admin/merchants", f"/admin/merchants/{merchant.id}", "/admin/audit"):
         assert (await _page(client, path))[0] == 403, path
@@ -128,7 +128,7 @@ async def test_suspending_a_merchant_hides_its_products_until_it_trades_again(cl
     buds = await Sku.get(sku_code="P2-W")
     merchant_id = (await Product.get(id=buds.product_id)).merchant_id
     assert await _found(client, "耳机") == [buds.product_id]
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
     # a suspension needs a reason
     refused = await _post(
         client, f"/admin/merchants/{merchant_id}/status", {"status": "suspended", "reason": " "}
@@ -164,7 +164,7 @@ async def test_only_the_platform_changes_a_merchants_status(client):
         role=StaffRole.MERCHANT_OWNER,
         merchant_id=merchant_id,
     )
-    await _sign_in(client, "owner-b")
+    await sign_in(client, "owner-b")
     tried = await _post(
         client, f"/admin/merchants/{merchant_id}/status", {"status": "suspended", "reason": "x"}
     )
@@ -184,7 +184,7 @@ async def test_the_audit_log_pages_back_through_every_change(client):
             actor="staff:1", action="test.change", object_type="thing", object_id=n, summary=f"第{n}号改动"
         )
     await create_platform_admin(username="boss", password=PASSWORD)
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
     # then the first page has the newest 50 and the second the oldest ones, search kept
     first = await (await client.get("/admin/audit", params={"q": "test.change"})).text()
     assert "第 1 / 2 页" in first and "第54号改动" in first and "第4号改动" not in first

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from commerce.catalog.importer import import_rows
 from commerce.catalog.models import Product, Sku
-from tests.edges.test_admin_orders import _upload
-from tests.edges.test_admin_product_import import _upload as _upload_catalog
-from tests.edges.test_admin_products import _as, _form
+from tests.builders import file_form, form_fields, staff_signed_in, upload_catalog
 from tests.factories import seed_small_catalog, sku_row
 
 
 async def test_a_spec_axis_without_values_is_explained_not_crashed(client):
     await seed_small_catalog()
-    await _as(client, "boss")
+    await staff_signed_in(client, "boss")
     page = await (await client.get("/admin/products/new")).text()
     typed = {
         "title": "没有取值的规格",
@@ -23,13 +21,13 @@ async def test_a_spec_axis_without_values_is_explained_not_crashed(client):
         "stock_0": "1",
     }
     saved = await client.post(
-        "/admin/products/new", data=[*_form(page, "/admin/products/new", **typed), ("do", "save")]
+        "/admin/products/new", data=[*form_fields(page, "/admin/products/new", **typed), ("do", "save")]
     )
     assert saved.status == 400 and "至少要有一个取值" in await saved.text()
     # a grid row whose combination is a deeply nested forgery is no row at all
     forged = {**typed, "axis_values_0": "黑色", "sku_combo_0": "[" * 100_000}
     saved = await client.post(
-        "/admin/products/new", data=[*_form(page, "/admin/products/new", **forged), ("do", "save")]
+        "/admin/products/new", data=[*form_fields(page, "/admin/products/new", **forged), ("do", "save")]
     )
     assert saved.status == 400
     assert not await Product.filter(title="没有取值的规格").exists()
@@ -51,19 +49,21 @@ async def test_prices_and_stock_beyond_what_the_shop_keeps_are_refused(client):
 
 async def test_unreadable_csv_uploads_are_refused_clearly(client, simulator):
     await seed_small_catalog()
-    csrf = await _as(client, "boss")
+    csrf = await staff_signed_in(client, "boss")
     huge_cell = b"x" * 200_000
     # a catalog whose header the csv module cannot read
-    refused = await _upload_catalog(client, "catalog.csv", b"category,spu_code," + huge_cell + b"\n")
+    refused = await upload_catalog(client, "catalog.csv", b"category,spu_code," + huge_cell + b"\n")
     assert refused.status == 400 and "无法读取" in await refused.text()
     # a shipping file with such a cell
     body = "订单号,快递公司,快递单号\n1,顺丰速运,".encode() + huge_cell + b"\n"
-    shipped = await client.post("/admin/orders/ship-bulk", data=_upload(csrf, "ship.csv", body, "text/csv"))
+    shipped = await client.post(
+        "/admin/orders/ship-bulk", data=file_form([("csrf_token", csrf)], "ship.csv", body, "text/csv")
+    )
     assert shipped.status == 400 and "CSV" in await shipped.text()
 
 
 async def test_odd_dates_on_the_order_list_are_no_crash(client):
-    await _as(client, "boss")
+    await staff_signed_in(client, "boss")
     for params in ({"from": "0001-01-01"}, {"to": "9999-12-31"}, {"from": "2026-13-40"}):
         listed = await client.get("/admin/orders", params=params)
         # the list still shows, with the date filter's error beside it

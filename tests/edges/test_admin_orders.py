@@ -7,7 +7,6 @@ import io
 import uuid
 from datetime import datetime
 
-from aiohttp import FormData
 from openpyxl import Workbook, load_workbook
 
 from commerce import clock
@@ -17,42 +16,29 @@ from commerce.catalog.models import Product, Sku
 from commerce.merchants.services import ensure_merchant
 from commerce.orders.models import Order, OrderEvent
 from commerce.staff.models import StaffAccount
-from commerce.staff.services import _hasher, create_platform_admin
+from commerce.staff.services import create_platform_admin
 from commerce.staff.states import StaffRole
+from tests.builders import (
+    CABLE,
+    PASSWORD,
+    add_staff,
+    csrf_of,
+    file_form,
+    paid_order,
+    shopper_with_address,
+    sign_in,
+)
 from tests.edges.paying import pay_order, sim
-from tests.edges.shoppers import ADDRESS, auth_headers
-from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
-from tests.factories import seed_small_catalog, sku_row
+from tests.edges.shoppers import ADDRESS
+from tests.factories import seed_small_catalog
 
-CABLE = sku_row("P9", "P9-1", title="快充数据线", category="数码 > 配件 > 数据线", price="29.90", stock=10)
 BOB_ADDRESS = {**ADDRESS, "receiver_name": "李四", "phone": "13900139111"}
 
 
-async def _paid_order(client, simulator) -> dict:
-    await seed_small_catalog()
-    headers = await auth_headers(client, simulator, "alice")
-    address = await (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).json()
-    sku = await Sku.get(sku_code="P2-W")
-    body = {"items": [{"sku_id": sku.id, "quantity": 1}], "address_id": address["id"]}
-    order = await (
-        await client.post(
-            "/api/v1/orders", json=body, headers={**headers, "Idempotency-Key": uuid.uuid4().hex}
-        )
-    ).json()
-    paid = await pay_order(client, simulator, headers, order["id"])
-    return {**order, "transaction_id": paid["transaction_id"]}
-
-
-async def _staff(username: str, role: StaffRole, merchant_id: int | None = None) -> None:
-    await StaffAccount.create(
-        username=username, password_hash=_hasher.hash(PASSWORD), role=role, merchant_id=merchant_id
-    )
-
-
 async def test_the_platform_ships_a_paid_order_from_its_page(client, simulator):
-    order = await _paid_order(client, simulator)
+    order = await paid_order(client, simulator)
     await create_platform_admin(username="boss", password=PASSWORD)
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
     listed = await (await client.get("/admin/orders", params={"status": "paid"})).text()
     assert order["order_no"] in listed
     page = await (await client.get(f"/admin/orders/{order['id']}")).text()
@@ -61,7 +47,7 @@ async def test_the_platform_ships_a_paid_order_from_its_page(client, simulator):
     # when the admin ships it
     shipped = await client.post(
         f"/admin/orders/{order['id']}/ship",
-        data={"carrier": "顺丰速运", "tracking_no": "SF1234567890", "csrf_token": _csrf(page)},
+        data={"carrier": "顺丰速运", "tracking_no": "SF1234567890", "csrf_token": csrf_of(page)},
         allow_redirects=False,
     )
     # then the order is shipped by them, WeChat has the shipment, and the audit log has it
@@ -77,47 +63,47 @@ async def test_the_platform_ships_a_paid_order_from_its_page(client, simulator):
     # a bad tracking number is refused clearly
     again = await client.post(
         f"/admin/orders/{order['id']}/ship",
-        data={"carrier": "顺丰速运", "tracking_no": "SF1234567890", "csrf_token": _csrf(page)},
+        data={"carrier": "顺丰速运", "tracking_no": "SF1234567890", "csrf_token": csrf_of(page)},
     )
     assert again.status == 409
 
 
 async def test_an_agent_sees_orders_masked_and_cannot_ship(client, simulator):
-    order = await _paid_order(client, simulator)
-    await _staff("agent-1", StaffRole.AGENT)
-    await _sign_in(client, "agent-1")
+    order = await paid_order(client, simulator)
+    await add_staff("agent-1", StaffRole.AGENT)
+    await sign_in(client, "agent-1")
     page = await (await client.get(f"/admin/orders/{order['id']}")).text()
     assert "138****8000" in page and "13800138000" not in page and "科技园" not in page
     assert "/ship" not in page  # no ship form
     refused = await client.post(
         f"/admin/orders/{order['id']}/ship",
-        data={"carrier": "顺丰速运", "tracking_no": "SF1234567890", "csrf_token": _csrf(page)},
+        data={"carrier": "顺丰速运", "tracking_no": "SF1234567890", "csrf_token": csrf_of(page)},
     )
     assert refused.status == 403 and (await Order.get(id=order["id"])).status == "paid"
 
 
 async def test_a_merchant_sees_only_orders_of_its_products(client, simulator):
-    order = await _paid_order(client, simulator)
+    order = await paid_order(client, simulator)
     other = await ensure_merchant(code="other", name="别家")
     own = await ensure_merchant()  # the demo products belong to the platform's own shop
-    await _staff("other-owner", StaffRole.MERCHANT_OWNER, other)
-    await _staff("own-clerk", StaffRole.MERCHANT_STAFF, own)
-    await _sign_in(client, "other-owner")
+    await add_staff("other-owner", StaffRole.MERCHANT_OWNER, other)
+    await add_staff("own-clerk", StaffRole.MERCHANT_STAFF, own)
+    await sign_in(client, "other-owner")
     assert order["order_no"] not in await (await client.get("/admin/orders")).text()
     assert (await client.get(f"/admin/orders/{order['id']}")).status == 404
     page = await (await client.get("/admin/")).text()
     forged = await client.post(
         f"/admin/orders/{order['id']}/ship",
-        data={"carrier": "顺丰速运", "tracking_no": "SF1234567890", "csrf_token": _csrf(page)},
+        data={"carrier": "顺丰速运", "tracking_no": "SF1234567890", "csrf_token": csrf_of(page)},
     )
     assert forged.status == 404 and (await Order.get(id=order["id"])).status == "paid"
-    await client.post("/admin/logout", data={"csrf_token": _csrf(page)})
+    await client.post("/admin/logout", data={"csrf_token": csrf_of(page)})
     # the merchant whose product it is ships it
-    await _sign_in(client, "own-clerk")
+    await sign_in(client, "own-clerk")
     page = await (await client.get(f"/admin/orders/{order['id']}")).text()
     shipped = await client.post(
         f"/admin/orders/{order['id']}/ship",
-        data={"carrier": "中通快递", "tracking_no": "ZT1234567890", "csrf_token": _csrf(page)},
+        data={"carrier": "中通快递", "tracking_no": "ZT1234567890", "csrf_token": csrf_of(page)},
         allow_redirects=False,
     )
     assert shipped.status == 302 and (await Order.get(id=order["id"])).status == "shipped"
@@ -126,30 +112,30 @@ async def test_a_merchant_sees_only_orders_of_its_products(client, simulator):
 
 async def test_an_order_stays_with_its_merchant_when_the_product_moves_to_another(client, simulator):
     # given a paid order of the platform's own shop's earbuds
-    order = await _paid_order(client, simulator)
+    order = await paid_order(client, simulator)
     own = await ensure_merchant()
     other = await ensure_merchant(code="other", name="别家")
-    await _staff("own-clerk", StaffRole.MERCHANT_STAFF, own)
-    await _staff("other-owner", StaffRole.MERCHANT_OWNER, other)
+    await add_staff("own-clerk", StaffRole.MERCHANT_STAFF, own)
+    await add_staff("other-owner", StaffRole.MERCHANT_OWNER, other)
     # and the earbuds handed over to another merchant since
     product_id = (await Sku.get(sku_code="P2-W")).product_id
     await Product.filter(id=product_id).update(merchant_id=other)
     # when the new owner looks for the order, opens it and tries to ship or note it
-    await _sign_in(client, "other-owner")
+    await sign_in(client, "other-owner")
     page = await (await client.get("/admin/")).text()
     assert order["order_no"] not in await (await client.get("/admin/orders")).text()
     assert (await client.get(f"/admin/orders/{order['id']}")).status == 404
-    form = {"carrier": "顺丰速运", "tracking_no": "SF1234567890", "csrf_token": _csrf(page)}
+    form = {"carrier": "顺丰速运", "tracking_no": "SF1234567890", "csrf_token": csrf_of(page)}
     assert (await client.post(f"/admin/orders/{order['id']}/ship", data=form)).status == 404
     noted = await client.post(
-        f"/admin/orders/{order['id']}/notes", data={"text": "x", "csrf_token": _csrf(page)}
+        f"/admin/orders/{order['id']}/notes", data={"text": "x", "csrf_token": csrf_of(page)}
     )
     # then none of it is theirs: not found, nothing changed
     assert noted.status == 404 and (await Order.get(id=order["id"])).status == "paid"
     assert 'data-figure="to-ship">0<' in page
-    await client.post("/admin/logout", data={"csrf_token": _csrf(page)})
+    await client.post("/admin/logout", data={"csrf_token": csrf_of(page)})
     # while the merchant it was bought from still lists it, counts it, opens it and ships it
-    await _sign_in(client, "own-clerk")
+    await sign_in(client, "own-clerk")
     dashboard = await (await client.get("/admin/")).text()
     assert 'data-figure="to-ship">1<' in dashboard
     assert order["order_no"] in await (await client.get("/admin/orders")).text()
@@ -157,16 +143,11 @@ async def test_an_order_stays_with_its_merchant_when_the_product_moves_to_anothe
     assert "发货" in page and f"{order['payable'] / 100:.2f}" in page
     shipped = await client.post(
         f"/admin/orders/{order['id']}/ship",
-        data={"carrier": "中通快递", "tracking_no": "ZT1234567890", "csrf_token": _csrf(page)},
+        data={"carrier": "中通快递", "tracking_no": "ZT1234567890", "csrf_token": csrf_of(page)},
         allow_redirects=False,
     )
     assert shipped.status == 302 and (await Order.get(id=order["id"])).status == "shipped"
 
-
-async def _shopper(client, simulator, user: str, address: dict) -> dict:
-    headers = await auth_headers(client, simulator, user)
-    saved = await (await client.post("/api/v1/addresses", json=address, headers=headers)).json()
-    return {"headers": headers, "address_id": saved["id"]}
 
 
 async def _place(client, simulator, shopper: dict, sku_code: str, *, paid: bool = True) -> dict:
@@ -192,13 +173,13 @@ async def test_staff_filter_orders_by_shanghai_date_keyword_and_status(client, s
     # given alice ordered earbuds late on 1 May and bob a cable just after midnight (Shanghai):
     # the same day in UTC, two days in Shanghai
     with clock.frozen(datetime(2026, 5, 1, 23, 30, tzinfo=clock.SHANGHAI)):
-        alice = await _shopper(client, simulator, "alice", ADDRESS)
+        alice = await shopper_with_address(client, simulator, "alice", ADDRESS)
         late = await _place(client, simulator, alice, "P2-W", paid=False)
     with clock.frozen(datetime(2026, 5, 2, 0, 30, tzinfo=clock.SHANGHAI)):
-        bob = await _shopper(client, simulator, "bob", BOB_ADDRESS)
+        bob = await shopper_with_address(client, simulator, "bob", BOB_ADDRESS)
         early = await _place(client, simulator, bob, "P9-1", paid=False)
     await create_platform_admin(username="boss", password=PASSWORD)
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
 
     async def listed(**params) -> list[str]:
         html = await (await client.get("/admin/orders", params=params)).text()
@@ -223,19 +204,19 @@ async def test_staff_filter_orders_by_shanghai_date_keyword_and_status(client, s
 
 
 async def test_the_order_page_shows_payments_refunds_and_a_timeline_with_notes(client, simulator):
-    order = await _paid_order(client, simulator)
+    order = await paid_order(client, simulator)
     await create_platform_admin(username="boss", password=PASSWORD)
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
     page = await (await client.get(f"/admin/orders/{order['id']}")).text()
     # the payment record: our number, WeChat Pay's, amount, status, when
     assert order["order_no"] in page and order["transaction_id"] in page and "已支付" in page
     # when the admin adds a note, and one that tries to run a script
     url = f"/admin/orders/{order['id']}/notes"
     noted = await client.post(
-        url, data={"csrf_token": _csrf(page), "text": "买家来电：周末再送"}, allow_redirects=False
+        url, data={"csrf_token": csrf_of(page), "text": "买家来电：周末再送"}, allow_redirects=False
     )
     assert noted.status == 302
-    await client.post(url, data={"csrf_token": _csrf(page), "text": "<script>alert(1)</script>"})
+    await client.post(url, data={"csrf_token": csrf_of(page), "text": "<script>alert(1)</script>"})
     # then the timeline shows both, with who wrote them, the script as text
     page = await (await client.get(f"/admin/orders/{order['id']}")).text()
     assert "买家来电：周末再送" in page and "boss（平台管理员）" in page
@@ -244,23 +225,16 @@ async def test_the_order_page_shows_payments_refunds_and_a_timeline_with_notes(c
     assert await AuditEntry.filter(action="order.note", object_id=str(order["id"])).count() == 2
     # an empty or over-long note is refused
     for text in (" ", "字" * 501):
-        refused = await client.post(url, data={"csrf_token": _csrf(page), "text": text})
+        refused = await client.post(url, data={"csrf_token": csrf_of(page), "text": text})
         assert refused.status == 400 and "备注请填写" in await refused.text()
     # another merchant cannot note it
     other = await ensure_merchant(code="other", name="别家")
-    await _staff("other-owner", StaffRole.MERCHANT_OWNER, other)
+    await add_staff("other-owner", StaffRole.MERCHANT_OWNER, other)
     client.session.cookie_jar.clear()
-    await _sign_in(client, "other-owner")
-    csrf = _csrf(await (await client.get("/admin/")).text())
+    await sign_in(client, "other-owner")
+    csrf = csrf_of(await (await client.get("/admin/")).text())
     assert (await client.post(url, data={"csrf_token": csrf, "text": "别家的备注"})).status == 404
     assert await OrderEvent.filter(order_id=order["id"], type="note").count() == 2
-
-
-def _upload(csrf: str, name: str, body: bytes, content_type: str) -> FormData:
-    form = FormData()
-    form.add_field("csrf_token", csrf)
-    form.add_field("file", body, filename=name, content_type=content_type)
-    return form
 
 
 async def test_a_merchant_ships_many_orders_from_a_file_and_sees_each_rows_result(client, simulator):
@@ -268,15 +242,15 @@ async def test_a_merchant_ships_many_orders_from_a_file_and_sees_each_rows_resul
     own = await ensure_merchant()
     other = await ensure_merchant(code="other", name="别家")
     await import_rows([CABLE], merchant_id=other)
-    alice = await _shopper(client, simulator, "alice", ADDRESS)
+    alice = await shopper_with_address(client, simulator, "alice", ADDRESS)
     first, second = (
         await _place(client, simulator, alice, "P2-W"),
         await _place(client, simulator, alice, "P2-W"),
     )
     others = await _place(client, simulator, alice, "P9-1")
     unpaid = await _place(client, simulator, alice, "P2-W", paid=False)
-    await _staff("own-clerk", StaffRole.MERCHANT_STAFF, own)
-    await _sign_in(client, "own-clerk")
+    await add_staff("own-clerk", StaffRole.MERCHANT_STAFF, own)
+    await sign_in(client, "own-clerk")
     page = await (await client.get("/admin/orders/ship-bulk")).text()
     assert "下载 Excel 模板" in page and "顺丰速运" in page
     # the template lists the carriers allowed
@@ -299,7 +273,7 @@ async def test_a_merchant_ships_many_orders_from_a_file_and_sees_each_rows_resul
     )
     answer = await client.post(
         "/admin/orders/ship-bulk",
-        data=_upload(_csrf(page), "发货.csv", csv_text.encode("utf-8-sig"), "text/csv"),
+        data=file_form([("csrf_token", csrf_of(page))], "发货.csv", csv_text.encode("utf-8-sig"), "text/csv"),
     )
     html = await answer.text()
     # then each row says what happened: only the clerk's own paid order is shipped
@@ -321,7 +295,9 @@ async def test_a_merchant_ships_many_orders_from_a_file_and_sees_each_rows_resul
     sheet.save(out)
     xlsx = await client.post(
         "/admin/orders/ship-bulk",
-        data=_upload(_csrf(page), "ship.xlsx", out.getvalue(), "application/octet-stream"),
+        data=file_form(
+            [("csrf_token", csrf_of(page))], "ship.xlsx", out.getvalue(), "application/octet-stream"
+        ),
     )
     assert "成功 1 单，失败 0 单" in await xlsx.text()
     assert (await Order.get(id=second["id"])).carrier == "圆通速递"
@@ -333,6 +309,7 @@ async def test_a_merchant_ships_many_orders_from_a_file_and_sees_each_rows_resul
         ("orders.csv", b"x" * (2 * 1024 * 1024 + 1), "超过 2 MB"),
     ):
         refused = await client.post(
-            "/admin/orders/ship-bulk", data=_upload(_csrf(page), name, body, "text/plain")
+            "/admin/orders/ship-bulk",
+            data=file_form([("csrf_token", csrf_of(page))], name, body, "text/plain"),
         )
         assert refused.status == 400 and why in await refused.text()

@@ -10,7 +10,8 @@ import re
 from commerce.audit.models import AuditEntry
 from commerce.orders.models import Order
 from commerce.staff.models import StaffAccount
-from tests.edges.admin_world import ADMIN, AGENT, CLERK, OWNER, build_world, signed_in
+from tests.builders import signed_in
+from tests.edges.admin_world import ADMIN, AGENT, CLERK, OWNER, build_world
 from tests.edges.shoppers import ADDRESS, log_in
 
 PHONE = ADDRESS["phone"]  # every order of the world is sent to this number

@@ -4,7 +4,6 @@ importer's own format so that a file goes out, is edited in Excel and comes back
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -12,7 +11,6 @@ import re
 import secrets
 from dataclasses import asdict
 
-import aiohttp
 from openpyxl import Workbook, load_workbook
 
 from commerce import clock
@@ -26,8 +24,7 @@ from commerce.staff.models import StaffAccount
 from commerce.staff.services import create_platform_admin
 from commerce.staff.states import StaffRole
 from shop.app import CORE
-from tests.edges.test_admin_orders import _staff
-from tests.edges.test_admin_signin import _csrf, _sign_in
+from tests.builders import add_staff, csrf_of, import_job_result, imported_catalog, sign_in, upload_catalog
 from tests.factories import seed_small_catalog, sku_row
 
 HEADER = list(COLUMNS)
@@ -88,31 +85,6 @@ def _xlsx(rows) -> bytes:
     return buffer.getvalue()
 
 
-async def _upload(client, filename: str, content: bytes, content_type: str = "text/csv"):
-    page = await (await client.get("/admin/products/import")).text()
-    form = aiohttp.FormData()
-    form.add_field("csrf_token", _csrf(page))
-    form.add_field("file", content, filename=filename, content_type=content_type)
-    return await client.post("/admin/products/import", data=form, allow_redirects=False)
-
-
-async def _imported(client, filename: str, content: bytes, content_type: str = "text/csv") -> dict:
-    """Upload a file and wait for its job to finish, as the job page's script does."""
-    started = await _upload(client, filename, content, content_type)
-    assert started.status == 303, await started.text()
-    return await _finished(client, started.headers["Location"])
-
-
-async def _finished(client, location: str) -> dict:
-    assert re.fullmatch(r"/admin/products/import/[A-Za-z0-9_-]{20,40}", location)
-    for _ in range(800):
-        job = await (await client.get(f"{location}.json")).json()
-        if job["status"] != "running":
-            return {**job, "location": location}
-        await asyncio.sleep(0.025)  # the job runs in the background of the server
-    raise AssertionError("the import did not finish")
-
-
 async def _download_rows(client, query: str) -> tuple[bytes, list[list[str]]]:
     response = await client.get(f"/admin/products/export?{query}")
     assert response.status == 200
@@ -123,11 +95,11 @@ async def _download_rows(client, query: str) -> tuple[bytes, list[list[str]]]:
 async def test_a_csv_import_loads_the_good_rows_and_reports_the_bad_ones(client):
     # given a platform admin and a file with three good rows and three bad ones
     await create_platform_admin(username="boss", password="a-long-password-1")
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
     page = await (await client.get("/admin/products/import")).text()
     assert "spu_code" in page and "template.xlsx" in page and "5 MB" in page
     # when they upload it
-    job = await _imported(client, "商品.csv", _csv(GOOD_ROWS + BAD_ROWS))
+    job = await imported_catalog(client, "商品.csv", _csv(GOOD_ROWS + BAD_ROWS))
     # then the good products are in the catalog, the bad ones are not
     assert job["status"] == "done" and job["status_text"] == "已完成"
     assert (job["rows_read"], job["products_total"], job["products_done"]) == (6, 5, 5)
@@ -157,19 +129,19 @@ async def test_a_csv_import_loads_the_good_rows_and_reports_the_bad_ones(client)
 
 async def test_an_excel_file_and_a_gb18030_csv_import_too(client):
     await create_platform_admin(username="boss", password="a-long-password-1")
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
     # an .xlsx, uploaded under a name that says nothing: the content decides
-    job = await _imported(client, "upload", _xlsx(GOOD_ROWS), "application/octet-stream")
+    job = await imported_catalog(client, "upload", _xlsx(GOOD_ROWS), "application/octet-stream")
     assert (job["status"], job["created"], job["failed_rows"]) == ("done", 2, 0)
     assert (await Sku.get(sku_code="N2-1")).price == 2990
     # and a CSV as a Chinese Excel saves it
-    again = await _imported(client, "gbk.csv", _csv(GOOD_ROWS, encoding="gb18030"))
+    again = await imported_catalog(client, "gbk.csv", _csv(GOOD_ROWS, encoding="gb18030"))
     assert (again["status"], again["created"], again["updated"]) == ("done", 0, 2)
 
 
 async def test_files_that_are_no_catalog_are_refused_at_once(client):
     await create_platform_admin(username="boss", password="a-long-password-1")
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
     png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + secrets.token_bytes(64)
     refused = {
         "image.csv": (png, "只支持 CSV"),
@@ -179,7 +151,7 @@ async def test_files_that_are_no_catalog_are_refused_at_once(client):
         "huge.csv": (_csv(GOOD_ROWS) + b"x" * (5 * 1024 * 1024), "5 MB"),
     }
     for filename, (content, reason) in refused.items():
-        response = await _upload(client, filename, content)
+        response = await upload_catalog(client, filename, content)
         assert response.status == 400, filename
         assert reason in await response.text(), filename
     assert not await Product.exists() and not await AuditEntry.filter(action="product.import").exists()
@@ -197,12 +169,12 @@ def _zip_without_workbook() -> bytes:
 async def test_a_job_is_only_its_starters(client):
     await create_platform_admin(username="boss", password="a-long-password-1")
     await create_platform_admin(username="boss-2", password="a-long-password-1")
-    await _sign_in(client, "boss")
-    job = await _imported(client, "a.csv", _csv(GOOD_ROWS + BAD_ROWS))
+    await sign_in(client, "boss")
+    job = await imported_catalog(client, "a.csv", _csv(GOOD_ROWS + BAD_ROWS))
     page = await (await client.get("/admin/")).text()
-    await client.post("/admin/logout", data={"csrf_token": _csrf(page)})
+    await client.post("/admin/logout", data={"csrf_token": csrf_of(page)})
     # when another admin opens the same job
-    await _sign_in(client, "boss-2")
+    await sign_in(client, "boss-2")
     for path in (job["location"], f"{job['location']}.json", f"{job['location']}/errors.csv"):
         assert (await client.get(path)).status == 404, path
     # and a made-up id is no job either
@@ -212,7 +184,7 @@ async def test_a_job_is_only_its_starters(client):
 async def test_a_job_whose_process_died_is_shown_interrupted(client):
     # given a job left running by a process that stopped two minutes ago
     await create_platform_admin(username="boss", password="a-long-password-1")
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
     boss = await StaffAccount.get(username="boss")
     started = clock.now().timestamp() - 120
     job = ImportJob("d" * 24, boss.id, "big.xlsx", JobStatus.RUNNING, started_at=started, heartbeat=started)
@@ -229,7 +201,7 @@ async def test_a_job_whose_process_died_is_shown_interrupted(client):
 async def test_a_running_job_page_updates_itself_without_inline_script(client):
     # given a job another process of ours is running right now
     await create_platform_admin(username="boss", password="a-long-password-1")
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
     boss = await StaffAccount.get(username="boss")
     now = clock.now().timestamp()
     job = ImportJob("r" * 24, boss.id, "big.csv", JobStatus.RUNNING, started_at=now, heartbeat=now)
@@ -249,7 +221,7 @@ async def test_a_running_job_page_updates_itself_without_inline_script(client):
 async def test_one_import_at_a_time_per_person(client):
     # given a large import under way
     await create_platform_admin(username="boss", password="a-long-password-1")
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
     rows = [
         sku_row(f"R{i}", f"R{i}-1", title=f"商品{i}", category="数码 > 配件", price="1.00")
         for i in range(200)
@@ -258,14 +230,14 @@ async def test_one_import_at_a_time_per_person(client):
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
     writer.writeheader()
     writer.writerows(rows)
-    first = await _upload(client, "many.csv", buffer.getvalue().encode())
+    first = await upload_catalog(client, "many.csv", buffer.getvalue().encode())
     assert first.status == 303
     # when the same person uploads again before it has finished (a double click)
-    second = await _upload(client, "many.csv", buffer.getvalue().encode())
+    second = await upload_catalog(client, "many.csv", buffer.getvalue().encode())
     # then the second is refused, pointing at the first, which goes on to load everything
     assert second.status == 400 and "正在进行" in await second.text()
     assert first.headers["Location"] in await second.text()
-    assert (await _finished(client, first.headers["Location"]))["created"] == 200
+    assert (await import_job_result(client, first.headers["Location"]))["created"] == 200
     assert await Product.filter(spu_code__startswith="R").count() == 200
     assert await AuditEntry.filter(action="product.import").count() == 1
 
@@ -274,8 +246,8 @@ async def test_a_merchant_imports_into_its_own_shop_and_cannot_take_over_another
     # given the platform's products and a second merchant's owner
     await seed_small_catalog()
     other = await ensure_merchant(code="other", name="别家")
-    await _staff("other-owner", StaffRole.MERCHANT_OWNER, other)
-    await _sign_in(client, "other-owner")
+    await add_staff("other-owner", StaffRole.MERCHANT_OWNER, other)
+    await sign_in(client, "other-owner")
     page = await (await client.get("/admin/products/import")).text()
     assert "只能导入本商户的商品" in page
     # when they import their own product, the platform's P1 under its code, and a row for "self"
@@ -285,7 +257,7 @@ async def test_a_merchant_imports_into_its_own_shop_and_cannot_take_over_another
         ["数码 > 手机 > 5G手机", "P1", "抢来的手机", "", "", "P1-X", "1.00", "", "5", "", "on_sale", ""],
         ["食品生鲜 > 水果", "O3", "冒名的橙子", "", "", "O3-1", "9.90", "", "5", "", "on_sale", "self"],
     ]
-    job = await _imported(client, "mine.csv", _csv(rows))
+    job = await imported_catalog(client, "mine.csv", _csv(rows))
     # then their own products load into their shop
     assert (job["status"], job["created"], job["failed_rows"]) == ("done", 2, 2)
     assert await Product.filter(spu_code__in=["O1", "O2"], merchant_id=other).count() == 2
@@ -311,7 +283,7 @@ async def _two_merchants_catalog() -> int:
 async def test_exports_hold_the_platforms_products_or_only_the_merchants_own(client):
     other = await _two_merchants_catalog()
     await create_platform_admin(username="boss", password="a-long-password-1")
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
     # the platform gets every SKU, one row each, in the importer's columns
     body, rows = await _download_rows(client, "format=csv")
     assert body.startswith(b"\xef\xbb\xbf") and rows[0] == HEADER
@@ -348,10 +320,10 @@ async def test_exports_hold_the_platforms_products_or_only_the_merchants_own(cli
     assert list(cells[0]) == HEADER and len(cells) == 7
     assert await AuditEntry.filter(action="product.export").count() == 7  # one per download
     page = await (await client.get("/admin/")).text()
-    await client.post("/admin/logout", data={"csrf_token": _csrf(page)})
+    await client.post("/admin/logout", data={"csrf_token": csrf_of(page)})
     # a merchant's people get their own products only, whatever the URL asks
-    await _staff("other-clerk", StaffRole.MERCHANT_STAFF, other)
-    await _sign_in(client, "other-clerk")
+    await add_staff("other-clerk", StaffRole.MERCHANT_STAFF, other)
+    await sign_in(client, "other-clerk")
     own = (await _download_rows(client, f"format=csv&merchant_id={await ensure_merchant()}"))[1]
     assert [row[5] for row in own[1:]] == ["O1-1"]
     own_xlsx = await client.get("/admin/products/export?format=xlsx")
@@ -365,7 +337,7 @@ async def test_an_exported_file_edited_and_imported_again_updates_the_same_produ
     await Product.filter(spu_code="P2").update(title='=HYPERLINK("http://evil")', description="详情")
     await Product.filter(spu_code="P3").update(status="off_shelf")
     await create_platform_admin(username="boss", password="a-long-password-1")
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
     _, rows = await _download_rows(client, "format=csv")
     edited = [dict(zip(HEADER, row, strict=True)) for row in rows[1:]]
     earphones = next(row for row in edited if row["sku_code"] == "P2-W")
@@ -378,7 +350,7 @@ async def test_an_exported_file_edited_and_imported_again_updates_the_same_produ
     writer = csv.DictWriter(buffer, fieldnames=HEADER)
     writer.writeheader()
     writer.writerows(edited)
-    job = await _imported(client, "edited.csv", buffer.getvalue().encode("utf-8-sig"))
+    job = await imported_catalog(client, "edited.csv", buffer.getvalue().encode("utf-8-sig"))
     # then the same products are updated, none created, nothing else changed
     assert (job["status"], job["created"], job["updated"], job["failed_rows"]) == ("done", 0, 5, 0)
     assert await Product.all().count() == 5 and await Sku.all().count() == 6
@@ -390,7 +362,7 @@ async def test_an_exported_file_edited_and_imported_again_updates_the_same_produ
     assert (await Product.get(spu_code="P3")).status == "off_shelf"
     # and an Excel export comes back the same way
     xlsx = await (await client.get("/admin/products/export?format=xlsx")).read()
-    again = await _imported(client, "edited.xlsx", xlsx, "application/octet-stream")
+    again = await imported_catalog(client, "edited.xlsx", xlsx, "application/octet-stream")
     assert (again["status"], again["created"], again["updated"], again["failed_rows"]) == ("done", 0, 5, 0)
     assert (await Sku.get(sku_code="P3-5KG")).price == 3990
     assert (await Product.get(spu_code="P2")).title == '=HYPERLINK("http://evil")'
@@ -398,14 +370,14 @@ async def test_an_exported_file_edited_and_imported_again_updates_the_same_produ
 
 async def test_agents_and_finance_may_neither_import_nor_export(client):
     await create_platform_admin(username="boss", password="a-long-password-1")
-    await _sign_in(client, "boss")
-    job = await _imported(client, "a.csv", _csv(GOOD_ROWS))
+    await sign_in(client, "boss")
+    job = await imported_catalog(client, "a.csv", _csv(GOOD_ROWS))
     page = await (await client.get("/admin/")).text()
-    await client.post("/admin/logout", data={"csrf_token": _csrf(page)})
-    await _staff("agent-1", StaffRole.AGENT)
-    await _staff("finance-1", StaffRole.FINANCE)
+    await client.post("/admin/logout", data={"csrf_token": csrf_of(page)})
+    await add_staff("agent-1", StaffRole.AGENT)
+    await add_staff("finance-1", StaffRole.FINANCE)
     for username in ("agent-1", "finance-1"):
-        await _sign_in(client, username)
+        await sign_in(client, username)
         for path in (
             "/admin/products/import",
             "/admin/products/import/template.csv",
@@ -417,19 +389,19 @@ async def test_agents_and_finance_may_neither_import_nor_export(client):
             "/admin/products/export?format=xlsx",
         ):
             assert (await client.get(path)).status == 403, (username, path)
-        assert (await _upload(client, "b.csv", _csv(GOOD_ROWS))).status == 403
+        assert (await upload_catalog(client, "b.csv", _csv(GOOD_ROWS))).status == 403
         page = await (await client.get("/admin/")).text()
-        await client.post("/admin/logout", data={"csrf_token": _csrf(page)})
+        await client.post("/admin/logout", data={"csrf_token": csrf_of(page)})
     assert not await AuditEntry.filter(action="product.export").exists()
 
 
 async def test_the_templates_download_in_the_importers_format(client):
     await create_platform_admin(username="boss", password="a-long-password-1")
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
     template = await client.get("/admin/products/import/template.csv")
     rows = list(csv.reader(io.StringIO((await template.read()).decode("utf-8-sig"))))
     assert rows[0] == HEADER and len(rows) > 2
     workbook = await (await client.get("/admin/products/import/template.xlsx")).read()
     # the template itself imports cleanly
-    job = await _imported(client, "template.xlsx", workbook, "application/octet-stream")
+    job = await imported_catalog(client, "template.xlsx", workbook, "application/octet-stream")
     assert (job["status"], job["failed_rows"], job["created"]) == ("done", 0, 2)

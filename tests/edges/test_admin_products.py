@@ -8,7 +8,6 @@ import asyncio
 import struct
 import uuid
 import zlib
-from html.parser import HTMLParser
 
 from aiohttp import FormData
 
@@ -18,58 +17,11 @@ from commerce.catalog.models import Category, Product, Sku
 from commerce.merchants.services import ensure_merchant
 from commerce.staff.services import create_platform_admin
 from commerce.staff.states import StaffRole
+from tests.builders import PASSWORD, csrf_of, form_fields, sign_in, staff_signed_in
 from tests.edges.shoppers import ADDRESS, auth_headers
-from tests.edges.test_admin_orders import _staff
-from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
 from tests.factories import seed_small_catalog, sku_row
 
 XSS = "<script>alert(1)</script>"
-
-
-class _FormFields(HTMLParser):
-    """What a browser sends for the form with this action: its inputs (not buttons or
-    files; checkboxes when checked), selected options and textareas, in page order."""
-
-    def __init__(self, action: str) -> None:
-        super().__init__()
-        self.action, self.inside, self.fields = action, False, []
-        self._select = self._textarea = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self.inside = a.get("action") == self.action
-        elif not self.inside:
-            return
-        elif tag == "input" and "name" in a and a.get("type", "text") not in ("submit", "file"):
-            if a.get("type") != "checkbox" or "checked" in a:
-                self.fields.append((a["name"], a.get("value") or ""))
-        elif tag == "select":
-            self._select = a.get("name")
-        elif tag == "option" and self._select and "selected" in a:
-            self.fields.append((self._select, a.get("value") or ""))
-        elif tag == "textarea":
-            self._textarea = a.get("name")
-            self.fields.append((self._textarea, ""))
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.inside = False
-        self._select = None if tag == "select" else self._select
-        self._textarea = None if tag == "textarea" else self._textarea
-
-    def handle_data(self, data):
-        if self._textarea:
-            name, value = self.fields[-1]
-            self.fields[-1] = (name, value + data)
-
-
-def _form(html: str, action: str, **changes: str) -> list[tuple[str, str]]:
-    """The form's fields as the page shows them, with some changed as a person would type."""
-    parser = _FormFields(action)
-    parser.feed(html)
-    fields = [(name, changes.pop(name, value)) for name, value in parser.fields]
-    return fields + list(changes.items())
 
 
 def _png() -> bytes:
@@ -85,16 +37,6 @@ def _png() -> bytes:
         + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
         + chunk(b"IEND", b"")
     )
-
-
-async def _as(client, username: str, role: StaffRole | None = None, merchant_id: int | None = None) -> str:
-    """Signed in as a new account of that role (the platform admin without one); a CSRF token."""
-    if role is None:
-        await create_platform_admin(username=username, password=PASSWORD)
-    else:
-        await _staff(username, role, merchant_id)
-    assert (await _sign_in(client, username)).status == 302
-    return _csrf(await (await client.get("/admin/")).text())
 
 
 async def _order(client, simulator, sku_code: str, quantity: int) -> None:
@@ -117,7 +59,7 @@ async def test_the_platform_creates_a_product_with_two_axes_and_shoppers_find_it
     # given the platform admin on the new-product form
     await seed_small_catalog()
     merchant = await ensure_merchant()
-    await _as(client, "boss")
+    await staff_signed_in(client, "boss")
     page = await (await client.get("/admin/products/new")).text()
     typed = {
         "title": "小米 14 Ultra 影像旗舰",
@@ -131,7 +73,7 @@ async def test_the_platform_creates_a_product_with_two_axes_and_shoppers_find_it
     }
     # when they enter two spec axes and press 生成规格表 (no JavaScript)
     grid = await client.post(
-        "/admin/products/new", data=[*_form(page, "/admin/products/new", **typed), ("do", "grid")]
+        "/admin/products/new", data=[*form_fields(page, "/admin/products/new", **typed), ("do", "grid")]
     )
     html = await grid.text()
     # then the grid has one row per combination, and what was typed is still there
@@ -143,7 +85,10 @@ async def test_the_platform_creates_a_product_with_two_axes_and_shoppers_find_it
     stocks = {"stock_0": "10", "stock_1": "0", "stock_2": "3", "stock_3": "7", "sku_code_3": "MI14U-W512"}
     saved = await client.post(
         "/admin/products/new",
-        data=[*_form(html, "/admin/products/new", **prices, **stocks, market_price_0="6999"), ("do", "save")],
+        data=[
+            *form_fields(html, "/admin/products/new", **prices, **stocks, market_price_0="6999"),
+            ("do", "save"),
+        ],
         allow_redirects=False,
     )
     # then the product is a draft with four SKUs, prices in fen, codes made up where left empty
@@ -167,7 +112,7 @@ async def test_the_platform_creates_a_product_with_two_axes_and_shoppers_find_it
     by_code = await (await client.get("/admin/products", params={"q": "MI14U-W512"})).text()
     assert "小米 14 Ultra 影像旗舰" in by_code and "iPhone" not in by_code
     # when it is put on sale from the list
-    csrf = _csrf(listed)
+    csrf = csrf_of(listed)
     shelved = await client.post(
         "/admin/products/batch",
         data={"csrf_token": csrf, "on_sale_one": str(product.id), "back": "q=小米"},
@@ -192,7 +137,7 @@ async def test_the_platform_creates_a_product_with_two_axes_and_shoppers_find_it
 
 async def test_the_list_filters_by_status_category_stock_and_pages(client):
     await seed_small_catalog()
-    await _as(client, "boss")
+    await staff_signed_in(client, "boss")
     fruit = await Category.get(name="水果")
 
     async def titles(**params) -> str:
@@ -218,7 +163,7 @@ async def test_the_list_filters_by_status_category_stock_and_pages(client):
 async def test_editing_price_and_stock_is_audited(client):
     # given a platform admin editing the iPhone (128GB: 5 in stock)
     await seed_small_catalog()
-    await _as(client, "boss")
+    await staff_signed_in(client, "boss")
     product_id = await _product_id("P1")
     action = f"/admin/products/{product_id}"
     page = await (await client.get(action)).text()
@@ -226,7 +171,7 @@ async def test_editing_price_and_stock_is_audited(client):
     # when they change the price and the stock
     saved = await client.post(
         action,
-        data=[*_form(page, action, price_0="5899.00", stock_0="8"), ("do", "save")],
+        data=[*form_fields(page, action, price_0="5899.00", stock_0="8"), ("do", "save")],
         allow_redirects=False,
     )
     # then both are changed, the product's derived fields too, and the audit log has before/after
@@ -242,13 +187,13 @@ async def test_editing_price_and_stock_is_audited(client):
 async def test_saving_the_form_keeps_orders_placed_while_it_was_open(client, simulator):
     # given the earbuds (30 in stock) open in the edit form
     await seed_small_catalog()
-    await _as(client, "boss")
+    await staff_signed_in(client, "boss")
     action = f"/admin/products/{await _product_id('P2')}"
     page = await (await client.get(action)).text()
     # when a shopper orders 2 meanwhile, and the merchant then saves 35 (5 more than it saw)
     await _order(client, simulator, "P2-W", 2)
     saved = await client.post(
-        action, data=[*_form(page, action, stock_0="35"), ("do", "save")], allow_redirects=False
+        action, data=[*form_fields(page, action, stock_0="35"), ("do", "save")], allow_redirects=False
     )
     # then the order's 2 are not lost: 30 - 2 + 5
     assert saved.status == 302
@@ -257,14 +202,16 @@ async def test_saving_the_form_keeps_orders_placed_while_it_was_open(client, sim
     # when another order takes 3 and the merchant, from the old page, sets stock to 0 (-33)
     page = await (await client.get(action)).text()
     await _order(client, simulator, "P2-W", 3)
-    refused = await client.post(action, data=[*_form(page, action, stock_0="0"), ("do", "save")])
+    refused = await client.post(action, data=[*form_fields(page, action, stock_0="0"), ("do", "save")])
     # then nothing goes below zero: the page says what is left and keeps what was typed
     html = await refused.text()
     assert refused.status == 409 and "库存已被订单改为 30" in html
     assert 'name="stock_0" value="0"' in html and 'name="stock_seen_0" value="30"' in html
     assert (await Sku.get(sku_code="P2-W")).stock == 30
     # and saving that page again, now knowingly, sets it to 0
-    again = await client.post(action, data=[*_form(html, action), ("do", "save")], allow_redirects=False)
+    again = await client.post(
+        action, data=[*form_fields(html, action), ("do", "save")], allow_redirects=False
+    )
     assert again.status == 302 and (await Sku.get(sku_code="P2-W")).stock == 0
     assert (await Product.get(spu_code="P2")).total_stock == 0
 
@@ -272,7 +219,7 @@ async def test_saving_the_form_keeps_orders_placed_while_it_was_open(client, sim
 async def test_bulk_edit_sets_prices_and_moves_stock_in_one_go(client, simulator):
     # given the iPhone and the earbuds ticked in the list
     await seed_small_catalog()
-    csrf = await _as(client, "boss")
+    csrf = await staff_signed_in(client, "boss")
     ids = [str(await _product_id("P1")), str(await _product_id("P2"))]
     opened = await client.post(
         "/admin/products/batch",
@@ -291,7 +238,9 @@ async def test_bulk_edit_sets_prices_and_moves_stock_in_one_go(client, simulator
         f"stock_{skus['P2-W']}": "40",
     }
     saved = await client.post(
-        "/admin/products/bulk", data=_form(page, "/admin/products/bulk", **changes), allow_redirects=False
+        "/admin/products/bulk",
+        data=form_fields(page, "/admin/products/bulk", **changes),
+        allow_redirects=False,
     )
     # then prices are set, stock moved by what was typed (30 -> 40 is +10 on the 29 left)
     assert saved.status == 302 and "notice=bulk&n=3" in saved.headers["Location"]
@@ -304,7 +253,8 @@ async def test_bulk_edit_sets_prices_and_moves_stock_in_one_go(client, simulator
     assert await AuditEntry.filter(action="product.bulk_edit").count() == 2
     # a bad number is shown back with the typed values, changing nothing
     bad = await client.post(
-        "/admin/products/bulk", data=_form(page, "/admin/products/bulk", **{f"price_{skus['P2-W']}": "9.999"})
+        "/admin/products/bulk",
+        data=form_fields(page, "/admin/products/bulk", **{f"price_{skus['P2-W']}": "9.999"}),
     )
     assert bad.status == 400 and 'value="9.999"' in await bad.text()
     assert (await Sku.get(sku_code="P2-W")).price == 79900
@@ -312,12 +262,12 @@ async def test_bulk_edit_sets_prices_and_moves_stock_in_one_go(client, simulator
 
 async def test_images_are_checked_by_content_stored_under_a_hash_and_served(client):
     await seed_small_catalog()
-    await _as(client, "boss")
+    await staff_signed_in(client, "boss")
     page = await (await client.get("/admin/products/new")).text()
 
     def upload(name: str, content: bytes, shown: str = page) -> FormData:
         data = FormData()
-        for key, value in _form(shown, "/admin/products/new", title="带图的商品"):
+        for key, value in form_fields(shown, "/admin/products/new", title="带图的商品"):
             data.add_field(key, value)
         data.add_field("do", "upload")
         data.add_field("upload", content, filename=name, content_type="image/png")
@@ -329,7 +279,7 @@ async def test_images_are_checked_by_content_stored_under_a_hash_and_served(clie
     html = await response.text()
     # then the form shows it (the title typed is kept), under a hashed name served back as a PNG
     assert response.status == 200 and "带图的商品" in html
-    url = next(v for k, v in _form(html, "/admin/products/new") if k == "image")
+    url = next(v for k, v in form_fields(html, "/admin/products/new") if k == "image")
     assert "我的照片" not in url and url.endswith(".png") and "/media/products/" in url
     served = await client.get(url[url.index("/media/") :])
     assert served.status == 200 and await served.read() == png
@@ -343,20 +293,20 @@ async def test_images_are_checked_by_content_stored_under_a_hash_and_served(clie
     # when a second image is uploaded, moved forward, and the first removed (buttons, no JavaScript)
     gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"
     two = await (await client.post("/admin/products/new", data=upload("b.gif", gif, html))).text()
-    images = [v for k, v in _form(two, "/admin/products/new") if k == "image"]
+    images = [v for k, v in form_fields(two, "/admin/products/new") if k == "image"]
     assert images[0] == url and images[1].endswith(".gif")
     moved = await client.post(
-        "/admin/products/new", data=[*_form(two, "/admin/products/new"), ("image_left", "1")]
+        "/admin/products/new", data=[*form_fields(two, "/admin/products/new"), ("image_left", "1")]
     )
     moved_html = await moved.text()
-    assert [v for k, v in _form(moved_html, "/admin/products/new") if k == "image"] == [images[1], url]
+    assert [v for k, v in form_fields(moved_html, "/admin/products/new") if k == "image"] == [images[1], url]
     removed = await client.post(
-        "/admin/products/new", data=[*_form(moved_html, "/admin/products/new"), ("image_remove", "1")]
+        "/admin/products/new", data=[*form_fields(moved_html, "/admin/products/new"), ("image_remove", "1")]
     )
     html = await removed.text()
     # then saving the form keeps the images left, in that order, on the product
     category = await Category.get(name="5G手机")
-    fields = _form(
+    fields = form_fields(
         html,
         "/admin/products/new",
         category_id=str(category.id),
@@ -370,11 +320,11 @@ async def test_images_are_checked_by_content_stored_under_a_hash_and_served(clie
 
 async def test_invalid_input_comes_back_with_clear_messages_and_nothing_lost(client):
     await seed_small_catalog()
-    await _as(client, "boss")
+    await staff_signed_in(client, "boss")
     page = await (await client.get("/admin/products/new")).text()
     typed = {"subtitle": "留着我", "price_0": "12.345", "stock_0": "-1", "axis_values_0": "红色"}
     response = await client.post(
-        "/admin/products/new", data=[*_form(page, "/admin/products/new", **typed), ("do", "save")]
+        "/admin/products/new", data=[*form_fields(page, "/admin/products/new", **typed), ("do", "save")]
     )
     html = await response.text()
     assert response.status == 400
@@ -385,11 +335,12 @@ async def test_invalid_input_comes_back_with_clear_messages_and_nothing_lost(cli
     odd = {"category_id": "²", "merchant_id": "١", "image_remove": "²", "sku_combo_0": "{", "stock_0": "１"}
     assert (
         await client.post(
-            "/admin/products/new", data={**dict(_form(page, "/admin/products/new")), **odd, "do": "save"}
+            "/admin/products/new",
+            data={**dict(form_fields(page, "/admin/products/new")), **odd, "do": "save"},
         )
     ).status == 400
     # a code already used by another product is named as the problem
-    fields = _form(
+    fields = form_fields(
         page,
         "/admin/products/new",
         title="重复编码",
@@ -407,7 +358,7 @@ async def test_agents_and_finance_may_not_touch_products(client):
     await seed_small_catalog()
     product_id = await _product_id("P1")
     for username, role in (("agent-1", StaffRole.AGENT), ("money-1", StaffRole.FINANCE)):
-        csrf = await _as(client, username, role)
+        csrf = await staff_signed_in(client, username, role)
         for path in (
             "/admin/products",
             "/admin/products/new",
@@ -433,7 +384,7 @@ async def test_a_merchant_sees_and_changes_only_its_own_products(client):
     # given the demo products (the platform's own shop) and another merchant's clerk
     await seed_small_catalog()
     other = await ensure_merchant(code="other", name="别家")
-    csrf = await _as(client, "other-clerk", StaffRole.MERCHANT_STAFF, other)
+    csrf = await staff_signed_in(client, "other-clerk", StaffRole.MERCHANT_STAFF, other)
     iphone = await _product_id("P1")
     sku = await Sku.get(sku_code="P1-B128")
     # then the list is empty of them, and every way to another's product is a 404
@@ -459,7 +410,7 @@ async def test_a_merchant_sees_and_changes_only_its_own_products(client):
     page = await (await client.get("/admin/products/new")).text()
     assert "或新建分类" not in page and 'name="merchant_id"' not in page
     category = await Category.get(name="5G手机")
-    fields = _form(
+    fields = form_fields(
         page,
         "/admin/products/new",
         title="别家的手机",
@@ -472,7 +423,7 @@ async def test_a_merchant_sees_and_changes_only_its_own_products(client):
     mine = await Product.get(title="别家的手机")
     assert mine.merchant_id == other
     # a forged code of another merchant's product cannot take it over
-    fields = _form(
+    fields = form_fields(
         page, "/admin/products/new", title="冒名", spu_code="P1", category_id=str(category.id), price_0="1"
     )
     taken = await client.post("/admin/products/new", data=[*fields, ("do", "save")])
@@ -504,9 +455,9 @@ async def test_a_merchant_sees_and_changes_only_its_own_products(client):
 
 async def test_titles_and_spec_values_are_escaped_everywhere(client):
     await seed_small_catalog()
-    await _as(client, "boss")
+    await staff_signed_in(client, "boss")
     page = await (await client.get("/admin/products/new")).text()
-    fields = _form(
+    fields = form_fields(
         page,
         "/admin/products/new",
         title=XSS,
@@ -518,7 +469,7 @@ async def test_titles_and_spec_values_are_escaped_everywhere(client):
     grid = await (await client.post("/admin/products/new", data=[*fields, ("do", "grid")])).text()
     saved = await client.post(
         "/admin/products/new",
-        data=[*_form(grid, "/admin/products/new", price_0="1"), ("do", "save")],
+        data=[*form_fields(grid, "/admin/products/new", price_0="1"), ("do", "save")],
         allow_redirects=False,
     )
     assert saved.status == 302
@@ -537,7 +488,7 @@ async def test_titles_and_spec_values_are_escaped_everywhere(client):
 async def test_orders_racing_a_save_and_a_bulk_edit_are_all_kept(client, simulator):
     # given the earbuds (30) open in the edit form and the bulk page, and shoppers ready to order
     await seed_small_catalog()
-    await _as(client, "boss")
+    await staff_signed_in(client, "boss")
     product_id = await _product_id("P2")
     action = f"/admin/products/{product_id}"
     form_page = await (await client.get(action)).text()
@@ -559,11 +510,13 @@ async def test_orders_racing_a_save_and_a_bulk_edit_are_all_kept(client, simulat
     results = await asyncio.gather(
         *(order(h, a) for h, a in shoppers),
         client.post(
-            action, data=[*_form(form_page, action, stock_0="35"), ("do", "save")], allow_redirects=False
+            action,
+            data=[*form_fields(form_page, action, stock_0="35"), ("do", "save")],
+            allow_redirects=False,
         ),
         client.post(
             "/admin/products/bulk",
-            data=_form(bulk_page, "/admin/products/bulk", **{f"stock_{sku.id}": "28"}),
+            data=form_fields(bulk_page, "/admin/products/bulk", **{f"stock_{sku.id}": "28"}),
             allow_redirects=False,
         ),
     )
@@ -588,7 +541,7 @@ async def test_the_product_list_pages_through_many_products_keeping_its_filters(
     ]
     assert not (await import_rows(rows)).problems
     await create_platform_admin(username="boss", password=PASSWORD)
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
     # when the admin lists the drafts
     first = await (await client.get("/admin/products", params={"status": "draft"})).text()
     # then the first page shows the 20 newest and links to the next, keeping the filter

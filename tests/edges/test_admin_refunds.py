@@ -6,65 +6,28 @@ merchants only their own orders; a refund WeChat Pay refused can be submitted ag
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 from commerce.audit.models import AuditEntry
 from commerce.catalog.importer import import_rows
 from commerce.catalog.models import Sku
 from commerce.merchants.services import ensure_merchant
 from commerce.orders.models import Order, OrderEvent
-from commerce.orders.services import ship_order
 from commerce.payments.models import Refund
 from commerce.staff.services import create_platform_admin
 from commerce.staff.states import StaffRole
 from shop.app import CORE
-from tests.edges.paying import eventually, pay_order, settle_outbox, sim
-from tests.edges.shoppers import ADDRESS, auth_headers
-from tests.edges.test_admin_orders import _staff
-from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
-from tests.factories import seed_small_catalog, sku_row
-
-CABLE = sku_row("P9", "P9-1", title="快充数据线", category="数码 > 配件 > 数据线", price="29.90", stock=10)
-
-
-async def _shipped_order(client, simulator, *, sku_code: str = "P2-W", user: str = "alice") -> dict:
-    """A shopper's order, paid through the simulated WeChat Pay and shipped."""
-    if not await Sku.exists(sku_code="P2-W"):
-        await seed_small_catalog()
-        await import_rows([CABLE])
-    headers = await auth_headers(client, simulator, user)
-    address = await (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).json()
-    sku = await Sku.get(sku_code=sku_code)
-    body = {"items": [{"sku_id": sku.id, "quantity": 1}], "address_id": address["id"]}
-    created = await client.post(
-        "/api/v1/orders", json=body, headers={**headers, "Idempotency-Key": uuid.uuid4().hex}
-    )
-    order = await created.json()
-    paid = await pay_order(client, simulator, headers, order["id"])
-    await ship_order(
-        order_id=order["id"], carrier="顺丰速运", tracking_no="SF" + order["order_no"][-10:], actor="staff:0"
-    )
-    await settle_outbox()  # the shipping upload reaches WeChat
-    return {**order, "headers": headers, "transaction_id": paid["transaction_id"], "sku_id": sku.id}
-
-
-async def _ask_refund(client, order: dict, reason: str = "耳机左边没声音") -> dict:
-    response = await client.post(
-        f"/api/v1/orders/{order['id']}/refunds", json={"reason": reason}, headers=order["headers"]
-    )
-    assert response.status == 201, await response.text()
-    return await response.json()
-
-
-async def _as(client, username: str) -> str:
-    """Sign in as this staff member (whoever was signed in before); the CSRF token of a page."""
-    client.session.cookie_jar.clear()
-    assert (await _sign_in(client, username)).status == 302
-    return _csrf(await (await client.get("/admin/")).text())
-
-
-async def _refund_of(order: dict) -> Refund:
-    return await Refund.filter(order_id=order["id"]).order_by("-id").first()
+from tests.builders import (
+    CABLE,
+    PASSWORD,
+    add_staff,
+    ask_refund,
+    csrf_of,
+    latest_refund,
+    shipped_order,
+    signed_in,
+)
+from tests.edges.paying import eventually, settle_outbox, sim
+from tests.factories import seed_small_catalog
 
 
 async def _sim_refunds(simulator) -> list[dict]:
@@ -75,22 +38,22 @@ async def _sim_refunds(simulator) -> list[dict]:
 
 async def test_an_admin_approves_an_after_sales_refund_and_wechat_pay_returns_the_money(client, simulator):
     # given a shipped order whose shopper asks for a refund
-    order = await _shipped_order(client, simulator)
+    order = await shipped_order(client, simulator)
     stock = (await Sku.get(id=order["sku_id"])).stock
-    await _ask_refund(client, order)
+    await ask_refund(client, order)
     await create_platform_admin(username="boss", password=PASSWORD)
-    await _as(client, "boss")
+    await signed_in(client, "boss")
     # the refunds list shows it first, waiting for review, linked to its order
     listed = await (await client.get("/admin/refunds")).text()
     assert order["order_no"] in listed and "待审核" in listed and "分钟" in listed
     assert f'href="/admin/orders/{order["id"]}"' in listed
     page = await (await client.get(f"/admin/orders/{order['id']}")).text()
-    refund = await _refund_of(order)
+    refund = await latest_refund(order)
     assert f"/admin/refunds/{refund.id}/approve" in page and "耳机左边没声音" in page
     # when the admin approves it
     approved = await client.post(
         f"/admin/refunds/{refund.id}/approve",
-        data={"csrf_token": _csrf(page), "order_id": order["id"]},
+        data={"csrf_token": csrf_of(page), "order_id": order["id"]},
         allow_redirects=False,
     )
     assert (approved.status, approved.headers["Location"]) == (302, f"/admin/orders/{order['id']}")
@@ -113,11 +76,11 @@ async def test_an_admin_approves_an_after_sales_refund_and_wechat_pay_returns_th
 
 
 async def test_a_refused_refund_sends_the_order_back_to_shipped_and_the_shopper_reads_why(client, simulator):
-    order = await _shipped_order(client, simulator)
-    await _ask_refund(client, order, reason="不想要了")
+    order = await shipped_order(client, simulator)
+    await ask_refund(client, order, reason="不想要了")
     await create_platform_admin(username="boss", password=PASSWORD)
-    csrf = await _as(client, "boss")
-    refund = await _refund_of(order)
+    csrf = await signed_in(client, "boss")
+    refund = await latest_refund(order)
     url = f"/admin/refunds/{refund.id}/refuse"
     # a refusal needs a reason
     empty = await client.post(url, data={"csrf_token": csrf, "order_id": order["id"], "reason": " "})
@@ -151,11 +114,11 @@ async def test_a_refused_refund_sends_the_order_back_to_shipped_and_the_shopper_
 
 
 async def test_two_staff_approving_at_once_make_one_refund(client, simulator):
-    order = await _shipped_order(client, simulator)
-    await _ask_refund(client, order)
+    order = await shipped_order(client, simulator)
+    await ask_refund(client, order)
     await create_platform_admin(username="boss", password=PASSWORD)
-    csrf = await _as(client, "boss")
-    refund = await _refund_of(order)
+    csrf = await signed_in(client, "boss")
+    refund = await latest_refund(order)
     # when two approvals race
     form = {"csrf_token": csrf, "order_id": str(order["id"])}
     answers = await asyncio.gather(
@@ -178,14 +141,16 @@ async def test_two_staff_approving_at_once_make_one_refund(client, simulator):
 
 async def test_an_agent_decides_refunds_up_to_the_limit_only(client, simulator):
     limit = client.app[CORE].settings.agent_refund_limit_fen
-    small = await _shipped_order(client, simulator, sku_code="P9-1")
-    large = await _shipped_order(client, simulator, sku_code="P2-W", user="bob")
+    await seed_small_catalog()
+    await import_rows([CABLE])
+    small = await shipped_order(client, simulator, sku_code="P9-1")
+    large = await shipped_order(client, simulator, sku_code="P2-W", user="bob")
     assert small["payable"] <= limit < large["payable"]
-    await _ask_refund(client, small, reason="数据线坏了")
-    await _ask_refund(client, large, reason="耳机坏了")
-    await _staff("agent-1", StaffRole.AGENT)
-    csrf = await _as(client, "agent-1")
-    small_refund, large_refund = await _refund_of(small), await _refund_of(large)
+    await ask_refund(client, small, reason="数据线坏了")
+    await ask_refund(client, large, reason="耳机坏了")
+    await add_staff("agent-1", StaffRole.AGENT)
+    csrf = await signed_in(client, "agent-1")
+    small_refund, large_refund = await latest_refund(small), await latest_refund(large)
     # the large one shows no approve form, and approving it anyway is refused clearly
     page = await (await client.get(f"/admin/orders/{large['id']}")).text()
     assert "/approve" not in page
@@ -205,30 +170,30 @@ async def test_an_agent_decides_refunds_up_to_the_limit_only(client, simulator):
 
 
 async def test_merchants_review_only_refunds_of_their_own_orders(client, simulator):
-    order = await _shipped_order(client, simulator)
-    await _ask_refund(client, order)
-    refund = await _refund_of(order)
+    order = await shipped_order(client, simulator)
+    await ask_refund(client, order)
+    refund = await latest_refund(order)
     other = await ensure_merchant(code="other", name="别家")
     own = await ensure_merchant()  # the demo products are the platform's own shop's
-    await _staff("other-owner", StaffRole.MERCHANT_OWNER, other)
-    await _staff("own-clerk", StaffRole.MERCHANT_STAFF, own)
-    await _staff("finance-1", StaffRole.FINANCE)
+    await add_staff("other-owner", StaffRole.MERCHANT_OWNER, other)
+    await add_staff("own-clerk", StaffRole.MERCHANT_STAFF, own)
+    await add_staff("finance-1", StaffRole.FINANCE)
     # another merchant's owner neither sees nor approves it
-    csrf = await _as(client, "other-owner")
+    csrf = await signed_in(client, "other-owner")
     assert order["order_no"] not in await (await client.get("/admin/refunds")).text()
     forged = await client.post(
         f"/admin/refunds/{refund.id}/approve", data={"csrf_token": csrf, "order_id": order["id"]}
     )
     assert forged.status == 404
     # finance does not decide refunds
-    csrf = await _as(client, "finance-1")
+    csrf = await signed_in(client, "finance-1")
     refused = await client.post(
         f"/admin/refunds/{refund.id}/approve", data={"csrf_token": csrf, "order_id": order["id"]}
     )
     assert refused.status == 403
     assert (await Refund.get(id=refund.id)).status == "awaiting_review"
     # the merchant's own people do (its after-sales are theirs)
-    csrf = await _as(client, "own-clerk")
+    csrf = await signed_in(client, "own-clerk")
     assert order["order_no"] in await (await client.get("/admin/refunds")).text()
     clerk = await client.post(
         f"/admin/refunds/{refund.id}/approve",
@@ -239,10 +204,10 @@ async def test_merchants_review_only_refunds_of_their_own_orders(client, simulat
 
 
 async def test_a_refund_wechat_pay_refused_is_submitted_again_with_a_new_number(client, simulator):
-    order = await _shipped_order(client, simulator)
-    other = await _shipped_order(client, simulator, user="bob")
-    await _ask_refund(client, order)
-    refund = await _refund_of(order)
+    order = await shipped_order(client, simulator)
+    other = await shipped_order(client, simulator, user="bob")
+    await ask_refund(client, order)
+    refund = await latest_refund(order)
     # given someone refunded another order by hand at WeChat Pay's merchant platform under the
     # refund number our shop will use for this one
     await client.app[CORE].pay.refund(
@@ -253,7 +218,7 @@ async def test_a_refund_wechat_pay_refused_is_submitted_again_with_a_new_number(
         reason="商户平台手工退款",
     )
     await create_platform_admin(username="boss", password=PASSWORD)
-    csrf = await _as(client, "boss")
+    csrf = await signed_in(client, "boss")
     form = {"csrf_token": csrf, "order_id": order["id"]}
     # when the admin approves ours, WeChat Pay refuses it (the number's parameters differ)
     await client.post(f"/admin/refunds/{refund.id}/approve", data=form, allow_redirects=False)
@@ -275,7 +240,7 @@ async def test_a_refund_wechat_pay_refused_is_submitted_again_with_a_new_number(
         return (await Order.get(id=order["id"])).status == "refunded"
 
     await eventually(refunded)
-    retried = await _refund_of(order)
+    retried = await latest_refund(order)
     assert retried.out_refund_no == f"{refund.out_refund_no}_2" and retried.status == "succeeded"
     assert await AuditEntry.filter(action="refund.retry", object_id=str(refund.id)).exists()
     # a second retry of the same failure does nothing
@@ -284,11 +249,11 @@ async def test_a_refund_wechat_pay_refused_is_submitted_again_with_a_new_number(
 
 
 async def test_an_abnormal_refund_is_left_to_the_merchant_platform(client, simulator):
-    order = await _shipped_order(client, simulator)
-    await _ask_refund(client, order)
-    refund = await _refund_of(order)
+    order = await shipped_order(client, simulator)
+    await ask_refund(client, order)
+    refund = await latest_refund(order)
     await create_platform_admin(username="boss", password=PASSWORD)
-    csrf = await _as(client, "boss")
+    csrf = await signed_in(client, "boss")
     # given the bank refuses the original path (WeChat Pay ends the refund ABNORMAL)
     await sim(simulator, "POST", "/pay/refund-outcome", {"outcome": "ABNORMAL"})
     form = {"csrf_token": csrf, "order_id": order["id"]}

@@ -11,6 +11,7 @@ from commerce.merchants.services import ensure_merchant
 from commerce.orders.models import Order
 from commerce.staff.models import StaffAccount
 from commerce.staff.services import create_platform_admin
+from tests.builders import PASSWORD, catalog_csv, file_form, import_finished, signed_in
 from tests.edges.admin_world import (
     ADMIN,
     AGENT,
@@ -20,16 +21,11 @@ from tests.edges.admin_world import (
     World,
     build_world,
     bulk_form,
-    catalog_csv,
     catalogue_of,
-    file_form,
     fingerprint,
-    import_finished,
     product_form,
-    signed_in,
     ways,
 )
-from tests.edges.test_admin_signin import PASSWORD
 
 ROLES = ("admin", "owner", "clerk", "agent", "finance")
 USERNAMES = dict(zip(ROLES, (ADMIN, OWNER, CLERK, AGENT, FINANCE), strict=True))
@@ -76,6 +72,9 @@ EXPECTED = {
     "users":                 (200, 200, 200, 200, 403),  # a merchant's: its customers only
     "user.alice":            (200, 200, 200, 200, 403),  # A's customer
     "user.bob":              (200, 404, 404, 200, 403),  # B's customer only
+    "shipping":              (200, 302, 403, 403, 403),  # an owner: to its own template
+    "shipping.A":            (200, 200, 403, 403, 403),  # a merchant's fees: platform and owner
+    "shipping.B":            (200, 404, 403, 403, 403),
     "support":               (200, 403, 403, 200, 403),
     "support.rows":          (200, 403, 403, 200, 403),
     "support.stream":        (200, 403, 403, 200, 403),
@@ -111,6 +110,8 @@ EXPECTED = {
     "refund.refuse.A-dear":  (302, 302, 302, 403, 403),  # above the agents' limit
     "refund.retry.A":        (409, 409, 409, 409, 403),  # let through; nothing failed to retry
     "refund.approve.B":      (302, 404, 404, 302, 403),
+    "shipping.save.A":       (302, 302, 403, 403, 403),
+    "shipping.save.B":       (302, 404, 403, 403, 403),
     "user.reveal.alice":     (200, 200, 403, 403, 403),  # a full phone: platform and owner only
     "user.reveal.bob":       (200, 404, 403, 403, 403),
     "canned.create":         (302, 403, 403, 302, 403),

@@ -3,7 +3,6 @@ roles enforced on the server whatever the page shows."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,18 +13,7 @@ from commerce.staff.models import StaffAccount
 from commerce.staff.services import _hasher, create_platform_admin
 from commerce.staff.states import StaffRole
 from shop.app import create_app
-
-PASSWORD = "a-long-password-1"
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-async def _sign_in(client, username: str, password: str = PASSWORD):
-    form = await (await client.get("/admin/login")).text()
-    data = {"username": username, "password": password, "csrf_token": _csrf(form)}
-    return await client.post("/admin/login", data=data, allow_redirects=False)
+from tests.builders import PASSWORD, csrf_of, sign_in
 
 
 async def test_a_platform_admin_signs_in_and_out(client):
@@ -34,7 +22,7 @@ async def test_a_platform_admin_signs_in_and_out(client):
     first = await client.get("/admin/", allow_redirects=False)
     assert (first.status, first.headers["Location"]) == (302, "/admin/login")
     # when the admin signs in
-    signed_in = await _sign_in(client, "boss")
+    signed_in = await sign_in(client, "boss")
     assert (signed_in.status, signed_in.headers["Location"]) == (302, "/admin/")
     cookie = signed_in.cookies["admin_session"]
     assert cookie["httponly"] and cookie["samesite"] == "Strict" and cookie["path"] == "/admin"
@@ -49,7 +37,7 @@ async def test_a_platform_admin_signs_in_and_out(client):
     )
     # a form without the session's CSRF token is refused
     assert (await client.post("/admin/logout", data={}, allow_redirects=False)).status == 403
-    out = await client.post("/admin/logout", data={"csrf_token": _csrf(html)}, allow_redirects=False)
+    out = await client.post("/admin/logout", data={"csrf_token": csrf_of(html)}, allow_redirects=False)
     assert (out.status, out.headers["Location"]) == (302, "/admin/login")
     assert (await client.get("/admin/", allow_redirects=False)).status == 302
 
@@ -59,9 +47,9 @@ async def test_the_sign_in_form_needs_its_csrf_token_and_the_right_password(clie
     await client.get("/admin/login")
     no_token = await client.post("/admin/login", data={"username": "boss", "password": PASSWORD})
     assert no_token.status == 403
-    wrong = await _sign_in(client, "boss", "not-the-password")
+    wrong = await sign_in(client, "boss", "not-the-password")
     assert wrong.status == 401 and "用户名或密码错误" in await wrong.text()
-    nobody = await _sign_in(client, "nobody")
+    nobody = await sign_in(client, "nobody")
     assert nobody.status == 401 and "用户名或密码错误" in await nobody.text()
 
 
@@ -70,21 +58,21 @@ async def test_repeated_failures_from_one_address_make_it_wait_longer_each_time(
     with clock.frozen(datetime(2026, 12, 1, 2, 0, tzinfo=UTC)) as frozen:
         # given five wrong passwords from this address
         for _ in range(5):
-            assert (await _sign_in(client, "boss", "guess-guess-guess")).status == 401
+            assert (await sign_in(client, "boss", "guess-guess-guess")).status == 401
         # then even the right password waits a minute here
-        locked = await _sign_in(client, "boss")
+        locked = await sign_in(client, "boss")
         assert locked.status == 429 and "请 60 秒后再试" in await locked.text()
         # a minute later one more guess is checked, and the wait doubles
         frozen.advance(timedelta(seconds=61))
-        assert (await _sign_in(client, "boss", "guess-guess-guess")).status == 401
+        assert (await sign_in(client, "boss", "guess-guess-guess")).status == 401
         frozen.advance(timedelta(seconds=61))
-        assert (await _sign_in(client, "boss")).status == 429
+        assert (await sign_in(client, "boss")).status == 429
         frozen.advance(timedelta(seconds=60))
         # and once it is over, the right password signs in and the count starts again
-        assert (await _sign_in(client, "boss")).status == 302
+        assert (await sign_in(client, "boss")).status == 302
         for _ in range(4):
-            assert (await _sign_in(client, "boss", "guess-guess-guess")).status == 401
-        assert (await _sign_in(client, "boss")).status == 302
+            assert (await sign_in(client, "boss", "guess-guess-guess")).status == 401
+        assert (await sign_in(client, "boss")).status == 302
 
 
 async def test_a_stranger_cannot_lock_the_owner_out(
@@ -100,7 +88,7 @@ async def test_a_stranger_cannot_lock_the_owner_out(
     async def attempt(password: str, address: str):
         client.session.cookie_jar.clear()
         form = await (await client.get("/admin/login")).text()
-        data = {"username": "boss", "password": password, "csrf_token": _csrf(form)}
+        data = {"username": "boss", "password": password, "csrf_token": csrf_of(form)}
         headers = {"X-Forwarded-For": address}
         return (await client.post("/admin/login", data=data, headers=headers, allow_redirects=False)).status
 
@@ -130,7 +118,7 @@ async def test_roles_are_enforced_on_the_server(client):
         role=StaffRole.MERCHANT_STAFF,
         merchant_id=merchant_id,
     )
-    assert (await _sign_in(client, "clerk")).status == 302
+    assert (await sign_in(client, "clerk")).status == 302
     html = await (await client.get("/admin/")).text()
     assert "商品" in html and "商家管理" not in html and "财务结算" not in html
     # a direct URL to what the role may not see is a 403, not a hidden link
@@ -144,10 +132,10 @@ async def test_roles_are_enforced_on_the_server(client):
 
 async def test_a_deactivated_account_loses_its_session(client):
     await create_platform_admin(username="boss", password=PASSWORD)
-    assert (await _sign_in(client, "boss")).status == 302
+    assert (await sign_in(client, "boss")).status == 302
     await StaffAccount.filter(username="boss").update(is_active=False)
     assert (await client.get("/admin/", allow_redirects=False)).status == 302
-    assert (await _sign_in(client, "boss")).status == 401
+    assert (await sign_in(client, "boss")).status == 401
 
 
 async def test_parallel_guesses_cannot_outrun_the_lock(client):
@@ -155,7 +143,7 @@ async def test_parallel_guesses_cannot_outrun_the_lock(client):
 
     await create_platform_admin(username="boss", password=PASSWORD)
     form = await (await client.get("/admin/login")).text()
-    data = {"username": "boss", "password": "guess-guess-guess", "csrf_token": _csrf(form)}
+    data = {"username": "boss", "password": "guess-guess-guess", "csrf_token": csrf_of(form)}
     # twenty guesses at the same moment: only the first five are even checked
     statuses = await asyncio.gather(*(client.post("/admin/login", data=data) for _ in range(20)))
     assert sorted(r.status for r in statuses) == [401] * 5 + [429] * 15
@@ -173,7 +161,7 @@ async def test_behind_a_trusted_proxy_each_client_is_throttled_by_its_own_addres
 
     async def attempt(username: str, password: str, forwarded: str):
         form = await (await client.get("/admin/login")).text()
-        data = {"username": username, "password": password, "csrf_token": _csrf(form)}
+        data = {"username": username, "password": password, "csrf_token": csrf_of(form)}
         headers = {"X-Forwarded-For": forwarded}
         return await client.post("/admin/login", data=data, headers=headers, allow_redirects=False)
 
@@ -190,11 +178,11 @@ async def test_without_a_trusted_proxy_a_forwarded_address_is_not_believed(clien
     await create_platform_admin(username="boss", password=PASSWORD)
     for n in range(20):
         form = await (await client.get("/admin/login")).text()
-        data = {"username": f"user-{n}", "password": "wrong", "csrf_token": _csrf(form)}
+        data = {"username": f"user-{n}", "password": "wrong", "csrf_token": csrf_of(form)}
         await client.post("/admin/login", data=data, headers={"X-Forwarded-For": f"10.9.0.{n}"})
     # every guess came from the same peer: it is throttled, made-up headers notwithstanding
     form = await (await client.get("/admin/login")).text()
-    data = {"username": "boss", "password": PASSWORD, "csrf_token": _csrf(form)}
+    data = {"username": "boss", "password": PASSWORD, "csrf_token": csrf_of(form)}
     late = await client.post("/admin/login", data=data, headers={"X-Forwarded-For": "10.9.9.9"})
     assert late.status == 429
 
@@ -212,6 +200,6 @@ async def test_a_body_that_is_no_form_is_a_400_not_a_crash(client, content_type)
     body = b"garbage\r\n--not-a-part"
     refused = await client.post("/admin/login", data=body, headers={"Content-Type": content_type})
     assert refused.status == 400
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
     refused = await client.post("/admin/logout", data=body, headers={"Content-Type": content_type})
     assert refused.status == 400

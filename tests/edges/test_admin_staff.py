@@ -17,8 +17,7 @@ from commerce.staff.models import StaffAccount
 from commerce.staff.services import create_first_account, create_platform_admin
 from commerce.staff.states import StaffRole
 from shop.app import create_app
-from tests.edges.test_admin_orders import _staff
-from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
+from tests.builders import PASSWORD, add_staff, csrf_of, sign_in
 
 NEW_PASSWORD = "another-long-password-2"
 
@@ -34,10 +33,10 @@ class Desk:
     @classmethod
     async def sign_in(cls, client: TestClient, username: str, password: str = PASSWORD) -> Desk:
         client.session.cookie_jar.clear()
-        signed = await _sign_in(client, username, password)
+        signed = await sign_in(client, username, password)
         assert signed.status == 302, await signed.text()
         desk = cls(client, signed.cookies["admin_session"].value, "")
-        desk.csrf = _csrf(await (await desk.get("/admin/")).text())
+        desk.csrf = csrf_of(await (await desk.get("/admin/")).text())
         return desk
 
     @property
@@ -63,7 +62,7 @@ async def _signed_out(desk: Desk) -> bool:
 
 async def _attempt(client: TestClient, username: str, password: str = PASSWORD):
     client.session.cookie_jar.clear()
-    return await _sign_in(client, username, password)
+    return await sign_in(client, username, password)
 
 
 async def test_the_platform_admin_creates_accounts_of_every_platform_role(client):
@@ -110,7 +109,7 @@ async def test_the_staff_page_refuses_roles_it_does_not_make(client):
     # given the platform admin and merchant A's owner
     merchant = await ensure_merchant(code="shop-a", name="甲店")
     await create_platform_admin(username="boss", password=PASSWORD)
-    await _staff("a-owner", StaffRole.MERCHANT_OWNER, merchant)
+    await add_staff("a-owner", StaffRole.MERCHANT_OWNER, merchant)
     boss = await Desk.sign_in(client, "boss")
     owner = await Desk.sign_in(client, "a-owner")
     before = await StaffAccount.all().count()
@@ -170,7 +169,7 @@ async def test_deactivation_ends_a_live_session_at_once_in_another_instance(
 ):
     # given an agent signed in on one instance of the admin, and the platform admin on another
     await create_platform_admin(username="boss", password=PASSWORD)
-    await _staff("agent-1", StaffRole.AGENT)
+    await add_staff("agent-1", StaffRole.AGENT)
     agent_id = (await StaffAccount.get(username="agent-1")).id
     other = await aiohttp_client(create_app(wired_settings, mount_simulator=False))
     agent = await Desk.sign_in(client, "agent-1")
@@ -200,7 +199,7 @@ async def test_deactivation_ends_a_live_session_at_once_in_another_instance(
 async def test_a_password_reset_ends_the_sessions_and_only_the_new_password_signs_in(client):
     # given an agent signed in
     await create_platform_admin(username="boss", password=PASSWORD)
-    await _staff("agent-1", StaffRole.AGENT)
+    await add_staff("agent-1", StaffRole.AGENT)
     agent_id = (await StaffAccount.get(username="agent-1")).id
     agent = await Desk.sign_in(client, "agent-1")
     boss = await Desk.sign_in(client, "boss")
@@ -232,7 +231,7 @@ async def test_a_merchant_owner_manages_its_own_staff_and_no_one_else(client):
         ("b-clerk", StaffRole.MERCHANT_STAFF, b),
         ("agent-1", StaffRole.AGENT, None),
     ):
-        await _staff(username, role, merchant)
+        await add_staff(username, role, merchant)
     ids = dict(await StaffAccount.all().values_list("username", "id"))
     clerk = await Desk.sign_in(client, "a-clerk")
     owner = await Desk.sign_in(client, "a-owner")
@@ -273,9 +272,9 @@ async def test_suspending_a_merchant_signs_its_people_out_and_keeps_them_out(cli
     # given merchant A's owner and clerk signed in, and an agent of the platform
     a = await ensure_merchant(code="shop-a", name="甲店")
     await create_platform_admin(username="boss", password=PASSWORD)
-    await _staff("a-owner", StaffRole.MERCHANT_OWNER, a)
-    await _staff("a-clerk", StaffRole.MERCHANT_STAFF, a)
-    await _staff("agent-1", StaffRole.AGENT)
+    await add_staff("a-owner", StaffRole.MERCHANT_OWNER, a)
+    await add_staff("a-clerk", StaffRole.MERCHANT_STAFF, a)
+    await add_staff("agent-1", StaffRole.AGENT)
     owner, clerk = await Desk.sign_in(client, "a-owner"), await Desk.sign_in(client, "a-clerk")
     agent = await Desk.sign_in(client, "agent-1")
     boss = await Desk.sign_in(client, "boss")
@@ -306,7 +305,7 @@ async def test_the_audit_log_shows_who_by_username_and_role_what_and_before_and_
     # given two admins, one of whom deactivates an agent and the other creates a finance account
     await create_platform_admin(username="boss", password=PASSWORD)
     await create_platform_admin(username="deputy", password=PASSWORD)
-    await _staff("agent-1", StaffRole.AGENT)
+    await add_staff("agent-1", StaffRole.AGENT)
     agent_id = (await StaffAccount.get(username="agent-1")).id
     boss, deputy = await Desk.sign_in(client, "boss"), await Desk.sign_in(client, "deputy")
     assert (await boss.post(f"/admin/staff/{agent_id}/deactivate")).status == 302

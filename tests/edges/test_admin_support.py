@@ -16,22 +16,16 @@ from commerce.support.conversations import open_conversation
 from commerce.support.models import CannedReply, Conversation
 from commerce.users.models import User
 from shop.app import CORE
+from tests.builders import PASSWORD, csrf_of, paid_order, sign_in, staff_signed_in
 from tests.edges.paying import sim
 from tests.edges.shoppers import auth_headers, simulator_post
-from tests.edges.test_admin_orders import _paid_order
-from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
-
-
-async def _agent(client, username: str = "agent-1", role: StaffRole = StaffRole.AGENT) -> None:
-    await StaffAccount.create(username=username, password_hash=_hasher.hash(PASSWORD), role=role)
-    assert (await _sign_in(client, username)).status == 302
 
 
 async def test_an_agent_answers_a_follower_from_the_inbox(client, simulator):
     # given a follower asked the bot for a human, with markup in her message
     await sim(simulator, "POST", "/mp/send", {"user": "alice", "type": "text", "content": "人工"})
     await sim(simulator, "POST", "/mp/send", {"user": "alice", "type": "text", "content": "<b>快递</b>丢了"})
-    await _agent(client)
+    await staff_signed_in(client, "agent-1", StaffRole.AGENT)
     # the inbox lists it as waiting, the message shown escaped
     inbox = await (await client.get("/admin/support")).text()
     conversation = await Conversation.get()
@@ -41,7 +35,7 @@ async def test_an_agent_answers_a_follower_from_the_inbox(client, simulator):
     # when the agent replies
     reply = await client.post(
         f"/admin/support/{conversation.id}/reply",
-        data={"text": "您好，马上为您查询", "csrf_token": _csrf(page)},
+        data={"text": "您好，马上为您查询", "csrf_token": csrf_of(page)},
         allow_redirects=False,
     )
     assert reply.status == 302
@@ -55,7 +49,7 @@ async def test_an_agent_answers_a_follower_from_the_inbox(client, simulator):
     # and closing it ends it
     page = await (await client.get(f"/admin/support/{conversation.id}")).text()
     closed = await client.post(
-        f"/admin/support/{conversation.id}/close", data={"csrf_token": _csrf(page)}, allow_redirects=False
+        f"/admin/support/{conversation.id}/close", data={"csrf_token": csrf_of(page)}, allow_redirects=False
     )
     assert closed.status == 302 and (await Conversation.get(id=conversation.id)).status == "closed"
     assert (await client.get("/admin/support/999999")).status == 404
@@ -64,16 +58,16 @@ async def test_an_agent_answers_a_follower_from_the_inbox(client, simulator):
 async def test_a_reply_past_wechats_window_is_refused_clearly(client, simulator):
     # a conversation whose follower never wrote through WeChat (no window open)
     conversation, _ = await open_conversation(openid="o" + "x" * 27, user_id=None, reason="keyword")
-    await _agent(client)
+    await staff_signed_in(client, "agent-1", StaffRole.AGENT)
     page = await (await client.get(f"/admin/support/{conversation.id}")).text()
     response = await client.post(
-        f"/admin/support/{conversation.id}/reply", data={"text": "在吗", "csrf_token": _csrf(page)}
+        f"/admin/support/{conversation.id}/reply", data={"text": "在吗", "csrf_token": csrf_of(page)}
     )
     assert response.status == 409 and "48 小时" in await response.text()
 
 
 async def test_finance_cannot_open_the_inbox(client):
-    await _agent(client, "cashier", StaffRole.FINANCE)
+    await staff_signed_in(client, "cashier", StaffRole.FINANCE)
     assert (await client.get("/admin/support")).status == 403
 
 
@@ -83,14 +77,14 @@ async def test_finance_cannot_open_the_inbox(client):
 async def _switch_to(client, username: str) -> str:
     """Sign out whoever is signed in and sign `username` in; their inbox page."""
     page = await (await client.get("/admin/support")).text()
-    await client.post("/admin/logout", data={"csrf_token": _csrf(page)})
-    assert (await _sign_in(client, username)).status == 302
+    await client.post("/admin/logout", data={"csrf_token": csrf_of(page)})
+    assert (await sign_in(client, username)).status == 302
     return await (await client.get("/admin/support")).text()
 
 
 async def _post(client, path: str, **data: str):
     page = await (await client.get("/admin/support")).text()
-    return await client.post(path, data={**data, "csrf_token": _csrf(page)}, allow_redirects=False)
+    return await client.post(path, data={**data, "csrf_token": csrf_of(page)}, allow_redirects=False)
 
 
 async def _custom_messages(simulator, user: str = "alice") -> list[str]:
@@ -105,7 +99,7 @@ async def test_an_agent_claims_another_is_refused_until_it_is_handed_over(client
     for name, role in (("agent-2", StaffRole.AGENT), ("cashier", StaffRole.FINANCE)):
         await StaffAccount.create(username=name, password_hash=_hasher.hash(PASSWORD), role=role)
     await create_platform_admin(username="boss", password=PASSWORD)
-    await _agent(client, "agent-1")
+    await staff_signed_in(client, "agent-1", StaffRole.AGENT)
     one, two = await StaffAccount.get(username="agent-1"), await StaffAccount.get(username="agent-2")
     # when agent-1 claims it from the inbox
     claimed = await _post(client, f"/admin/support/{conversation.id}/claim")
@@ -179,7 +173,7 @@ async def test_an_agent_claims_another_is_refused_until_it_is_handed_over(client
 async def test_canned_replies_are_kept_and_sent(client, simulator):
     await sim(simulator, "POST", "/mp/send", {"user": "alice", "type": "text", "content": "人工"})
     conversation = await Conversation.get()
-    await _agent(client)
+    await staff_signed_in(client, "agent-1", StaffRole.AGENT)
     # when the agent adds two canned replies, one with markup
     for title, text, sort in (("发货时间", "<b>48小时</b>内发货", "1"), ("问候", "您好，在的", "0")):
         added = await _post(client, "/admin/support/canned", title=title, text=text, sort=sort)
@@ -216,7 +210,7 @@ async def test_canned_replies_are_kept_and_sent(client, simulator):
 
 async def test_the_conversation_shows_the_shoppers_profile_and_orders(client, simulator):
     # given alice bought in the mini-program, and follows the account through a poster's code
-    order = await _paid_order(client, simulator)
+    order = await paid_order(client, simulator)
     phone_code = (
         await simulator_post(simulator, "/wx/phone-code", {"user": "alice", "phone": "13900139000"})
     )["code"]
@@ -234,7 +228,7 @@ async def test_the_conversation_shows_the_shoppers_profile_and_orders(client, si
     # when she asks for a person through the official account
     await sim(simulator, "POST", "/mp/send", {"user": "alice", "type": "text", "content": "人工"})
     conversation = await Conversation.get()
-    await _agent(client)
+    await staff_signed_in(client, "agent-1", StaffRole.AGENT)
     page = await (await client.get(f"/admin/support/{conversation.id}")).text()
     # then beside the messages: her account (linked by unionid), her orders, coupons to come
     assert "已关注" in page and "poster-1" in page
@@ -284,10 +278,10 @@ async def test_merchant_staff_and_finance_are_refused_every_support_page(client,
         (f"/admin/support/canned/{canned.id}/delete", {}),
     ]
     for username in ("clerk", "cashier"):
-        assert (await _sign_in(client, username)).status == 302
+        assert (await sign_in(client, username)).status == 302
         for path in pages:
             assert (await client.get(path)).status == 403, (username, path)
-        token = _csrf(await (await client.get("/admin/")).text())
+        token = csrf_of(await (await client.get("/admin/")).text())
         for path, data in forms:
             response = await client.post(path, data={**data, "csrf_token": token}, allow_redirects=False)
             assert response.status == 403, (username, path)
@@ -306,7 +300,7 @@ async def test_followers_left_waiting_too_long_are_marked(client, simulator):
         for user in ("alice", "bob"):
             await sim(simulator, "POST", "/mp/send", {"user": user, "type": "text", "content": "人工"})
         alice, bob = await Conversation.all().order_by("id")
-        await _agent(client)
+        await staff_signed_in(client, "agent-1", StaffRole.AGENT)
         assert (await _post(client, f"/admin/support/{bob.id}/reply", text="您好")).status == 302
         # four minutes later bob writes again; three more, and alice still waits
         frozen.advance(timedelta(minutes=4))
@@ -326,7 +320,7 @@ async def test_followers_left_waiting_too_long_are_marked(client, simulator):
 async def test_an_odd_or_vanished_canned_reply_is_a_clear_refusal(client, simulator):
     await sim(simulator, "POST", "/mp/send", {"user": "alice", "type": "text", "content": "人工"})
     conversation = await Conversation.get()
-    await _agent(client)
+    await staff_signed_in(client, "agent-1", StaffRole.AGENT)
     path = f"/admin/support/{conversation.id}/reply"
     # a made-up, huge id is no canned reply at all: an empty reply is refused
     huge = await _post(client, path, text="", canned_id="9" * 30)

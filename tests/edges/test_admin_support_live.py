@@ -14,13 +14,12 @@ from pathlib import Path
 
 from admin_web import support_live
 from commerce.config import Settings
+from commerce.staff.states import StaffRole
 from commerce.support import live
 from commerce.support.models import Conversation
 from shop.app import CORE
+from tests.builders import csrf_of, follower_says, openid_of, staff_signed_in
 from tests.conftest import TEST_REDIS_URL
-from tests.edges.paying import sim
-from tests.edges.test_admin_signin import _csrf
-from tests.edges.test_admin_support import _agent
 
 STREAM_HEADERS = {"Accept": "text/event-stream"}
 
@@ -76,19 +75,9 @@ class EventStream:
         self.response.close()
 
 
-async def _follower_says(simulator, text: str, user: str = "alice") -> None:
-    status, answer = await sim(simulator, "POST", "/mp/send", {"user": user, "type": "text", "content": text})
-    assert status == 200 and answer["status"] == 200, answer
-
-
 async def _handed_to_a_person(simulator, user: str = "alice") -> Conversation:
-    await _follower_says(simulator, "人工", user)
-    return await Conversation.get(openid=(await _openid(simulator, user)))
-
-
-async def _openid(simulator, user: str) -> str:
-    _, log = await sim(simulator, "GET", f"/mp/messages?user={user}")
-    return log["openid"]
+    await follower_says(simulator, user, "人工")
+    return await Conversation.get(openid=(await openid_of(simulator, user)))
 
 
 def _since(page: str) -> str:
@@ -98,13 +87,13 @@ def _since(page: str) -> str:
 async def test_a_followers_message_appears_on_the_open_conversation_page(client, simulator):
     # given an agent looking at alice's conversation
     conversation = await _handed_to_a_person(simulator)
-    await _agent(client)
+    await staff_signed_in(client, "agent-1", StaffRole.AGENT)
     page = await (await client.get(f"/admin/support/{conversation.id}")).text()
     assert 'src="/admin/static/inbox.js"' in page and "<script>" not in page  # no inline script
     stream = await EventStream.open(client, f"/admin/support/{conversation.id}/stream?since={_since(page)}")
     try:
         # when alice writes, with markup in her message
-        await _follower_says(simulator, "<script>alert(1)</script>我的快递呢")
+        await follower_says(simulator, "alice", "<script>alert(1)</script>我的快递呢")
         # then the page hears of it at once, as data the script puts in as text
         event = await stream.next("message")
         assert event["data"]["content"] == "<script>alert(1)</script>我的快递呢"
@@ -124,7 +113,7 @@ async def test_a_followers_message_appears_on_the_open_conversation_page(client,
 
 async def test_the_inbox_hears_of_a_new_conversation_and_counts_the_waiting(client, simulator):
     # given an agent with the inbox open, nobody waiting
-    await _agent(client)
+    await staff_signed_in(client, "agent-1", StaffRole.AGENT)
     stream = await EventStream.open(client, "/admin/support/stream")
     try:
         hello = await stream.next("inbox")
@@ -146,15 +135,15 @@ async def test_the_inbox_hears_of_a_new_conversation_and_counts_the_waiting(clie
 
 async def test_a_reconnect_with_last_event_id_gets_what_it_missed(client, simulator):
     conversation = await _handed_to_a_person(simulator)
-    await _agent(client)
+    await staff_signed_in(client, "agent-1", StaffRole.AGENT)
     page = await (await client.get(f"/admin/support/{conversation.id}")).text()
     stream = await EventStream.open(client, f"/admin/support/{conversation.id}/stream?since={_since(page)}")
-    await _follower_says(simulator, "第一条")
+    await follower_says(simulator, "alice", "第一条")
     first = await stream.next("message")
     stream.close()
     # when alice writes while the agent's connection is down
-    await _follower_says(simulator, "断线时发的")
-    await _follower_says(simulator, "还有这条")
+    await follower_says(simulator, "alice", "断线时发的")
+    await follower_says(simulator, "alice", "还有这条")
     # then the browser's reconnect (Last-Event-ID) is sent both, in order, and nothing twice
     again = await EventStream.open(
         client, f"/admin/support/{conversation.id}/stream?since=0.0", **{"Last-Event-ID": first["id"]}
@@ -175,7 +164,7 @@ async def test_a_reconnect_with_last_event_id_gets_what_it_missed(client, simula
 
 async def test_an_event_from_another_process_reaches_the_stream(client, simulator, wired_settings):
     conversation = await _handed_to_a_person(simulator)
-    await _agent(client)
+    await staff_signed_in(client, "agent-1", StaffRole.AGENT)
     page = await (await client.get(f"/admin/support/{conversation.id}")).text()
     stream = await EventStream.open(client, f"/admin/support/{conversation.id}/stream?since={_since(page)}")
     try:
@@ -220,14 +209,14 @@ def _record_in_another_process(settings: Settings, conversation_id: int, text: s
 async def test_a_stream_beats_and_ends_with_its_client_or_session(client, simulator, monkeypatch):
     monkeypatch.setattr(support_live, "HEARTBEAT_SECONDS", 0.2)
     conversation = await _handed_to_a_person(simulator)
-    await _agent(client)
+    await staff_signed_in(client, "agent-1", StaffRole.AGENT)
     redis = client.app[CORE].redis
     channel = live.conversation_channel(redis, conversation.id)
     # an open stream is subscribed, and beats while nothing happens
     stream = await EventStream.open(client, f"/admin/support/{conversation.id}/stream")
     await _until(lambda: _subscribers(redis, channel), 1)
     await asyncio.sleep(0.5)
-    await _follower_says(simulator, "在吗")
+    await follower_says(simulator, "alice", "在吗")
     await stream.next("message")
     assert ": ping" in stream.comments
     # when the browser goes away, the subscription goes too
@@ -237,10 +226,10 @@ async def test_a_stream_beats_and_ends_with_its_client_or_session(client, simula
     stream = await EventStream.open(client, "/admin/support/stream")
     await stream.next("inbox")
     page = await (await client.get("/admin/support")).text()
-    await client.post("/admin/logout", data={"csrf_token": _csrf(page)})
+    await client.post("/admin/logout", data={"csrf_token": csrf_of(page)})
     assert await stream.ended()
     # and a server shutting down ends its streams at once (admin_web's on_shutdown hook)
-    await _agent(client, "agent-2")
+    await staff_signed_in(client, "agent-2", StaffRole.AGENT)
     stream = await EventStream.open(client, "/admin/support/stream")
     await stream.next("inbox")
     await support_live.close_streams(client.app)

@@ -10,9 +10,8 @@ from commerce.staff.models import StaffAccount
 from commerce.staff.services import _hasher, create_platform_admin
 from commerce.staff.states import StaffRole
 from commerce.users.models import User
+from tests.builders import PASSWORD, add_staff, csrf_of, paid_order, sign_in
 from tests.edges.shoppers import log_in
-from tests.edges.test_admin_orders import _paid_order, _staff
-from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
 
 
 async def _shopper_with_phone(client, simulator) -> int:
@@ -24,7 +23,7 @@ async def _shopper_with_phone(client, simulator) -> int:
 async def test_an_admin_finds_a_shopper_masked_and_reveals_the_phone_on_purpose(client, simulator):
     user_id = await _shopper_with_phone(client, simulator)
     await create_platform_admin(username="boss", password=PASSWORD)
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
     # search by the masked phone, by its last four digits, by nickname
     for query in ("138****8000", "8000", "小爱"):
         html = await (await client.get("/admin/users", params={"q": query})).text()
@@ -33,7 +32,9 @@ async def test_an_admin_finds_a_shopper_masked_and_reveals_the_phone_on_purpose(
     profile = await (await client.get(f"/admin/users/{user_id}")).text()
     assert "13800138000" not in profile
     # when the admin asks to see the number
-    revealed = await client.post(f"/admin/users/{user_id}/reveal-phone", data={"csrf_token": _csrf(profile)})
+    revealed = await client.post(
+        f"/admin/users/{user_id}/reveal-phone", data={"csrf_token": csrf_of(profile)}
+    )
     # then it is shown, and the look is in the audit log
     assert revealed.status == 200 and "13800138000" in await revealed.text()
     assert await AuditEntry.filter(action="user.reveal_phone", object_id=str(user_id)).count() == 1
@@ -42,10 +43,10 @@ async def test_an_admin_finds_a_shopper_masked_and_reveals_the_phone_on_purpose(
 async def test_an_agent_sees_shoppers_masked_and_cannot_reveal(client, simulator):
     user_id = await _shopper_with_phone(client, simulator)
     await StaffAccount.create(username="agent-1", password_hash=_hasher.hash(PASSWORD), role=StaffRole.AGENT)
-    await _sign_in(client, "agent-1")
+    await sign_in(client, "agent-1")
     profile = await (await client.get(f"/admin/users/{user_id}")).text()
     assert "138****8000" in profile and "查看完整号码" not in profile
-    refused = await client.post(f"/admin/users/{user_id}/reveal-phone", data={"csrf_token": _csrf(profile)})
+    refused = await client.post(f"/admin/users/{user_id}/reveal-phone", data={"csrf_token": csrf_of(profile)})
     assert refused.status == 403 and "13800138000" not in await refused.text()
     assert await AuditEntry.filter(action="user.reveal_phone").count() == 0
     assert (await client.get("/admin/users/999999")).status == 404
@@ -53,9 +54,9 @@ async def test_an_agent_sees_shoppers_masked_and_cannot_reveal(client, simulator
 
 async def test_a_shoppers_profile_lists_their_orders(client, simulator):
     # given alice with a paid order
-    alice = await _paid_order(client, simulator)
+    alice = await paid_order(client, simulator)
     await create_platform_admin(username="boss", password=PASSWORD)
-    await _sign_in(client, "boss")
+    await sign_in(client, "boss")
     user_id = (await Order.get(id=alice["id"])).user_id
     # when the admin opens alice's profile
     profile = await (await client.get(f"/admin/users/{user_id}")).text()
@@ -66,25 +67,25 @@ async def test_a_shoppers_profile_lists_their_orders(client, simulator):
 
 async def test_a_merchant_looks_up_only_its_own_customers(client, simulator):
     # given alice, who bought the platform shop's earbuds, and bob, who never bought from it
-    alice = await _paid_order(client, simulator)
+    alice = await paid_order(client, simulator)
     alice_id = (await Order.get(id=alice["id"])).user_id
     bob = (await log_in(client, simulator, "bob"))["user"]["id"]
     await User.filter(id__in=[alice_id, bob]).update(nickname="顾客")
     other = await ensure_merchant(code="other", name="别家")
-    await _staff("own-owner", StaffRole.MERCHANT_OWNER, await ensure_merchant())
-    await _staff("other-owner", StaffRole.MERCHANT_OWNER, other)
+    await add_staff("own-owner", StaffRole.MERCHANT_OWNER, await ensure_merchant())
+    await add_staff("other-owner", StaffRole.MERCHANT_OWNER, other)
     # when the shop's owner searches its customers
-    await _sign_in(client, "own-owner")
+    await sign_in(client, "own-owner")
     found = await (await client.get("/admin/users", params={"q": "顾客"})).text()
     # then only alice is there; bob's profile is not found, even by URL or a reveal
     assert f"/admin/users/{alice_id}" in found and f"/admin/users/{bob}" not in found
     profile = await (await client.get(f"/admin/users/{alice_id}")).text()
     assert alice["order_no"] in profile
     assert (await client.get(f"/admin/users/{bob}")).status == 404
-    peek = await client.post(f"/admin/users/{bob}/reveal-phone", data={"csrf_token": _csrf(profile)})
+    peek = await client.post(f"/admin/users/{bob}/reveal-phone", data={"csrf_token": csrf_of(profile)})
     assert peek.status == 404
     # and another merchant sees neither
-    await client.post("/admin/logout", data={"csrf_token": _csrf(profile)})
-    await _sign_in(client, "other-owner")
+    await client.post("/admin/logout", data={"csrf_token": csrf_of(profile)})
+    await sign_in(client, "other-owner")
     assert "/admin/users/" not in await (await client.get("/admin/users", params={"q": "顾客"})).text()
     assert (await client.get(f"/admin/users/{alice_id}")).status == 404

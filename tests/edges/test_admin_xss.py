@@ -17,10 +17,9 @@ from commerce.staff.models import StaffAccount
 from commerce.staff.services import create_platform_admin
 from commerce.support.models import Conversation
 from commerce.users.models import User
-from tests.edges.admin_world import Shopper, catalog_csv, file_form, import_finished, signed_in
+from tests.builders import PASSWORD, Shopper, catalog_csv, file_form, import_finished, signed_in
 from tests.edges.paying import sim
 from tests.edges.shoppers import ADDRESS
-from tests.edges.test_admin_signin import PASSWORD
 from tests.factories import sku_row
 
 SCRIPT = "<script>alert(1)</script>"

@@ -14,6 +14,7 @@ from commerce.support.models import Conversation, ConversationMessage
 from commerce.users.models import Follower, FollowerTouch
 from shop.app import CORE, create_app
 from shop.observability import AccessLogger
+from tests.builders import new_follower, openid_of
 from tests.conftest import TEST_REDIS_URL
 from tests.edges import mp_pushes as mp
 from tests.edges.mp_pushes import event_xml, text_xml
@@ -35,21 +36,6 @@ PLAINTEXT = pytest.mark.parametrize("settings", [""], ids=["no EncodingAESKey"],
 async def webhook(client, simulator):
     await seed_small_catalog()
     return client
-
-
-async def _openid(simulator, user: str) -> str:
-    status, body = await sim(simulator, "GET", f"/mp/messages?user={user}")
-    assert status == 200, body
-    return body["openid"]
-
-
-async def _follow(simulator, user: str) -> str:
-    """The user follows the account (WeChat pushes the event to the shop)."""
-    status, result = await sim(
-        simulator, "POST", "/mp/send", {"user": user, "type": "event", "event": "subscribe"}
-    )
-    assert (status, result["status"], result["error"]) == (200, 200, None), result
-    return await _openid(simulator, user)
 
 
 async def _post(client, query: dict, body: str):
@@ -77,8 +63,8 @@ async def _everything(simulator) -> dict:
 async def test_a_replayed_query_with_another_body_as_another_follower_is_refused(webhook, simulator):
     # given bob follows; alice says hello, and the query of her push is read from a log
     settings = webhook.app[CORE].settings
-    bob = await _follow(simulator, "bob")
-    alice = await _openid(simulator, "alice")
+    bob = await new_follower(simulator, "bob")
+    alice = await openid_of(simulator, "alice")
     query, body = mp.plaintext(settings, text_xml(alice, "你好"))
     assert (await _post(webhook, query, body))[0] == 200
     before = await _everything(simulator)
@@ -99,7 +85,7 @@ async def test_a_replayed_query_with_another_body_as_another_follower_is_refused
 async def test_a_replayed_verification_query_carries_no_push(webhook, simulator):
     # given WeChat verified the server URL (a signed GET, logged like any request)
     settings = webhook.app[CORE].settings
-    bob = await _follow(simulator, "bob")
+    bob = await new_follower(simulator, "bob")
     query = mp.signed_query(settings.mp_token)
     response = await webhook.get("/wechat/mp", params={**query, "echostr": "abc123"})
     assert (response.status, await response.text()) == (200, "abc123")
@@ -115,7 +101,7 @@ async def test_a_plaintext_push_is_refused_when_an_encodingaeskey_is_configured(
     # given the shop has an EncodingAESKey (safe mode); bob follows
     settings = webhook.app[CORE].settings
     assert settings.mp_aes_key
-    bob = await _follow(simulator, "bob")
+    bob = await new_follower(simulator, "bob")
     before = await _everything(simulator)
     # when a correctly signed plaintext push arrives: a hand-off, an unfollow
     answers = [
@@ -130,8 +116,8 @@ async def test_a_plaintext_push_is_refused_when_an_encodingaeskey_is_configured(
 async def test_compatible_mode_reads_only_the_encrypted_half(webhook, simulator):
     # given WeChat in compatible mode: the plaintext elements beside <Encrypt>
     settings = webhook.app[CORE].settings
-    bob = await _follow(simulator, "bob")
-    alice = await _openid(simulator, "alice")
+    bob = await new_follower(simulator, "bob")
+    alice = await openid_of(simulator, "alice")
     query, body = mp.compatible_mode(settings, text_xml(alice, "蓝牙耳机"))
     # when the plaintext half is changed to bob asking for a human, before it reaches us
     forged = body.replace(alice, bob).replace("蓝牙耳机", "人工")
@@ -157,7 +143,7 @@ async def test_compatible_mode_pushes_from_the_simulator_are_answered(webhook, s
 async def test_an_identical_repeat_is_wechats_retry_answered_the_same_and_handled_once(webhook, simulator):
     # given a follower's push asking for a human
     settings = webhook.app[CORE].settings
-    alice = await _openid(simulator, "alice")
+    alice = await openid_of(simulator, "alice")
     query, body = mp.push_of(settings, text_xml(alice, "人工"))
     # when WeChat sends exactly the same request again, once after the answer and twice together
     first = await _post(webhook, query, body)
@@ -184,7 +170,7 @@ async def test_access_logs_show_no_signed_query_nor_openid(
     server = TestServer(create_app(wired_settings, mount_simulator=False), port=app_port)
     await server.start_server(access_log_class=AccessLogger)
     client = await aiohttp_client(server)
-    alice = await _openid(simulator, "alice")
+    alice = await openid_of(simulator, "alice")
     query = {**mp.signed_query(wired_settings.mp_token), "openid": alice}
     body = text_xml(alice, "你好")
     encrypted = {"encrypt_type": "aes", "msg_signature": "a" * 40}
@@ -220,8 +206,8 @@ async def test_a_query_answered_by_one_process_is_refused_with_another_body_by_a
     # given a second serving process of the same shop (its own app and core, the same Redis)
     settings = webhook.app[CORE].settings
     other = await aiohttp_client(create_app(wired_settings, mount_simulator=False))
-    bob = await _follow(simulator, "bob")
-    alice = await _openid(simulator, "alice")
+    bob = await new_follower(simulator, "bob")
+    alice = await openid_of(simulator, "alice")
     query, body = mp.plaintext(settings, text_xml(alice, "你好"))
     assert (await _post(webhook, query, body))[0] == 200
     before = await _everything(simulator)

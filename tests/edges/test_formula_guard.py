@@ -11,8 +11,7 @@ from openpyxl import load_workbook
 
 from commerce.catalog.catalog_file import COLUMNS, guard_cell, unguard_cell
 from commerce.catalog.models import Product
-from tests.edges.test_admin_product_import import _imported
-from tests.edges.test_admin_products import _as
+from tests.builders import imported_catalog, staff_signed_in
 from tests.factories import seed_small_catalog
 
 STARTS = ["=", "+", "-", "@", "\t", "\r"]
@@ -33,7 +32,7 @@ async def test_titles_starting_with_a_tab_or_a_carriage_return_are_exported_guar
     titles = {"P1": '\t=HYPERLINK("http://evil")', "P2": "\r=1+1"}
     for spu_code, title in titles.items():
         await Product.filter(spu_code=spu_code).update(title=title)
-    await _as(client, "boss")
+    await staff_signed_in(client, "boss")
     # when the catalog is exported as CSV and as Excel
     csv_text = (await (await client.get("/admin/products/export?format=csv")).read()).decode("utf-8-sig")
     csv_rows = list(csv.DictReader(io.StringIO(csv_text)))
@@ -49,7 +48,7 @@ async def test_titles_starting_with_a_tab_or_a_carriage_return_are_exported_guar
         assert shown == {spu_code: "'" + title.replace("\r", "\n") for spu_code, title in titles.items()}
     assert list(header) == list(COLUMNS)
     # and importing the CSV again takes the guard off (and, as for every title, the blanks)
-    job = await _imported(client, "again.csv", csv_text.encode("utf-8-sig"))
+    job = await imported_catalog(client, "again.csv", csv_text.encode("utf-8-sig"))
     assert (job["status"], job["failed_rows"]) == ("done", 0)
     for spu_code, title in titles.items():
         assert (await Product.get(spu_code=spu_code)).title == title.strip()

@@ -23,11 +23,10 @@ from commerce.support.models import Conversation
 from commerce.support.states import ConversationStatus
 from scheduler import JOBS, run_job_once
 from shop.app import CORE
+from tests.builders import PASSWORD, add_staff, shopper_with_address, sign_in
 from tests.conftest import on_mysql
 from tests.edges.paying import eventually, pay_order, sim
-from tests.edges.shoppers import ADDRESS, auth_headers, order_sku
-from tests.edges.test_admin_orders import _staff
-from tests.edges.test_admin_signin import PASSWORD, _sign_in
+from tests.edges.shoppers import order_sku
 from tests.factories import seed_small_catalog
 
 REFUSAL = "row refused by the test"
@@ -58,12 +57,6 @@ async def refusing_updates(table: str, row_id: int):
         await conn.execute_script(drop)
 
 
-async def _shopper(client, simulator, user: str = "alice") -> dict:
-    headers = await auth_headers(client, simulator, user)
-    address = await (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).json()
-    return {"headers": headers, "address_id": address["id"]}
-
-
 async def _run(client, name: str, at: float) -> None:
     """The scheduler fires this job for the period holding `at` (a Unix time)."""
     schedule = next(s for s in JOBS if s.name == name)
@@ -77,7 +70,7 @@ async def _statuses(orders: list[dict]) -> list[str]:
 async def test_an_order_that_cannot_be_cancelled_is_recorded_and_the_others_still_are(client, simulator):
     # given three unpaid orders past their deadline, the oldest of which the database refuses
     await seed_small_catalog()
-    alice = await _shopper(client, simulator)
+    alice = await shopper_with_address(client, simulator)
     orders = [await order_sku(client, alice) for _ in range(3)]
     stuck = orders[0]
     later = clock.now() + timedelta(minutes=31)
@@ -98,7 +91,7 @@ async def test_an_order_that_cannot_be_cancelled_is_recorded_and_the_others_stil
         assert REFUSAL in failure.error
         # and the platform admin sees it, with the order and the error
         await create_platform_admin(username="boss", password=PASSWORD)
-        assert (await _sign_in(client, "boss")).status == 302
+        assert (await sign_in(client, "boss")).status == 302
         page = await (await client.get("/admin/jobs")).text()
         assert f'data-item="order:{stuck["id"]}"' in page and REFUSAL in page
         assert "超时未支付订单自动取消" in page and f"/admin/orders/{stuck['id']}" in page
@@ -125,8 +118,8 @@ async def test_an_order_that_cannot_be_cancelled_is_recorded_and_the_others_stil
 
 
 async def test_only_the_platform_admin_sees_the_failing_items(client, simulator):
-    await _staff("agent1", StaffRole.AGENT)
-    assert (await _sign_in(client, "agent1")).status == 302
+    await add_staff("agent1", StaffRole.AGENT)
+    assert (await sign_in(client, "agent1")).status == 302
     assert (await client.get("/admin/jobs")).status == 403
     assert "/admin/jobs" not in await (await client.get("/admin/")).text()
 
@@ -134,7 +127,7 @@ async def test_only_the_platform_admin_sees_the_failing_items(client, simulator)
 async def test_a_shipped_order_that_cannot_be_completed_does_not_hold_up_the_others(client, simulator):
     # given two orders shipped long ago, the first of which the database refuses
     await seed_small_catalog()
-    alice = await _shopper(client, simulator)
+    alice = await shopper_with_address(client, simulator)
     orders = [await order_sku(client, alice) for _ in range(2)]
     for n, order in enumerate(orders):
         await pay_order(client, simulator, alice["headers"], order["id"])
@@ -158,7 +151,7 @@ async def test_a_shipped_order_that_cannot_be_completed_does_not_hold_up_the_oth
 async def test_reconciliation_goes_on_past_a_refund_wechat_pay_fails_to_answer(client, simulator):
     # given two refunds whose notifications were lost
     await seed_small_catalog()
-    alice = await _shopper(client, simulator)
+    alice = await shopper_with_address(client, simulator)
     orders = [await order_sku(client, alice) for _ in range(2)]
     for order in orders:
         await pay_order(client, simulator, alice["headers"], order["id"])

@@ -291,6 +291,7 @@ async def test_one_shopper_tapping_add_address_at_once_gets_one_default(client, 
 async def test_one_shopper_tapping_add_address_at_the_cap_stays_within_it(client, simulator):
     # given a shopper with 15 of the 20 addresses allowed
     from commerce.users.addresses import MAX_ADDRESSES
+
     headers = await auth_headers(client, simulator, "collector")
     for _ in range(MAX_ADDRESSES - 5):
         assert (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).status == 201

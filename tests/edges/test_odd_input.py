@@ -17,6 +17,7 @@ from commerce.payments.models import Payment, Refund
 from commerce.support.models import Conversation, ConversationMessage
 from commerce.users.models import Address, Follower
 from shop.app import CORE
+from tests.builders import genuine_paid_transaction
 from tests.edges import mp_pushes as mp
 from tests.edges import wechatpay_forgery as forge
 from tests.edges.paying import pay_params
@@ -118,15 +119,7 @@ async def test_a_timestamp_of_400_digits_is_refused_as_unsigned(client, data_dir
 async def test_a_signed_payment_resource_of_the_wrong_shape_changes_nothing(client, alice, data_dir):
     # given an order waiting for its payment
     order, payment = await _pending_payment(client, alice)
-    settings = client.app[CORE].settings
-    genuine = forge.paid_transaction(
-        appid=settings.miniapp_appid,
-        mchid=settings.wechat_pay_mchid,
-        out_trade_no=order["order_no"],
-        total=order["payable"],
-        openid=payment.payer_openid,
-        transaction_id="4200000000202611290000000009",
-    )
+    genuine = await genuine_paid_transaction(client.app[CORE].settings, order, "4200000000202611290000000009")
     before = await _payments_state()
     shapes = {
         "amount a list": {**genuine, "amount": [genuine["amount"]]},

@@ -15,9 +15,9 @@ from commerce.outbox import OutboxEvent
 from commerce.payments.models import Payment, Refund
 from commerce.users.services import lock_shopper
 from shop.app import create_app
+from tests.builders import shopper_with_address
 from tests.concurrency import needs_real_database
 from tests.edges.paying import eventually, pay_order
-from tests.edges.shoppers import ADDRESS, log_in
 from tests.factories import seed_small_catalog, sku_row
 
 # Four of the demo catalog's dearest SKUs: at full stock they add up to ¥26,462,123.10, more
@@ -29,13 +29,6 @@ DEAR = [
     ("DEAR-4", "17623.90", 362),
 ]
 DEAR_TOTAL = 2_646_212_310  # fen
-
-
-async def _shopper(client, simulator, name: str) -> dict:
-    login = await log_in(client, simulator, name)
-    headers = {"Authorization": f"Bearer {login['token']}"}
-    address = await (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).json()
-    return {"headers": headers, "address_id": address["id"], "user_id": login["user"]["id"]}
 
 
 async def _order(client, shopper, items, key=None):
@@ -60,7 +53,7 @@ async def _client_with(aiohttp_client, wired_settings, app_port, **updates):
 @pytest.fixture
 async def alice(client, simulator):
     await seed_small_catalog()
-    return await _shopper(client, simulator, "alice")
+    return await shopper_with_address(client, simulator, "alice")
 
 
 async def test_a_shopper_holds_at_most_five_unpaid_orders(client, alice):
@@ -123,7 +116,10 @@ async def test_order_creation_is_rate_limited_per_shopper(
         aiohttp_client, wired_settings, app_port, order_rate_limit=3, order_rate_window_seconds=1
     )
     await seed_small_catalog()
-    alice, bob = await _shopper(client, simulator, "alice"), await _shopper(client, simulator, "bob")
+    alice, bob = (
+        await shopper_with_address(client, simulator, "alice"),
+        await shopper_with_address(client, simulator, "bob"),
+    )
     buds = await _sku("P2-W")
     placed = [await _order(client, alice, [(buds.id, 1)]) for _ in range(3)]
     assert [r.status for r in placed] == [201] * 3
@@ -154,7 +150,7 @@ async def _seed_dear() -> list[int]:
 async def test_a_payable_above_the_maximum_is_refused_before_anything_is_reserved(client, simulator):
     # given four dear SKUs, and a shopper who puts their whole stock in one checkout
     skus = await _seed_dear()
-    alice = await _shopper(client, simulator, "alice")
+    alice = await shopper_with_address(client, simulator, "alice")
     items = [(sku_id, stock) for sku_id, (_, _, stock) in zip(skus, DEAR, strict=True)]
     outbox_before = await OutboxEvent.all().count()
     # when the shopper previews it, then the preview says it cannot be submitted, and why
@@ -188,7 +184,7 @@ async def test_orders_beyond_what_an_int_holds_are_stored_exactly(
         order_max_unpaid_quantity_per_sku=1000,
     )
     skus = await _seed_dear()
-    alice = await _shopper(client, simulator, "alice")
+    alice = await shopper_with_address(client, simulator, "alice")
     items = [(sku_id, stock) for sku_id, (_, _, stock) in zip(skus, DEAR, strict=True)]
     # when the shopper orders the whole stock of all four, pays, and asks for the money back
     response = await _order(client, alice, items)
@@ -221,7 +217,7 @@ async def test_one_shopper_racing_themself_stays_within_the_caps(
     # given a shopper not slowed by the rate limit
     client = await _client_with(aiohttp_client, wired_settings, app_port, order_rate_limit=1000)
     await seed_small_catalog()
-    alice = await _shopper(client, simulator, "alice")
+    alice = await shopper_with_address(client, simulator, "alice")
     buds = await _sku("P2-W")  # 30 in stock
     # when 20 orders of one unit arrive at once
     responses = await asyncio.gather(*(_order(client, alice, [(buds.id, 1)]) for _ in range(20)))
@@ -260,7 +256,7 @@ async def test_the_same_key_racing_at_the_cap_returns_the_one_order(client, alic
 @needs_real_database
 async def test_shoppers_do_not_wait_for_each_other(client, simulator, alice):
     buds = await _sku("P2-W")
-    bob = await _shopper(client, simulator, "bob")
+    bob = await shopper_with_address(client, simulator, "bob")
     # given alice's row is held by a transaction of hers still running
     async with in_transaction() as conn:
         await lock_shopper(conn, user_id=alice["user_id"])

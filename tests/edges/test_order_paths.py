@@ -19,18 +19,15 @@ from commerce.orders.backoffice import BULK_SHIP_MAX_ROWS, ship_rows
 from commerce.orders.models import Order, OrderEvent
 from commerce.orders.services import cancel_expired_orders, complete_shipped_orders, ship_order
 from commerce.staff.services import create_platform_admin
+from tests.builders import PASSWORD, csrf_of, shopper_with_address, sign_in
 from tests.edges.paying import pay_order, settle_outbox
-from tests.edges.shoppers import ADDRESS, auth_headers
-from tests.edges.test_admin_signin import PASSWORD, _csrf, _sign_in
 from tests.factories import seed_small_catalog, sku_row
 
 
 @pytest.fixture
 async def alice(client, simulator) -> dict:
     await seed_small_catalog()
-    headers = await auth_headers(client, simulator, "alice")
-    address = await (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).json()
-    return {"headers": headers, "address_id": address["id"]}
+    return await shopper_with_address(client, simulator, "alice")
 
 
 async def _to_cart(client, shopper: dict, sku_code: str, quantity: int = 1) -> None:
@@ -124,8 +121,8 @@ async def test_the_shopper_lists_their_orders_by_status(client, simulator, alice
 
 async def test_staff_pages_and_actions_on_an_order_that_does_not_exist_are_404(client, alice):
     await create_platform_admin(username="boss", password=PASSWORD)
-    await _sign_in(client, "boss")
-    csrf = _csrf(await (await client.get("/admin/")).text())
+    await sign_in(client, "boss")
+    csrf = csrf_of(await (await client.get("/admin/")).text())
     assert (await client.get("/admin/orders/999999")).status == 404
     note = await client.post("/admin/orders/999999/notes", data={"csrf_token": csrf, "text": "来电"})
     assert note.status == 404

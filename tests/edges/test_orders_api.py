@@ -12,6 +12,7 @@ from commerce.catalog.models import Product, Sku
 from commerce.errors import CommerceError
 from commerce.orders.models import Order, OrderEvent
 from commerce.orders.services import cancel_expired_orders, complete_shipped_orders, ship_order
+from tests.builders import shopper_with_address
 from tests.edges.shoppers import ADDRESS, auth_headers
 from tests.factories import seed_small_catalog
 
@@ -19,9 +20,7 @@ from tests.factories import seed_small_catalog
 @pytest.fixture
 async def alice(client, simulator):
     await seed_small_catalog()
-    headers = await auth_headers(client, simulator, "alice")
-    address = await (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).json()
-    return {"headers": headers, "address_id": address["id"]}
+    return await shopper_with_address(client, simulator, "alice")
 
 
 def _key() -> str:

@@ -18,6 +18,7 @@ from commerce.outbox import OutboxEvent
 from commerce.payments.models import Payment, Refund
 from commerce.payments.reconcile import reconcile_payments
 from shop.app import CORE, create_app
+from tests.builders import genuine_paid_transaction, shopper_with_address
 from tests.concurrency import needs_real_database
 from tests.edges import wechatpay_forgery as forge
 from tests.edges.paying import (
@@ -36,9 +37,7 @@ from tests.factories import seed_small_catalog
 @pytest.fixture
 async def alice(client, simulator) -> dict:
     await seed_small_catalog()
-    headers = await auth_headers(client, simulator, "alice")
-    address = await (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).json()
-    return {"headers": headers, "address_id": address["id"]}
+    return await shopper_with_address(client, simulator, "alice")
 
 
 async def _pay(client, shopper: dict, order_id: int):
@@ -360,15 +359,8 @@ async def test_signed_payment_notifications_that_report_no_payment_change_nothin
     order = await order_sku(client, alice)
     await pay_params(client, alice["headers"], order["id"])
     keys = forge.platform(data_dir)
-    settings = client.app[CORE].settings
-    payment = await Payment.get(order_id=order["id"])
-    transaction = forge.paid_transaction(
-        appid=settings.miniapp_appid,
-        mchid=settings.wechat_pay_mchid,
-        out_trade_no=order["order_no"],
-        total=order["payable"],
-        openid=payment.payer_openid,
-        transaction_id="4200000000202612060000000001",
+    transaction = await genuine_paid_transaction(
+        client.app[CORE].settings, order, "4200000000202612060000000001"
     )
     before = await _payment_state(order["id"])
     # a notification of another kind, and a "success" whose transaction is not paid

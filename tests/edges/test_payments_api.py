@@ -17,6 +17,7 @@ from commerce.outbox import OutboxEvent
 from commerce.payments.models import Payment, Refund
 from commerce.payments.reconcile import reconcile_payments
 from shop.app import CORE
+from tests.builders import genuine_paid_transaction, genuine_pay_notification, shopper_with_address
 from tests.edges import wechatpay_forgery as forge
 from tests.edges.paying import (
     confirm_payment,
@@ -34,9 +35,7 @@ from tests.factories import seed_small_catalog
 @pytest.fixture
 async def alice(client, simulator):
     await seed_small_catalog()
-    headers = await auth_headers(client, simulator, "alice")
-    address = await (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).json()
-    return {"headers": headers, "address_id": address["id"]}
+    return await shopper_with_address(client, simulator, "alice")
 
 
 async def _get(client, shopper, order_id) -> dict:
@@ -152,16 +151,8 @@ async def test_forged_tampered_stale_and_mismatched_notifications_change_nothing
     order = await order_sku(client, alice)
     await pay_params(client, alice["headers"], order["id"])
     keys = forge.platform(data_dir)
-    settings = client.app[CORE].settings
     payment = await Payment.get(order_id=order["id"])
-    genuine = forge.paid_transaction(
-        appid=settings.miniapp_appid,
-        mchid=settings.wechat_pay_mchid,
-        out_trade_no=order["order_no"],
-        total=order["payable"],
-        openid=payment.payer_openid,
-        transaction_id="4200000000202611290000000001",
-    )
+    genuine = await genuine_paid_transaction(client.app[CORE].settings, order, "4200000000202611290000000001")
     url = _callback(client)
     headers, body = forge.notification(keys, genuine)
     tampered = body.replace(b'"summary": "', b'"summary": "x')
@@ -398,7 +389,7 @@ async def test_a_payment_racing_a_cancellation_never_resurrects_the_order(client
     """The shopper cancels at the moment WeChat Pay's notification arrives, for ten orders:
     each ends either paid (stock taken) or cancelled with its money returned (stock back)."""
     buds = await Sku.get(sku_code="P2-W")
-    keys, settings = forge.platform(data_dir), client.app[CORE].settings
+    settings = client.app[CORE].settings
     # two shoppers with five unpaid orders each (the most one shopper may hold)
     carol = {"headers": await auth_headers(client, simulator, "carol")}
     address = await client.post("/api/v1/addresses", json=ADDRESS, headers=carol["headers"])
@@ -408,16 +399,9 @@ async def test_a_payment_racing_a_cancellation_never_resurrects_the_order(client
     notifications = []
     for n, (buyer, order) in enumerate(zip(buyers, orders, strict=True)):
         await pay_params(client, buyer["headers"], order["id"])
-        payment = await Payment.get(order_id=order["id"])
-        transaction = forge.paid_transaction(
-            appid=settings.miniapp_appid,
-            mchid=settings.wechat_pay_mchid,
-            out_trade_no=order["order_no"],
-            total=order["payable"],
-            openid=payment.payer_openid,
-            transaction_id=f"42000000002026112900000{n:05d}",
+        notifications.append(
+            await genuine_pay_notification(data_dir, settings, order, f"42000000002026112900000{n:05d}")
         )
-        notifications.append(forge.notification(keys, transaction))
 
     # when each order's cancellation and payment notification arrive together
     async def race(buyer, order, notification):

@@ -17,12 +17,9 @@ from commerce.payments.models import Refund
 from commerce.payments.queries import refunds_for_staff
 from commerce.staff.services import create_platform_admin
 from commerce.staff.states import StaffRole
+from tests.builders import PASSWORD, Shopper, add_staff, ask_refund, latest_refund, shipped_order, signed_in
 from tests.concurrency import needs_real_database
-from tests.edges.admin_world import Shopper
 from tests.edges.paying import eventually, settle_outbox, sim
-from tests.edges.test_admin_orders import _staff
-from tests.edges.test_admin_refunds import _as, _ask_refund, _refund_of, _shipped_order
-from tests.edges.test_admin_signin import PASSWORD
 from tests.factories import sku_row
 
 
@@ -31,11 +28,11 @@ def _form(csrf: str, order: dict | None = None, **extra) -> dict:
 
 
 async def test_a_refund_decided_already_cannot_be_decided_again(client, simulator):
-    order = await _shipped_order(client, simulator)
-    await _ask_refund(client, order)
-    refund = await _refund_of(order)
+    order = await shipped_order(client, simulator)
+    await ask_refund(client, order)
+    refund = await latest_refund(order)
     await create_platform_admin(username="boss", password=PASSWORD)
-    csrf = await _as(client, "boss")
+    csrf = await signed_in(client, "boss")
     # given the refund was approved
     approved = await client.post(
         f"/admin/refunds/{refund.id}/approve", data=_form(csrf, order), allow_redirects=False
@@ -55,9 +52,9 @@ async def test_a_refund_decided_already_cannot_be_decided_again(client, simulato
 
     await eventually(refunded)
     # a refusal without a reason is a 400 on the order page; a refund that is not there is a 404
-    other = await _shipped_order(client, simulator, user="bob")
-    await _ask_refund(client, other)
-    waiting = await _refund_of(other)
+    other = await shipped_order(client, simulator, user="bob")
+    await ask_refund(client, other)
+    waiting = await latest_refund(other)
     blank = await client.post(f"/admin/refunds/{waiting.id}/refuse", data=_form(csrf, other, reason=" "))
     assert blank.status == 400 and "请填写拒绝原因" in await blank.text()
     assert (await Refund.get(id=waiting.id)).status == "awaiting_review"
@@ -71,11 +68,11 @@ async def test_a_refund_decided_already_cannot_be_decided_again(client, simulato
 
 @needs_real_database
 async def test_two_retries_of_a_failed_refund_at_once_submit_it_once(client, simulator):
-    order = await _shipped_order(client, simulator)
-    await _ask_refund(client, order)
-    refund = await _refund_of(order)
+    order = await shipped_order(client, simulator)
+    await ask_refund(client, order)
+    refund = await latest_refund(order)
     await create_platform_admin(username="boss", password=PASSWORD)
-    csrf = await _as(client, "boss")
+    csrf = await signed_in(client, "boss")
     # given WeChat Pay refused the refund for good (403 NOT_ENOUGH)
     await sim(simulator, "POST", "/wx/faults", {"api": "refund", "http_status": 403, "code": "NOT_ENOUGH"})
     await client.post(f"/admin/refunds/{refund.id}/approve", data=_form(csrf, order), allow_redirects=False)
@@ -106,8 +103,8 @@ async def test_the_merchant_an_order_was_placed_with_decides_its_refund_after_th
     )
     tea = sku_row("A1", "A1-1", title="甲店茶叶", category="食品 > 茶叶 > 绿茶", price="19.90", stock=50)
     assert not (await import_rows([tea], merchant_id=a)).problems
-    await _staff("a-owner", StaffRole.MERCHANT_OWNER, a)
-    await _staff("b-owner", StaffRole.MERCHANT_OWNER, b)
+    await add_staff("a-owner", StaffRole.MERCHANT_OWNER, a)
+    await add_staff("b-owner", StaffRole.MERCHANT_OWNER, b)
     alice = await Shopper.start(client, simulator, "alice")
     order = await alice.order(["A1-1"])
     await ship_order(order_id=order["id"], carrier="顺丰速运", tracking_no="SF1234567890", actor="staff:0")
@@ -120,14 +117,14 @@ async def test_the_merchant_an_order_was_placed_with_decides_its_refund_after_th
     # and the tea handed over to merchant B since
     await Product.filter(spu_code="A1").update(merchant_id=b)
     # when merchant B's owner looks for the refund and approves it
-    csrf = await _as(client, "b-owner")
+    csrf = await signed_in(client, "b-owner")
     assert order["order_no"] not in await (await client.get("/admin/refunds")).text()
     theirs = await client.post(f"/admin/refunds/{refund.id}/approve", data=_form(csrf, order))
     # then it is not found: the order is A's
     assert theirs.status == 404
     assert (await Refund.get(id=refund.id)).status == "awaiting_review"
     # and merchant A's owner sees it with its amount and approves it
-    csrf = await _as(client, "a-owner")
+    csrf = await signed_in(client, "a-owner")
     listed = await (await client.get("/admin/refunds")).text()
     assert order["order_no"] in listed and f"¥{refund.amount / 100:.2f}" in listed
     done = await client.post(
@@ -137,10 +134,10 @@ async def test_the_merchant_an_order_was_placed_with_decides_its_refund_after_th
 
 
 async def test_the_refunds_list_shows_how_long_each_has_waited_and_filters_by_status(client, simulator):
-    order = await _shipped_order(client, simulator)
-    await _ask_refund(client, order)
+    order = await shipped_order(client, simulator)
+    await ask_refund(client, order)
     await create_platform_admin(username="boss", password=PASSWORD)
-    await _as(client, "boss")
+    await signed_in(client, "boss")
     empty = await (await client.get("/admin/refunds", params={"status": "succeeded"})).text()
     assert order["order_no"] not in empty
     waited = {timedelta(minutes=5): "5 分钟", timedelta(hours=3, minutes=7): "3 小时 7 分钟"}
@@ -148,19 +145,19 @@ async def test_the_refunds_list_shows_how_long_each_has_waited_and_filters_by_st
     start = clock.now()
     for later, text in waited.items():
         with clock.frozen(start + later):
-            await _as(client, "boss")  # a session of that moment
+            await signed_in(client, "boss")  # a session of that moment
             page = await (await client.get("/admin/refunds", params={"status": "awaiting_review"})).text()
             assert order["order_no"] in page and text in page, text
 
 
 async def test_refunds_awaiting_review_come_first_oldest_on_top_across_pages(client, simulator):
-    orders = [await _shipped_order(client, simulator, user=name) for name in ("ann", "ben", "cat", "dan")]
+    orders = [await shipped_order(client, simulator, user=name) for name in ("ann", "ben", "cat", "dan")]
     for order in orders:
-        await _ask_refund(client, order)
+        await ask_refund(client, order)
     # given the first asked is refused: three wait for review
     await create_platform_admin(username="boss", password=PASSWORD)
-    csrf = await _as(client, "boss")
-    first = await _refund_of(orders[0])
+    csrf = await signed_in(client, "boss")
+    first = await latest_refund(orders[0])
     refused = await client.post(
         f"/admin/refunds/{first.id}/refuse",
         data=_form(csrf, orders[0], reason="已拆封"),

@@ -17,11 +17,10 @@ from commerce.orders.models import Order
 from commerce.orders.services import cancel_expired_orders
 from commerce.payments.models import Refund
 from commerce.staff.services import create_platform_admin
+from tests.builders import PASSWORD, form_fields, shopper_with_address, sign_in
 from tests.concurrency import needs_real_database
 from tests.edges.paying import eventually, pay_order
-from tests.edges.shoppers import ADDRESS, auth_headers, order_sku
-from tests.edges.test_admin_products import _form
-from tests.edges.test_admin_signin import PASSWORD, _sign_in
+from tests.edges.shoppers import order_sku
 from tests.factories import SMALL_CATALOG, seed_small_catalog, sku_row
 
 # The iPhone again, without its 128GB row (its 256GB row now has 3 in stock).
@@ -31,9 +30,7 @@ IPHONE_WITHOUT_128 = [{**row, "stock": "3"} for row in SMALL_CATALOG if row["sku
 @pytest.fixture
 async def alice(client, simulator):
     await seed_small_catalog()
-    headers = await auth_headers(client, simulator, "alice")
-    address = await (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).json()
-    return {"headers": headers, "address_id": address["id"]}
+    return await shopper_with_address(client, simulator, "alice")
 
 
 async def _reimport_without_128() -> None:
@@ -131,14 +128,14 @@ async def test_removing_a_sku_in_the_product_form_retires_it_and_the_order_still
     # given an unpaid order for an iPhone 128GB, and the platform admin editing the iPhone
     order = await order_sku(client, alice, "P1-B128", 1)
     await create_platform_admin(username="boss", password=PASSWORD)
-    assert (await _sign_in(client, "boss")).status == 302
+    assert (await sign_in(client, "boss")).status == 302
     product_id = (await Product.get(spu_code="P1")).id
     action = f"/admin/products/{product_id}"
     page = await (await client.get(action)).text()
     # when they take 128GB off the capacity axis and save (its grid row goes)
     fields = [
         (name, value)
-        for name, value in _form(page, action, axis_values_1="256GB")
+        for name, value in form_fields(page, action, axis_values_1="256GB")
         if not name.endswith("_0") or name.startswith("axis_")
     ]
     fields = [(_renumbered(name), value) for name, value in fields]
@@ -200,7 +197,7 @@ async def test_cancellations_racing_a_retirement_keep_every_count_true(client, s
         for code, stock, colour in (("R1-X", 50, "黑色"), ("R1-Y", 5, "白色"))
     ]
     assert not (await import_rows(rows)).problems
-    shoppers = [await _shopper(client, simulator, f"shopper{n}") for n in range(10)]
+    shoppers = [await shopper_with_address(client, simulator, f"shopper{n}") for n in range(10)]
     orders = [(s, await order_sku(client, s, "R1-X")) for s in shoppers for _ in range(2)]
     # when every shopper cancels while the catalog is re-imported without that SKU
     cancels = [client.post(f"/api/v1/orders/{o['id']}/cancel", headers=s["headers"]) for s, o in orders]
@@ -212,9 +209,3 @@ async def test_cancellations_racing_a_retirement_keep_every_count_true(client, s
     retired = await Sku.get(sku_code="R1-X")
     assert (retired.retired_at is not None, retired.stock) == (True, 50)
     assert (await Product.get(spu_code="R1")).total_stock == (await Sku.get(sku_code="R1-Y")).stock == 5
-
-
-async def _shopper(client, simulator, user: str) -> dict:
-    headers = await auth_headers(client, simulator, user)
-    address = await (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).json()
-    return {"headers": headers, "address_id": address["id"]}

@@ -17,10 +17,7 @@ from commerce.catalog.catalog_file import COLUMNS, MAX_ROWS, read_catalog_bytes
 from commerce.catalog.models import Product
 from commerce.orders.models import OrderEvent
 from commerce.spreadsheets import MAX_UNZIPPED_BYTES
-from tests.edges.test_admin_orders import _upload as _ship_form
-from tests.edges.test_admin_product_import import _imported
-from tests.edges.test_admin_product_import import _upload as _upload_catalog
-from tests.edges.test_admin_products import _as
+from tests.builders import file_form, imported_catalog, staff_signed_in, upload_catalog
 from tests.factories import seed_small_catalog
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -65,9 +62,9 @@ async def _nothing_imported() -> bool:
 
 
 async def test_a_catalog_xlsx_that_unpacks_past_the_limit_is_refused_at_once(client):
-    await _as(client, "boss")
+    await staff_signed_in(client, "boss")
     bomb = _bomb(_xlsx(list(COLUMNS), [_row(1)]))
-    response = await _upload_catalog(client, "catalog.xlsx", bomb, XLSX)
+    response = await upload_catalog(client, "catalog.xlsx", bomb, XLSX)
     assert response.status == 400
     assert "解压后超过 20 MB" in await response.text()
     assert await _nothing_imported()
@@ -76,13 +73,11 @@ async def test_a_catalog_xlsx_that_unpacks_past_the_limit_is_refused_at_once(cli
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
 async def test_a_catalog_of_more_rows_than_one_import_takes_is_refused_at_once(client, kind):
     # given a file of one row too many (an .xlsx as Excel saves it: its size declared)
-    await _as(client, "boss")
+    await staff_signed_in(client, "boss")
     rows = [_row(n) for n in range(MAX_ROWS + 1)]
     content = _csv(rows) if kind == "csv" else _xlsx(list(COLUMNS), rows, declared=True)
     # when it is uploaded, then it is refused with the reason and nothing is imported
-    response = await _upload_catalog(
-        client, f"catalog.{kind}", content, "text/csv" if kind == "csv" else XLSX
-    )
+    response = await upload_catalog(client, f"catalog.{kind}", content, "text/csv" if kind == "csv" else XLSX)
     assert response.status == 400
     assert f"最多 {MAX_ROWS} 行" in await response.text()
     assert await _nothing_imported()
@@ -90,10 +85,10 @@ async def test_a_catalog_of_more_rows_than_one_import_takes_is_refused_at_once(c
 
 async def test_a_sheet_that_does_not_declare_its_size_is_stopped_while_read(client):
     # given an .xlsx of one row too many that does not say how many it holds
-    await _as(client, "boss")
+    await staff_signed_in(client, "boss")
     content = _xlsx(list(COLUMNS), [_row(n) for n in range(MAX_ROWS + 1)])
     # when it is uploaded, then its job fails with the reason before any product is imported
-    job = await _imported(client, "catalog.xlsx", content, XLSX)
+    job = await imported_catalog(client, "catalog.xlsx", content, XLSX)
     assert job["status"] == "failed" and f"最多 {MAX_ROWS} 行" in job["message"]
     assert not await Product.exists()
 
@@ -105,9 +100,11 @@ def test_a_catalog_of_exactly_the_limit_is_read():
 
 async def test_a_shipping_xlsx_that_unpacks_past_the_limit_is_refused_by_the_same_guard(client, simulator):
     await seed_small_catalog()
-    csrf = await _as(client, "boss")
+    csrf = await staff_signed_in(client, "boss")
     bomb = _bomb(_xlsx(["订单号", "快递公司", "快递单号"], [["1", "顺丰速运", "SF1"]]))
-    response = await client.post("/admin/orders/ship-bulk", data=_ship_form(csrf, "ship.xlsx", bomb, XLSX))
+    response = await client.post(
+        "/admin/orders/ship-bulk", data=file_form([("csrf_token", csrf)], "ship.xlsx", bomb, XLSX)
+    )
     assert response.status == 400
     assert "解压后超过 20 MB" in await response.text()
     assert not await OrderEvent.exists()

@@ -13,7 +13,7 @@ from commerce.staff.models import StaffAccount
 from commerce.staff.services import create_first_account, create_platform_admin, create_staff
 from commerce.staff.states import StaffRole
 from shop.app import create_app
-from tests.edges.test_admin_signin import PASSWORD, _csrf
+from tests.builders import PASSWORD, csrf_of
 
 # Two proxies in front of the admin: a load balancer (10.0.0.0/8) and one on this machine.
 PROXIES = "127.0.0.1/32, 10.0.0.0/8"
@@ -29,7 +29,7 @@ async def proxied(aiohttp_client, wired_settings, empty_database, empty_redis):
 
 async def _attempt(client, password: str, forwarded: str | None):
     form = await (await client.get("/admin/login")).text()
-    data = {"username": "boss", "password": password, "csrf_token": _csrf(form)}
+    data = {"username": "boss", "password": password, "csrf_token": csrf_of(form)}
     headers = {"X-Forwarded-For": forwarded} if forwarded is not None else {}
     return await client.post("/admin/login", data=data, headers=headers, allow_redirects=False)
 

@@ -6,7 +6,6 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiohttp import web
 
 from commerce import clock
 from commerce.errors import CommerceError
@@ -18,7 +17,7 @@ from commerce.support.faq_starter import STARTER_FAQ
 from commerce.support.models import Conversation, ConversationEvent, ConversationMessage, FaqEntry
 from commerce.support.queries import list_conversations, read_conversation
 from commerce.support.states import ConversationStatus, Direction, EventType
-from commerce.wechat.client import WeChatClient
+from tests.builders import refused
 
 SHIPPING, RETURNS, INVOICE, PAYMENT = (
     "下单后多久发货？",
@@ -27,10 +26,6 @@ SHIPPING, RETURNS, INVOICE, PAYMENT = (
     "支持哪些支付方式？",
 )
 START = datetime(2026, 11, 11, 12, 0, tzinfo=UTC)
-
-
-def refused(caught: pytest.ExceptionInfo, code: SupportError) -> bool:
-    return isinstance(caught.value, CommerceError) and caught.value.error_code is code
 
 
 # --- the FAQ ---------------------------------------------------------------------------------
@@ -361,42 +356,6 @@ async def test_the_inbox_lists_newest_activity_first_with_waiting_time_and_previ
 
 
 # --- replies through WeChat -----------------------------------------------------------------
-
-
-class FakeWeChat:
-    """The WeChat API's two calls a reply makes, answering as a test says."""
-
-    def __init__(self) -> None:
-        self.answer: dict = {"errcode": 0, "errmsg": "ok"}
-        self.status = 200
-        self.sent: list[dict] = []
-        self.client: WeChatClient
-
-
-@pytest.fixture
-async def fake_wechat(aiohttp_server, core, settings):
-    fake = FakeWeChat()
-
-    async def stable_token(request: web.Request) -> web.Response:
-        return web.json_response({"access_token": "t", "expires_in": 7200})
-
-    async def custom_send(request: web.Request) -> web.Response:
-        assert request.query["access_token"] == "t"
-        fake.sent.append(await request.json())
-        return web.json_response(fake.answer, status=fake.status)
-
-    app = web.Application()
-    app.router.add_post("/cgi-bin/stable_token", stable_token)
-    app.router.add_post("/cgi-bin/message/custom/send", custom_send)
-    server = await aiohttp_server(app)
-    fake.client = WeChatClient(
-        settings=settings.model_copy(update={"wechat_api_base": str(server.make_url("")).rstrip("/")}),
-        redis=core.redis,
-        appid="wx-fake-mp",
-        secret="fake-secret",
-    )
-    yield fake
-    await fake.client.close()
 
 
 async def test_a_reply_is_sent_recorded_and_takes_the_conversation(fake_wechat):

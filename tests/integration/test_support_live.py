@@ -15,10 +15,7 @@ from commerce.support.errors import SupportError
 from commerce.support.models import Conversation
 from commerce.support.queries import list_conversations, read_conversation
 from commerce.support.states import ConversationStatus
-from tests.integration import test_support
-from tests.integration.test_support import refused
-
-fake_wechat = test_support.fake_wechat  # the fixture: WeChat's two calls a reply makes
+from tests.builders import refused
 
 
 async def test_every_committed_change_is_published(core):
