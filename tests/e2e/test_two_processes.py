@@ -81,7 +81,9 @@ async def test_two_processes_sell_the_last_units_once_and_take_each_payment_once
         # then every copy was acknowledged, and each order was paid exactly once
         assert Counter(acknowledged) == {204: len(deliveries)} or set(acknowledged) <= {200, 204}
         for _, order in sold:
-            payments = await Payment.filter(order_id=order["id"]).values_list("status", "transaction_id")
+            payments = await Payment.filter(checkout__orders__id=order["id"]).values_list(
+                "status", "transaction_id"
+            )
             assert len(payments) == 1 and payments[0][0] == "paid"
             paid_events = await OrderEvent.filter(order_id=order["id"], to_status="paid").count()
             assert paid_events == 1
@@ -123,7 +125,7 @@ async def _paid_notice(http, data_dir, shopper: dict, order: dict, n: int) -> tu
     ) as r:
         assert r.status == 200, await r.text()
     settings = with_simulated_merchant(load_settings(shop_data_dir=data_dir, wechat_mode="simulator"))
-    payment = await Payment.get(order_id=order["id"])
+    payment = await Payment.get(checkout__orders__id=order["id"])
     transaction = forge.paid_transaction(
         appid=settings.miniapp_appid,
         mchid=settings.wechat_pay_mchid,
