@@ -38,6 +38,9 @@ class PaymentView:
     status: PaymentStatus
     paid_at: datetime | None
     created_at: datetime
+    # What of `amount` is this order's, and how many orders (one per merchant) it paid together.
+    order_amount: int = 0
+    order_count: int = 1
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,11 @@ async def refunds_of(order_id: int) -> list[RefundView]:
 
 async def payments_of(order_id: int) -> list[PaymentView]:
     """Every WeChat Pay attempt that paid (or tried to pay) the order, oldest first: those of
-    its checkout, whose amount may cover the checkout's other orders too."""
+    its checkout, whose amount covers the checkout's other orders too (order_amount: this one's)."""
+    checkout = await orders.checkout_of_order(order_id)
+    if checkout is None:
+        return []
+    share = next((o.payable for o in checkout.orders if o.id == order_id), 0)
     return [
         PaymentView(
             p.out_trade_no,
@@ -100,8 +107,10 @@ async def payments_of(order_id: int) -> list[PaymentView]:
             PaymentStatus(p.status),
             p.paid_at,
             p.created_at,
+            order_amount=share,
+            order_count=len(checkout.orders),
         )
-        for p in await Payment.filter(checkout_id=await _checkout_id(order_id)).order_by("id")
+        for p in await Payment.filter(checkout_id=checkout.id).order_by("id")
     ]
 
 
