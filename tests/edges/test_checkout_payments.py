@@ -12,13 +12,23 @@ import pytest
 from commerce import clock
 from commerce.catalog.models import Sku
 from commerce.errors import CommerceError
-from commerce.orders.models import Checkout, Order
+from commerce.orders.models import Checkout, Order, OrderEvent
 from commerce.orders.services import cancel_expired_orders, ship_order
 from commerce.payments.models import Payment, Refund
 from commerce.payments.services import refund_part
+from shop.app import CORE
 from tests.concurrency import needs_real_database
+from tests.edges import wechatpay_forgery as forge
 from tests.edges.checkouts import two_order_checkout
-from tests.edges.paying import confirm_payment, eventually, pay_order, pay_params, prepay_id_of, sim
+from tests.edges.paying import (
+    confirm_payment,
+    eventually,
+    pay_order,
+    pay_params,
+    prepay_id_of,
+    settle_outbox,
+    sim,
+)
 from tests.edges.shoppers import ADDRESS, auth_headers
 from tests.factories import seed_small_catalog
 
@@ -209,3 +219,42 @@ async def test_two_refunds_of_one_order_at_once_never_return_more_than_it_was_pa
     assert await Refund.filter(order_id=second["id"]).values_list("amount", flat=True) == [share]
     assert order.refunded == share <= order.payable
     assert (await Order.get(id=first["id"])).refunded == 0
+
+
+async def test_money_arriving_for_a_cancelled_checkout_goes_back_order_by_order(
+    client, simulator, alice, data_dir
+):
+    first, second = await two_order_checkout(client, alice)
+    await pay_params(client, alice["headers"], first["id"])
+    payment = await Payment.get(checkout__orders__id=first["id"])
+    cancelled = await client.post(f"/api/v1/orders/{first['id']}/cancel", headers=alice["headers"])
+    assert cancelled.status == 200
+    # when WeChat Pay says the checkout's transaction was paid after all (it crossed the close)
+    settings = client.app[CORE].settings
+    transaction = forge.paid_transaction(
+        appid=settings.miniapp_appid,
+        mchid=settings.wechat_pay_mchid,
+        out_trade_no=payment.out_trade_no,
+        total=payment.amount,
+        openid=payment.payer_openid,
+        transaction_id="4200000000202612070000000001",
+    )
+    headers, body = forge.notification(forge.platform(data_dir), transaction)
+    assert (await client.post("/pay/wechat/notify", data=body, headers=headers)).status == 204
+    # then each order gets its own payable back, automatically, from the one payment
+    await settle_outbox()
+    refunds = (
+        await Refund.filter(payment_id=payment.id)
+        .order_by("order_id")
+        .values_list("order_id", "amount", "automatic")
+    )
+    assert refunds == [(first["id"], first["payable"], True), (second["id"], second["payable"], True)]
+    statuses = await Order.filter(id__in=[first["id"], second["id"]]).values_list("status", flat=True)
+    assert statuses == ["cancelled", "cancelled"]
+    # and each order's history says why
+    returned = (
+        await OrderEvent.filter(type="payment_returned")
+        .order_by("order_id")
+        .values_list("order_id", flat=True)
+    )
+    assert returned == [first["id"], second["id"]]
