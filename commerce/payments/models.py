@@ -9,8 +9,8 @@ class Payment(Model):
     out_trade_no and prepay.
 
     A checkout has one attempt unless a prepay expired unpaid, then a new attempt gets a new
-    out_trade_no (the checkout number plus a suffix). Money in fen: `amount` is the checkout's
-    payable, what WeChat Pay calls the transaction's total.
+    out_trade_no (the checkout number plus a suffix). Money in fen: `amount` is what the
+    checkout costs, the total of the WeChat Pay transaction.
     """
 
     id = fields.IntField(primary_key=True)
