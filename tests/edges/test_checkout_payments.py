@@ -16,6 +16,7 @@ from commerce.orders.models import Checkout, Order, OrderEvent
 from commerce.orders.services import cancel_expired_orders, ship_order
 from commerce.payments.models import Payment, Refund
 from commerce.payments.services import refund_part
+from commerce.staff.services import create_platform_admin
 from shop.app import CORE
 from tests.concurrency import needs_real_database
 from tests.edges import wechatpay_forgery as forge
@@ -30,6 +31,7 @@ from tests.edges.paying import (
     sim,
 )
 from tests.edges.shoppers import ADDRESS, auth_headers
+from tests.edges.test_admin_signin import PASSWORD, _sign_in
 from tests.factories import seed_small_catalog
 
 
@@ -258,3 +260,21 @@ async def test_money_arriving_for_a_cancelled_checkout_goes_back_order_by_order(
         .values_list("order_id", flat=True)
     )
     assert returned == [first["id"], second["id"]]
+
+
+async def test_the_admin_order_page_shows_the_order_s_share_of_a_payment_of_two_orders(
+    client, simulator, alice
+):
+    first, second = await two_order_checkout(client, alice)
+    await pay_order(client, simulator, alice["headers"], first["id"])
+    await refund_part(order_id=second["id"], amount=1_000, reason="少发一个配件", actor="staff:1")
+    await create_platform_admin(username="boss", password=PASSWORD)
+    await _sign_in(client, "boss")
+    # the second order's page shows its own part of the one payment, and its own refund
+    page = await (await client.get(f"/admin/orders/{second['id']}")).text()
+    assert f"¥{second['payable'] / 100:.2f}（与另 1 个订单合并支付）" in page
+    assert "少发一个配件" in page
+    # the first order's page shows its part, and no refund
+    page = await (await client.get(f"/admin/orders/{first['id']}")).text()
+    assert f"¥{first['payable'] / 100:.2f}（与另 1 个订单合并支付）" in page
+    assert "少发一个配件" not in page

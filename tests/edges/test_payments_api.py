@@ -339,6 +339,8 @@ async def test_shipping_a_paid_order_uploads_the_shipment_to_wechat(client, simu
     _, state = await sim(simulator, "GET", "/pay/state")
     uploads = state["shipping"][paid["transaction_id"]]
     assert len(uploads) == 1
+    # a payment of one order is one parcel: unified delivery
+    assert (uploads[0]["delivery_mode"], uploads[0]["is_all_delivered"]) == (1, None)
     parcel = uploads[0]["shipping_list"][0]
     assert (parcel["express_company"], parcel["tracking_no"]) == ("SF", "SF1234567890")
     assert parcel["contact"]["receiver_contact"] == "138****8000"
