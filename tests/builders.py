@@ -185,12 +185,12 @@ async def latest_refund(order: dict) -> Refund:
 async def genuine_paid_transaction(settings, order: dict, transaction_id: str) -> dict:
     """The transaction WeChat Pay reports once the shopper paid the order's pending payment:
     right app, merchant, amount and payer."""
-    payment = await Payment.filter(order_id=order["id"]).order_by("-id").first()
+    payment = await Payment.filter(checkout__orders__id=order["id"]).order_by("-id").first()
     return forge.paid_transaction(
         appid=settings.miniapp_appid,
         mchid=settings.wechat_pay_mchid,
         out_trade_no=payment.out_trade_no,
-        total=order["payable"],
+        total=payment.amount,
         openid=payment.payer_openid,
         transaction_id=transaction_id,
     )

@@ -8,7 +8,9 @@ WeChat's API, at WeChat's paths:
   POST /cgi-bin/stable_token               the stable access token (normal and forced modes)
   GET  /cgi-bin/token                      the classic access token, independent of the stable one
   POST /wxa/business/getuserphonenumber    phone codes: single use, five minutes; needs a token
-  POST /wxa/sec/order/upload_shipping_info shipping of a paid transaction: one upload, one re-upload
+  POST /wxa/sec/order/upload_shipping_info shipping of a paid transaction: unified (one parcel) or
+                                           split (parcels in several uploads until is_all_delivered);
+                                           one re-shipment
 
 WeChat Pay (APIv3: requests signed by the merchant, answers signed by the platform key; the
 keys are generated on first use, see pay_keys.provision_merchant):

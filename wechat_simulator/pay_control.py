@@ -126,7 +126,7 @@ async def lose_notifications(request: web.Request) -> web.Response:
     body = await json_body(request)
     times = body.get("times", 1) if body is not None else None
     if type(times) is not int or not 1 <= times <= MAX_LOST:
-        return _bad(f"需要 JSON 对象 {{\"times\": 1}}，times 应为 1–{MAX_LOST}")
+        return _bad(f'需要 JSON 对象 {{"times": 1}}，times 应为 1–{MAX_LOST}')
     pay.notifications_to_lose += times
     return web.json_response({"to_lose": pay.notifications_to_lose})
 

@@ -1,5 +1,12 @@
 """The mini-program's order-shipping upload (发货信息管理): a paid WeChat Pay transaction must be
-reported shipped. One upload, one re-upload, then WeChat refuses."""
+reported shipped.
+
+WeChat's rules (发货信息录入接口, /wxa/sec/order/upload_shipping_info): unified delivery
+(delivery_mode 1) is one parcel; split delivery (2) is express only, needs is_all_delivered, and
+goes in several uploads, each with parcels of its own, until one says is_all_delivered (at most
+15 parcels for a payment). Uploading again for a payment shipped in full, or changing its
+delivery mode, is a re-shipment: one is allowed, then WeChat refuses. A split shipment shipped
+in full takes no further split uploads, and one under way cannot turn into a unified one."""
 
 from __future__ import annotations
 
@@ -14,11 +21,12 @@ from wechat_simulator.pay_state import PayState, ShippingUpload, Transaction, pa
 from wechat_simulator.replies import error, json_body, ok
 from wechat_simulator.tokens import check_access_token
 
-UPLOADS_ALLOWED = 2  # the first upload and one re-upload
-MAX_PACKAGES = 10
+RESHIPMENTS_ALLOWED = 1
+MAX_PACKAGES = 15  # shipping_list's multiplicity [1, 15]; also a split payment's parcels in all
 MAX_ITEM_DESC = 120
 EXPRESS = 1  # logistics_type: 1 express, 2 same-city delivery, 3 virtual goods, 4 picked up by the user
-SPLIT = 2  # delivery_mode: 1 everything at once, 2 split into several packages
+UNIFIED = 1  # delivery_mode: 1 everything at once, 2 split into several packages
+SPLIT = 2
 
 
 class _Refused(Exception):
@@ -96,9 +104,8 @@ def _upload(body: dict[str, Any], tx: Transaction, now: datetime, pay: PayState)
         _check_package(package, logistics_type)
     if parse_rfc3339(body.get("upload_time")) is None:
         raise _Refused(10060014)
-    earlier = len(pay.shipping.get(tx.transaction_id, ()))
-    if earlier >= UPLOADS_ALLOWED:
-        raise _Refused(10060003)
+    earlier = pay.shipping.get(tx.transaction_id, [])
+    reupload = _reshipment(earlier, delivery_mode, packages)
     return ShippingUpload(
         at=now,
         transaction_id=tx.transaction_id,
@@ -107,8 +114,29 @@ def _upload(body: dict[str, Any], tx: Transaction, now: datetime, pay: PayState)
         is_all_delivered=is_all_delivered,
         shipping_list=packages,
         upload_time=body["upload_time"],
-        reupload=earlier > 0,
+        reupload=reupload,
     )
+
+
+def _reshipment(earlier: list[ShippingUpload], delivery_mode: int, packages: list) -> bool:
+    """Whether this upload is a re-shipment (True) or goes on with the shipment (False), or
+    refuse it."""
+    if not earlier:
+        return False
+    in_full = any(u.delivery_mode == UNIFIED or u.is_all_delivered for u in earlier)
+    split = earlier[0].delivery_mode == SPLIT
+    if split and not in_full:  # a split shipment under way takes more parcels, nothing else
+        if delivery_mode != SPLIT:
+            raise _Refused(10060014)
+        known = {str(p.get("tracking_no")) for u in earlier for p in u.shipping_list}
+        if len(known | {str(p.get("tracking_no")) for p in packages}) > MAX_PACKAGES:
+            raise _Refused(10060024)
+        return False
+    if split and delivery_mode == SPLIT:  # shipped in full: nothing more to ship
+        raise _Refused(10060002)
+    if sum(u.reupload for u in earlier) >= RESHIPMENTS_ALLOWED:
+        raise _Refused(10060003)
+    return True
 
 
 def _check_package(package: object, logistics_type: int) -> None:

@@ -35,6 +35,10 @@ class Order(Model):
     shipping_fee = fields.BigIntField()
     discount_total = fields.BigIntField()  # <= 0
     payable = fields.BigIntField()
+    # Money of this order refunded or on its way back (counted when a refund is asked, given
+    # back when it is refused): a refund is taken by one conditional update that keeps it
+    # <= payable, so two refunds at once never return more than the order was paid.
+    refunded = fields.BigIntField(default=0, db_default=0)
     # A copy of the address as it was when ordering: later edits do not move a parcel.
     address: dict = fields.JSONField()
     # Copied out of the address for staff searches (a JSON column cannot be searched portably).

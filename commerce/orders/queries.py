@@ -8,7 +8,7 @@ from datetime import datetime
 from tortoise.expressions import Subquery
 
 from commerce.orders.errors import OrderError
-from commerce.orders.models import Order, OrderLine
+from commerce.orders.models import Checkout, Order, OrderLine
 from commerce.orders.states import OrderStatus
 from commerce.users.services import Shopper
 
@@ -61,6 +61,22 @@ class OrderFacts:
     pay_deadline: datetime
     summary: str  # "title 等3件", for WeChat Pay's description and the shipping item_desc
     address: dict
+    checkout_id: int = 0
+    merchant_id: int = 0
+    refunded: int = 0  # refunded or on its way back (Order.refunded)
+
+
+@dataclass(frozen=True)
+class CheckoutFacts:
+    """What payments need of a checkout: the orders one WeChat Pay transaction pays."""
+
+    id: int
+    checkout_no: str
+    user_id: int
+    payable: int  # the transaction's total
+    pay_deadline: datetime
+    summary: str  # every order's lines summed up, for WeChat Pay's description
+    orders: list[OrderFacts]  # by id
 
 
 @dataclass(frozen=True)
@@ -93,9 +109,46 @@ async def order_facts(order_id: int) -> OrderFacts | None:
     if order is None:
         return None
     lines = await OrderLine.filter(order_id=order_id).order_by("id").values_list("title", "quantity")
+    return _facts(order, _summary(lines))
+
+
+async def checkout_of_order(order_id: int) -> CheckoutFacts | None:
+    """The checkout the order was placed in, with all its orders (system work, no ownership)."""
+    ids = await Order.filter(id=order_id).values_list("checkout_id", flat=True)
+    return await checkout_facts(ids[0]) if ids else None
+
+
+async def checkout_facts(checkout_id: int) -> CheckoutFacts | None:
+    checkout = await Checkout.get_or_none(id=checkout_id)
+    if checkout is None:
+        return None
+    orders = await Order.filter(checkout_id=checkout_id).order_by("id")
+    lines: dict[int, list[tuple[str, int]]] = {}
+    for order_id, title, quantity in (
+        await OrderLine.filter(order_id__in=[o.id for o in orders])
+        .order_by("order_id", "id")
+        .values_list("order_id", "title", "quantity")
+    ):
+        lines.setdefault(order_id, []).append((title, quantity))
+    return CheckoutFacts(
+        id=checkout.id,
+        checkout_no=checkout.checkout_no,
+        user_id=checkout.user_id,
+        payable=checkout.payable,
+        pay_deadline=checkout.pay_deadline,
+        summary=_summary([line for o in orders for line in lines.get(o.id, [])]),
+        orders=[_facts(o, _summary(lines.get(o.id, []))) for o in orders],
+    )
+
+
+def _summary(lines: list[tuple[str, int]]) -> str:
+    """ "title" for one unit, "title 等3件" for more."""
     count = sum(quantity for _, quantity in lines)
     first = lines[0][0] if lines else "商品"
-    summary = first if count <= 1 else f"{first[:100]} 等{count}件"
+    return first if count <= 1 else f"{first[:100]} 等{count}件"
+
+
+def _facts(order: Order, summary: str) -> OrderFacts:
     return OrderFacts(
         id=order.id,
         order_no=order.order_no,
@@ -105,6 +158,9 @@ async def order_facts(order_id: int) -> OrderFacts | None:
         pay_deadline=order.pay_deadline,
         summary=summary,
         address=dict(order.address),
+        checkout_id=order.checkout_id,
+        merchant_id=order.merchant_id,
+        refunded=order.refunded,
     )
 
 

@@ -16,7 +16,7 @@ from commerce.cart import services as cart
 from commerce.cart.services import LineState
 from commerce.catalog import services as catalog
 from commerce.config import Settings
-from commerce.db import fetch_rows, insert
+from commerce.db import execute, fetch_rows, insert
 from commerce.errors import CommerceError
 from commerce.jobs import services as jobs
 from commerce.orders import limits, queries
@@ -228,7 +228,8 @@ async def _create_with_fresh_number(conn, **fields) -> Order:
 
 
 async def cancel_order(*, shopper: Shopper, order_id: int, reason: str = "") -> OrderView:
-    """The shopper cancels an unpaid order; its stock goes back on sale."""
+    """The shopper cancels an unpaid order, and with it the other orders of its checkout (one
+    payment pays them all); their stock goes back on sale."""
     await queries.get_order(shopper=shopper, order_id=order_id)  # ownership: someone else's is a 404
     await _cancel(order_id, actor=f"shopper:{shopper.user_id}", reason=reason or "买家取消")
     return await queries.get_order(shopper=shopper, order_id=order_id)
@@ -260,13 +261,36 @@ async def cancel_expired_orders(*, limit: int = 200) -> int:
 
 @unit_of_work
 async def _cancel(order_id: int, *, actor: str, reason: str) -> None:
+    """Cancel the order and every other unpaid order of its checkout, in one transaction: a
+    checkout is paid whole or not at all. Refused (INVALID_TRANSITION) when this order is not
+    unpaid any more."""
     async with write_transaction() as conn:
-        event = await transition(
-            conn, order_id, OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED, actor, {"reason": reason}
+        checkout = await Order.filter(id=order_id).using_db(conn).values_list("checkout_id", flat=True)
+        siblings = (
+            await Order.filter(checkout_id=checkout[0], status=OrderStatus.PENDING_PAYMENT)
+            .using_db(conn)
+            .order_by("id")
+            .values_list("id", flat=True)
+            if checkout
+            else []
         )
-        lines = await OrderLine.filter(order_id=order_id).using_db(conn).values_list("sku_id", "quantity")
-        await catalog.release_stock(items=list(lines), connection=conn)
-    await outbox.deliver([event])  # closes the order's prepay at WeChat Pay
+        events = []
+        for sibling in sorted({order_id, *siblings}):
+            params = {"reason": reason}
+            events.append(
+                await transition(
+                    conn, sibling, OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED, actor, params
+                )
+            )
+            await release_claims(conn, order_id=sibling)
+    await outbox.deliver(events)  # closes the checkout's prepay at WeChat Pay (once: then it is closed)
+
+
+async def release_claims(conn, *, order_id: int) -> None:
+    """Give back what the order took when it was placed (its units of stock), inside the
+    caller's transaction: the one place cancel, expiry and a refund before shipment release."""
+    lines = await OrderLine.filter(order_id=order_id).using_db(conn).values_list("sku_id", "quantity")
+    await catalog.release_stock(items=list(lines), connection=conn)
 
 
 async def transition(
@@ -355,8 +379,29 @@ async def finish_refund(conn, *, order_id: int, actor: str, params: dict) -> Non
     await transition(conn, order_id, OrderStatus.REFUNDING, OrderStatus.REFUNDED, actor, params)
     if came_from and came_from[0] == OrderStatus.SHIPPED.value:
         return
-    lines = await OrderLine.filter(order_id=order_id).using_db(conn).values_list("sku_id", "quantity")
-    await catalog.release_stock(items=list(lines), connection=conn)
+    await release_claims(conn, order_id=order_id)
+
+
+async def take_refund(conn, *, order_id: int, amount: int) -> bool:
+    """Inside the refund's transaction: count `amount` as refunded for the order, if the order
+    still holds that much of what it was paid. One conditional update (the row stays locked to
+    the commit), so concurrent refunds of one order never add up to more than its payable."""
+    taken = await execute(
+        "UPDATE `shop_order` SET `refunded` = `refunded` + ? WHERE `id` = ? AND `refunded` + ? <= `payable`",
+        [amount, order_id, amount],
+        connection=conn,
+    )
+    return bool(taken)
+
+
+async def give_back_refund(conn, *, order_id: int, amount: int) -> None:
+    """Inside the transaction of a refund that will not happen (refused): the amount may be
+    refunded again."""
+    await execute(
+        "UPDATE `shop_order` SET `refunded` = `refunded` - ? WHERE `id` = ? AND `refunded` >= ?",
+        [amount, order_id, amount],
+        connection=conn,
+    )
 
 
 async def end_refund_refused(conn, *, order_id: int, actor: str, params: dict) -> None:

@@ -12,6 +12,13 @@ class PaymentError(ErrorCode):
         "订单当前状态不能申请退款（已完成的订单请联系客服）",
     )
     INVALID_REFUND_REASON = ("invalid_refund_reason", ErrorKind.INVALID, "请填写退款原因（1-80 字）")
+    INVALID_REFUND_AMOUNT = ("invalid_refund_amount", ErrorKind.INVALID, "退款金额须为大于 0 的整数（分）")
+    # One merchant's order never returns more than it was paid (less what is refunded already).
+    REFUND_EXCEEDS_PAID = (
+        "refund_exceeds_paid",
+        ErrorKind.CONFLICT,
+        "退款金额超过该订单可退金额（实付减去已退或退款中的金额）",
+    )
     # For WeChat Pay's callbacks: answered FAIL, nothing changes.
     NOTIFICATION_REJECTED = ("notification_rejected", ErrorKind.FORBIDDEN, "通知验签失败")
     NOTIFICATION_MISMATCH = ("notification_mismatch", ErrorKind.INVALID, "通知内容与订单不符")

@@ -91,9 +91,13 @@ async def submit_refund(*, refund_id: int, pay: WeChatPayClient) -> None:
 
 
 async def close_open_attempts(*, order_id: int, pay: WeChatPayClient) -> None:
-    """A cancelled order's prepays are closed so they cannot be paid any more. If one was
-    paid meanwhile, settlement records it and sends the money back."""
-    for payment in await Payment.filter(order_id=order_id, status=PaymentStatus.PENDING):
+    """A cancelled order's checkout prepays are closed so they cannot be paid any more (its
+    other orders were cancelled with it; their events find the prepay closed already). If one
+    was paid meanwhile, settlement records it and sends the money back."""
+    checkout = await orders.checkout_of_order(order_id)
+    if checkout is None or any(o.status is OrderStatus.PENDING_PAYMENT for o in checkout.orders):
+        return
+    for payment in await Payment.filter(checkout_id=checkout.id, status=PaymentStatus.PENDING):
         try:
             await close_attempt(payment, pay)
         except CommerceError as exc:  # ALREADY_PAID: settled (and returned) already

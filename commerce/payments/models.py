@@ -5,17 +5,16 @@ from commerce.payments.states import PaymentStatus, RefundStatus
 
 
 class Payment(Model):
-    """One attempt to pay an order through WeChat Pay: its out_trade_no and prepay.
+    """One attempt to pay a checkout (all its orders, one per merchant) through WeChat Pay: its
+    out_trade_no and prepay.
 
-    An order has one attempt unless a prepay expired unpaid, then a new attempt gets a new
-    out_trade_no (the order number plus a suffix). Money in fen.
+    A checkout has one attempt unless a prepay expired unpaid, then a new attempt gets a new
+    out_trade_no (the checkout number plus a suffix). Money in fen: `amount` is what the
+    checkout costs, the total of the WeChat Pay transaction.
     """
 
     id = fields.IntField(primary_key=True)
-    order_id = fields.IntField(db_index=True)
-    # The checkout it pays (all its orders); set on payments made before checkouts by the
-    # upgrade (commerce.orders.upgrade). Helper H4's payments per checkout take it over.
-    checkout_id = fields.IntField(null=True, db_index=True)
+    checkout = fields.ForeignKeyField("models.Checkout", related_name="payments", on_delete=fields.RESTRICT)
     provider = fields.CharField(max_length=16, default="wechatpay")
     out_trade_no = fields.CharField(max_length=32, unique=True)
     amount = fields.BigIntField()
@@ -36,13 +35,17 @@ class Payment(Model):
 
 
 class Refund(Model):
-    """Money going back to the shopper for a paid attempt. Money in fen."""
+    """Money going back to the shopper: some or all of what one order of a paid attempt took.
+    Money in fen."""
 
     id = fields.IntField(primary_key=True)
-    order_id = fields.IntField(db_index=True)
+    order_id = fields.IntField(db_index=True)  # the order whose money it returns
     payment = fields.ForeignKeyField("models.Payment", related_name="refunds", on_delete=fields.RESTRICT)
     out_refund_no = fields.CharField(max_length=64, unique=True)
-    amount = fields.BigIntField()
+    amount = fields.BigIntField()  # at most what the order still holds (Order.refunded)
+    # The order's whole refund (asked by the shopper, or a return): its success ends the order
+    # (refunded). False for a part refunded on its own, which leaves the order's status alone.
+    whole_order = fields.BooleanField(default=True, db_default=True)
     reason = fields.CharField(max_length=80)
     # True when we refund on our own: paid after the order was cancelled, or paid twice.
     automatic = fields.BooleanField(default=False)

@@ -38,6 +38,9 @@ class PaymentView:
     status: PaymentStatus
     paid_at: datetime | None
     created_at: datetime
+    # What of `amount` is this order's, and how many orders (one per merchant) it paid together.
+    order_amount: int = 0
+    order_count: int = 1
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,12 @@ async def refunds_of(order_id: int) -> list[RefundView]:
 
 
 async def payments_of(order_id: int) -> list[PaymentView]:
-    """Every WeChat Pay attempt of the order, oldest first."""
+    """Every WeChat Pay attempt that paid (or tried to pay) the order, oldest first: those of
+    its checkout, whose amount covers the checkout's other orders too (order_amount: this one's)."""
+    checkout = await orders.checkout_of_order(order_id)
+    if checkout is None:
+        return []
+    share = next((o.payable for o in checkout.orders if o.id == order_id), 0)
     return [
         PaymentView(
             p.out_trade_no,
@@ -99,9 +107,16 @@ async def payments_of(order_id: int) -> list[PaymentView]:
             PaymentStatus(p.status),
             p.paid_at,
             p.created_at,
+            order_amount=share,
+            order_count=len(checkout.orders),
         )
-        for p in await Payment.filter(order_id=order_id).order_by("id")
+        for p in await Payment.filter(checkout_id=checkout.id).order_by("id")
     ]
+
+
+async def _checkout_id(order_id: int) -> int:
+    checkout = await orders.checkout_of_order(order_id)
+    return checkout.id if checkout is not None else 0
 
 
 async def refunds_for_staff(
@@ -130,11 +145,12 @@ async def refunds_for_staff(
 
 
 async def paying_attempt(order_id: int) -> Payment | None:
-    """The attempt whose money the order keeps: paid, and not one returned automatically (money
-    that came twice, or for an order already cancelled); the first such if several."""
+    """The attempt of the order's checkout whose money the order keeps: paid, and not one
+    returned to it automatically (money that came twice, or for an order already cancelled);
+    the first such if several."""
     returned = await Refund.filter(order_id=order_id, automatic=True).values_list("payment_id", flat=True)
     return (
-        await Payment.filter(order_id=order_id, status=PaymentStatus.PAID)
+        await Payment.filter(checkout_id=await _checkout_id(order_id), status=PaymentStatus.PAID)
         .exclude(id__in=list(returned) or [0])
         .order_by("paid_at", "id")
         .first()

@@ -98,9 +98,9 @@ async def _reconcile_attempt(payment: Payment, pay: WeChatPayClient, done: Recon
         await settle_transaction(transaction, pay)
         done.settled += 1
         return
-    facts = await orders.order_facts(payment.order_id)
-    payable = facts is not None and facts.status is OrderStatus.PENDING_PAYMENT
-    if state == "CLOSED" or not payable or (facts and facts.pay_deadline <= clock.now()):
+    checkout = await orders.checkout_facts(payment.checkout_id)
+    payable = checkout is not None and any(o.status is OrderStatus.PENDING_PAYMENT for o in checkout.orders)
+    if state == "CLOSED" or not payable or (checkout and checkout.pay_deadline <= clock.now()):
         if await close_attempt(payment, pay):
             done.closed += 1
     else:  # still the shopper's to pay: look again next time, not every minute until then

@@ -83,6 +83,7 @@ async def refuse_refund(*, refund_id: int, staff: Staff, reason: str, agent_refu
         )
         if not moved:
             raise RefundError.ALREADY_REVIEWED.error()
+        await order_services.give_back_refund(conn, order_id=refund.order_id, amount=refund.amount)
         await order_services.end_refund_refused(
             conn,
             order_id=refund.order_id,
@@ -113,8 +114,16 @@ async def retry_refund(*, refund_id: int, staff: Staff, agent_refund_limit_fen: 
     payment = await Payment.get(id=refund.payment_id)
     try:
         async with write_transaction() as conn:
+            # The same money again: the order counted it as refunded when it was first asked.
             again = await new_refund(
-                conn, payment=payment, reason=refund.reason, actor=staff.actor, automatic=refund.automatic
+                conn,
+                payment=payment,
+                order_id=refund.order_id,
+                amount=refund.amount,
+                reason=refund.reason,
+                actor=staff.actor,
+                automatic=refund.automatic,
+                whole_order=refund.whole_order,
             )
             moved = await (
                 Refund.filter(id=refund.id, status=RefundStatus.FAILED, retried_as_id__isnull=True)

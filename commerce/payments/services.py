@@ -31,7 +31,9 @@ REFUND_REQUESTED = "refund.requested"
 
 @unit_of_work
 async def start_payment(*, shopper: Shopper, order_id: int, pay: WeChatPayClient | None) -> dict[str, str]:
-    """The wx.requestPayment parameters for the shopper's unpaid order.
+    """The wx.requestPayment parameters for the shopper's unpaid order: one WeChat Pay
+    transaction pays the order's whole checkout (an order per merchant), so the shopper pays
+    once, from whichever of its orders.
 
     A retry reuses the prepay while it is valid; an expired one is closed at WeChat Pay and a
     new attempt (a new out_trade_no) made.
@@ -40,17 +42,18 @@ async def start_payment(*, shopper: Shopper, order_id: int, pay: WeChatPayClient
     if pay is None:
         raise PaymentError.PAY_UNAVAILABLE.error()
     facts = await orders.order_facts(order_id)
-    assert facts is not None
+    checkout = await orders.checkout_of_order(order_id)
+    assert facts is not None and checkout is not None
     if facts.status is OrderStatus.PAID or facts.status is OrderStatus.SHIPPED:
         raise PaymentError.ALREADY_PAID.error()
     if facts.status is not OrderStatus.PENDING_PAYMENT:
         raise PaymentError.NOT_PAYABLE.error()
-    if facts.pay_deadline <= clock.now():
+    if checkout.pay_deadline <= clock.now():
         raise PaymentError.PAY_EXPIRED.error()
     try:
-        attempt = await _current_attempt(facts, pay)
+        attempt = await _current_attempt(checkout, pay)
     except (WeChatPayRefused, WeChatPayUnavailable) as exc:  # closing an expired prepay failed
-        log.warning("payment attempt for order %s not renewed: %s", order_id, exc)
+        log.warning("payment attempt for checkout %s not renewed: %s", checkout.checkout_no, exc)
         raise PaymentError.PAY_UNAVAILABLE.error() from None
     if attempt.prepay_id and attempt.prepay_expires_at and attempt.prepay_expires_at > clock.now():
         return pay.payment_params(attempt.prepay_id)
@@ -58,10 +61,10 @@ async def start_payment(*, shopper: Shopper, order_id: int, pay: WeChatPayClient
     try:
         prepay_id = await pay.jsapi_prepay(
             out_trade_no=attempt.out_trade_no,
-            description=_within_bytes(facts.summary, 127),
+            description=_within_bytes(_description(checkout), 127),
             total=attempt.amount,
             openid=openid,
-            time_expire=facts.pay_deadline,
+            time_expire=checkout.pay_deadline,
         )
     except WeChatPayRefused as refused:
         if refused.code == "ORDERPAID":
@@ -78,14 +81,22 @@ async def start_payment(*, shopper: Shopper, order_id: int, pay: WeChatPayClient
     return pay.payment_params(prepay_id)
 
 
+def _description(checkout: orders.CheckoutFacts) -> str:
+    """What the shopper reads in the payment sheet: the goods, and how many orders (merchants)
+    the one payment covers."""
+    if len(checkout.orders) <= 1:
+        return checkout.summary
+    return f"{checkout.summary}（{len(checkout.orders)}个订单）"
+
+
 def _within_bytes(text: str, limit: int) -> str:
     """WeChat Pay counts the description in UTF-8 bytes: cut there, never inside a character."""
     return text.encode()[:limit].decode(errors="ignore")
 
 
-async def _current_attempt(facts: orders.OrderFacts, pay: WeChatPayClient) -> Payment:
-    """The order's open attempt; a new one when there is none or its prepay expired."""
-    latest = await Payment.filter(order_id=facts.id).order_by("-id").first()
+async def _current_attempt(checkout: orders.CheckoutFacts, pay: WeChatPayClient) -> Payment:
+    """The checkout's open attempt; a new one when there is none or its prepay expired."""
+    latest = await Payment.filter(checkout_id=checkout.id).order_by("-id").first()
     if latest is not None and latest.status is PaymentStatus.PAID:
         raise PaymentError.ALREADY_PAID.error()
     if latest is not None and latest.status is PaymentStatus.PENDING:
@@ -93,23 +104,28 @@ async def _current_attempt(facts: orders.OrderFacts, pay: WeChatPayClient) -> Pa
         if not expired:
             return latest
         await close_attempt(latest, pay)  # raises ALREADY_PAID if it was paid after all
-    out_trade_no = _next_out_trade_no(facts.order_no, latest)
+    out_trade_no = _next_out_trade_no(checkout.checkout_no, latest)
     now = clock.now()
     try:
         return await Payment.create(
-            order_id=facts.id, out_trade_no=out_trade_no, amount=facts.payable, created_at=now, updated_at=now
+            checkout_id=checkout.id,
+            out_trade_no=out_trade_no,
+            amount=checkout.payable,
+            created_at=now,
+            updated_at=now,
         )
     except IntegrityError:  # a concurrent retry of the same shopper made this attempt first
         return await Payment.get(out_trade_no=out_trade_no)
 
 
-def _next_out_trade_no(order_no: str, latest: Payment | None) -> str:
-    """The order number for the first attempt, then order_no_2, order_no_3, ... Derived from
-    the latest attempt (not a count) so concurrent first requests agree on one number."""
+def _next_out_trade_no(checkout_no: str, latest: Payment | None) -> str:
+    """The checkout number for the first attempt, then checkout_no_2, checkout_no_3, ...
+    Derived from the latest attempt (not a count) so concurrent first requests agree on one
+    number."""
     if latest is None:
-        return order_no
+        return checkout_no
     _, _, suffix = latest.out_trade_no.partition("_")
-    return f"{order_no}_{int(suffix or 1) + 1}"
+    return f"{checkout_no}_{int(suffix or 1) + 1}"
 
 
 async def close_attempt(payment: Payment, pay: WeChatPayClient) -> bool:
@@ -133,7 +149,8 @@ async def close_attempt(payment: Payment, pay: WeChatPayClient) -> bool:
 
 @unit_of_work
 async def request_refund(*, shopper: Shopper, order_id: int, reason: str) -> OrderView:
-    """The shopper asks for the money back.
+    """The shopper asks for the order's money back (what of it is not refunded yet; the other
+    orders paid by the same payment are not touched).
 
     Policy: before shipment nothing has left the warehouse, so the refund is approved at once
     and WeChat Pay is asked after commit (the stock goes back on sale when it succeeds). After
@@ -150,14 +167,19 @@ async def request_refund(*, shopper: Shopper, order_id: int, reason: str) -> Ord
         raise PaymentError.NOT_REFUNDABLE.error()
     actor = f"shopper:{shopper.user_id}"
     after_sales = facts.status is OrderStatus.SHIPPED
+    amount = facts.payable - facts.refunded
     try:
         async with write_transaction() as conn:
             await order_services.begin_refund(
                 conn, order_id=order_id, actor=actor, reason=reason, from_status=facts.status
             )
+            if amount <= 0 or not await order_services.take_refund(conn, order_id=order_id, amount=amount):
+                raise PaymentError.NOT_REFUNDABLE.error()  # refunded meanwhile, in part
             refund = await new_refund(
                 conn,
                 payment=payment,
+                order_id=order_id,
+                amount=amount,
                 reason=reason,
                 actor=actor,
                 automatic=False,
@@ -173,10 +195,50 @@ async def request_refund(*, shopper: Shopper, order_id: int, reason: str) -> Ord
     return await orders.get_order(shopper=shopper, order_id=order_id)
 
 
-async def create_refund(conn, *, payment: Payment, reason: str, actor: str, automatic: bool):
-    """A refund of the whole payment to submit now, in the caller's transaction; returns its
-    outbox event."""
-    refund = await new_refund(conn, payment=payment, reason=reason, actor=actor, automatic=automatic)
+@unit_of_work
+async def refund_part(*, order_id: int, amount: int, reason: str, actor: str) -> int:
+    """Refund `amount` fen of one paid order at once (the after-sales context decides when),
+    leaving its status alone; the other orders of its payment are untouched. Refused with
+    REFUND_EXCEEDS_PAID when the order does not hold that much any more (its payable less what
+    is refunded or on its way back), also when two such refunds race. Returns the refund's id;
+    WeChat Pay is asked after commit."""
+    if type(amount) is not int or amount <= 0:
+        raise PaymentError.INVALID_REFUND_AMOUNT.error()
+    reason = (reason or "").strip()
+    if not 1 <= len(reason) <= 80:
+        raise PaymentError.INVALID_REFUND_REASON.error()
+    payment = await paying_attempt(order_id)
+    facts = await orders.order_facts(order_id)
+    if payment is None or facts is None or facts.status not in _KEEPS_MONEY:
+        raise PaymentError.NOT_REFUNDABLE.error()
+    async with write_transaction() as conn:
+        if not await order_services.take_refund(conn, order_id=order_id, amount=amount):
+            raise PaymentError.REFUND_EXCEEDS_PAID.error()
+        refund = await new_refund(
+            conn,
+            payment=payment,
+            order_id=order_id,
+            amount=amount,
+            reason=reason,
+            actor=actor,
+            automatic=False,
+            whole_order=False,
+        )
+        event = await _submission(conn, refund)
+    await outbox.deliver([event])
+    return refund.id
+
+
+# An order holding its money: paid, on its way, received, or with a whole refund under way.
+_KEEPS_MONEY = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.REFUNDING)
+
+
+async def create_refund(conn, *, payment: Payment, order_id: int, amount: int, reason: str, actor: str):
+    """An automatic refund (money an order could not take) to submit now, in the caller's
+    transaction; returns its outbox event."""
+    refund = await new_refund(
+        conn, payment=payment, order_id=order_id, amount=amount, reason=reason, actor=actor, automatic=True
+    )
     return await _submission(conn, refund)
 
 
@@ -184,20 +246,27 @@ async def new_refund(
     conn,
     *,
     payment: Payment,
+    order_id: int,
+    amount: int,
     reason: str,
     actor: str,
     automatic: bool,
     status: RefundStatus = RefundStatus.REQUESTED,
+    whole_order: bool = True,
 ) -> Refund:
-    """A refund row of the whole payment with the payment's next out_refund_no (a concurrent
-    one taking the same number fails on the unique index)."""
+    """A refund row of `amount` of the order with the payment's next out_refund_no. The
+    payment's row is locked first (MySQL), so refunds of its orders draw numbers one at a time;
+    elsewhere a concurrent one taking the same number fails on the unique index."""
+    if conn.capabilities.dialect == "mysql":
+        await Payment.filter(id=payment.id).using_db(conn).select_for_update().first()
     number = await Refund.filter(payment_id=payment.id).using_db(conn).count() + 1
     now = clock.now()
     return await Refund.create(
-        order_id=payment.order_id,
+        order_id=order_id,
         payment_id=payment.id,
         out_refund_no=f"R{payment.out_trade_no}" + (f"_{number}" if number > 1 else ""),
-        amount=payment.amount,
+        amount=amount,
+        whole_order=whole_order,
         reason=reason[:80],
         automatic=automatic,
         status=status,

@@ -73,14 +73,17 @@ async def settle_from_query(out_trade_no: str, pay: WeChatPayClient) -> None:
 
 @unit_of_work
 async def settle_transaction(transaction: dict[str, Any], pay: WeChatPayClient) -> None:
-    """Record a paid transaction once and move its order to paid; money the order cannot take
-    (cancelled meanwhile, or paid through another attempt) goes back automatically."""
+    """Record a paid transaction once and move every order of its checkout to paid, in one
+    transaction; money an order cannot take (cancelled meanwhile, or paid through another
+    attempt) goes back automatically."""
     if transaction.get("trade_state") not in ("SUCCESS", "REFUND"):
         return
     payment = await _matching_payment(transaction, pay)
     transaction_id = str(transaction.get("transaction_id") or "")
     payer = transaction.get("payer") or {}
-    refund_event = None
+    checkout = await orders.checkout_facts(payment.checkout_id)
+    assert checkout is not None
+    refund_events: list[outbox.OutboxEvent] = []
     try:
         async with write_transaction() as conn:
             moved = await (
@@ -97,15 +100,18 @@ async def settle_transaction(transaction: dict[str, Any], pay: WeChatPayClient) 
             if not moved:  # paid before: a redelivery, or a duplicate from another server
                 return
             details = {"out_trade_no": payment.out_trade_no, "transaction_id": transaction_id}
-            if not await order_services.mark_paid(
-                conn, order_id=payment.order_id, actor=ACTOR, params=details
-            ):
-                refund_event = await _return_money(conn, payment, details)
+            returned = [
+                order
+                for order in checkout.orders
+                if not await order_services.mark_paid(conn, order_id=order.id, actor=ACTOR, params=details)
+            ]
+            if returned:
+                refund_events = await _return_money(conn, payment, returned, details)
     except IntegrityError:  # the same transaction_id recorded concurrently: it paid once
         log.info("transaction %s already recorded", transaction_id)
         return
-    if refund_event is not None:
-        await outbox.deliver([refund_event])
+    if refund_events:
+        await outbox.deliver(refund_events)
 
 
 async def _matching_payment(transaction: dict[str, Any], pay: WeChatPayClient) -> Payment:
@@ -129,30 +135,44 @@ async def _matching_payment(transaction: dict[str, Any], pay: WeChatPayClient) -
     return payment
 
 
-async def _return_money(conn, payment: Payment, details: dict) -> outbox.OutboxEvent:
-    facts = await orders.order_facts(payment.order_id)
-    assert facts is not None
-    paid_twice = facts.status in _PAID_STATES
-    reason = "订单已支付，重复付款原路退回" if paid_twice else "订单已取消，款项原路退回"
-    await order_services.record_event(
-        conn,
-        order_id=payment.order_id,
-        type_=EventType.PAYMENT_RETURNED,
-        actor=ACTOR,
-        params={**details, "reason": reason, "amount": payment.amount},
-    )
-    await outbox.emit(
-        PAYMENT_RETURNED,
-        {
-            "order_id": payment.order_id,
-            "user_id": facts.user_id,
-            "amount": payment.amount,
-            "reason": reason,
-            "paid_twice": paid_twice,
-        },
-        connection=conn,
-    )
-    return await create_refund(conn, payment=payment, reason=reason, actor=ACTOR, automatic=True)
+async def _return_money(
+    conn, payment: Payment, returned: list[orders.OrderFacts], details: dict
+) -> list[outbox.OutboxEvent]:
+    """Each order that could not take its share of the payment gets it back (a refund of its
+    payable); the shopper is told once."""
+    events = []
+    told = False
+    for facts in returned:
+        current = await orders.order_facts(facts.id)
+        assert current is not None
+        paid_twice = current.status in _PAID_STATES
+        reason = "订单已支付，重复付款原路退回" if paid_twice else "订单已取消，款项原路退回"
+        await order_services.record_event(
+            conn,
+            order_id=facts.id,
+            type_=EventType.PAYMENT_RETURNED,
+            actor=ACTOR,
+            params={**details, "reason": reason, "amount": facts.payable},
+        )
+        if not told:
+            await outbox.emit(
+                PAYMENT_RETURNED,
+                {
+                    "order_id": facts.id,
+                    "user_id": facts.user_id,
+                    "amount": sum(o.payable for o in returned),
+                    "reason": reason,
+                    "paid_twice": paid_twice,
+                },
+                connection=conn,
+            )
+            told = True
+        events.append(
+            await create_refund(
+                conn, payment=payment, order_id=facts.id, amount=facts.payable, reason=reason, actor=ACTOR
+            )
+        )
+    return events
 
 
 _PAID_STATES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.REFUNDING)
@@ -203,7 +223,7 @@ async def _refund_succeeded(refund: Refund, refund_id: str) -> None:
         )
         if not moved:
             return  # told before
-        if not refund.automatic:
+        if refund.whole_order and not refund.automatic:
             await order_services.finish_refund(
                 conn,
                 order_id=refund.order_id,

@@ -20,7 +20,8 @@ from commerce.wechat.errors import WeChatError
 log = logging.getLogger(__name__)
 
 EXPRESS = 1  # logistics_type: parcels by an express carrier
-UNIFIED = 1  # delivery_mode: everything in one shipment
+UNIFIED = 1  # delivery_mode: one payment, one parcel
+SPLIT = 2  # delivery_mode: one payment, several parcels (an order per merchant, each its own)
 # "Already shipped" / "the one re-upload was used": an earlier delivery of this event got through.
 ALREADY_UPLOADED = frozenset({10060002, 10060003})
 
@@ -34,13 +35,52 @@ def subscribe(wechat: WeChatClient) -> None:
 
 
 async def upload_shipping_info(*, order_id: int, wechat: WeChatClient) -> bool:
-    """Tell WeChat how a paid order was shipped; False when there is nothing to tell."""
+    """Tell WeChat how a paid order was shipped; False when there is nothing to tell.
+
+    A payment holding one order is one parcel (unified delivery). A payment holding several
+    (one per merchant) is split delivery: each upload lists the parcel of every order of it
+    shipped so far, and says is_all_delivered once none is left to ship, so an upload delayed
+    or repeated by the outbox never loses a parcel nor ends the shipment early.
+    """
     facts = await orders.order_facts(order_id)
     paid = await payments.paid_transaction(order_id)
-    shipment = await orders.shipment_of(order_id)
-    if facts is None or paid is None or shipment is None:
+    checkout = await orders.checkout_of_order(order_id)
+    if facts is None or paid is None or checkout is None or await orders.shipment_of(order_id) is None:
         log.warning("order %s: no paid transaction or shipment to upload", order_id)
         return False
+    # The orders this transaction paid (not those it was returned to: cancelled, paid twice).
+    held = [o for o in checkout.orders if await _paid_by(o.id, paid.transaction_id)]
+    parcels = []
+    for held_order in held:
+        shipment = await orders.shipment_of(held_order.id)
+        if shipment is not None:
+            parcels.append(_parcel(held_order, shipment))
+    payload: dict[str, Any] = {
+        "order_key": {"order_number_type": 2, "transaction_id": paid.transaction_id},
+        "logistics_type": EXPRESS,
+        "delivery_mode": UNIFIED if len(held) <= 1 else SPLIT,
+        "shipping_list": parcels,
+        "upload_time": clock.to_shanghai(clock.now()).isoformat(timespec="milliseconds"),
+        "payer": {"openid": paid.payer_openid},
+    }
+    if len(held) > 1:
+        # Paid and not shipped yet: what is still to come (a refunded or returned order never ships).
+        payload["is_all_delivered"] = not any(o.status is OrderStatus.PAID for o in held)
+    try:
+        await wechat.upload_shipping_info(payload)
+    except WeChatError as error:
+        if error.errcode in ALREADY_UPLOADED:
+            return True
+        raise  # the outbox retries with backoff; a lasting refusal shows in its last_error
+    return True
+
+
+async def _paid_by(order_id: int, transaction_id: str) -> bool:
+    paid = await payments.paid_transaction(order_id)
+    return paid is not None and paid.transaction_id == transaction_id
+
+
+def _parcel(facts: orders.OrderFacts, shipment: tuple[str, str]) -> dict[str, Any]:
     carrier, tracking_no = shipment
     code = carrier_code(carrier) or carrier
     parcel: dict[str, Any] = {
@@ -50,18 +90,4 @@ async def upload_shipping_info(*, order_id: int, wechat: WeChatClient) -> bool:
     }
     if code == "SF":  # SF Express requires the receiver's (masked) phone
         parcel["contact"] = {"receiver_contact": mask_phone(str(facts.address.get("phone", "")))}
-    payload = {
-        "order_key": {"order_number_type": 2, "transaction_id": paid.transaction_id},
-        "logistics_type": EXPRESS,
-        "delivery_mode": UNIFIED,
-        "shipping_list": [parcel],
-        "upload_time": clock.to_shanghai(clock.now()).isoformat(timespec="milliseconds"),
-        "payer": {"openid": paid.payer_openid},
-    }
-    try:
-        await wechat.upload_shipping_info(payload)
-    except WeChatError as error:
-        if error.errcode in ALREADY_UPLOADED:
-            return True
-        raise  # the outbox retries with backoff; a lasting refusal shows in its last_error
-    return True
+    return parcel

@@ -81,7 +81,9 @@ async def test_two_processes_sell_the_last_units_once_and_take_each_payment_once
         # then every copy was acknowledged, and each order was paid exactly once
         assert Counter(acknowledged) == {204: len(deliveries)} or set(acknowledged) <= {200, 204}
         for _, order in sold:
-            payments = await Payment.filter(order_id=order["id"]).values_list("status", "transaction_id")
+            payments = await Payment.filter(checkout__orders__id=order["id"]).values_list(
+                "status", "transaction_id"
+            )
             assert len(payments) == 1 and payments[0][0] == "paid"
             paid_events = await OrderEvent.filter(order_id=order["id"], to_status="paid").count()
             assert paid_events == 1

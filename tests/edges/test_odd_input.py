@@ -92,7 +92,7 @@ async def _pending_payment(client, alice) -> tuple[dict, Payment]:
     assert response.status == 201, await response.text()
     order = await response.json()
     await pay_params(client, alice, order["id"])
-    return order, await Payment.get(order_id=order["id"])
+    return order, await Payment.get(checkout__orders__id=order["id"])
 
 
 async def _payments_state() -> dict:

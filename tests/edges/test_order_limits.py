@@ -206,7 +206,9 @@ async def test_orders_beyond_what_an_int_holds_are_stored_exactly(
     assert (stored.items_total, stored.payable) == (DEAR_TOTAL, DEAR_TOTAL)
     line_totals = await OrderLine.filter(order_id=order["id"]).values_list("line_total", flat=True)
     assert sum(line_totals) == DEAR_TOTAL
-    assert await Payment.filter(order_id=order["id"]).values_list("amount", flat=True) == [DEAR_TOTAL]
+    assert await Payment.filter(checkout__orders__id=order["id"]).values_list("amount", flat=True) == [
+        DEAR_TOTAL
+    ]
     assert await Refund.filter(order_id=order["id"]).values_list("amount", flat=True) == [DEAR_TOTAL]
 
 

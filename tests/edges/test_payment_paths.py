@@ -60,7 +60,9 @@ async def _fault(simulator, api: str, **fault) -> None:
 
 async def _expire_prepay(order_id: int) -> None:
     """WeChat Pay's prepay has outlived its two hours (the order's deadline has not)."""
-    await Payment.filter(order_id=order_id).update(prepay_expires_at=clock.now() - timedelta(seconds=1))
+    await Payment.filter(checkout__orders__id=order_id).update(
+        prepay_expires_at=clock.now() - timedelta(seconds=1)
+    )
 
 
 async def _paid_but_not_told(client, simulator, shopper: dict, order_id: int) -> dict:
@@ -93,7 +95,7 @@ async def test_an_order_that_cannot_take_money_is_refused_before_wechat_pay_is_a
         assert await _error(await _pay(client, alice, late["id"])) == (409, "payment_expired")
     # then WeChat Pay was not asked for a prepay, and no attempt was recorded for them
     assert (await _calls(simulator)).get("pay_jsapi", 0) == before
-    assert await Payment.filter(order_id__in=[cancelled["id"], late["id"]]).count() == 0
+    assert await Payment.filter(checkout__orders__id__in=[cancelled["id"], late["id"]]).count() == 0
 
 
 async def test_wechat_pay_failing_or_refusing_a_prepay_is_a_503_and_the_shopper_can_try_again(
@@ -107,11 +109,13 @@ async def test_wechat_pay_failing_or_refusing_a_prepay_is_a_503_and_the_shopper_
     assert await _error(await _pay(client, alice, order["id"])) == (503, "payment_unavailable")
     assert await _error(await _pay(client, alice, order["id"])) == (503, "payment_unavailable")
     # then nothing was handed out: one attempt, without a prepay, and the order is unpaid
-    attempts = await Payment.filter(order_id=order["id"]).values_list("out_trade_no", "prepay_id", "status")
+    attempts = await Payment.filter(checkout__orders__id=order["id"]).values_list(
+        "out_trade_no", "prepay_id", "status"
+    )
     assert attempts == [(order["order_no"], "", "pending")]
     # and the third time the same attempt gets its prepay
     params = await pay_params(client, alice["headers"], order["id"])
-    attempt = await Payment.get(order_id=order["id"])
+    attempt = await Payment.get(checkout__orders__id=order["id"])
     assert params["package"] == f"prepay_id={attempt.prepay_id}" and attempt.out_trade_no == order["order_no"]
 
 
@@ -127,7 +131,7 @@ async def test_cancelling_an_order_whose_prepay_never_came_closes_nothing_at_wec
     # then the order is cancelled, its attempt closed here, and WeChat Pay is not asked to close
     # a transaction it never had
     assert cancelled.status == 200 and (await cancelled.json())["status"] == "cancelled"
-    assert (await Payment.get(order_id=order["id"])).status == "closed"
+    assert (await Payment.get(checkout__orders__id=order["id"])).status == "closed"
     assert (await _calls(simulator)).get("pay_close", 0) == 0
 
 
@@ -144,7 +148,7 @@ async def test_a_retry_after_an_expired_prepay_that_was_paid_meanwhile_finds_the
     # transaction, with no second attempt and no refund
     assert await _error(again) == (409, "order_already_paid")
     assert (await Order.get(id=order["id"])).status == "paid"
-    attempts = await Payment.filter(order_id=order["id"]).values_list("status", "transaction_id")
+    attempts = await Payment.filter(checkout__orders__id=order["id"]).values_list("status", "transaction_id")
     assert attempts == [("paid", paid["transaction_id"])]
     assert await Refund.filter(order_id=order["id"]).count() == 0
 
@@ -159,10 +163,16 @@ async def test_an_expired_prepay_wechat_pay_will_not_close_yet_is_a_503_then_ren
     await _fault(simulator, "pay_close", http_status=429, code="FREQUENCY_LIMITED")
     # when the shopper asks to pay: no new attempt while the old one may still be paid
     assert await _error(await _pay(client, alice, order["id"])) == (503, "payment_unavailable")
-    assert await Payment.filter(order_id=order["id"]).values_list("status", flat=True) == ["pending"]
+    assert await Payment.filter(checkout__orders__id=order["id"]).values_list("status", flat=True) == [
+        "pending"
+    ]
     # and when they try again, the old one is closed and a new one made
     params = await pay_params(client, alice["headers"], order["id"])
-    attempts = await Payment.filter(order_id=order["id"]).order_by("id").values_list("out_trade_no", "status")
+    attempts = (
+        await Payment.filter(checkout__orders__id=order["id"])
+        .order_by("id")
+        .values_list("out_trade_no", "status")
+    )
     assert attempts == [(order["order_no"], "closed"), (f"{order['order_no']}_2", "pending")]
     assert prepay_id_of(params) == (await Payment.get(out_trade_no=f"{order['order_no']}_2")).prepay_id
 
@@ -186,7 +196,7 @@ async def test_cancelling_an_order_paid_whose_notification_was_lost_returns_the_
     await eventually(returned)
     refund = await Refund.get(order_id=order["id"])
     assert (refund.automatic, refund.amount) == (True, order["payable"])
-    payment = await Payment.get(order_id=order["id"])
+    payment = await Payment.get(checkout__orders__id=order["id"])
     assert (payment.status, payment.transaction_id) == ("paid", paid["transaction_id"])
     assert (await Order.get(id=order["id"])).status == "cancelled"
     returned_events = await OrderEvent.filter(order_id=order["id"], type="payment_returned").count()
@@ -263,7 +273,7 @@ async def test_reconciliation_leaves_an_unpaid_prepay_the_shopper_may_still_pay(
         done = await reconcile_payments(pay=client.app[CORE].pay)
         # then nothing was settled or closed: the prepay is still the shopper's to pay
         assert (done.settled, done.closed) == (0, 0)
-        payment = await Payment.get(order_id=order["id"])
+        payment = await Payment.get(checkout__orders__id=order["id"])
         assert payment.status == "pending" and payment.updated_at == clock.now()
         # and the next run soon after does not ask WeChat Pay again
         asked = (await _calls(simulator))["pay_query"]
@@ -346,7 +356,7 @@ async def test_a_refund_wechat_pay_cannot_find_yet_is_asked_about_again_by_the_n
 async def _payment_state(order_id: int) -> tuple:
     return (
         await Order.filter(id=order_id).values_list("status", flat=True),
-        await Payment.filter(order_id=order_id).values_list("status", "transaction_id"),
+        await Payment.filter(checkout__orders__id=order_id).values_list("status", "transaction_id"),
         await Refund.filter(order_id=order_id).values_list("status", "refund_id"),
         await OrderEvent.filter(order_id=order_id).count(),
         await OutboxEvent.all().count(),
@@ -442,7 +452,7 @@ async def test_a_shop_without_wechat_pay_refuses_payment_clearly_and_believes_no
     order = await order_sku(client, shopper)
     # when the shopper asks to pay
     assert await _error(await _pay(client, shopper, order["id"])) == (503, "payment_unavailable")
-    assert await Payment.filter(order_id=order["id"]).count() == 0
+    assert await Payment.filter(checkout__orders__id=order["id"]).count() == 0
     # a notification, however well signed, is not believed
     keys = forge.platform(data_dir)
     transaction = forge.paid_transaction(
@@ -497,7 +507,9 @@ async def test_a_prepay_wechat_pay_answers_is_paid_already_is_told_as_paid(clien
     await _fault(simulator, "pay_jsapi", http_status=400, code="ORDERPAID")
     # then the shopper is told the order is paid, not that WeChat Pay is unavailable
     assert await _error(await _pay(client, alice, order["id"])) == (409, "order_already_paid")
-    assert await Payment.filter(order_id=order["id"]).values_list("prepay_id", "status") == [("", "pending")]
+    assert await Payment.filter(checkout__orders__id=order["id"]).values_list("prepay_id", "status") == [
+        ("", "pending")
+    ]
 
 
 async def test_two_reconciliation_runs_at_once_close_a_stale_prepay_once(client, simulator, alice):
@@ -509,7 +521,7 @@ async def test_two_reconciliation_runs_at_once_close_a_stale_prepay_once(client,
         runs = await asyncio.gather(*(reconcile_payments(pay=client.app[CORE].pay) for _ in range(2)))
     # then the prepay is closed, and counted closed by one run only
     assert sorted(run.closed for run in runs) == [0, 1]
-    assert (await Payment.get(order_id=order["id"])).status == "closed"
+    assert (await Payment.get(checkout__orders__id=order["id"])).status == "closed"
     status, _ = await sim(simulator, "POST", "/pay/confirm", {"prepay_id": prepay_id_of(params)})
     assert status == 400
 

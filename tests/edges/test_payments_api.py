@@ -69,7 +69,7 @@ async def test_paying_marks_the_order_paid_once_and_a_redelivery_changes_nothing
     assert paid["notified"] == [204]
     body = await _get(client, alice, order["id"])
     assert body["status"] == "paid" and body["paid_at"].endswith("+08:00")
-    payment = await Payment.get(order_id=order["id"])
+    payment = await Payment.get(checkout__orders__id=order["id"])
     assert (payment.status, payment.transaction_id, payment.out_trade_no) == (
         "paid",
         paid["transaction_id"],
@@ -100,7 +100,7 @@ async def _payment_world(simulator, order_id: int) -> dict:
     _, pay = await sim(simulator, "GET", "/pay/state")
     events = OrderEvent.filter(order_id=order_id).order_by("id")
     return {
-        "payments": await Payment.filter(order_id=order_id).order_by("id").values(),
+        "payments": await Payment.filter(checkout__orders__id=order_id).order_by("id").values(),
         "refunds": await Refund.filter(order_id=order_id).order_by("id").values(),
         "order": await Order.filter(id=order_id).values(),
         "events": await events.values_list("type", "from_status", "to_status", "params"),
@@ -134,7 +134,7 @@ async def test_concurrent_duplicate_notifications_pay_the_order_once(client, sim
     # then every copy is acknowledged, and the order was paid once
     assert paid["notified"] == [204] * 5
     assert await _paid_events(order["id"]) == 1
-    assert await Payment.filter(order_id=order["id"], status="paid").count() == 1
+    assert await Payment.filter(checkout__orders__id=order["id"], status="paid").count() == 1
     assert await Refund.all().count() == 0
 
 
@@ -142,7 +142,7 @@ async def test_concurrent_pay_requests_share_one_prepay(client, simulator, alice
     order = await order_sku(client, alice)
     answers = await asyncio.gather(*(pay_params(client, alice["headers"], order["id"]) for _ in range(5)))
     assert len({prepay_id_of(a) for a in answers}) == 1
-    assert await Payment.filter(order_id=order["id"]).count() == 1
+    assert await Payment.filter(checkout__orders__id=order["id"]).count() == 1
 
 
 async def test_forged_tampered_stale_and_mismatched_notifications_change_nothing(
@@ -151,7 +151,7 @@ async def test_forged_tampered_stale_and_mismatched_notifications_change_nothing
     order = await order_sku(client, alice)
     await pay_params(client, alice["headers"], order["id"])
     keys = forge.platform(data_dir)
-    payment = await Payment.get(order_id=order["id"])
+    payment = await Payment.get(checkout__orders__id=order["id"])
     genuine = await genuine_paid_transaction(client.app[CORE].settings, order, "4200000000202611290000000001")
     url = _callback(client)
     headers, body = forge.notification(keys, genuine)
@@ -191,12 +191,18 @@ async def test_a_retry_after_the_prepay_expired_makes_a_new_attempt(client, simu
     order = await order_sku(client, alice)
     first = await pay_params(client, alice["headers"], order["id"])
     # given the prepay has expired
-    await Payment.filter(order_id=order["id"]).update(prepay_expires_at=clock.now() - timedelta(seconds=1))
+    await Payment.filter(checkout__orders__id=order["id"]).update(
+        prepay_expires_at=clock.now() - timedelta(seconds=1)
+    )
     # when the shopper pays again
     second = await pay_params(client, alice["headers"], order["id"])
     # then the old attempt is closed at WeChat Pay and a new one (new out_trade_no) is made
     assert prepay_id_of(second) != prepay_id_of(first)
-    attempts = await Payment.filter(order_id=order["id"]).order_by("id").values_list("out_trade_no", "status")
+    attempts = (
+        await Payment.filter(checkout__orders__id=order["id"])
+        .order_by("id")
+        .values_list("out_trade_no", "status")
+    )
     assert attempts == [(order["order_no"], "closed"), (f"{order['order_no']}_2", "pending")]
     status, _ = await sim(simulator, "POST", "/pay/confirm", {"prepay_id": prepay_id_of(first)})
     assert status == 400
@@ -210,7 +216,7 @@ async def test_cancelling_closes_the_prepay(client, simulator, alice):
     response = await client.post(f"/api/v1/orders/{order['id']}/cancel", headers=alice["headers"])
     assert (await response.json())["status"] == "cancelled"
     # then WeChat Pay will not take money for it any more
-    assert (await Payment.get(order_id=order["id"])).status == "closed"
+    assert (await Payment.get(checkout__orders__id=order["id"])).status == "closed"
     status, _ = await sim(simulator, "POST", "/pay/confirm", {"prepay_id": prepay_id_of(params)})
     assert status == 400
     response = await client.post(f"/api/v1/orders/{order['id']}/pay", headers=alice["headers"])
@@ -324,6 +330,8 @@ async def test_shipping_a_paid_order_uploads_the_shipment_to_wechat(client, simu
     _, state = await sim(simulator, "GET", "/pay/state")
     uploads = state["shipping"][paid["transaction_id"]]
     assert len(uploads) == 1
+    # a payment of one order is one parcel: unified delivery
+    assert (uploads[0]["delivery_mode"], uploads[0]["is_all_delivered"]) == (1, None)
     parcel = uploads[0]["shipping_list"][0]
     assert (parcel["express_company"], parcel["tracking_no"]) == ("SF", "SF1234567890")
     assert parcel["contact"]["receiver_contact"] == "138****8000"
@@ -347,7 +355,7 @@ async def test_reconciliation_finds_a_payment_whose_notification_was_lost(client
     # then it asked WeChat Pay and the order is paid
     assert done.settled == 1
     assert (await Order.get(id=order["id"])).status == "paid"
-    assert (await Payment.get(order_id=order["id"])).transaction_id == paid["transaction_id"]
+    assert (await Payment.get(checkout__orders__id=order["id"])).transaction_id == paid["transaction_id"]
 
 
 async def test_reconciliation_closes_the_prepay_of_an_order_past_its_deadline(client, simulator, alice):
@@ -356,7 +364,7 @@ async def test_reconciliation_closes_the_prepay_of_an_order_past_its_deadline(cl
     with clock.frozen(clock.now() + timedelta(minutes=31)):
         done = await reconcile_payments(pay=client.app[CORE].pay)
     assert done.closed == 1
-    assert (await Payment.get(order_id=order["id"])).status == "closed"
+    assert (await Payment.get(checkout__orders__id=order["id"])).status == "closed"
     status, _ = await sim(simulator, "POST", "/pay/confirm", {"prepay_id": prepay_id_of(params)})
     assert status == 400
 
@@ -432,7 +440,9 @@ async def test_a_payment_racing_a_cancellation_never_resurrects_the_order(client
 async def test_an_expired_prepay_that_cannot_be_closed_is_a_clear_503(client, simulator, alice):
     order = await order_sku(client, alice)
     await pay_params(client, alice["headers"], order["id"])
-    await Payment.filter(order_id=order["id"]).update(prepay_expires_at=clock.now() - timedelta(seconds=1))
+    await Payment.filter(checkout__orders__id=order["id"]).update(
+        prepay_expires_at=clock.now() - timedelta(seconds=1)
+    )
     # given WeChat Pay fails to close the old prepay
     await sim(simulator, "POST", "/wx/faults", {"api": "pay_close", "http_status": 500, "times": 1})
     response = await client.post(f"/api/v1/orders/{order['id']}/pay", headers=alice["headers"])

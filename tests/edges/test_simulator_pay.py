@@ -615,6 +615,10 @@ def _shipping(openid: str, transaction_id: str = "", **extra) -> dict:
     }
 
 
+def _parcel(tracking_no: str) -> dict:
+    return {"tracking_no": tracking_no, "express_company": "YTO", "item_desc": "耳机*1"}
+
+
 async def _upload(wechat_pay: PayClient, token: str, body: dict) -> dict:
     url = f"{wechat_pay.base}{SHIPPING}?access_token={token}"
     async with wechat_pay.session.post(url, json=body) as response:
@@ -663,10 +667,13 @@ async def test_shipping_is_uploaded_once_and_re_uploaded_once(wechat_pay, receiv
             {
                 "delivery_mode": 2,
                 "is_all_delivered": True,
-                "shipping_list": [{"tracking_no": "T1", "express_company": "YTO", "item_desc": "耳机"}] * 11,
+                "shipping_list": [{"tracking_no": "T1", "express_company": "YTO", "item_desc": "耳机"}] * 16,
             },
             10060024,
         ),
+        ({"delivery_mode": 2, "shipping_list": [_parcel("T1")]}, 10060007),
+        ({"delivery_mode": 2, "is_all_delivered": True, "logistics_type": 4}, 10060006),
+        ({"shipping_list": [_parcel("T1"), _parcel("T2")]}, 10060014),
         ({"order_key": {"order_number_type": 3}}, 10060014),
     ],
 )
@@ -677,6 +684,45 @@ async def test_shipping_refusals(wechat_pay, receiver, settings, change, errcode
         wechat_pay, await _token(wechat_pay, settings), {**_shipping(alice, paid["transaction_id"]), **change}
     )
     assert answer["errcode"] == errcode
+
+
+async def test_split_shipping_goes_in_several_uploads_until_all_is_delivered(wechat_pay, receiver, settings):
+    alice = (await _control(wechat_pay, "/wx/login-code", {"user": "alice"}))["openid"]
+    token = await _token(wechat_pay, settings)
+    paid = await _paid(wechat_pay, receiver, "ORDERSPLIT01", payer={"openid": alice})
+
+    def split(*tracking: str, done: bool) -> dict:
+        parcels = {"shipping_list": [_parcel(t) for t in tracking]}
+        return _shipping(alice, paid["transaction_id"], delivery_mode=2, is_all_delivered=done, **parcels)
+
+    # given one merchant's parcel is uploaded as split delivery, not all delivered
+    assert await _upload(wechat_pay, token, split("YT001", done=False)) == {"errcode": 0, "errmsg": "ok"}
+    # then a unified upload cannot take over the split shipment under way
+    assert (await _upload(wechat_pay, token, _shipping(alice, paid["transaction_id"])))["errcode"] == 10060014
+    # when the other merchant's parcel follows (with the first again) and says all is delivered
+    assert await _upload(wechat_pay, token, split("YT001", "ZT002", done=True)) == {
+        "errcode": 0,
+        "errmsg": "ok",
+    }
+    # then WeChat takes no further split upload
+    assert (await _upload(wechat_pay, token, split("YT003", done=True)))["errcode"] == 10060002
+    uploads = (await _control(wechat_pay, "/pay/state"))["shipping"][paid["transaction_id"]]
+    assert [(u["delivery_mode"], u["is_all_delivered"], u["reupload"]) for u in uploads] == [
+        (2, False, False),
+        (2, True, False),
+    ]
+
+
+async def test_a_split_payment_takes_at_most_fifteen_parcels_in_all(wechat_pay, receiver, settings):
+    alice = (await _control(wechat_pay, "/wx/login-code", {"user": "alice"}))["openid"]
+    token = await _token(wechat_pay, settings)
+    paid = await _paid(wechat_pay, receiver, "ORDERSPLIT02", payer={"openid": alice})
+    first = [_parcel(f"YT{n:03}") for n in range(10)]
+    more = [_parcel(f"ZT{n:03}") for n in range(6)]
+    body = _shipping(alice, paid["transaction_id"], delivery_mode=2, is_all_delivered=False)
+    assert (await _upload(wechat_pay, token, {**body, "shipping_list": first}))["errcode"] == 0
+    assert (await _upload(wechat_pay, token, {**body, "shipping_list": more}))["errcode"] == 10060024
+    assert (await _upload(wechat_pay, token, {**body, "shipping_list": more[:5]}))["errcode"] == 0
 
 
 async def test_shipping_needs_a_valid_access_token(wechat_pay):
