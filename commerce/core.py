@@ -26,6 +26,12 @@ from commerce.wechat.pay import PayCredentials, WeChatPayClient
 SubscriberTable = Callable[["Core"], Iterable[outbox.Subscriber]]
 
 
+def no_subscribers(core: Core) -> list[outbox.Subscriber]:
+    """For a command that delivers nothing itself (an import): what it emits waits in the
+    outbox for the relay of a process that has the service's table."""
+    return []
+
+
 @dataclass
 class Core:
     settings: Settings
