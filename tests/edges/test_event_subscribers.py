@@ -75,19 +75,22 @@ async def test_a_failing_subscriber_is_retried_alone_and_wechat_hears_of_the_shi
     )
     outbox.install(Subscriptions([*subscribers(client.server.app[CORE]), listener]))
     uploads_before = await _uploads(simulator)
-    # when the merchant ships it
-    await ship_order(order_id=order["id"], carrier="顺丰速运", tracking_no="SF1234567890", actor="staff:0")
-    # then WeChat has the shipping upload, and the failing listener waits for its backoff
-    shipped = await OutboxEvent.filter(topic="order.status_changed").order_by("-id").first()
-    assert shipped is not None and shipped.payload["to"] == "shipped"
-    assert await _uploads(simulator) == uploads_before + 1
-    assert await _deliveries(shipped.id) == {
-        "shipping.upload_shipping_info": (1, True),
-        "test.notify": (1, False),
-    }
-    assert "notification service down" in (await OutboxEvent.get(id=shipped.id)).last_error
-    # when the relay passes after the backoff
-    with clock.frozen(clock.now() + timedelta(seconds=5)):
+    # when the merchant ships it (the clock stands still: no relay pass ends the backoff early)
+    with clock.frozen(clock.now()) as frozen:
+        await ship_order(
+            order_id=order["id"], carrier="顺丰速运", tracking_no="SF1234567890", actor="staff:0"
+        )
+        # then WeChat has the shipping upload, and the failing listener waits for its backoff
+        shipped = await OutboxEvent.filter(topic="order.status_changed").order_by("-id").first()
+        assert shipped is not None and shipped.payload["to"] == "shipped"
+        assert await _uploads(simulator) == uploads_before + 1
+        assert await _deliveries(shipped.id) == {
+            "shipping.upload_shipping_info": (1, True),
+            "test.notify": (1, False),
+        }
+        assert "notification service down" in (await OutboxEvent.get(id=shipped.id)).last_error
+        # when the relay passes after the backoff
+        frozen.advance(timedelta(seconds=5))
         await eventually(_all_delivered)
     # then WeChat was not asked again, and the listener had it on its second attempt
     assert await _uploads(simulator) == uploads_before + 1
