@@ -1,8 +1,12 @@
-"""The core's wired adapters: one object the composition root starts, stops and hands to edges."""
+"""The core's wired adapters: one object the composition root starts, stops and hands to edges.
+
+Who listens to the core's events is the composition root's to say (shop.subscriptions): the
+core takes that table as a function of its started adapters and installs it in the outbox.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -13,17 +17,25 @@ from commerce.cache import create_redis
 from commerce.catalog.search import CatalogSearch
 from commerce.config import Settings
 from commerce.db import close_db, init_db
-from commerce.payments import handlers as payment_handlers
-from commerce.shipping import services as shipping
 from commerce.support import live as support_live
 from commerce.users.sessions import SessionVersions
 from commerce.wechat.client import WeChatClient
 from commerce.wechat.pay import PayCredentials, WeChatPayClient
 
+# The subscription table, built from the started core's adapters (pay, mp, wechat).
+SubscriberTable = Callable[["Core"], Iterable[outbox.Subscriber]]
+
+
+def no_subscribers(core: Core) -> list[outbox.Subscriber]:
+    """For a command that delivers nothing itself (an import): what it emits waits in the
+    outbox for the relay of a process that has the service's table."""
+    return []
+
 
 @dataclass
 class Core:
     settings: Settings
+    subscribers: SubscriberTable
     redis: redis.Redis = field(init=False)
     wechat: WeChatClient = field(init=False)  # the mini-program's calls
     mp: WeChatClient = field(init=False)  # the official account's calls
@@ -46,8 +58,7 @@ class Core:
                 base_url=self.settings.resolved_pay_api_base,
                 notify_base_url=self.settings.public_base_url,
             )
-            payment_handlers.subscribe(self.pay, self.mp)
-        shipping.subscribe(self.wechat)
+        outbox.install(outbox.Subscriptions(self.subscribers(self)))
         support_live.connect(self.redis)  # conversations' changes reach every process's inbox
         self.search = CatalogSearch(refresh_seconds=self.settings.search_refresh_seconds)
         if build_search_index:
@@ -60,13 +71,15 @@ class Core:
         if self.pay is not None:
             await self.pay.close()
         await self.redis.aclose()
-        outbox.unsubscribe_all()
+        outbox.uninstall()
         await close_db()
 
 
 @asynccontextmanager
-async def open_core(settings: Settings, *, build_search_index: bool = True) -> AsyncIterator[Core]:
-    core = Core(settings)
+async def open_core(
+    settings: Settings, subscribers: SubscriberTable, *, build_search_index: bool = True
+) -> AsyncIterator[Core]:
+    core = Core(settings, subscribers)
     await core.start(build_search_index=build_search_index)
     try:
         yield core

@@ -17,6 +17,7 @@ from commerce.core import Core
 from commerce.media.storage import local_media_root, uses_s3
 from scheduler import create_scheduler
 from shop.observability import request_id_middleware
+from shop.subscriptions import subscribers
 from wechat_simulator import SimulatorConfig, create_simulator_app
 from wechat_simulator.config import OfficialAccount
 from wechat_simulator.pay_keys import provision_merchant
@@ -29,7 +30,7 @@ def create_app(settings: Settings, *, mount_simulator: bool | None = None) -> we
     """The whole service. The simulator is mounted in simulator mode unless told otherwise
     (tests run it as a server of its own)."""
     settings = with_simulated_merchant(settings)
-    core = Core(settings)
+    core = Core(settings, subscribers)
     # Large enough for the admin's uploads (images, catalog files); each edge limits its own bodies.
     app = web.Application(middlewares=[request_id_middleware], client_max_size=12 * 1024**2)
     app[CORE] = core

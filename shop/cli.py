@@ -74,6 +74,7 @@ def _push_menu(settings: Settings, args: argparse.Namespace) -> int:
     from commerce.errors import CommerceError
     from commerce.wechat.official_account import load_menu, push_menu
     from shop.app import with_simulated_merchant
+    from shop.subscriptions import subscribers
 
     try:
         menu = load_menu(args.file, settings=settings)
@@ -82,7 +83,9 @@ def _push_menu(settings: Settings, args: argparse.Namespace) -> int:
         return 2
 
     async def run() -> None:
-        async with open_core(with_simulated_merchant(settings), build_search_index=False) as core:
+        async with open_core(
+            with_simulated_merchant(settings), subscribers, build_search_index=False
+        ) as core:
             await push_menu(menu, mp=core.mp)
 
     try:
@@ -100,9 +103,12 @@ def _qrcode(settings: Settings, args: argparse.Namespace) -> int:
     from commerce.errors import CommerceError
     from commerce.wechat.official_account import create_scene_qrcode
     from shop.app import with_simulated_merchant
+    from shop.subscriptions import subscribers
 
     async def run():
-        async with open_core(with_simulated_merchant(settings), build_search_index=False) as core:
+        async with open_core(
+            with_simulated_merchant(settings), subscribers, build_search_index=False
+        ) as core:
             return await create_scene_qrcode(mp=core.mp, scene=args.scene, days=args.days)
 
     try:
@@ -138,11 +144,14 @@ def _scheduler(settings: Settings, args: argparse.Namespace) -> int:
     from scheduler import create_scheduler
     from shop.app import with_simulated_merchant
     from shop.observability import configure_logging
+    from shop.subscriptions import subscribers
 
     configure_logging(settings.log_level)
 
     async def run() -> None:
-        async with open_core(with_simulated_merchant(settings), build_search_index=False) as core:
+        async with open_core(
+            with_simulated_merchant(settings), subscribers, build_search_index=False
+        ) as core:
             scheduler = create_scheduler(core)
             scheduler.start()
             print("定时任务已启动")
@@ -178,8 +187,9 @@ def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
 async def _seed_faq(settings: Settings) -> int:
     from commerce.core import open_core
     from commerce.support.faq import seed_starter_faq
+    from shop.subscriptions import subscribers
 
-    async with open_core(settings, build_search_index=False):
+    async with open_core(settings, subscribers, build_search_index=False):
         return await seed_starter_faq(settings=settings)
 
 

@@ -25,6 +25,7 @@ from commerce.config import Settings, load_settings
 from commerce.core import Core
 from commerce.db import close_db, is_mysql, tortoise_config
 from shop.app import create_app, simulator_config, with_simulated_merchant
+from shop.subscriptions import subscribers
 from tests.coverage_by_context import pytest_sessionfinish, pytest_terminal_summary  # noqa: F401
 from tests.watchdog import (  # noqa: F401
     pytest_runtest_call,
@@ -194,8 +195,9 @@ def wired_settings(settings: Settings, simulator: TestServer) -> Settings:
 
 @pytest.fixture
 async def core(wired_settings: Settings, empty_database: str, empty_redis: None) -> AsyncIterator[Core]:
-    """The started core on an empty database (integration tests)."""
-    started = Core(wired_settings)
+    """The started core on an empty database (integration tests), with the service's
+    subscribers (the composition root's table)."""
+    started = Core(wired_settings, subscribers)
     await started.start()
     yield started
     await started.close()

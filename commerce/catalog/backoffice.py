@@ -19,6 +19,7 @@ from commerce import clock, outbox
 from commerce.audit import services as audit
 from commerce.catalog import services
 from commerce.catalog.errors import CatalogError
+from commerce.catalog.events import ProductChanged
 from commerce.catalog.models import Category, Product, Sku
 from commerce.catalog.queries import category_tree
 from commerce.catalog.states import ProductStatus
@@ -339,7 +340,7 @@ async def bulk_update_skus(*, changes: Sequence[SkuChange], merchant_id: int | N
                     updated_at=clock.now(),
                 )
             )
-            await outbox.emit(services.PRODUCT_CHANGED, {"product_id": product_id}, connection=conn)
+            await outbox.emit(ProductChanged(product_id=product_id), connection=conn)
             await audit.record(
                 actor=actor,
                 action="product.bulk_edit",

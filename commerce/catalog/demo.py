@@ -20,9 +20,9 @@ async def seed_demo_catalog() -> int:
 
 
 async def seed_demo(settings: Settings, *, only_if_empty: bool) -> int:
-    from commerce.core import open_core
+    from commerce.core import no_subscribers, open_core
 
-    async with open_core(settings, build_search_index=False):
+    async with open_core(settings, no_subscribers, build_search_index=False):
         if only_if_empty and await Product.exists():
             return 0
         return await seed_demo_catalog()

@@ -260,10 +260,10 @@ async def _kept_values(spu_code: str, sku_codes: list[str]) -> _Kept:
 
 async def import_catalog_file(settings: Settings, path: Path, *, show_progress: bool = False) -> ImportReport:
     """`shop import-products FILE`: read the whole file first, then import product by product."""
-    from commerce.core import open_core
+    from commerce.core import no_subscribers, open_core
 
     rows = list(read_catalog_file(path))
-    async with open_core(settings, build_search_index=False):
+    async with open_core(settings, no_subscribers, build_search_index=False):
         if not show_progress:
             return await import_rows(rows)
         from tqdm import tqdm

@@ -14,6 +14,7 @@ from tortoise.expressions import F
 
 from commerce import clock, outbox
 from commerce.catalog.errors import CatalogError
+from commerce.catalog.events import ProductChanged
 from commerce.catalog.models import Category, Product, Sku
 from commerce.catalog.states import ALLOWED_TRANSITIONS, ProductStatus
 from commerce.db import execute, fetch_rows
@@ -28,7 +29,7 @@ MAX_CATEGORY_DEPTH = 3
 MAX_SKUS_PER_PRODUCT = 200
 MAX_SKU_STOCK = 10_000_000
 MAX_SKU_PRICE = 2_000_000_000  # fen
-PRODUCT_CHANGED = "catalog.product_changed"
+PRODUCT_CHANGED = ProductChanged.topic
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,7 @@ async def _upsert(product: ProductInput, spec_axes: list[dict], creating: bool |
                 .using_db(conn)
                 .update(updated_at=clock.now(), total_stock=F("total_stock") + moved, **fields)
             )
-        await outbox.emit(PRODUCT_CHANGED, {"product_id": row.id}, connection=conn)
+        await outbox.emit(ProductChanged(product_id=row.id), connection=conn)
     return UpsertResult(product_id=row.id, created=existing is None)
 
 
@@ -319,7 +320,7 @@ async def change_product_status(*, product_id: int, new_status: ProductStatus) -
             if current == new_status:
                 return False
             raise CatalogError.INVALID_STATUS_TRANSITION.error()
-        await outbox.emit(PRODUCT_CHANGED, {"product_id": product_id}, connection=conn)
+        await outbox.emit(ProductChanged(product_id=product_id), connection=conn)
     return True
 
 

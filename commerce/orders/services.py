@@ -19,9 +19,11 @@ from commerce.config import Settings
 from commerce.db import execute, fetch_rows, insert
 from commerce.errors import CommerceError
 from commerce.jobs import services as jobs
+from commerce.lifecycle import Lifecycle, Transition
 from commerce.orders import limits, queries
 from commerce.orders.checkout import preview_checkout
 from commerce.orders.errors import CheckoutError, OrderError
+from commerce.orders.events import OrderPlaced, OrderStatusChanged
 from commerce.orders.models import Checkout, Order, OrderEvent, OrderLine
 from commerce.orders.queries import OrderView
 from commerce.orders.states import ALLOWED_TRANSITIONS, EventType, OrderStatus
@@ -31,8 +33,8 @@ from commerce.users.services import Shopper, lock_shopper
 
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _TRACKING_NO = re.compile(r"^[A-Za-z0-9-]{4,64}$")
-ORDER_CREATED = "order.created"
-ORDER_STATUS_CHANGED = "order.status_changed"
+ORDER_CREATED = OrderPlaced.topic
+ORDER_STATUS_CHANGED = OrderStatusChanged.topic
 CANCEL_EXPIRED = "cancel_expired_orders"  # the scheduled jobs' names in their failure records
 COMPLETE_SHIPPED = "complete_shipped_orders"
 
@@ -168,7 +170,7 @@ async def _place(
                 await cart.remove_ordered(
                     shopper=shopper, sku_ids=[sku for sku, _ in wanted], connection=conn
                 )
-            event = await outbox.emit(ORDER_CREATED, {"order_id": order.id}, connection=conn)
+            event = await outbox.emit(OrderPlaced(order_id=order.id), connection=conn)
     except _OutOfStock:
         raise OrderError.OUT_OF_STOCK.error() from None
     except IntegrityError:
@@ -308,10 +310,18 @@ async def transition(
     order is not where we thought (someone moved first): never overwrite. Returns the outbox
     event, for the caller to deliver after commit.
     """
-    await _move(conn, order_id, expected, new, actor, params, changes)
-    return await outbox.emit(
-        ORDER_STATUS_CHANGED, {"order_id": order_id, "from": expected.value, "to": new.value}, connection=conn
+    moved = await ORDER_LIFECYCLE.move(
+        conn,
+        order_id,
+        expected,
+        new,
+        actor=actor,
+        params=params,
+        changes=changes,
+        event=OrderStatusChanged(order_id=order_id, from_status=expected, to_status=new),
     )
+    assert moved.outbox is not None
+    return moved.outbox
 
 
 async def _move(
@@ -324,16 +334,27 @@ async def _move(
     changes: dict | None = None,
 ) -> None:
     """The conditional update and its event row, without announcing it to the outbox."""
-    if new not in ALLOWED_TRANSITIONS[expected]:
-        raise OrderError.INVALID_TRANSITION.error()
-    moved = (
-        await Order.filter(id=order_id, status=expected)
-        .using_db(conn)
-        .update(status=new, updated_at=clock.now(), **(changes or {}))
+    await ORDER_LIFECYCLE.move(conn, order_id, expected, new, actor=actor, params=params, changes=changes)
+
+
+async def _record_move(conn, moved: Transition[OrderStatus]) -> None:
+    await _record(
+        conn,
+        moved.object_id,
+        EventType.STATUS_CHANGED,
+        moved.actor,
+        frm=moved.frm,
+        to=moved.to,
+        params=moved.params,
     )
-    if not moved:
-        raise OrderError.INVALID_TRANSITION.error()
-    await _record(conn, order_id, EventType.STATUS_CHANGED, actor, frm=expected, to=new, params=params or {})
+
+
+ORDER_LIFECYCLE = Lifecycle(
+    model=Order,
+    transitions=ALLOWED_TRANSITIONS,
+    refusal=OrderError.INVALID_TRANSITION.error,
+    record=_record_move,
+)
 
 
 async def mark_paid(conn, *, order_id: int, actor: str, params: dict) -> bool:

@@ -1,21 +1,20 @@
 """Payment work done after commit, driven by outbox events: submit refunds to WeChat Pay,
-close the prepay of a cancelled order. Every handler is idempotent (the outbox may repeat)."""
+close the prepay of a cancelled order, tell a shopper their money goes back. Every handler is
+idempotent (the outbox may repeat); shop.subscriptions says which event drives which."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from commerce import outbox
 from commerce.errors import CommerceError
 from commerce.money import fen_to_yuan
 from commerce.orders import queries as orders
-from commerce.orders.services import ORDER_STATUS_CHANGED
 from commerce.orders.states import OrderStatus
 from commerce.payments.errors import PaymentError
+from commerce.payments.events import PaymentReturned
 from commerce.payments.models import Payment, Refund
-from commerce.payments.services import REFUND_REQUESTED, close_attempt
-from commerce.payments.settlement import PAYMENT_RETURNED, refund_failed, settle_refund
+from commerce.payments.services import close_attempt
+from commerce.payments.settlement import refund_failed, settle_refund
 from commerce.payments.states import PaymentStatus, RefundStatus
 from commerce.users import followers
 from commerce.wechat.client import WeChatClient
@@ -30,33 +29,15 @@ FINAL_REFUND_REFUSALS = frozenset(
 )
 
 
-def subscribe(pay: WeChatPayClient, mp: WeChatClient) -> None:
-    async def submit(payload: dict[str, Any]) -> None:
-        await submit_refund(refund_id=int(payload["refund_id"]), pay=pay)
-
-    async def close_cancelled(payload: dict[str, Any]) -> None:
-        if payload.get("to") == OrderStatus.CANCELLED.value:
-            await close_open_attempts(order_id=int(payload["order_id"]), pay=pay)
-
-    async def tell_shopper(payload: dict[str, Any]) -> None:
-        await tell_shopper_money_returned(payload, mp=mp)
-
-    outbox.subscribe(REFUND_REQUESTED, submit)
-    outbox.subscribe(ORDER_STATUS_CHANGED, close_cancelled)
-    outbox.subscribe(PAYMENT_RETURNED, tell_shopper)
-
-
-async def tell_shopper_money_returned(payload: dict[str, Any], *, mp: WeChatClient) -> None:
+async def tell_shopper_money_returned(event: PaymentReturned, *, mp: WeChatClient) -> None:
     """Money that arrived for an order that could not take it goes back: the shopper hears it
     from the official account (WeChat allows messages for 48 hours after a payment)."""
-    facts = await orders.order_facts(int(payload["order_id"]))
+    facts = await orders.order_facts(event.order_id)
     if facts is None:
         return
-    # (events written before "paid_twice" existed say it only in their reason)
-    paid_twice = payload.get("paid_twice", "重复" in str(payload.get("reason", "")))
-    why = "已支付过，这笔是重复付款" if paid_twice else "在您付款前已取消"
-    text = RETURNED_TEXT.format(order_no=facts.order_no, why=why, amount=fen_to_yuan(int(payload["amount"])))
-    for openid in await followers.openids_of_shopper(user_id=int(payload["user_id"])):
+    why = "已支付过，这笔是重复付款" if event.paid_twice else "在您付款前已取消"
+    text = RETURNED_TEXT.format(order_no=facts.order_no, why=why, amount=fen_to_yuan(event.amount))
+    for openid in await followers.openids_of_shopper(user_id=event.user_id):
         try:
             await mp.send_custom_message(openid, {"msgtype": "text", "text": {"content": text}})
         except OutOfWindow as closed:  # WeChat will not take it now; the order page shows it

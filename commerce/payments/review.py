@@ -20,8 +20,10 @@ from commerce.orders import services as order_services
 from commerce.orders.errors import OrderError
 from commerce.orders.states import EventType
 from commerce.payments.errors import RefundError
+from commerce.payments.events import RefundRequested
+from commerce.payments.lifecycle import REFUND
 from commerce.payments.models import Payment, Refund
-from commerce.payments.services import REFUND_REQUESTED, new_refund
+from commerce.payments.services import new_refund
 from commerce.payments.states import RefundStatus
 from commerce.staff.auth import Staff
 from commerce.staff.states import StaffRole
@@ -42,13 +44,16 @@ async def approve_refund(*, refund_id: int, staff: Staff, agent_refund_limit_fen
     refund = await _allowed(refund_id, staff, agent_refund_limit_fen)
     now = clock.now()
     async with write_transaction() as conn:
-        moved = await (
-            Refund.filter(id=refund.id, status=RefundStatus.AWAITING_REVIEW)
-            .using_db(conn)
-            .update(status=RefundStatus.REQUESTED, reviewed_by=staff.actor, reviewed_at=now, updated_at=now)
+        # Refused (ALREADY_REVIEWED) when approved or refused by someone else first.
+        moved = await REFUND.move(
+            conn,
+            refund.id,
+            RefundStatus.AWAITING_REVIEW,
+            RefundStatus.REQUESTED,
+            actor=staff.actor,
+            changes={"reviewed_by": staff.actor, "reviewed_at": now},
+            event=RefundRequested(refund_id=refund.id),
         )
-        if not moved:  # approved or refused by someone else first
-            raise RefundError.ALREADY_REVIEWED.error()
         details = {"out_refund_no": refund.out_refund_no, "amount": refund.amount}
         await order_services.record_event(
             conn, order_id=refund.order_id, type_=EventType.REFUND_APPROVED, actor=staff.actor, params=details
@@ -56,8 +61,7 @@ async def approve_refund(*, refund_id: int, staff: Staff, agent_refund_limit_fen
         await _audit(
             conn, staff, "refund.approve", refund, {"status": "awaiting_review"}, {"status": "requested"}
         )
-        event = await outbox.emit(REFUND_REQUESTED, {"refund_id": refund.id}, connection=conn)
-    await outbox.deliver([event])  # WeChat Pay is asked after commit
+    await outbox.deliver([moved.outbox])  # WeChat Pay is asked after commit
     return refund.order_id
 
 
@@ -70,19 +74,14 @@ async def refuse_refund(*, refund_id: int, staff: Staff, reason: str, agent_refu
     refund = await _allowed(refund_id, staff, agent_refund_limit_fen)
     now = clock.now()
     async with write_transaction() as conn:
-        moved = await (
-            Refund.filter(id=refund.id, status=RefundStatus.AWAITING_REVIEW)
-            .using_db(conn)
-            .update(
-                status=RefundStatus.REFUSED,
-                refusal=reason,
-                reviewed_by=staff.actor,
-                reviewed_at=now,
-                updated_at=now,
-            )
+        await REFUND.move(
+            conn,
+            refund.id,
+            RefundStatus.AWAITING_REVIEW,
+            RefundStatus.REFUSED,
+            actor=staff.actor,
+            changes={"refusal": reason, "reviewed_by": staff.actor, "reviewed_at": now},
         )
-        if not moved:
-            raise RefundError.ALREADY_REVIEWED.error()
         await order_services.give_back_refund(conn, order_id=refund.order_id, amount=refund.amount)
         await order_services.end_refund_refused(
             conn,
@@ -142,7 +141,7 @@ async def retry_refund(*, refund_id: int, staff: Staff, agent_refund_limit_fen: 
             await _audit(
                 conn, staff, "refund.retry", refund, {"status": "failed"}, {"retried_as": again.out_refund_no}
             )
-            event = await outbox.emit(REFUND_REQUESTED, {"refund_id": again.id}, connection=conn)
+            event = await outbox.emit(RefundRequested(refund_id=again.id), connection=conn)
     except IntegrityError:  # a concurrent retry took the same out_refund_no
         raise RefundError.NOT_RETRYABLE.error() from None
     await outbox.deliver([event])

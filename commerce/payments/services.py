@@ -15,6 +15,7 @@ from commerce.orders.errors import OrderError
 from commerce.orders.queries import OrderView
 from commerce.orders.states import OrderStatus
 from commerce.payments.errors import PaymentError
+from commerce.payments.events import RefundRequested
 from commerce.payments.models import Payment, Refund
 from commerce.payments.queries import paying_attempt
 from commerce.payments.states import PaymentStatus, RefundStatus
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 # WeChat Pay keeps a prepay two hours; we stop handing one out a little before.
 PREPAY_LIFETIME = timedelta(hours=2) - timedelta(minutes=5)
-REFUND_REQUESTED = "refund.requested"
+REFUND_REQUESTED = RefundRequested.topic
 
 
 @unit_of_work
@@ -278,4 +279,4 @@ async def new_refund(
 
 
 async def _submission(conn, refund: Refund) -> outbox.OutboxEvent:
-    return await outbox.emit(REFUND_REQUESTED, {"refund_id": refund.id}, connection=conn)
+    return await outbox.emit(RefundRequested(refund_id=refund.id), connection=conn)

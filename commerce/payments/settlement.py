@@ -14,6 +14,8 @@ from commerce.orders import queries as orders
 from commerce.orders import services as order_services
 from commerce.orders.states import EventType, OrderStatus
 from commerce.payments.errors import PaymentError
+from commerce.payments.events import PaymentReturned, RefundFailed, RefundSucceeded
+from commerce.payments.lifecycle import REFUND
 from commerce.payments.models import Payment, Refund
 from commerce.payments.services import create_refund
 from commerce.payments.states import PaymentStatus, RefundStatus
@@ -23,9 +25,9 @@ from commerce.wechat.pay import NotificationMalformed, NotificationRejected, WeC
 log = logging.getLogger(__name__)
 
 ACTOR = "system:wechatpay"
-PAYMENT_RETURNED = "payment.returned"  # the shopper is to be told their money goes back
-REFUND_SUCCEEDED = "refund.succeeded"
-REFUND_FAILED = "refund.failed"
+PAYMENT_RETURNED = PaymentReturned.topic  # the shopper is to be told their money goes back
+REFUND_SUCCEEDED = RefundSucceeded.topic
+REFUND_FAILED = RefundFailed.topic
 # Where a SUCCESS may come from: on its way, or ABNORMAL (the bank refused the original path)
 # and then resolved by the merchant at the merchant platform, which WeChat Pay reports as SUCCESS.
 SUCCEEDS_FROM = Q(status__in=(RefundStatus.REQUESTED, RefundStatus.PROCESSING)) | Q(
@@ -156,14 +158,13 @@ async def _return_money(
         )
         if not told:
             await outbox.emit(
-                PAYMENT_RETURNED,
-                {
-                    "order_id": facts.id,
-                    "user_id": facts.user_id,
-                    "amount": sum(o.payable for o in returned),
-                    "reason": reason,
-                    "paid_twice": paid_twice,
-                },
+                PaymentReturned(
+                    order_id=facts.id,
+                    user_id=facts.user_id,
+                    amount=sum(o.payable for o in returned),
+                    reason=reason,
+                    paid_twice=paid_twice,
+                ),
                 connection=conn,
             )
             told = True
@@ -203,25 +204,35 @@ async def settle_refund(result: dict[str, Any], pay: WeChatPayClient) -> None:
         why = "微信支付退款异常（原路退回失败）" if status == "ABNORMAL" else "微信支付退款关闭"
         await refund_failed(refund, why, code=str(status))
     elif status == "PROCESSING":
-        await Refund.filter(id=refund.id, status=RefundStatus.REQUESTED).update(
-            status=RefundStatus.PROCESSING, refund_id=refund_id, updated_at=clock.now()
+        await _refund_processing(refund, refund_id)
+
+
+@unit_of_work
+async def _refund_processing(refund: Refund, refund_id: str) -> None:
+    async with write_transaction() as conn:
+        await REFUND.try_move(
+            conn,
+            refund.id,
+            RefundStatus.REQUESTED,
+            RefundStatus.PROCESSING,
+            actor=ACTOR,
+            changes={"refund_id": refund_id},
         )
 
 
 @unit_of_work
 async def _refund_succeeded(refund: Refund, refund_id: str) -> None:
     async with write_transaction() as conn:
-        moved = await (
-            Refund.filter(SUCCEEDS_FROM, id=refund.id)
-            .using_db(conn)
-            .update(
-                status=RefundStatus.SUCCEEDED,
-                refund_id=refund_id,
-                succeeded_at=clock.now(),
-                updated_at=clock.now(),
-            )
+        moved = await REFUND.try_move(
+            conn,
+            refund.id,
+            (RefundStatus.REQUESTED, RefundStatus.PROCESSING, RefundStatus.FAILED),
+            RefundStatus.SUCCEEDED,
+            actor=ACTOR,
+            where=SUCCEEDS_FROM,
+            changes={"refund_id": refund_id, "succeeded_at": clock.now()},
         )
-        if not moved:
+        if moved is None:
             return  # told before
         if refund.whole_order and not refund.automatic:
             await order_services.finish_refund(
@@ -230,9 +241,7 @@ async def _refund_succeeded(refund: Refund, refund_id: str) -> None:
                 actor=ACTOR,
                 params={"out_refund_no": refund.out_refund_no, "amount": refund.amount},
             )
-        await outbox.emit(
-            REFUND_SUCCEEDED, {"refund_id": refund.id, "order_id": refund.order_id}, connection=conn
-        )
+        await outbox.emit(RefundSucceeded(refund_id=refund.id, order_id=refund.order_id), connection=conn)
 
 
 @unit_of_work
@@ -240,14 +249,16 @@ async def refund_failed(refund: Refund, why: str, *, code: str) -> None:
     """The refund failed for good (`code`: WeChat Pay's refusal, or ABNORMAL / CLOSED): staff
     see it and may submit it again (commerce.payments.review)."""
     async with write_transaction() as conn:
-        moved = await (
-            Refund.filter(id=refund.id, status__in=(RefundStatus.REQUESTED, RefundStatus.PROCESSING))
-            .using_db(conn)
-            .update(
-                status=RefundStatus.FAILED, failure=why[:200], failure_code=code[:32], updated_at=clock.now()
-            )
+        moved = await REFUND.try_move(
+            conn,
+            refund.id,
+            (RefundStatus.REQUESTED, RefundStatus.PROCESSING),
+            RefundStatus.FAILED,
+            actor=ACTOR,
+            changes={"failure": why[:200], "failure_code": code[:32]},
+            event=RefundFailed(refund_id=refund.id, order_id=refund.order_id),
         )
-        if not moved:
+        if moved is None:
             return
         await order_services.record_event(
             conn,
@@ -255,7 +266,4 @@ async def refund_failed(refund: Refund, why: str, *, code: str) -> None:
             type_=EventType.REFUND_FAILED,
             actor=ACTOR,
             params={"out_refund_no": refund.out_refund_no, "why": why, "code": code},
-        )
-        await outbox.emit(
-            REFUND_FAILED, {"refund_id": refund.id, "order_id": refund.order_id}, connection=conn
         )

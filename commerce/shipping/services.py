@@ -1,15 +1,14 @@
 """The mini-program shipping upload (发货信息管理): WeChat holds the settlement of a mini-program
 payment until the merchant tells it how the goods left, so every shipped order is uploaded.
-Driven by the outbox after the order is marked shipped; idempotent."""
+Driven by the outbox after the order is marked shipped (shop.subscriptions); idempotent."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from commerce import clock, outbox
+from commerce import clock
 from commerce.orders import queries as orders
-from commerce.orders.services import ORDER_STATUS_CHANGED
 from commerce.orders.states import OrderStatus
 from commerce.payments import queries as payments
 from commerce.shipping.queries import carrier_code
@@ -24,14 +23,6 @@ UNIFIED = 1  # delivery_mode: one payment, one parcel
 SPLIT = 2  # delivery_mode: one payment, several parcels (an order per merchant, each its own)
 # "Already shipped" / "the one re-upload was used": an earlier delivery of this event got through.
 ALREADY_UPLOADED = frozenset({10060002, 10060003})
-
-
-def subscribe(wechat: WeChatClient) -> None:
-    async def on_status_changed(payload: dict[str, Any]) -> None:
-        if payload.get("to") == OrderStatus.SHIPPED.value:
-            await upload_shipping_info(order_id=int(payload["order_id"]), wechat=wechat)
-
-    outbox.subscribe(ORDER_STATUS_CHANGED, on_status_changed)
 
 
 async def upload_shipping_info(*, order_id: int, wechat: WeChatClient) -> bool:

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tortoise.expressions import Q
+
 from commerce import clock
 from commerce.audit import services as audit
+from commerce.lifecycle import Lifecycle, Transition
 from commerce.support import live
 from commerce.support.errors import SupportError
 from commerce.support.models import Conversation, ConversationEvent
@@ -15,6 +18,10 @@ from commerce.support.states import ALLOWED_TRANSITIONS, ConversationStatus, Eve
 from commerce.transactions import unit_of_work, write_transaction
 
 KEEP = object()  # move(): leave the agent as it is
+# Only closed allows nothing: a move from it is refused as closed.
+CONVERSATION: Lifecycle[ConversationStatus] = Lifecycle(
+    model=Conversation, transitions=ALLOWED_TRANSITIONS, refusal=SupportError.CONVERSATION_CLOSED.error
+)
 STATUS_TEXT = {
     ConversationStatus.WAITING: "待接入",
     ConversationStatus.ACTIVE: "处理中",
@@ -36,40 +43,39 @@ async def move(
     """Move the conversation from the status and agent `row` shows to `new`; False when
     someone moved it first (nothing changed)."""
     old = ConversationStatus(row.status)
-    if new not in ALLOWED_TRANSITIONS[old]:
-        raise SupportError.CONVERSATION_CLOSED.error()  # only closed allows nothing
     now = clock.now()
     to_agent = row.agent_id if agent_id is KEEP else agent_id
-    changes: dict = {"status": new, "agent_id": to_agent, "updated_at": now}
+    changes: dict = {"agent_id": to_agent}
     if new == ConversationStatus.CLOSED:
         changes |= {"open_key": None, "closed_at": now, "closed_by": actor}
     else:
         changes["last_activity_at"] = now  # an agent taking it over counts as activity
-    query = Conversation.filter(id=row.id, status=old)
-    if row.agent_id is None:
-        query = query.filter(agent_id__isnull=True)
-    else:
-        query = query.filter(agent_id=row.agent_id)
+    # Moved only from the agent it had (a transfer or claim someone else made first refuses).
+    where = Q(agent_id__isnull=True) if row.agent_id is None else Q(agent_id=row.agent_id)
     if idle_cutoff is not None:
-        query = query.filter(last_activity_at__lte=idle_cutoff)
+        where &= Q(last_activity_at__lte=idle_cutoff)
+
+    async def record(conn, _: Transition[ConversationStatus]) -> None:
+        await record_event(conn, row, event, actor, to=new, to_agent=to_agent, params=params)
+
     async with write_transaction() as conn:
-        moved = await query.using_db(conn).update(**changes)
-        if moved:
-            await record_event(conn, row, event, actor, to=new, to_agent=to_agent, params=params)
-            if actor.startswith("staff:"):  # the audit log holds every change staff make
-                await audit.record(
-                    actor=actor,
-                    action=f"conversation.{event.value}",
-                    object_type="conversation",
-                    object_id=row.id,
-                    summary=f"会话 #{row.id}：{STATUS_TEXT[old]} → {STATUS_TEXT[new]}",
-                    before={"status": old.value, "agent_id": row.agent_id},
-                    after={"status": new.value, "agent_id": to_agent},
-                    connection=conn,
-                )
-    if moved:
+        moved = await CONVERSATION.try_move(
+            conn, row.id, old, new, actor=actor, changes=changes, where=where, record=record
+        )
+        if moved is not None and actor.startswith("staff:"):  # the audit log holds every change staff make
+            await audit.record(
+                actor=actor,
+                action=f"conversation.{event.value}",
+                object_type="conversation",
+                object_id=row.id,
+                summary=f"会话 #{row.id}：{STATUS_TEXT[old]} → {STATUS_TEXT[new]}",
+                before={"status": old.value, "agent_id": row.agent_id},
+                after={"status": new.value, "agent_id": to_agent},
+                connection=conn,
+            )
+    if moved is not None:
         await live.publish(event.value, row.id)  # committed: listeners may read it now
-    return bool(moved)
+    return moved is not None
 
 
 async def record_event(

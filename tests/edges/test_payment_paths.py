@@ -14,7 +14,7 @@ import pytest
 from commerce import clock
 from commerce.catalog.models import Sku
 from commerce.orders.models import Order, OrderEvent
-from commerce.outbox import OutboxEvent
+from commerce.outbox import OutboxDelivery, OutboxEvent
 from commerce.payments.models import Payment, Refund
 from commerce.payments.reconcile import reconcile_payments
 from shop.app import CORE, create_app
@@ -489,7 +489,9 @@ async def test_a_refund_submission_delivered_again_after_a_relay_crash_asks_wech
     refunds = await Refund.filter(order_id=order["id"]).values_list("status", "refund_id", "updated_at")
     calls = (await _calls(simulator))["refund"]
     # given the relay died after WeChat Pay answered, before it marked the submission delivered
-    await OutboxEvent.filter(topic="refund.requested").update(delivered_at=None, available_at=clock.now())
+    submissions = await OutboxEvent.filter(topic="refund.requested").values_list("id", flat=True)
+    await OutboxEvent.filter(id__in=submissions).update(delivered_at=None, available_at=clock.now())
+    await OutboxDelivery.filter(event_id__in=submissions).update(delivered_at=None, available_at=clock.now())
     # when the submission is delivered again
     await settle_outbox()
     # then WeChat Pay is not asked again and the refund is as it was

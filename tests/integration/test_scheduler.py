@@ -6,6 +6,7 @@ from commerce.cache import create_redis
 from commerce.core import Core
 from scheduler import JOBS, run_job_once
 from scheduler.runner import Schedule
+from shop.subscriptions import subscribers
 
 
 async def test_two_schedulers_run_a_period_once(core, wired_settings):
@@ -16,7 +17,7 @@ async def test_two_schedulers_run_a_period_once(core, wired_settings):
 
     schedule = Schedule("test_count", count, every_seconds=60)
     # a second process: its own Redis connection (the same server in CI), the same database
-    other = Core(wired_settings)
+    other = Core(wired_settings, subscribers)
     other.redis = create_redis(wired_settings) if wired_settings.redis_url else core.redis
     # when both fire for the same minute, twice each
     results = await asyncio.gather(

@@ -1,0 +1,67 @@
+"""Who listens to what: the one subscription table of the service.
+
+The core publishes typed events (each context's `events.py`) through the outbox; this table,
+built from the started core's adapters, names each subscriber. The outbox records delivery per
+(event, subscriber name), so keep a name once it has run: renaming it delivers again what the
+old name had not finished, and a removed name's pending deliveries are closed.
+
+Catalogue (topic: payload fields → subscribers):
+
+- `order.created` (OrderPlaced): order_id → nobody yet.
+- `order.status_changed` (OrderStatusChanged): order_id, from, to →
+  `shipping.upload_shipping_info` (to shipped: WeChat's mini-program shipping upload);
+  `payments.close_cancelled_prepays` (to cancelled: close its open prepays at WeChat Pay).
+- `refund.requested` (RefundRequested): refund_id → `payments.submit_refund` (ask WeChat Pay).
+- `refund.succeeded` (RefundSucceeded): refund_id, order_id → nobody yet.
+- `refund.failed` (RefundFailed): refund_id, order_id → nobody yet (staff see it in the admin).
+- `payment.returned` (PaymentReturned): order_id, user_id, amount (fen), reason, paid_twice →
+  `payments.tell_shopper_money_returned` (official-account message to the shopper).
+- `catalog.product_changed` (ProductChanged): product_id → nobody yet (search refreshes by its
+  change counter).
+
+Without WeChat Pay configured the payment subscribers are left out (their events are closed
+undelivered, as they were before the table existed).
+"""
+
+from __future__ import annotations
+
+from commerce.core import Core
+from commerce.orders.events import OrderStatusChanged
+from commerce.orders.states import OrderStatus
+from commerce.outbox import Subscriber
+from commerce.payments import handlers as payments
+from commerce.payments.events import PaymentReturned, RefundRequested
+from commerce.shipping import services as shipping
+
+
+def subscribers(core: Core) -> list[Subscriber]:
+    """The table, bound to the core's clients (called by the core when it starts)."""
+    wechat, mp, pay = core.wechat, core.mp, core.pay
+    table: list[Subscriber] = [
+        Subscriber(
+            "shipping.upload_shipping_info",
+            OrderStatusChanged,
+            lambda e: shipping.upload_shipping_info(order_id=e.order_id, wechat=wechat),
+            when=lambda e: e.to_status is OrderStatus.SHIPPED,
+        ),
+    ]
+    if pay is not None:
+        table += [
+            Subscriber(
+                "payments.close_cancelled_prepays",
+                OrderStatusChanged,
+                lambda e: payments.close_open_attempts(order_id=e.order_id, pay=pay),
+                when=lambda e: e.to_status is OrderStatus.CANCELLED,
+            ),
+            Subscriber(
+                "payments.submit_refund",
+                RefundRequested,
+                lambda e: payments.submit_refund(refund_id=e.refund_id, pay=pay),
+            ),
+            Subscriber(
+                "payments.tell_shopper_money_returned",
+                PaymentReturned,
+                lambda e: payments.tell_shopper_money_returned(e, mp=mp),
+            ),
+        ]
+    return table
