@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from commerce import clock
 from commerce.errors import CommerceError
 from commerce.orders.errors import OrderError
-from commerce.orders.models import Order, OrderEvent
+from commerce.orders.models import Checkout, Order, OrderEvent
 from commerce.orders.services import ORDER_LIFECYCLE, transition
 from commerce.orders.states import OrderStatus
 from commerce.outbox import OutboxEvent
@@ -23,9 +23,18 @@ from tests.concurrency import needs_real_database
 async def _order(status: OrderStatus) -> int:
     user = await User.create(openid=f"o-{clock.now().timestamp()}")
     now = clock.now()
+    checkout = await Checkout.create(
+        checkout_no=f"N{user.id:08d}",
+        user_id=user.id,
+        payable=1990,
+        pay_deadline=now + timedelta(minutes=30),
+        created_at=now,
+    )
     order = await Order.create(
         order_no=f"N{user.id:08d}",
         user_id=user.id,
+        checkout_id=checkout.id,
+        merchant_id=1,
         status=status,
         idempotency_key=f"key-{user.id}",
         items_total=1990,
