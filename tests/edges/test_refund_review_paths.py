@@ -95,7 +95,7 @@ async def test_two_retries_of_a_failed_refund_at_once_submit_it_once(client, sim
     await eventually(refunded)
 
 
-async def test_a_merchant_does_not_decide_a_refund_of_an_order_holding_another_merchants_goods(
+async def test_a_merchant_decides_the_refund_of_its_own_order_of_a_two_merchant_checkout_only(
     client, simulator
 ):
     a, b = (
@@ -109,28 +109,30 @@ async def test_a_merchant_does_not_decide_a_refund_of_an_order_holding_another_m
     await _staff("a-owner", StaffRole.MERCHANT_OWNER, a)
     await create_platform_admin(username="boss", password=PASSWORD)
     alice = await Shopper.start(client, simulator, "alice")
-    order = await alice.order(["A1-1", "B1-1"])
-    await ship_order(order_id=order["id"], carrier="顺丰速运", tracking_no="SF1234567890", actor="staff:0")
-    await settle_outbox()
-    asked = await client.post(
-        f"/api/v1/orders/{order['id']}/refunds", json={"reason": "不想要了"}, headers=alice.headers
-    )
-    assert asked.status == 201
-    refund = await Refund.get(order_id=order["id"])
-    # when merchant A's owner approves it
+    # given one checkout of A's tea and B's coffee: an order each, both shipped and sent back
+    ours, theirs = (await alice.order(["A1-1", "B1-1"]))["checkout"]["orders"]
+    refunds = {}
+    for order in (ours, theirs):
+        tracking_no = "SF" + order["order_no"][-10:]
+        await ship_order(order_id=order["id"], carrier="顺丰速运", tracking_no=tracking_no, actor="staff:0")
+        await settle_outbox()
+        asked = await client.post(
+            f"/api/v1/orders/{order['id']}/refunds", json={"reason": "不想要了"}, headers=alice.headers
+        )
+        assert asked.status == 201
+        refunds[order["id"]] = (await Refund.get(order_id=order["id"])).id
+    # when merchant A's owner looks at the refunds and decides both
     csrf = await _as(client, "a-owner")
     listed = await (await client.get("/admin/refunds")).text()
-    assert order["order_no"] in listed  # they see it: it holds their goods
-    mine = await client.post(f"/admin/refunds/{refund.id}/approve", data=_form(csrf, order))
-    # then it is refused: the platform decides it
-    assert mine.status == 403
-    assert (await Refund.get(id=refund.id)).status == "awaiting_review"
-    # and the platform admin approves it
-    csrf = await _as(client, "boss")
-    done = await client.post(
-        f"/admin/refunds/{refund.id}/approve", data=_form(csrf, order), allow_redirects=False
+    assert ours["order_no"] in listed and theirs["order_no"] not in listed
+    foreign = await client.post(f"/admin/refunds/{refunds[theirs['id']]}/approve", data=_form(csrf, theirs))
+    own = await client.post(
+        f"/admin/refunds/{refunds[ours['id']]}/approve", data=_form(csrf, ours), allow_redirects=False
     )
-    assert done.status == 302 and (await Refund.get(id=refund.id)).status != "awaiting_review"
+    # then B's is not found for A and stays waiting, A's own is decided
+    assert foreign.status == 404
+    assert (await Refund.get(id=refunds[theirs["id"]])).status == "awaiting_review"
+    assert own.status == 302 and (await Refund.get(id=refunds[ours["id"]])).status != "awaiting_review"
 
 
 async def test_the_refunds_list_shows_how_long_each_has_waited_and_filters_by_status(client, simulator):
