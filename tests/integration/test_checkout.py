@@ -87,7 +87,7 @@ async def test_a_checkout_of_two_merchants_makes_one_order_each_under_one_checko
     assert (checkout.payable, checkout.idempotency_key) == (9970, "checkout-key-1")
     orders = await Order.filter(checkout_id=placed.id).order_by("id")
     assert [o.merchant_id for o in orders] == [o.merchant_id for o in preview.quote.orders]
-    assert [o.order_no for o in orders][0] == checkout.checkout_no
+    assert orders[0].order_no == checkout.checkout_no
     # and each order keeps its lines, its shipping adjustment and its stock claims
     for order in orders:
         lines = await OrderLine.filter(order_id=order.id)
