@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import Enum
 from typing import Any
 
 from tortoise import Tortoise
@@ -106,6 +107,48 @@ async def insert(table: str, row: dict[str, Any], *, connection: Any = None) -> 
     values = [json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for v in row.values()]
     conn, sql = _portable(f"INSERT INTO `{table}` ({columns}) VALUES ({marks})", connection)
     return await conn.execute_insert(sql, values)
+
+
+async def insert_many(table: str, rows: list[dict[str, Any]], *, connection: Any = None) -> None:
+    """Insert rows with the same columns in one statement (see insert)."""
+    if not rows:
+        return
+    names = list(rows[0])
+    marks = "(" + ", ".join("?" for _ in names) + ")"
+    values = [
+        json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
+        for row in rows
+        for v in (row[name] for name in names)
+    ]
+    columns = ", ".join(f"`{name}`" for name in names)
+    sql = f"INSERT INTO `{table}` ({columns}) VALUES {', '.join(marks for _ in rows)}"
+    conn, sql = _portable(sql, connection)
+    await conn.execute_query(sql, values)
+
+
+def model_row(model: type, values: dict[str, Any]) -> dict[str, Any]:
+    """A full row for a hand-written INSERT into the model's table, built from the model's
+    fields: a column not given takes the field's default (or NULL where allowed); a column
+    with neither is a KeyError, so a new column cannot be forgotten silently. Enums become
+    their values; the generated primary key is left out."""
+    meta = model._meta  # type: ignore[attr-defined]
+    row: dict[str, Any] = {}
+    for name, column in meta.fields_db_projection.items():
+        spec = meta.fields_map[name]
+        if spec.pk and spec.generated:
+            continue
+        if name in values:
+            value = values[name]
+        elif spec.default is not None:
+            value = spec.default() if callable(spec.default) else spec.default
+        elif spec.null:
+            value = None
+        else:
+            raise KeyError(f"{meta.db_table}.{column} has no value and no default")
+        row[column] = value.value if isinstance(value, Enum) else value
+    if unknown := set(values) - set(meta.fields_db_projection):
+        raise KeyError(f"{meta.db_table} has no column {sorted(unknown)[0]}")
+    return row
 
 
 def _portable(sql: str, connection: Any) -> tuple[Any, str]:

@@ -1,19 +1,20 @@
 """Checkout preview: what the shopper would pay for these items, delivered to that address.
 
-Order creation (next) prices through the same function, so the preview and the order agree.
+Order creation prices through the same function, so the quote shown is the quote charged.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from commerce import clock
 from commerce.cart import services as cart
 from commerce.cart.errors import CartError
 from commerce.cart.services import LineState, check_quantity, line_state
 from commerce.catalog.queries import sku_snapshots
 from commerce.money import fen_to_yuan
 from commerce.orders.errors import CheckoutError
-from commerce.pricing.pipeline import PriceBreakdown, PricingLine, price
+from commerce.pricing.pipeline import CheckoutQuote, Choices, PricingContext, PricingLine, price
 from commerce.users import addresses
 from commerce.users.addresses import AddressView
 from commerce.users.services import Shopper
@@ -38,15 +39,19 @@ class OrderProblem:
 
 @dataclass(frozen=True)
 class Preview:
-    breakdown: PriceBreakdown  # of the buyable lines only
+    quote: CheckoutQuote  # of the buyable lines only: one order per merchant
     address: AddressView | None
     problems: list[LineProblem]  # lines that cannot be bought now, left out of the price
     order_problem: OrderProblem | None = None
 
     @property
+    def breakdown(self) -> CheckoutQuote:  # the totals, as callers read them before quotes
+        return self.quote
+
+    @property
     def can_submit(self) -> bool:
         return (
-            bool(self.breakdown.lines)
+            bool(self.quote.orders)
             and not self.problems
             and self.order_problem is None
             and self.address is not None
@@ -67,9 +72,10 @@ async def preview_checkout(
     from_cart: bool = False,
     address_id: int | None = None,
     max_payable: int,
+    choices: Choices | None = None,
 ) -> Preview:
-    """Price the given (sku_id, quantity) items, or the cart's selected lines; an order costing
-    more than max_payable (fen) cannot be submitted."""
+    """Price the given (sku_id, quantity) items, or the cart's selected lines; a checkout
+    costing more than max_payable (fen: it is one payment) cannot be submitted."""
     wanted = await _wanted_items(shopper, items, from_cart)
     snapshots = await sku_snapshots(list(wanted))
     if from_cart:  # a cart line whose SKU left the catalog is hidden in the cart: not bought either
@@ -99,12 +105,18 @@ async def preview_checkout(
         else:
             problems.append(LineProblem(sku_id, state, _PROBLEM_TEXT[state].format(stock=snap.stock)))
     address = await addresses.get_address(shopper=shopper, address_id=address_id) if address_id else None
-    breakdown = price(lines)
+    context = PricingContext(
+        user_id=shopper.user_id,
+        now=clock.now(),
+        choices=choices or Choices(),
+        province=address.province if address else "",
+    )
+    quote = await price(lines, context=context)
     return Preview(
-        breakdown=breakdown,
+        quote=quote,
         address=address,
         problems=problems,
-        order_problem=_payable_problem(breakdown.payable, max_payable),
+        order_problem=_payable_problem(quote.payable, max_payable),
     )
 
 

@@ -54,13 +54,15 @@ async def check_unpaid_limits(
     the shopper's other orders are committed or not yet begun: the count is the truth.
     """
     rows = await fetch_rows(
-        "SELECT o.`id` AS `order_id`, l.`sku_id`, l.`quantity` FROM `shop_order` o"
+        "SELECT o.`checkout_id`, l.`sku_id`, l.`quantity` FROM `shop_order` o"
         " JOIN `order_line` l ON l.`order_id` = o.`id` WHERE o.`user_id` = ? AND o.`status` = ?",
         [user_id, OrderStatus.PENDING_PAYMENT.value],
         connection=conn,
     )
+    # A checkout is one shopper action however many merchants' orders it made: the limit
+    # counts unpaid checkouts (they are paid or cancelled together).
     most_orders = settings.order_max_unpaid_per_shopper
-    if len({row["order_id"] for row in rows}) >= most_orders:
+    if len({row["checkout_id"] for row in rows}) >= most_orders:
         raise OrderError.TOO_MANY_UNPAID_ORDERS.error(
             f"您已有 {most_orders} 笔待支付订单，请先支付或取消后再下单"
         )

@@ -11,12 +11,15 @@ class Checkout(Model):
     id = fields.IntField(primary_key=True)
     checkout_no = fields.CharField(max_length=32, unique=True)  # the first out_trade_no
     user = fields.ForeignKeyField("models.User", related_name="checkouts", on_delete=fields.RESTRICT)
+    # The app's key for this submission: the same key returns the same checkout.
+    idempotency_key = fields.CharField(max_length=64)
     payable = fields.BigIntField()  # what its orders cost together
     pay_deadline = fields.DatetimeField()
     created_at = fields.DatetimeField()
 
     class Meta:
         table = "checkout"
+        unique_together = (("user_id", "idempotency_key"),)
 
 
 class Order(Model):
@@ -29,7 +32,7 @@ class Order(Model):
     # Who sells it, stamped when it was placed: later changes of a product's owner move nothing.
     merchant_id = fields.IntField(db_index=True)
     status = fields.CharEnumField(OrderStatus, max_length=20, default=OrderStatus.PENDING_PAYMENT)
-    idempotency_key = fields.CharField(max_length=64)
+    idempotency_key = fields.CharField(max_length=64)  # its checkout's (unique there)
     # Money columns are BIGINT: a few dear lines add up to more than an INT holds (¥21,474,836.47).
     items_total = fields.BigIntField()
     shipping_fee = fields.BigIntField()
@@ -61,7 +64,6 @@ class Order(Model):
 
     class Meta:
         table = "shop_order"  # "order" is an SQL keyword
-        unique_together = (("user_id", "idempotency_key"),)
         indexes = (("user_id", "status"), ("status", "pay_deadline"), ("status", "shipped_at"))
 
 
@@ -82,6 +84,41 @@ class OrderLine(Model):
 
     class Meta:
         table = "order_line"
+
+
+class OrderAdjustment(Model):
+    """A price adjustment the quote made for this order (shipping, a discount), with its split
+    over the lines, so a partial refund or a commission reads the exact paid share of each line."""
+
+    id = fields.BigIntField(primary_key=True)
+    order = fields.ForeignKeyField("models.Order", related_name="adjustments", on_delete=fields.CASCADE)
+    kind = fields.CharField(max_length=32)  # "shipping", later "coupon", "points", "flash", …
+    source_id = fields.CharField(max_length=64, default="")  # the coupon, campaign, … if any
+    label = fields.CharField(max_length=64)  # zh-CN, as the shopper saw it
+    amount = fields.BigIntField()  # fen; negative for a discount
+    # SKU id (one line per SKU in an order) -> that line's part; {} for shipping (the order's).
+    # Always read and written with its order, never searched by line: JSON keeps it one row.
+    split: dict = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "order_adjustment"
+
+
+class OrderClaim(Model):
+    """Something an order took when committed (units of stock, later a coupon, points, …),
+    released at most once, by a conditional update on released_at."""
+
+    id = fields.BigIntField(primary_key=True)
+    order = fields.ForeignKeyField("models.Order", related_name="claims", on_delete=fields.CASCADE)
+    kind = fields.CharField(max_length=32)  # a key of commerce.orders.claims.REGISTRY
+    ref = fields.CharField(max_length=64)  # what was taken: a SKU id, a coupon id, …
+    quantity = fields.IntField(default=1)
+    data: dict = fields.JSONField(default=dict)
+    taken_at = fields.DatetimeField()
+    released_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "order_claim"
 
 
 class OrderEvent(Model):

@@ -50,6 +50,17 @@ class OrderView:
 
 
 @dataclass(frozen=True)
+class CheckoutView:
+    """One submission: its orders (one per merchant), paid together."""
+
+    id: int
+    checkout_no: str
+    payable: int
+    pay_deadline: datetime
+    orders: list[OrderView]
+
+
+@dataclass(frozen=True)
 class OrderFacts:
     """What other contexts (payments, shipping) need of an order, whoever asks."""
 
@@ -101,6 +112,25 @@ async def get_order_by_no(*, shopper: Shopper, order_no: str) -> OrderView:
     if order is None:
         raise OrderError.NOT_FOUND.error()
     return (await _views([order]))[0]
+
+
+async def get_checkout(*, shopper: Shopper, checkout_id: int) -> CheckoutView:
+    """The shopper's own checkout with its orders; anyone else's is not found."""
+    checkout = await Checkout.get_or_none(id=checkout_id, user_id=shopper.user_id)
+    if checkout is None:
+        raise OrderError.NOT_FOUND.error()
+    orders = await Order.filter(checkout_id=checkout_id).order_by("id")
+    return checkout_view(checkout, await _views(orders))
+
+
+def checkout_view(checkout: Checkout, orders: list[OrderView]) -> CheckoutView:
+    return CheckoutView(
+        id=checkout.id,
+        checkout_no=checkout.checkout_no,
+        payable=checkout.payable,
+        pay_deadline=checkout.pay_deadline,
+        orders=orders,
+    )
 
 
 async def order_facts(order_id: int) -> OrderFacts | None:

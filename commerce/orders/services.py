@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 import redis.asyncio as redis
@@ -14,19 +14,19 @@ from tortoise.exceptions import IntegrityError
 from commerce import clock, outbox
 from commerce.cart import services as cart
 from commerce.cart.services import LineState
-from commerce.catalog import services as catalog
 from commerce.config import Settings
-from commerce.db import execute, fetch_rows, insert
+from commerce.db import execute, fetch_rows, insert, insert_many, model_row
 from commerce.errors import CommerceError
 from commerce.jobs import services as jobs
 from commerce.lifecycle import Lifecycle, Transition
-from commerce.orders import limits, queries
+from commerce.orders import claims, limits, queries
 from commerce.orders.checkout import preview_checkout
 from commerce.orders.errors import CheckoutError, OrderError
 from commerce.orders.events import OrderPlaced, OrderStatusChanged
-from commerce.orders.models import Checkout, Order, OrderEvent, OrderLine
-from commerce.orders.queries import OrderView
+from commerce.orders.models import Checkout, Order, OrderAdjustment, OrderEvent, OrderLine
+from commerce.orders.queries import CheckoutView, OrderView
 from commerce.orders.states import ALLOWED_TRANSITIONS, EventType, OrderStatus
+from commerce.pricing.pipeline import CheckoutQuote, Choices, OrderQuote
 from commerce.shipping.queries import CARRIERS, carrier_name
 from commerce.transactions import unit_of_work, write_transaction
 from commerce.users.services import Shopper, lock_shopper
@@ -40,7 +40,16 @@ COMPLETE_SHIPPED = "complete_shipped_orders"
 
 
 class _OutOfStock(Exception):
-    """Raised inside the order transaction to roll back the stock already taken."""
+    """Raised inside the order transaction to roll back the claims already taken."""
+
+
+@dataclass(frozen=True)
+class CheckoutPlan:
+    """A checked quote, ready to commit: one order draft per merchant and their claims."""
+
+    quote: CheckoutQuote
+    address: dict  # the address as it is now, copied onto each order
+    wanted: list[tuple[int, int]]  # (sku_id, quantity) of every line, for the limits
 
 
 async def place_order(
@@ -52,13 +61,16 @@ async def place_order(
     items: list[tuple[int, int]] | None = None,
     from_cart: bool = False,
     address_id: int | None = None,
-) -> OrderView:
-    """Create the order once per idempotency key; the same key returns the same order."""
+    choices: Choices | None = None,
+) -> CheckoutView:
+    """Create the checkout (one order per merchant) once per idempotency key; the same key
+    returns the same checkout."""
     if not _IDEMPOTENCY_KEY.match(idempotency_key or ""):
         raise OrderError.INVALID_IDEMPOTENCY_KEY.error()
     existing = await _placed_with_key(shopper.user_id, idempotency_key)
-    if existing:  # the same request again: the same order
-        return await queries.get_order(shopper=shopper, order_id=existing)
+    if existing:  # the same request again: the same checkout
+        return await queries.get_checkout(shopper=shopper, checkout_id=existing)
+    # One count per checkout, however many merchants' orders it makes: one shopper action.
     await limits.count_order_attempt(
         redis_client, user_id=shopper.user_id, idempotency_key=idempotency_key, settings=settings
     )
@@ -70,13 +82,14 @@ async def place_order(
             items=items,
             from_cart=from_cart,
             address_id=address_id,
+            choices=choices,
         )
     except CommerceError:
         # The same key raced in and committed while this request priced its items (the cart
-        # lines it ordered are gone now, the unpaid limits count it): that order is the
+        # lines it ordered are gone now, the unpaid limits count it): that checkout is the
         # answer, not the refusal.
         if placed := await _placed_with_key(shopper.user_id, idempotency_key):
-            return await queries.get_order(shopper=shopper, order_id=placed)
+            return await queries.get_checkout(shopper=shopper, checkout_id=placed)
         raise
 
 
@@ -89,15 +102,40 @@ async def _place(
     items: list[tuple[int, int]] | None,
     from_cart: bool,
     address_id: int | None,
-) -> OrderView:
-    """Price and commit the order: the unit that re-runs on a lock conflict (from the
-    preview: prices and stock may have moved meanwhile)."""
+    choices: Choices | None,
+) -> CheckoutView:
+    """Plan and commit: the unit that re-runs on a lock conflict (from the quote: prices and
+    stock may have moved meanwhile)."""
+    plan = await plan_checkout(
+        shopper=shopper,
+        settings=settings,
+        items=items,
+        from_cart=from_cart,
+        address_id=address_id,
+        choices=choices,
+    )
+    return await commit_checkout(
+        plan, shopper=shopper, idempotency_key=idempotency_key, settings=settings, from_cart=from_cart
+    )
+
+
+async def plan_checkout(
+    *,
+    shopper: Shopper,
+    settings: Settings,
+    items: list[tuple[int, int]] | None,
+    from_cart: bool,
+    address_id: int | None,
+    choices: Choices | None = None,
+) -> CheckoutPlan:
+    """Quote the checkout and refuse what cannot be submitted, before anything is taken."""
     preview = await preview_checkout(
         shopper=shopper,
         items=items,
         from_cart=from_cart,
         address_id=address_id,
         max_payable=settings.order_max_payable_fen,
+        choices=choices,
     )
     if preview.problems:
         details = [
@@ -108,125 +146,188 @@ async def _place(
         )
         code = OrderError.OUT_OF_STOCK if only_stock else OrderError.ITEMS_UNAVAILABLE
         raise code.error(fields=details)
-    if preview.order_problem is not None:  # refused before anything is reserved
+    if preview.order_problem is not None:
         raise CheckoutError.PAYABLE_TOO_LARGE.error(preview.order_problem.message)
     if preview.address is None:
         raise OrderError.ADDRESS_REQUIRED.error()
-    breakdown = preview.breakdown
-    wanted = [(priced.line.sku_id, priced.line.quantity) for priced in breakdown.lines]
+    address = {k: v for k, v in asdict(preview.address).items() if k not in ("id", "is_default")}
+    wanted = [(priced.line.sku_id, priced.line.quantity) for priced in preview.quote.lines]
+    return CheckoutPlan(quote=preview.quote, address=address, wanted=wanted)
+
+
+async def commit_checkout(
+    plan: CheckoutPlan, *, shopper: Shopper, idempotency_key: str, settings: Settings, from_cart: bool
+) -> CheckoutView:
+    """One transaction: the shopper's lock, the limits, every claim, then the checkout, its
+    orders, lines, adjustments and claims, and their events. Nothing is taken unless all is."""
     now = clock.now()
+    deadline = now + timedelta(minutes=settings.order_payment_minutes)
+    quote = plan.quote
     try:
         async with write_transaction() as conn:
-            # One shopper's orders go one at a time (others' do not wait), so the unpaid limits
-            # count what is committed. The same key committed meanwhile: a refusal here is
-            # answered with that order (place_order), or the unique key refuses the insert.
+            # One shopper's checkouts go one at a time (others' do not wait), so the unpaid
+            # limits count what is committed. The same key committed meanwhile: a refusal here
+            # is answered with that checkout (place_order), or the unique key refuses the insert.
             await lock_shopper(conn, user_id=shopper.user_id)
-            await limits.check_unpaid_limits(conn, user_id=shopper.user_id, wanted=wanted, settings=settings)
-            products = {priced.line.sku_id: priced.line.product_id for priced in breakdown.lines}
-            if not await catalog.reserve_stock(items=wanted, products=products, connection=conn):
+            await limits.check_unpaid_limits(
+                conn, user_id=shopper.user_id, wanted=plan.wanted, settings=settings
+            )
+            if not await claims.take_all(conn, [claim for order in quote.orders for claim in order.claims]):
                 raise _OutOfStock
-            # One merchant per order (H3 splits a checkout into one order per merchant).
-            merchant_id = breakdown.lines[0].line.merchant_id
-            order = await _create_with_fresh_number(
-                conn,
-                user_id=shopper.user_id,
-                merchant_id=merchant_id,
-                idempotency_key=idempotency_key,
-                items_total=breakdown.items_total,
-                shipping_fee=breakdown.shipping_fee,
-                discount_total=breakdown.discount_total,
-                payable=breakdown.payable,
-                address={k: v for k, v in asdict(preview.address).items() if k not in ("id", "is_default")},
-                pay_deadline=now + timedelta(minutes=settings.order_payment_minutes),
-                created_at=now,
-                updated_at=now,
+            numbers = _fresh_numbers(len(quote.orders))
+            checkout_row = model_row(
+                Checkout,
+                {
+                    "checkout_no": numbers[0],
+                    "user_id": shopper.user_id,
+                    "idempotency_key": idempotency_key,
+                    "payable": quote.payable,
+                    "pay_deadline": deadline,
+                    "created_at": now,
+                },
             )
-            lines = [
-                OrderLine(
-                    order_id=order.id,
-                    sku_id=priced.line.sku_id,
-                    product_id=priced.line.product_id,
-                    merchant_id=priced.line.merchant_id,
-                    title=priced.line.title,
-                    specs=priced.line.specs,
-                    image=priced.line.image,
-                    unit_price=priced.line.unit_price,
-                    quantity=priced.line.quantity,
-                    line_total=priced.line_total,
-                    discount=priced.discount,
-                    payable=priced.payable,
+            checkout_id = await insert(Checkout._meta.db_table, checkout_row, connection=conn)
+            checkout = Checkout(id=checkout_id, **checkout_row)
+            views, events = [], []
+            for order_quote, order_no in zip(quote.orders, numbers, strict=True):
+                order, lines = await _insert_order(
+                    conn,
+                    order_quote,
+                    order_no=order_no,
+                    checkout_id=checkout.id,
+                    user_id=shopper.user_id,
+                    idempotency_key=idempotency_key,
+                    address=plan.address,
+                    pay_deadline=deadline,
+                    now=now,
                 )
-                for priced in breakdown.lines
-            ]
-            await OrderLine.bulk_create(lines, using_db=conn)
-            await _record(
-                conn,
-                order.id,
-                EventType.CREATED,
-                f"shopper:{shopper.user_id}",
-                to=OrderStatus.PENDING_PAYMENT,
-            )
+                await _record(
+                    conn,
+                    order.id,
+                    EventType.CREATED,
+                    f"shopper:{shopper.user_id}",
+                    to=OrderStatus.PENDING_PAYMENT,
+                )
+                events.append(await outbox.emit(OrderPlaced(order_id=order.id), connection=conn))
+                views.append(queries.view_of(order, lines))
             if from_cart:
                 await cart.remove_ordered(
-                    shopper=shopper, sku_ids=[sku for sku, _ in wanted], connection=conn
+                    shopper=shopper, sku_ids=[sku for sku, _ in plan.wanted], connection=conn
                 )
-            event = await outbox.emit(OrderPlaced(order_id=order.id), connection=conn)
     except _OutOfStock:
         raise OrderError.OUT_OF_STOCK.error() from None
     except IntegrityError:
-        # The same key raced in from another request and won: answer with its order.
-        existing = await Order.get_or_none(user_id=shopper.user_id, idempotency_key=idempotency_key)
+        # The same key raced in from another request and won: answer with its checkout.
+        existing = await _placed_with_key(shopper.user_id, idempotency_key)
         if existing is None:
             raise
-        return await queries.get_order(shopper=shopper, order_id=existing.id)
-    await outbox.deliver([event])
-    return queries.view_of(order, lines)
+        return await queries.get_checkout(shopper=shopper, checkout_id=existing)
+    await outbox.deliver(events)
+    return queries.checkout_view(checkout, views)
+
+
+async def _insert_order(
+    conn,
+    quote: OrderQuote,
+    *,
+    order_no: str,
+    checkout_id: int,
+    user_id: int,
+    idempotency_key: str,
+    address: dict,
+    pay_deadline,
+    now,
+) -> tuple[Order, list[OrderLine]]:
+    """One merchant's order with its lines, adjustments and claims. Rows are built from the
+    models' fields (commerce.db.model_row): a new column without a default cannot be missed.
+    Plain INSERTs: the ORM's create was the costliest step of placing an order."""
+    phone = str(address.get("phone", ""))[:20]
+    row = model_row(
+        Order,
+        {
+            "order_no": order_no,
+            "user_id": user_id,
+            "checkout_id": checkout_id,
+            "merchant_id": quote.merchant_id,
+            "status": OrderStatus.PENDING_PAYMENT,
+            "idempotency_key": idempotency_key,
+            "items_total": quote.items_total,
+            "shipping_fee": quote.shipping_fee,
+            "discount_total": quote.discount_total,
+            "payable": quote.payable,
+            "address": address,
+            "receiver_name": str(address.get("receiver_name", ""))[:50],
+            "receiver_phone": phone,
+            "receiver_phone_tail": phone[-4:],
+            "pay_deadline": pay_deadline,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    order_id = await insert(Order._meta.db_table, row, connection=conn)
+    order = Order(id=order_id, **row)
+    line_rows = [
+        model_row(
+            OrderLine,
+            {
+                "order_id": order_id,
+                "sku_id": priced.line.sku_id,
+                "product_id": priced.line.product_id,
+                "merchant_id": quote.merchant_id,
+                "title": priced.line.title,
+                "specs": priced.line.specs,
+                "image": priced.line.image,
+                "unit_price": priced.line.unit_price,
+                "quantity": priced.line.quantity,
+                "line_total": priced.line_total,
+                "discount": priced.discount,
+                "payable": priced.payable,
+            },
+        )
+        for priced in quote.lines
+    ]
+    await insert_many(OrderLine._meta.db_table, line_rows, connection=conn)
+    adjustment_rows = [
+        model_row(
+            OrderAdjustment,
+            {
+                "order_id": order_id,
+                "kind": adj.kind,
+                "source_id": adj.source_id,
+                "label": adj.label,
+                "amount": adj.amount,
+                "split": {str(sku): part for sku, part in adj.split.items()},
+            },
+        )
+        for adj in quote.adjustments
+    ]
+    await insert_many(OrderAdjustment._meta.db_table, adjustment_rows, connection=conn)
+    await claims.record(conn, order_id=order_id, claims=quote.claims)
+    return order, [OrderLine(**line) for line in line_rows]
 
 
 async def _placed_with_key(user_id: int, idempotency_key: str, conn=None) -> int | None:
-    """The id of this shopper's order placed with this key, if any."""
+    """The id of this shopper's checkout placed with this key, if any."""
     rows = await fetch_rows(
-        "SELECT `id` FROM `shop_order` WHERE `user_id` = ? AND `idempotency_key` = ?",
+        "SELECT `id` FROM `checkout` WHERE `user_id` = ? AND `idempotency_key` = ?",
         [user_id, idempotency_key],
         connection=conn,
     )
     return rows[0]["id"] if rows else None
 
 
-async def _create_with_fresh_number(conn, **fields) -> Order:
-    """A human-readable order number: Shanghai date and time, then eight random digits.
-
-    A clash needs two orders in the same second drawing the same of 10^8 numbers; the unique
-    index would refuse it (and the shopper's retry with the same key would succeed).
-    """
-    order_no = clock.to_shanghai(clock.now()).strftime("%y%m%d%H%M%S") + f"{secrets.randbelow(10**8):08d}"
-    phone = str(fields["address"].get("phone", ""))[:20]
-    checkout = {
-        "checkout_no": order_no,
-        "user_id": fields["user_id"],
-        "payable": fields["payable"],
-        "pay_deadline": fields["pay_deadline"],
-        "created_at": fields["created_at"],
-    }
-    checkout_id = await insert(Checkout._meta.db_table, checkout, connection=conn)
-    row = {
-        "order_no": order_no,
-        "checkout_id": checkout_id,
-        "status": OrderStatus.PENDING_PAYMENT.value,
-        "paid_at": None,
-        "carrier": "",
-        "tracking_no": "",
-        "shipped_at": None,
-        "completed_at": None,
-        "refund_from": "",
-        "receiver_name": str(fields["address"].get("receiver_name", ""))[:50],
-        "receiver_phone": phone,
-        "receiver_phone_tail": phone[-4:],
-        **fields,
-    }
-    # A plain INSERT: the ORM's create was the costliest step of placing an order.
-    order_id = await insert(Order._meta.db_table, row, connection=conn)
-    return Order(id=order_id, **row)
+def _fresh_numbers(count: int) -> list[str]:
+    """Human-readable numbers: Shanghai date and time, then eight random digits (the first is
+    also the checkout's). A clash needs two in the same second drawing the same of 10^8
+    numbers; the unique index would refuse it (and the shopper's retry with the same key
+    would succeed)."""
+    stamp = clock.to_shanghai(clock.now()).strftime("%y%m%d%H%M%S")
+    numbers: list[str] = []
+    while len(numbers) < count:
+        number = stamp + f"{secrets.randbelow(10**8):08d}"
+        if number not in numbers:
+            numbers.append(number)
+    return numbers
 
 
 async def cancel_order(*, shopper: Shopper, order_id: int, reason: str = "") -> OrderView:
@@ -284,15 +385,8 @@ async def _cancel(order_id: int, *, actor: str, reason: str) -> None:
                     conn, sibling, OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED, actor, params
                 )
             )
-            await release_claims(conn, order_id=sibling)
+            await claims.release_all(conn, order_id=sibling)
     await outbox.deliver(events)  # closes the checkout's prepay at WeChat Pay (once: then it is closed)
-
-
-async def release_claims(conn, *, order_id: int) -> None:
-    """Give back what the order took when it was placed (its units of stock), inside the
-    caller's transaction: the one place cancel, expiry and a refund before shipment release."""
-    lines = await OrderLine.filter(order_id=order_id).using_db(conn).values_list("sku_id", "quantity")
-    await catalog.release_stock(items=list(lines), connection=conn)
 
 
 async def transition(
@@ -400,7 +494,7 @@ async def finish_refund(conn, *, order_id: int, actor: str, params: dict) -> Non
     await transition(conn, order_id, OrderStatus.REFUNDING, OrderStatus.REFUNDED, actor, params)
     if came_from and came_from[0] == OrderStatus.SHIPPED.value:
         return
-    await release_claims(conn, order_id=order_id)
+    await claims.release_all(conn, order_id=order_id)
 
 
 async def take_refund(conn, *, order_id: int, amount: int) -> bool:

@@ -9,13 +9,20 @@ from aiohttp import web
 
 from commerce import clock
 from commerce.orders import queries, services
-from commerce.orders.queries import OrderView
+from commerce.orders.queries import CheckoutView, OrderView
 from commerce.payments import queries as payment_queries
 from commerce.payments import services as payments
 from commerce.users.services import Shopper
 from miniprogram_api.keys import CORE
 from miniprogram_api.routing import Router, path_id, read_json, validate
-from miniprogram_api.schemas.orders import CancelIn, OrderIn, OrderListQuery, OrderOut, OrderPageOut
+from miniprogram_api.schemas.orders import (
+    CancelIn,
+    OrderIn,
+    OrderListQuery,
+    OrderOut,
+    OrderPageOut,
+    PlacedOrderOut,
+)
 from miniprogram_api.schemas.payments import PaymentParamsOut, RefundIn
 
 router = Router()
@@ -27,14 +34,14 @@ TAG = "订单"
     summary="下单（请求头 Idempotency-Key 必填）",
     tag=TAG,
     body=OrderIn,
-    response=OrderOut,
+    response=PlacedOrderOut,
     auth=True,
     status=201,
 )
 async def place_order(request: web.Request, *, body: OrderIn, shopper: Shopper) -> dict[str, Any]:
     items = [(item.sku_id, item.quantity) for item in body.items] if body.items is not None else None
     core = request.app[CORE]
-    order = await services.place_order(
+    checkout = await services.place_order(
         shopper=shopper,
         idempotency_key=request.headers.get("Idempotency-Key", ""),
         settings=core.settings,
@@ -43,7 +50,18 @@ async def place_order(request: web.Request, *, body: OrderIn, shopper: Shopper) 
         from_cart=body.from_cart,
         address_id=body.address_id,
     )
-    return order_json(order)
+    # The first order's fields at the top, as before checkouts held several merchants' orders.
+    return {**order_json(checkout.orders[0]), "checkout": checkout_json(checkout)}
+
+
+def checkout_json(checkout: CheckoutView) -> dict[str, Any]:
+    return {
+        "id": checkout.id,
+        "checkout_no": checkout.checkout_no,
+        "payable": checkout.payable,
+        "pay_deadline": _shanghai(checkout.pay_deadline),
+        "orders": [order_json(order) for order in checkout.orders],
+    }
 
 
 @router.get("/orders", summary="我的订单", tag=TAG, query=OrderListQuery, response=OrderPageOut, auth=True)

@@ -10,6 +10,7 @@ from aiohttp import web
 from commerce.cart import services as cart
 from commerce.cart.services import CartView
 from commerce.orders.checkout import Preview, preview_checkout
+from commerce.pricing.pipeline import PricedAdjustment, PricedLine
 from commerce.users import addresses
 from commerce.users.addresses import AddressInput
 from commerce.users.services import Shopper
@@ -114,23 +115,43 @@ def _cart(view: CartView) -> dict[str, Any]:
     }
 
 
+def _lines(lines: list[PricedLine]) -> list[dict[str, Any]]:
+    return [
+        {
+            **asdict(priced.line),
+            "line_total": priced.line_total,
+            "discount": priced.discount,
+            "payable": priced.payable,
+        }
+        for priced in lines
+    ]
+
+
+def _discounts(adjustments: list[PricedAdjustment]) -> list[dict[str, Any]]:
+    return [{"kind": adj.kind, "label": adj.label, "amount": adj.amount} for adj in adjustments]
+
+
 def _preview(preview: Preview) -> dict[str, Any]:
-    breakdown = preview.breakdown
+    quote = preview.quote
     return {
-        "lines": [
+        "groups": [
             {
-                **asdict(priced.line),
-                "line_total": priced.line_total,
-                "discount": priced.discount,
-                "payable": priced.payable,
+                "merchant_id": order.merchant_id,
+                "lines": _lines(order.lines),
+                "items_total": order.items_total,
+                "shipping_fee": order.shipping_fee,
+                "discounts": _discounts(order.discounts),
+                "discount_total": order.discount_total,
+                "payable": order.payable,
             }
-            for priced in breakdown.lines
+            for order in quote.orders
         ],
-        "items_total": breakdown.items_total,
-        "shipping_fee": breakdown.shipping_fee,
-        "discounts": [asdict(adjustment) for adjustment in breakdown.discounts],
-        "discount_total": breakdown.discount_total,
-        "payable": breakdown.payable,
+        "lines": _lines(quote.lines),
+        "items_total": quote.items_total,
+        "shipping_fee": quote.shipping_fee,
+        "discounts": _discounts(quote.discounts),
+        "discount_total": quote.discount_total,
+        "payable": quote.payable,
         "address": asdict(preview.address) if preview.address else None,
         "problems": [{**asdict(p), "state": p.state.value} for p in preview.problems],
         "order_problem": asdict(preview.order_problem) if preview.order_problem else None,

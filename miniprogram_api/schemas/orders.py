@@ -69,6 +69,23 @@ class OrderOut(BaseModel):
     )
 
 
+class CheckoutOut(BaseModel):
+    """One submission: an order per merchant, paid together by one WeChat Pay transaction."""
+
+    id: int
+    checkout_no: str = Field(description="结算单号")
+    payable: int = Field(description="各订单应付合计（分），一次支付")
+    pay_deadline: str = Field(description="支付截止时间（北京时间，ISO 8601）")
+    orders: list[OrderOut] = Field(description="每个商家一笔订单")
+
+
+class PlacedOrderOut(OrderOut):
+    """The first order's fields (the only order when one merchant sells everything), and the
+    checkout holding every merchant's order."""
+
+    checkout: CheckoutOut
+
+
 class OrderPageOut(BaseModel):
     items: list[OrderOut]
     total: int

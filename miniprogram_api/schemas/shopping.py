@@ -116,7 +116,20 @@ class OrderProblemOut(BaseModel):
     message: str
 
 
+class MerchantGroupOut(BaseModel):
+    """One merchant's order in the checkout: its lines, shipping and discounts."""
+
+    merchant_id: int
+    lines: list[PricedLineOut]
+    items_total: int
+    shipping_fee: int
+    discounts: list[AdjustmentOut]
+    discount_total: int
+    payable: int
+
+
 class PreviewOut(BaseModel):
+    groups: list[MerchantGroupOut] = Field(description="每个商家一笔订单（提交后各自发货、售后）")
     lines: list[PricedLineOut]
     items_total: int
     shipping_fee: int

@@ -50,7 +50,9 @@ class World:
     stock_b: int = 0
     order_a: int = 0  # paid, A's product only
     order_b: int = 0  # paid, B's product only (bob's)
-    order_mixed: int = 0  # paid, A's and B's products
+    # One checkout of A's and B's products: one paid order per merchant.
+    order_mixed: int = 0  # its order of A's product
+    order_mixed_b: int = 0  # its order of B's product
     order_no_a: str = ""
     order_no_b: str = ""
     refund_a: int = 0  # awaiting review, within the agents' limit
@@ -103,7 +105,8 @@ async def build_world(client, simulator) -> World:
     w.order_a, w.order_no_a = order_a["id"], order_a["order_no"]
     order_b = await bob.order(["B1-1"])
     w.order_b, w.order_no_b = order_b["id"], order_b["order_no"]
-    w.order_mixed = (await alice.order(["A1-1", "B1-1"]))["id"]
+    mixed = await alice.order(["A1-1", "B1-1"])
+    w.order_mixed, w.order_mixed_b = [order["id"] for order in mixed["checkout"]["orders"]]
     w.order_of_refund_a, w.refund_a = await alice.refunded_after_shipping("A1-1")
     w.order_of_refund_a_dear, w.refund_a_dear = await alice.refunded_after_shipping("A2-1")
     w.order_of_refund_b, w.refund_b = await bob.refunded_after_shipping("B1-1")
@@ -261,6 +264,7 @@ def ways(w: World) -> list[Way]:
         _get("order.A", "/orders/{id}", f"/orders/{w.order_a}"),
         _get("order.B", "/orders/{id}", f"/orders/{w.order_b}"),
         _get("order.mixed", "/orders/{id}", f"/orders/{w.order_mixed}"),
+        _get("order.mixed.B", "/orders/{id}", f"/orders/{w.order_mixed_b}"),
         _get("ship-bulk", "/orders/ship-bulk"),
         _get("ship-bulk.xlsx", "/orders/ship-bulk/template.xlsx"),
         _get("refunds", "/refunds"),

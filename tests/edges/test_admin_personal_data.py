@@ -89,23 +89,24 @@ async def test_a_full_phone_and_address_are_masked_until_revealed_and_each_look_
     assert await AuditEntry.filter(action="order.reveal_address").count() == 2
 
 
-async def test_a_merchants_people_see_only_their_own_lines_money_on_a_mixed_order(client, simulator):
-    # given an order holding merchant A's tea (19.90) and merchant B's coffee (29.90)
+async def test_a_merchants_people_see_only_their_own_order_of_a_two_merchant_checkout(client, simulator):
+    # given one checkout of merchant A's tea (19.90) and merchant B's coffee (29.90): an order each
     w = await build_world(client, simulator)
-    mixed = await Order.get(id=w.order_mixed)
-    whole = f"{mixed.payable / 100:.2f}"
-    # when A's owner opens it, lists orders and opens the customer
+    mine, theirs = await Order.get(id=w.order_mixed), await Order.get(id=w.order_mixed_b)
+    assert (mine.checkout_id, mine.payable, theirs.payable) == (theirs.checkout_id, 2990, 3990)
+    # when A's owner opens A's order, lists orders and opens the customer
     await signed_in(client, OWNER)
     page = await (await client.get(f"/admin/orders/{w.order_mixed}")).text()
-    listed = await (await client.get("/admin/orders", params={"q": mixed.order_no})).text()
+    listed = await (await client.get("/admin/orders", params={"q": mine.order_no})).text()
     customer = await (await client.get(f"/admin/users/{w.alice}")).text()
-    # then A's line and its money show, and nothing of B's line's or the whole order's money
+    # then A's order and its money show, and nothing of B's order
     assert "甲店茶叶" in page and "19.90" in page
     for html in (page, listed):
-        assert "乙店咖啡" not in html and "29.90" not in html and whole not in html
-    row = next(line for line in customer.splitlines() if mixed.order_no in line)
-    assert "¥19.90" in listed and "¥19.90" in row and whole not in row
-    # when alice asks for her money back on the mixed order
+        assert "乙店咖啡" not in html and "39.90" not in html and theirs.order_no not in html
+    row = next(line for line in customer.splitlines() if mine.order_no in line)
+    assert "¥29.90" in listed and "¥29.90" in row and theirs.order_no not in customer
+    assert (await client.get(f"/admin/orders/{w.order_mixed_b}")).status == 404
+    # when alice asks for her money back on A's order
     alice = await log_in(client, simulator, "alice")
     asked = await client.post(
         f"/api/v1/orders/{w.order_mixed}/refunds",
@@ -113,13 +114,13 @@ async def test_a_merchants_people_see_only_their_own_lines_money_on_a_mixed_orde
         headers={"Authorization": f"Bearer {alice['token']}"},
     )
     assert asked.status == 201, await asked.text()
-    # then A's refund list shows the refund without its amount (it is B's money too)
+    # then A's refund list shows the refund with its amount (A's money alone)
     refunds = await (await client.get("/admin/refunds")).text()
     lines = refunds.splitlines()
-    at = next(n for n, line in enumerate(lines) if mixed.order_no in line)
+    at = next(n for n, line in enumerate(lines) if mine.order_no in line)
     row = "".join(lines[at : at + 3])  # the order, the refund number, the amount
-    assert "<td>—</td>" in row and whole not in refunds, row
-    # while the platform admin sees the whole order
+    assert "<td>—</td>" not in row and "29.90" in row, row
+    # while the platform admin sees B's order too
     await signed_in(client, ADMIN)
-    page = await (await client.get(f"/admin/orders/{w.order_mixed}")).text()
-    assert "乙店咖啡" in page and "29.90" in page and whole in page
+    page = await (await client.get(f"/admin/orders/{w.order_mixed_b}")).text()
+    assert "乙店咖啡" in page and "29.90" in page and "39.90" in page

@@ -65,7 +65,8 @@ EXPECTED = {
     "orders":                (200, 200, 200, 200, 403),  # the agent looks orders up
     "order.A":               (200, 200, 200, 200, 403),
     "order.B":               (200, 404, 404, 200, 403),
-    "order.mixed":           (200, 200, 200, 200, 403),  # A sees its own lines of it
+    "order.mixed":           (200, 200, 200, 200, 403),  # A's order of a two-merchant checkout
+    "order.mixed.B":         (200, 404, 404, 200, 403),  # B's order of the same checkout
     "ship-bulk":             (200, 200, 200, 403, 403),
     "ship-bulk.xlsx":        (200, 200, 200, 403, 403),
     "refunds":               (200, 200, 200, 200, 403),
@@ -100,7 +101,7 @@ EXPECTED = {
     "bulk.save.B":           (302, 404, 404, 403, 403),
     "order.ship.A":          (302, 302, 302, 403, 403),
     "order.ship.B":          (302, 404, 404, 403, 403),
-    "order.ship.mixed":      (302, 302, 302, 403, 403),  # stamped A's when placed: A ships it
+    "order.ship.mixed":      (302, 302, 302, 403, 403),  # A's own order: A ships it
     "order.note.A":          (302, 302, 302, 302, 403),
     "order.note.B":          (302, 404, 404, 302, 403),
     "ship-bulk.upload":      (200, 200, 200, 403, 403),  # the page lists each row's outcome
@@ -357,10 +358,11 @@ async def test_a_merchants_lists_and_exports_hold_only_its_own(client, simulator
     assert "A1-1" in await page("/admin/products/export")
     customers = await page("/admin/users")  # alice ordered A's tea; bob only B's coffee
     assert f'href="/admin/users/{w.alice}"' in customers and f'href="/admin/users/{w.bob}"' not in customers
-    # a mixed order shows A's line only
+    # a two-merchant checkout made A an order of A's line only
     mixed = await page(f"/admin/orders/{w.order_mixed}")
     assert "甲店茶叶" in mixed and "乙店咖啡" not in mixed
-    # and the dashboard counts A's orders to ship (A's and the mixed one), the platform's all three
+    # and the dashboard counts A's orders to ship (A's and A's of the checkout), the platform's
+    # all four (B's of the checkout too)
     assert 'data-figure="to-ship">2<' in await page("/admin/")
     await signed_in(client, ADMIN)
-    assert 'data-figure="to-ship">3<' in await page("/admin/")
+    assert 'data-figure="to-ship">4<' in await page("/admin/")

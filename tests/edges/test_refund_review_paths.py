@@ -133,6 +133,46 @@ async def test_the_merchant_an_order_was_placed_with_decides_its_refund_after_th
     assert done.status == 302 and (await Refund.get(id=refund.id)).status != "awaiting_review"
 
 
+async def test_a_merchant_decides_the_refund_of_its_own_order_of_a_two_merchant_checkout_only(
+    client, simulator
+):
+    a, b = (
+        await ensure_merchant(code="shop-a", name="甲店"),
+        await ensure_merchant(code="shop-b", name="乙店"),
+    )
+    tea = sku_row("A1", "A1-1", title="甲店茶叶", category="食品 > 茶叶 > 绿茶", price="19.90", stock=50)
+    coffee = sku_row("B1", "B1-1", title="乙店咖啡", category="食品 > 咖啡 > 咖啡豆", price="29.90", stock=50)
+    assert not (await import_rows([tea], merchant_id=a)).problems
+    assert not (await import_rows([coffee], merchant_id=b)).problems
+    await add_staff("a-owner", StaffRole.MERCHANT_OWNER, a)
+    await create_platform_admin(username="boss", password=PASSWORD)
+    alice = await Shopper.start(client, simulator, "alice")
+    # given one checkout of A's tea and B's coffee: an order each, both shipped and sent back
+    ours, theirs = (await alice.order(["A1-1", "B1-1"]))["checkout"]["orders"]
+    refunds = {}
+    for order in (ours, theirs):
+        tracking_no = "SF" + order["order_no"][-10:]
+        await ship_order(order_id=order["id"], carrier="顺丰速运", tracking_no=tracking_no, actor="staff:0")
+        await settle_outbox()
+        asked = await client.post(
+            f"/api/v1/orders/{order['id']}/refunds", json={"reason": "不想要了"}, headers=alice.headers
+        )
+        assert asked.status == 201
+        refunds[order["id"]] = (await Refund.get(order_id=order["id"])).id
+    # when merchant A's owner looks at the refunds and decides both
+    csrf = await signed_in(client, "a-owner")
+    listed = await (await client.get("/admin/refunds")).text()
+    assert ours["order_no"] in listed and theirs["order_no"] not in listed
+    foreign = await client.post(f"/admin/refunds/{refunds[theirs['id']]}/approve", data=_form(csrf, theirs))
+    own = await client.post(
+        f"/admin/refunds/{refunds[ours['id']]}/approve", data=_form(csrf, ours), allow_redirects=False
+    )
+    # then B's is not found for A and stays waiting, A's own is decided
+    assert foreign.status == 404
+    assert (await Refund.get(id=refunds[theirs["id"]])).status == "awaiting_review"
+    assert own.status == 302 and (await Refund.get(id=refunds[ours["id"]])).status != "awaiting_review"
+
+
 async def test_the_refunds_list_shows_how_long_each_has_waited_and_filters_by_status(client, simulator):
     order = await shipped_order(client, simulator)
     await ask_refund(client, order)
