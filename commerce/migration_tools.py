@@ -66,6 +66,8 @@ class AlterField(ops.AlterField):
             return
         model = new_state.apps.get_model(f"{app_label}.{self.model_name}")
         field = model._meta.fields_map[self.name]
+        if field.source_field and field.source_field in model._meta.fields_map:
+            field = model._meta.fields_map[field.source_field]  # a relation: its id column
         column = field.source_field or self.name
         sql_type = field.get_for_dialect("mysql", "SQL_TYPE")
         await state_editor.client.execute_script(
@@ -91,3 +93,44 @@ async def foreign_keys_on(apps: Any, schema_editor: Any) -> None:
     if broken:
         raise RuntimeError(f"foreign keys broken by the migration: {[dict(row) for row in broken][:5]}")
     await client.execute_script("PRAGMA foreign_keys=ON")
+
+
+class RemoveUniqueTogether(ops.RemoveConstraint):
+    """Tortoise's RemoveConstraint for a unique_together, dropping the unique index on those
+    columns whatever its name: restore_indexes names the indexes it recreates its own way, so
+    Tortoise's hashed name may not exist."""
+
+    async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:
+        if state_editor is None or not self.fields:
+            return
+        client = state_editor.client
+        mysql = client.capabilities.dialect == "mysql"
+        model = old_state.apps.get_model(f"{app_label}.{self.model_name}")
+        table = model._meta.db_table
+        columns = tuple(
+            model._meta.fields_map[name].source_field or name if name in model._meta.fields_map else name
+            for name in self.fields
+        )
+        for name in await _unique_index_names(client, table, columns, mysql):
+            drop = f"DROP INDEX `{name}` ON `{table}`" if mysql else f'DROP INDEX "{name}"'
+            await client.execute_script(drop)
+
+
+async def _unique_index_names(client: Any, table: str, columns: tuple[str, ...], mysql: bool) -> list[str]:
+    if mysql:
+        _, rows = await client.execute_query(
+            "SELECT index_name AS index_name, GROUP_CONCAT(column_name ORDER BY seq_in_index) AS cols"
+            " FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = %s"
+            " AND non_unique = 0 GROUP BY index_name",
+            [table],
+        )
+        return [row["index_name"] for row in rows if tuple(row["cols"].split(",")) == columns]
+    _, rows = await client.execute_query(f'PRAGMA index_list("{table}")')
+    names = []
+    for row in rows:
+        if not row["unique"]:
+            continue
+        _, cols = await client.execute_query(f'PRAGMA index_info("{row["name"]}")')
+        if tuple(str(c["name"]) for c in cols) == columns:
+            names.append(row["name"])
+    return names

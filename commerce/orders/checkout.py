@@ -12,9 +12,21 @@ from commerce.cart import services as cart
 from commerce.cart.errors import CartError
 from commerce.cart.services import LineState, check_quantity, line_state
 from commerce.catalog.queries import sku_snapshots
+from commerce.config import Settings
 from commerce.money import fen_to_yuan
 from commerce.orders.errors import CheckoutError
-from commerce.pricing.pipeline import CheckoutQuote, Choices, PricingContext, PricingLine, price
+from commerce.pricing.pipeline import (
+    CheckoutQuote,
+    Choices,
+    ItemsTotal,
+    PricingContext,
+    PricingLine,
+    PricingStep,
+    Shipping,
+    StockClaims,
+    price,
+)
+from commerce.shipping.fees import shipping_fee
 from commerce.users import addresses
 from commerce.users.addresses import AddressView
 from commerce.users.services import Shopper
@@ -71,11 +83,12 @@ async def preview_checkout(
     items: list[tuple[int, int]] | None = None,
     from_cart: bool = False,
     address_id: int | None = None,
-    max_payable: int,
+    settings: Settings,
     choices: Choices | None = None,
 ) -> Preview:
     """Price the given (sku_id, quantity) items, or the cart's selected lines; a checkout
-    costing more than max_payable (fen: it is one payment) cannot be submitted."""
+    costing more than the settings' order_max_payable_fen (it is one payment) cannot be
+    submitted."""
     wanted = await _wanted_items(shopper, items, from_cart)
     snapshots = await sku_snapshots(list(wanted))
     if from_cart:  # a cart line whose SKU left the catalog is hidden in the cart: not bought either
@@ -111,13 +124,26 @@ async def preview_checkout(
         choices=choices or Choices(),
         province=address.province if address else "",
     )
-    quote = await price(lines, context=context)
+    quote = await price(lines, context=context, steps=pricing_steps(settings))
     return Preview(
         quote=quote,
         address=address,
         problems=problems,
-        order_problem=_payable_problem(quote.payable, max_payable),
+        order_problem=_payable_problem(quote.payable, settings.order_max_payable_fen),
     )
+
+
+def pricing_steps(settings: Settings) -> tuple[PricingStep, ...]:
+    """Today's steps; each merchant's shipping fee comes from its template (or the platform's
+    default), and a province it does not deliver to refuses the checkout."""
+
+    async def fee_of(*, merchant_id: int, items_total: int, province: str) -> int:
+        quote = await shipping_fee(
+            merchant_id=merchant_id, items_total=items_total, province=province or None, settings=settings
+        )
+        return quote.payable_fee()
+
+    return (ItemsTotal(), StockClaims(), Shipping(fee_of=fee_of))
 
 
 def _payable_problem(payable: int, max_payable: int) -> OrderProblem | None:

@@ -134,7 +134,7 @@ async def plan_checkout(
         items=items,
         from_cart=from_cart,
         address_id=address_id,
-        max_payable=settings.order_max_payable_fen,
+        settings=settings,
         choices=choices,
     )
     if preview.problems:

@@ -10,7 +10,10 @@ zero-defaulted `shop_order.checkout_id`, `shop_order.merchant_id`, `order_line.m
 1. stamp_merchants: every order and line gets the merchant who owns its product now;
 2. give_checkouts: every order its own checkout, and every payment its order's checkout;
 3. split_orders: an order holding several merchants' lines becomes one order per merchant
-   under the same checkout (and so the same payment).
+   under the same checkout (and so the same payment);
+4. record_claims_and_adjustments: what each order took (its lines' stock, released already if
+   it was cancelled or refunded before shipment) and the shipping it charged, as the new
+   checkout records them; and what has been refunded of each order.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ async def upgrade_orders(connection: Any) -> None:
     await stamp_merchants(connection)
     await give_checkouts(connection)
     await split_orders(connection)
+    await record_claims_and_adjustments(connection)
 
 
 async def stamp_merchants(connection: Any) -> None:
@@ -51,8 +55,10 @@ async def give_checkouts(connection: Any) -> None:
     then points at its order's checkout."""
     await _run(
         connection,
-        "INSERT INTO `checkout` (`checkout_no`, `user_id`, `payable`, `pay_deadline`, `created_at`)"
-        " SELECT o.`order_no`, o.`user_id`, o.`payable`, o.`pay_deadline`, o.`created_at`"
+        "INSERT INTO `checkout` (`checkout_no`, `user_id`, `idempotency_key`, `payable`, `pay_deadline`,"
+        " `created_at`)"
+        " SELECT o.`order_no`, o.`user_id`, o.`idempotency_key`, o.`payable`, o.`pay_deadline`,"
+        " o.`created_at`"
         " FROM `shop_order` o WHERE (o.`checkout_id` IS NULL OR o.`checkout_id` = 0)"
         " AND NOT EXISTS (SELECT 1 FROM `checkout` c WHERE c.`checkout_no` = o.`order_no`)"
         " ORDER BY o.`id`",
@@ -82,6 +88,39 @@ async def split_orders(connection: Any) -> list[int]:
     for order_id in split:
         await _split(connection, order_id)
     return split
+
+
+async def record_claims_and_adjustments(connection: Any) -> None:
+    """Orders placed before claims existed took their lines' stock: one stock claim per line,
+    released already where the order gave the stock back (cancelled, or refunded before it
+    shipped), so a later cancel or refund releases exactly what is still held. Their shipping
+    fee becomes their one adjustment. `refunded` counts the refunds asked of each order that
+    still stand (not refused, not automatic returns, not replaced by a retry), at most its
+    payable."""
+    await _run(
+        connection,
+        "INSERT INTO `order_claim` (`order_id`, `kind`, `ref`, `quantity`, `data`, `taken_at`,"
+        " `released_at`)"
+        " SELECT l.`order_id`, 'stock', CAST(l.`sku_id` AS CHAR), l.`quantity`, '{}', o.`created_at`,"
+        " CASE WHEN o.`status` = 'cancelled'"
+        " OR (o.`status` = 'refunded' AND o.`refund_from` <> 'shipped') THEN o.`updated_at` END"
+        " FROM `order_line` l JOIN `shop_order` o ON o.`id` = l.`order_id`"
+        " WHERE NOT EXISTS (SELECT 1 FROM `order_claim` c WHERE c.`order_id` = l.`order_id`)",
+    )
+    await _run(
+        connection,
+        "INSERT INTO `order_adjustment` (`order_id`, `kind`, `source_id`, `label`, `amount`, `split`)"
+        " SELECT o.`id`, 'shipping', '', '运费', o.`shipping_fee`, '{}' FROM `shop_order` o"
+        " WHERE o.`shipping_fee` > 0"
+        " AND NOT EXISTS (SELECT 1 FROM `order_adjustment` a WHERE a.`order_id` = o.`id`)",
+    )
+    await _run(
+        connection,
+        "UPDATE `shop_order` SET `refunded` = (SELECT COALESCE(SUM(r.`amount`), 0) FROM `refund` r"
+        " WHERE r.`order_id` = `shop_order`.`id` AND r.`automatic` = 0 AND r.`status` <> 'refused'"
+        " AND r.`retried_as_id` IS NULL)",
+    )
+    await _run(connection, "UPDATE `shop_order` SET `refunded` = `payable` WHERE `refunded` > `payable`")
 
 
 def split_number(order_no: str, merchant_id: int) -> str:

@@ -100,7 +100,7 @@ async def checkout_preview(request: web.Request, *, body: CheckoutIn, shopper: S
         items=items,
         from_cart=body.from_cart,
         address_id=body.address_id,
-        max_payable=request.app[CORE].settings.order_max_payable_fen,
+        settings=request.app[CORE].settings,
     )
     return _preview(preview)
 

@@ -74,7 +74,9 @@ async def test_a_checkout_of_two_merchants_makes_one_order_each_under_one_checko
     shopper, address_id, skus = await _world()
     items = [(skus["TEA-1"], 1), (skus["COF-1"], 2)]
     # when the shopper previews and then places the checkout
-    preview = await preview_checkout(shopper=shopper, items=items, address_id=address_id, max_payable=10**9)
+    preview = await preview_checkout(
+        shopper=shopper, items=items, address_id=address_id, settings=core.settings
+    )
     placed = await _place(core, shopper, address_id, items)
     # then the preview's groups are the orders placed: one per merchant, each with its shipping
     assert [(o.merchant_id, o.payable) for o in preview.quote.orders] == [

@@ -208,3 +208,121 @@ async def test_upgrading_keeps_orders_and_skus_and_marks_the_ordered_skus(tmp_pa
         ("S1", True, None),
         ("S2", False, None),
     ]
+
+
+async def test_upgrading_splits_an_order_of_two_merchants_under_its_one_payment(tmp_path, settings: Settings):
+    # given a database at 0010 where one paid order holds two merchants' goods, with its payment
+    url = await _sibling_database("shop_two_merchants", tmp_path)
+    await migrate(config=tortoise_config(url), target="models.0010_hardening")
+    await Tortoise.close_connections()
+    await Tortoise.init(config=tortoise_config(url))
+    conn = Tortoise.get_connection("default")
+    m = "%s" if is_mysql(url) else "?"
+    now = "2026-11-01 08:00:00"
+    rows = [
+        *(
+            (f"INSERT INTO `merchant` VALUES ({n}, 'm{n}', '店{n}', '', '', 'active', {m})", [now])
+            for n in (1, 2)
+        ),
+        (f"INSERT INTO `category` VALUES (1, '食品', 0, 1, '食品', 0, {m}, NULL)", [now]),
+        *(
+            (
+                "INSERT INTO `product` (`id`, `spu_code`, `title`, `subtitle`, `description`, `images`,"
+                " `video_url`, `status`, `spec_axes`, `min_price`, `max_price`, `total_stock`, `sales`,"
+                f" `created_at`, `updated_at`, `category_id`, `merchant_id`) VALUES ({n}, 'P{n}', '货{n}',"
+                f" '', '', '[]', '', 'on_sale', '[]', 100, 100, 9, 0, {m}, {m}, 1, {n})",
+                [now, now],
+            )
+            for n in (1, 2)
+        ),
+        *(
+            (
+                "INSERT INTO `sku` (`id`, `sku_code`, `specs`, `price`, `market_price`, `stock`, `weight_g`,"
+                f" `ever_ordered`, `created_at`, `updated_at`, `product_id`) VALUES ({n}, 'S{n}', '{{}}',"
+                f" {n}00, 0, 9, 0, 1, {m}, {m}, {n})",
+                [now, now],
+            )
+            for n in (1, 2)
+        ),
+        (
+            "INSERT INTO `user` (`id`, `openid`, `nickname`, `avatar_url`, `phone`, `phone_country_code`,"
+            f" `session_version`, `created_at`) VALUES (1, 'o1', '', '', '', '', 1, {m})",
+            [now],
+        ),
+        (
+            "INSERT INTO `shop_order` (`id`, `order_no`, `user_id`, `idempotency_key`, `status`,"
+            " `items_total`, `shipping_fee`, `discount_total`, `payable`, `address`, `pay_deadline`,"
+            " `created_at`, `updated_at`, `paid_at`, `carrier`, `tracking_no`, `refund_from`,"
+            " `receiver_name`, `receiver_phone`, `receiver_phone_tail`)"
+            f" VALUES (1, 'N1', 1, 'k1', 'paid', 300, 1000, 0, 1300, '{{}}', {m}, {m}, {m}, {m}, '', '',"
+            " '', '', '', '')",
+            [now, now, now, now],
+        ),
+        *(
+            (
+                "INSERT INTO `order_line` (`sku_id`, `product_id`, `title`, `specs`, `image`, `unit_price`,"
+                f" `quantity`, `line_total`, `discount`, `payable`, `order_id`) VALUES ({n}, {n}, '货{n}',"
+                f" '{{}}', '', {n}00, 1, {n}00, 0, {n}00, 1)",
+                [],
+            )
+            for n in (1, 2)
+        ),
+        (
+            "INSERT INTO `order_event` (`order_id`, `type`, `from_status`, `to_status`, `actor`, `params`,"
+            f" `created_at`) VALUES (1, 'created', '', 'pending_payment', 'shopper:1', '{{}}', {m})",
+            [now],
+        ),
+        (
+            "INSERT INTO `payment` (`order_id`, `provider`, `out_trade_no`, `amount`, `status`, `prepay_id`,"
+            " `transaction_id`, `payer_openid`, `paid_at`, `created_at`, `updated_at`)"
+            f" VALUES (1, 'wechatpay', 'N1', 1300, 'paid', 'wx1', '4200000001', 'o1', {m}, {m}, {m})",
+            [now, now, now],
+        ),
+    ]
+    for sql, values in rows:
+        await conn.execute_query(sql, values)
+    await Tortoise.close_connections()
+    # when the rest of the migrations run
+    await migrate_database(settings.model_copy(update={"database_url": url}))
+    # then it is one order per merchant under one checkout, which the payment pays
+    await Tortoise.init(config=tortoise_config(url))
+    conn = Tortoise.get_connection("default")
+
+    async def query(sql: str) -> list[dict]:
+        return [dict(row) for row in (await conn.execute_query(sql))[1]]
+
+    orders = await query(
+        "SELECT `id`, `merchant_id`, `checkout_id`, `status`, `items_total`, `shipping_fee`, `payable`"
+        " FROM `shop_order` ORDER BY `id`"
+    )
+    checkouts = await query("SELECT `id`, `checkout_no`, `idempotency_key`, `payable` FROM `checkout`")
+    payments = await query("SELECT `checkout_id`, `amount` FROM `payment`")
+    lines = await query("SELECT `order_id`, `merchant_id`, `sku_id` FROM `order_line` ORDER BY `sku_id`")
+    claims = await query(
+        "SELECT `order_id`, `ref`, `quantity`, `released_at` FROM `order_claim` ORDER BY `ref`"
+    )
+    shipping = await query("SELECT `order_id`, `amount` FROM `order_adjustment`")
+    events = await query("SELECT `order_id` FROM `order_event` ORDER BY `order_id`")
+    await Tortoise.close_connections()
+    (checkout,) = checkouts
+    assert checkout["checkout_no"] == "N1" and checkout["idempotency_key"] == "k1"
+    assert [(o["merchant_id"], o["checkout_id"], o["status"]) for o in orders] == [
+        (1, checkout["id"], "paid"),
+        (2, checkout["id"], "paid"),
+    ]
+    # with the money where it belongs: the shipping stays on the first, the parts add up
+    assert [(o["items_total"], o["shipping_fee"], o["payable"]) for o in orders] == [
+        (100, 1000, 1100),
+        (200, 0, 200),
+    ]
+    assert sum(o["payable"] for o in orders) == checkout["payable"] == 1300
+    assert payments == [{"checkout_id": checkout["id"], "amount": 1300}]
+    first, second = (o["id"] for o in orders)
+    assert [(line["order_id"], line["merchant_id"]) for line in lines] == [(first, 1), (second, 2)]
+    # and what each order took is recorded as held, its shipping as its adjustment, its history kept
+    assert claims == [
+        {"order_id": first, "ref": "1", "quantity": 1, "released_at": None},
+        {"order_id": second, "ref": "2", "quantity": 1, "released_at": None},
+    ]
+    assert shipping == [{"order_id": first, "amount": 1000}]
+    assert [e["order_id"] for e in events] == [first, second]
