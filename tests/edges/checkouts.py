@@ -1,25 +1,34 @@
-"""A checkout holding two merchants' orders, paid by one WeChat Pay transaction.
-
-Until place_order splits a cart by merchant, the builder places two orders through the API and
-then moves the second into the first's checkout as another merchant's order: the rows look as a
-two-merchant checkout's will (one checkout, its payable the sum, each order its own merchant).
-"""
+"""A cart of two merchants' goods, placed through the app: one checkout, an order per merchant,
+paid by one WeChat Pay transaction."""
 
 from __future__ import annotations
 
-from commerce.orders.models import Checkout, Order, OrderLine
-from tests.edges.shoppers import order_sku
+import uuid
 
-OTHER_MERCHANT = 9_001  # stamped on the second order: scoping reads the stamp, not the product
+from commerce.catalog.importer import import_rows
+from commerce.catalog.models import Sku
+from commerce.merchants.services import ensure_merchant
+from tests.factories import sku_row
+
+OTHER_SKU = "B-TEA-1"  # sold by merchant B; P2-W (the small catalog's) by the platform's own shop
 
 
 async def two_order_checkout(client, shopper: dict) -> tuple[dict, dict]:
-    """Two unpaid orders (one unit of P2-W, then two) under one checkout; the API's orders."""
-    first = await order_sku(client, shopper, "P2-W", quantity=1)
-    second = await order_sku(client, shopper, "P2-W", quantity=2)
-    a, b = await Order.get(id=first["id"]), await Order.get(id=second["id"])
-    await Order.filter(id=b.id).update(checkout_id=a.checkout_id, merchant_id=OTHER_MERCHANT)
-    await OrderLine.filter(order_id=b.id).update(merchant_id=OTHER_MERCHANT)
-    await Checkout.filter(id=a.checkout_id).update(payable=a.payable + b.payable)
-    await Checkout.filter(id=b.checkout_id).delete()
+    """One unit of P2-W and two of merchant B's tea, placed together: (the platform shop's
+    order, B's order) as the API shows them."""
+    if not await Sku.exists(sku_code=OTHER_SKU):
+        other = await ensure_merchant(code="shop-b", name="乙店")
+        tea = sku_row("B-TEA", OTHER_SKU, title="乙店茶叶", category="食品 > 茶叶 > 绿茶", price="19.90")
+        assert not (await import_rows([tea], merchant_id=other)).problems
+    items = [
+        {"sku_id": (await Sku.get(sku_code="P2-W")).id, "quantity": 1},
+        {"sku_id": (await Sku.get(sku_code=OTHER_SKU)).id, "quantity": 2},
+    ]
+    response = await client.post(
+        "/api/v1/orders",
+        json={"items": items, "address_id": shopper["address_id"]},
+        headers={**shopper["headers"], "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert response.status == 201, await response.text()
+    first, second = (await response.json())["checkout"]["orders"]
     return first, second
