@@ -26,6 +26,7 @@ async def _order(status: OrderStatus) -> int:
     checkout = await Checkout.create(
         checkout_no=f"N{user.id:08d}",
         user_id=user.id,
+        idempotency_key=f"key-{user.id}",
         payable=1990,
         pay_deadline=now + timedelta(minutes=30),
         created_at=now,
