@@ -136,7 +136,9 @@ async def _place(w: _World, lines: list[tuple[int, int]]) -> None:
     )
     event(f"place: {placed.status}")
     if placed.status == 201:
-        w.orders += [o["id"] for o in (await placed.json())["checkout"]["orders"]]
+        placed_orders = (await placed.json())["checkout"]["orders"]
+        event(f"checkout of {len(placed_orders)} merchants")
+        w.orders += [o["id"] for o in placed_orders]
         return
     code = (await placed.json())["error"]["code"]
     assert code in ("out_of_stock", "too_many_unpaid_orders", "unpaid_quantity_limit"), code
@@ -175,7 +177,8 @@ async def _step(w: _World, action: tuple) -> None:
     if kind == "expire":
         # Past every deadline of the orders placed so far: the scheduler's job cancels them.
         with clock.frozen(clock.now() + timedelta(minutes=31)):
-            await orders.cancel_expired_orders(limit=10_000)
+            cancelled = await orders.cancel_expired_orders(limit=10_000)
+        event(f"expiry cancelled some: {cancelled > 0}")
         assert not await Order.filter(id__in=w.orders, status="pending_payment").exists()
         return
     order_id = await w.pick(action[1], money=kind == "refund_part")
