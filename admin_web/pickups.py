@@ -39,8 +39,9 @@ async def verify(request: web.Request) -> web.Response:
             actor=session.staff.actor,
         )
     except CommerceError as error:
-        status = 404 if error.kind is ErrorKind.NOT_FOUND else 409
-        return await _render(request, error=error.message, done=None, status=status)
+        if error.kind in (ErrorKind.NOT_FOUND, ErrorKind.FORBIDDEN):
+            raise  # another merchant's point: as one that does not exist
+        return await _render(request, error=error.message, done=None, status=409)
     return await _render(request, error="", done=order_id)
 
 
