@@ -5,7 +5,7 @@ from commerce.fulfilment.states import FulfilmentKind, FulfilmentStatus
 
 
 class PickupPoint(Model):
-    """A place where shoppers collect orders: a merchant's own, or the platform's (no merchant)."""
+    """A place where shoppers collect orders: of a merchant, or of the platform (no merchant)."""
 
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=64)
