@@ -15,6 +15,7 @@ from admin_web import (
     merchants,
     orders,
     pages,
+    pickups,
     product_import,
     products,
     shipping,
@@ -97,6 +98,7 @@ def create_app(core: Core) -> web.Application:
     app.router.add_post("/users/{id}/reveal-phone", users.reveal)
     support.add_routes(app.router)
     shipping.add_routes(app.router)
+    pickups.add_routes(app.router)
     app.router.add_static("/static", Path(__file__).with_name("static"))
     app.router.add_get("/{section}", pages.section)
     return app

@@ -28,6 +28,7 @@ MODEL_MODULES = [
     "commerce.audit.models",
     "commerce.shipping.models",
     "commerce.jobs.models",
+    "commerce.fulfilment.models",
 ]
 APP_LABEL = "models"
 MIGRATIONS_MODULE = "commerce.migrations"

@@ -16,6 +16,9 @@ Catalogue (topic: payload fields → subscribers):
 - `refund.failed` (RefundFailed): refund_id, order_id → nobody yet (staff see it in the admin).
 - `payment.returned` (PaymentReturned): order_id, user_id, amount (fen), reason, paid_twice →
   `payments.tell_shopper_money_returned` (official-account message to the shopper).
+- `fulfilment.status_changed` (FulfilmentStatusChanged): fulfilment_id, order_id, kind, from, to →
+  nobody yet (an express parcel delivered, a pickup picked up; the order's own move to shipped
+  is what WeChat's shipping upload follows).
 - `catalog.product_changed` (ProductChanged): product_id → nobody yet (search refreshes by its
   change counter).
 

@@ -6,7 +6,9 @@ WeChat's rules (发货信息录入接口, /wxa/sec/order/upload_shipping_info): 
 goes in several uploads, each with parcels of its own, until one says is_all_delivered (at most
 15 parcels for a payment). Uploading again for a payment shipped in full, or changing its
 delivery mode, is a re-shipment: one is allowed, then WeChat refuses. A split shipment shipped
-in full takes no further split uploads, and one under way cannot turn into a unified one."""
+in full takes no further split uploads, and one under way cannot turn into a unified one.
+tracking_no and express_company are required for express (logistics_type 1) only: a pickup (4)
+or virtual goods (3) send one shipping_list item with its item_desc alone."""
 
 from __future__ import annotations
 

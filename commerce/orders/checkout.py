@@ -150,9 +150,7 @@ def _payable_problem(payable: int, max_payable: int) -> OrderProblem | None:
     if payable <= max_payable:
         return None
     error = CheckoutError.PAYABLE_TOO_LARGE
-    return OrderProblem(
-        error.code, f"单笔订单最多支付 ¥{fen_to_yuan(max_payable)}，请减少数量或分开下单"
-    )
+    return OrderProblem(error.code, f"单笔订单最多支付 ¥{fen_to_yuan(max_payable)}，请减少数量或分开下单")
 
 
 async def _wanted_items(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from tortoise.expressions import Subquery
 
+from commerce.fulfilment.queries import FulfilmentView, fulfilments_of
 from commerce.orders.errors import OrderError
 from commerce.orders.models import Checkout, Order, OrderLine
 from commerce.orders.states import OrderStatus
@@ -47,6 +48,7 @@ class OrderView:
     shipped_at: datetime | None = None
     completed_at: datetime | None = None
     merchant_id: int = 0  # who sells it, stamped when ordered
+    fulfilment: FulfilmentView | None = None  # how it reaches the shopper, once arranged
 
 
 @dataclass(frozen=True)
@@ -317,7 +319,10 @@ async def _views(orders: list[Order]) -> list[OrderView]:
     lines: dict[int, list[OrderLine]] = {}
     for line in await OrderLine.filter(order_id__in=[o.id for o in orders]).order_by("id"):
         lines.setdefault(line.order_id, []).append(line)
-    return [view_of(order, lines.get(order.id, [])) for order in orders]
+    ways = await fulfilments_of([o.id for o in orders])
+    return [
+        replace(view_of(order, lines.get(order.id, [])), fulfilment=ways.get(order.id)) for order in orders
+    ]
 
 
 def view_of(order: Order, lines: list[OrderLine]) -> OrderView:

@@ -17,6 +17,7 @@ from commerce.cart.services import LineState
 from commerce.config import Settings
 from commerce.db import execute, fetch_rows, insert, insert_many, model_row
 from commerce.errors import CommerceError
+from commerce.fulfilment import records as fulfilment
 from commerce.jobs import services as jobs
 from commerce.lifecycle import Lifecycle, Transition
 from commerce.orders import claims, limits, queries
@@ -547,7 +548,7 @@ async def ship_in(conn, *, order_id: int, carrier: str, tracking_no: str, actor:
     if name is None or not _TRACKING_NO.match(tracking_no):
         raise OrderError.INVALID_SHIPMENT.error(fields=[{"carriers": sorted(CARRIERS.values())}])
     shipment = {"carrier": name, "tracking_no": tracking_no}
-    return await transition(
+    event = await transition(
         conn,
         order_id,
         OrderStatus.PAID,
@@ -556,6 +557,21 @@ async def ship_in(conn, *, order_id: int, carrier: str, tracking_no: str, actor:
         params=shipment,
         changes={**shipment, "shipped_at": clock.now()},
     )
+    # The order's way to its shopper (an order waiting for pickup is refused: rolled back).
+    await fulfilment.record_express(conn, order_id=order_id, carrier=name, tracking_no=tracking_no)
+    return event
+
+
+async def hold_paid(conn, *, order_id: int) -> None:
+    """Inside the caller's transaction: lock a paid order's row to the commit (a fulfilment
+    being arranged), or refuse (INVALID_TRANSITION) when it is not paid."""
+    held = await execute(
+        "UPDATE `shop_order` SET `updated_at` = ? WHERE `id` = ? AND `status` = ?",
+        [clock.now(), order_id, OrderStatus.PAID.value],
+        connection=conn,
+    )
+    if not held:
+        raise OrderError.INVALID_TRANSITION.error()
 
 
 @unit_of_work
@@ -571,6 +587,7 @@ async def confirm_receipt(*, shopper: Shopper, order_id: int) -> OrderView:
             f"shopper:{shopper.user_id}",
             changes={"completed_at": clock.now()},
         )
+        await fulfilment.deliver_express(conn, order_id=order_id, actor=f"shopper:{shopper.user_id}")
     return await queries.get_order(shopper=shopper, order_id=order_id)
 
 
@@ -614,6 +631,7 @@ async def _complete_shipped(order_id: int) -> None:
             params={"reason": "自动确认收货"},
             changes={"completed_at": clock.now()},
         )
+        await fulfilment.deliver_express(conn, order_id=order_id, actor="system:scheduler")
 
 
 async def _record(

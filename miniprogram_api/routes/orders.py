@@ -125,6 +125,8 @@ def order_json(order: OrderView) -> dict[str, Any]:
     body["status"] = order.status.value
     for name in ("pay_deadline", "created_at", "paid_at", "shipped_at", "completed_at"):
         body[name] = _shanghai(getattr(order, name))
+    if order.fulfilment is not None:
+        body["fulfilment"].update(kind=order.fulfilment.kind.value, status=order.fulfilment.status.value)
     body["refunds"] = []
     return body
 

@@ -47,6 +47,21 @@ class OrderAddressOut(BaseModel):
     detail: str
 
 
+class FulfilmentOut(BaseModel):
+    """How the order reaches the shopper: express, pickup at a point, or none (virtual goods)."""
+
+    kind: str = Field(description="express 快递；pickup 到店自提；none 无需配送（虚拟商品）")
+    status: str = Field(
+        description="shipped 已发货 / delivered 已送达 / ready 待自提 / picked_up 已自提 / fulfilled 已完成"
+    )
+    carrier: str = Field(description="快递公司（快递）")
+    tracking_no: str = Field(description="运单号（快递）")
+    pickup_point_id: int | None = Field(description="自提点（自提）")
+    pickup_point_name: str = Field(description="自提点名称（自提）")
+    pickup_point_address: str = Field(description="自提点地址（自提）")
+    pickup_code: str = Field(description="提货码，待自提时向自提点出示；提货后为空")
+
+
 class OrderOut(BaseModel):
     id: int
     order_no: str
@@ -64,6 +79,7 @@ class OrderOut(BaseModel):
     tracking_no: str = Field(description="运单号，未发货为空")
     shipped_at: str | None = Field(description="发货时间（北京时间）")
     completed_at: str | None = Field(description="完成时间（北京时间）")
+    fulfilment: FulfilmentOut | None = Field(default=None, description="履约（发货或自提）信息，未安排为空")
     refunds: list[RefundOut] = Field(
         default_factory=list, description="退款记录（订单详情、支付与退款接口返回；列表接口为空）"
     )

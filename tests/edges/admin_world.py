@@ -13,6 +13,7 @@ from aiohttp import FormData
 from commerce.audit.models import AuditEntry
 from commerce.catalog.importer import import_rows
 from commerce.catalog.models import Category, Product, Sku
+from commerce.fulfilment.services import create_pickup_point
 from commerce.merchants.models import Merchant
 from commerce.merchants.services import ensure_merchant
 from commerce.orders.models import Order, OrderEvent
@@ -70,6 +71,8 @@ class World:
     agent_id: int = 0
     clerk_id: int = 0  # merchant A's clerk: its owner manages it
     admin_job: str = "x" * 24  # an import job of the platform admin
+    point_a: int = 0  # A's pickup point (no order waits there)
+    point_b: int = 0
 
 
 async def build_world(client, simulator) -> World:
@@ -111,6 +114,8 @@ async def build_world(client, simulator) -> World:
     w.order_of_refund_a_dear, w.refund_a_dear = await alice.refunded_after_shipping("A2-1")
     w.order_of_refund_b, w.refund_b = await bob.refunded_after_shipping("B1-1")
     w.stock_a, w.stock_b = (await Sku.get(id=w.sku_a)).stock, (await Sku.get(id=w.sku_b)).stock
+    w.point_a = (await create_pickup_point(name="甲店门店", address="甲路 1 号", merchant_id=w.merchant_a)).id
+    w.point_b = (await create_pickup_point(name="乙店门店", address="乙路 2 号", merchant_id=w.merchant_b)).id
 
     for user in ("alice", "bob"):  # each asks the bot for a person: a waiting conversation
         await sim(simulator, "POST", "/mp/send", {"user": user, "type": "text", "content": "人工"})
@@ -278,6 +283,7 @@ def ways(w: World) -> list[Way]:
         _get("conversation.stream", "/support/{id}/stream", f"{talk}/stream"),
         _get("canned", "/support/canned"),
         _get("shipping", "/shipping"),
+        _get("pickups", "/pickups"),
         _get("shipping.A", "/shipping/{id}", f"/shipping/{w.merchant_a}"),
         _get("shipping.B", "/shipping/{id}", f"/shipping/{w.merchant_b}"),
         *(_get(f"section.{slug}", "/{section}", f"/{slug}") for slug in SECTIONS),
@@ -308,6 +314,8 @@ def ways(w: World) -> list[Way]:
         _post("refund.approve.B", "/refunds/{id}/approve", f"/refunds/{w.refund_b}/approve",
               (("order_id", str(w.order_of_refund_b)),)),
         _post("shipping.save.A", "/shipping/{id}", f"/shipping/{w.merchant_a}", shipping),
+        _post("pickups.verify.A", "/pickups/verify", form=(("point_id", str(w.point_a)), ("code", "123456"))),
+        _post("pickups.verify.B", "/pickups/verify", form=(("point_id", str(w.point_b)), ("code", "123456"))),
         _post("shipping.save.B", "/shipping/{id}", f"/shipping/{w.merchant_b}", shipping),
         _post("user.reveal.alice", "/users/{id}/reveal-phone", f"/users/{w.alice}/reveal-phone"),
         _post("user.reveal.bob", "/users/{id}/reveal-phone", f"/users/{w.bob}/reveal-phone"),

@@ -76,6 +76,7 @@ EXPECTED = {
     "shipping":              (200, 302, 403, 403, 403),  # an owner: to its own template
     "shipping.A":            (200, 200, 403, 403, 403),  # a merchant's fees: platform and owner
     "shipping.B":            (200, 404, 403, 403, 403),
+    "pickups":               (200, 200, 200, 403, 403),  # pickup codes: whoever ships
     "support":               (200, 403, 403, 200, 403),
     "support.rows":          (200, 403, 403, 200, 403),
     "support.stream":        (200, 403, 403, 200, 403),
@@ -113,6 +114,8 @@ EXPECTED = {
     "refund.approve.B":      (302, 404, 404, 302, 403),
     "shipping.save.A":       (302, 302, 403, 403, 403),
     "shipping.save.B":       (302, 404, 403, 403, 403),
+    "pickups.verify.A":      (409, 409, 409, 403, 403),  # let through; no order holds the code
+    "pickups.verify.B":      (409, 404, 404, 403, 403),  # B's point: not A's people's
     "user.reveal.alice":     (200, 200, 403, 403, 403),  # a full phone: platform and owner only
     "user.reveal.bob":       (200, 404, 403, 403, 403),
     "canned.create":         (302, 403, 403, 302, 403),

@@ -765,3 +765,21 @@ async def test_pay_state_shows_transactions_refunds_and_deliveries(wechat_pay, r
     assert state["notifications"][0]["attempts"][0]["status"] == 200
     assert state["merchant"]["mchid"] == SIMULATOR_PAY_MCHID and state["refunds"] == {}
     assert uuid.UUID(state["notifications"][0]["id"])
+
+
+@pytest.mark.parametrize("logistics_type", [3, 4])
+async def test_a_pickup_or_virtual_upload_needs_only_the_item_description(
+    wechat_pay, receiver, settings, logistics_type
+):
+    alice = (await _control(wechat_pay, "/wx/login-code", {"user": "alice"}))["openid"]
+    paid = await _paid(wechat_pay, receiver, payer={"openid": alice})
+    body = _shipping(
+        alice, paid["transaction_id"], logistics_type=logistics_type, shipping_list=[{"item_desc": "耳机*1"}]
+    )
+    assert await _upload(wechat_pay, await _token(wechat_pay, settings), body) == {
+        "errcode": 0,
+        "errmsg": "ok",
+    }
+    # an empty description is still refused
+    body["shipping_list"] = [{"item_desc": ""}]
+    assert (await _upload(wechat_pay, await _token(wechat_pay, settings), body))["errcode"] == 10060008
