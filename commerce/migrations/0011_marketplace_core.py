@@ -211,6 +211,10 @@ class Migration(migrations.Migration):
             name='checkout',
             field=fields.ForeignKeyField('models.Checkout', source_field='checkout_id', db_constraint=True, to_field='id', related_name='payments', on_delete=OnDelete.RESTRICT),
         ),
+        # The merchant stamp was added with a default for the rows already there; from now on
+        # every order states it.
+        AlterField(model_name='Order', name='merchant_id', field=fields.IntField(db_index=True)),
+        AlterField(model_name='OrderLine', name='merchant_id', field=fields.IntField()),
         ops.RunPython(checkout_foreign_keys, ops.RunPython.noop),
         ops.RunPython(restore_indexes(INDEXES), ops.RunPython.noop),
         ops.RunPython(foreign_keys_on, ops.RunPython.noop),

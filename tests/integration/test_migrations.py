@@ -211,7 +211,7 @@ async def test_upgrading_keeps_orders_and_skus_and_marks_the_ordered_skus(tmp_pa
 
 
 async def test_upgrading_splits_an_order_of_two_merchants_under_its_one_payment(tmp_path, settings: Settings):
-    # given a database at 0010 where one paid order holds two merchants' goods, with its payment
+    # given a database at 0010 where one shipped order holds two merchants' goods, with its payment
     url = await _sibling_database("shop_two_merchants", tmp_path)
     await migrate(config=tortoise_config(url), target="models.0010_hardening")
     await Tortoise.close_connections()
@@ -254,8 +254,8 @@ async def test_upgrading_splits_an_order_of_two_merchants_under_its_one_payment(
             " `items_total`, `shipping_fee`, `discount_total`, `payable`, `address`, `pay_deadline`,"
             " `created_at`, `updated_at`, `paid_at`, `carrier`, `tracking_no`, `refund_from`,"
             " `receiver_name`, `receiver_phone`, `receiver_phone_tail`)"
-            f" VALUES (1, 'N1', 1, 'k1', 'paid', 300, 1000, 0, 1300, '{{}}', {m}, {m}, {m}, {m}, '', '',"
-            " '', '', '', '')",
+            f" VALUES (1, 'N1', 1, 'k1', 'shipped', 300, 1000, 0, 1300, '{{}}', {m}, {m}, {m}, {m},"
+            " '中通快递', 'ZT1000000001', '', '', '', '')",
             [now, now, now, now],
         ),
         *(
@@ -303,12 +303,15 @@ async def test_upgrading_splits_an_order_of_two_merchants_under_its_one_payment(
     )
     shipping = await query("SELECT `order_id`, `amount` FROM `order_adjustment`")
     events = await query("SELECT `order_id` FROM `order_event` ORDER BY `order_id`")
+    fulfilments = await query(
+        "SELECT `order_id`, `kind`, `status`, `tracking_no` FROM `fulfilment` ORDER BY `order_id`"
+    )
     await Tortoise.close_connections()
     (checkout,) = checkouts
     assert checkout["checkout_no"] == "N1" and checkout["idempotency_key"] == "k1"
     assert [(o["merchant_id"], o["checkout_id"], o["status"]) for o in orders] == [
-        (1, checkout["id"], "paid"),
-        (2, checkout["id"], "paid"),
+        (1, checkout["id"], "shipped"),
+        (2, checkout["id"], "shipped"),
     ]
     # with the money where it belongs: the shipping stays on the first, the parts add up
     assert [(o["items_total"], o["shipping_fee"], o["payable"]) for o in orders] == [
@@ -326,3 +329,8 @@ async def test_upgrading_splits_an_order_of_two_merchants_under_its_one_payment(
     ]
     assert shipping == [{"order_id": first, "amount": 1000}]
     assert [e["order_id"] for e in events] == [first, second]
+    # and each part's shipment is its express fulfilment
+    assert fulfilments == [
+        {"order_id": first, "kind": "express", "status": "shipped", "tracking_no": "ZT1000000001"},
+        {"order_id": second, "kind": "express", "status": "shipped", "tracking_no": "ZT1000000001"},
+    ]
