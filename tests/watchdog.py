@@ -9,10 +9,12 @@ the phase fails, so the run goes on and says where it stuck.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
 import traceback
+from collections.abc import Iterator
 
 import pytest
 
@@ -36,42 +38,34 @@ def _dump_and_fail(signum, frame) -> None:
     raise PhaseHung(f"this phase ran past {LIMIT}s (stacks above, on stderr)")
 
 
-def _armed():
+@contextlib.contextmanager
+def _watched() -> Iterator[None]:
+    """Arm the alarm for one phase; put back whatever handler was there after it."""
     if not hasattr(signal, "SIGALRM") or LIMIT <= 0:
-        return None
+        yield
+        return
     previous = signal.signal(signal.SIGALRM, _dump_and_fail)
     signal.alarm(LIMIT)
-    return previous
-
-
-def _disarm(previous) -> None:
-    if previous is not None:
+    try:
+        yield
+    finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_setup(item):
-    previous = _armed()
-    try:
+    with _watched():
         yield
-    finally:
-        _disarm(previous)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):
-    previous = _armed()
-    try:
+    with _watched():
         yield
-    finally:
-        _disarm(previous)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item):
-    previous = _armed()
-    try:
+    with _watched():
         yield
-    finally:
-        _disarm(previous)
