@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "commerce.cart.models",
     "commerce.orders.models",
     "commerce.payments.models",
+    "commerce.aftersales.models",
     "commerce.support.models",
     "commerce.audit.models",
     "commerce.shipping.models",

@@ -81,6 +81,11 @@ class OrderLine(Model):
     line_total = fields.BigIntField()
     discount = fields.BigIntField()
     payable = fields.BigIntField()
+    # Units and money of this line refunded or asked back by an open after-sales request: taken
+    # by one conditional update that keeps them <= quantity and <= payable, given back when a
+    # request is refused or withdrawn.
+    refund_quantity = fields.IntField(default=0, db_default=0)
+    refund_amount = fields.BigIntField(default=0, db_default=0)
 
     class Meta:
         table = "order_line"
@@ -113,6 +118,10 @@ class OrderClaim(Model):
     kind = fields.CharField(max_length=32)  # a key of commerce.orders.claims.REGISTRY
     ref = fields.CharField(max_length=64)  # what was taken: a SKU id, a coupon id, …
     quantity = fields.IntField(default=1)
+    # Units given back so far (an after-sales refund of some units before shipment gives back
+    # those): raised by a conditional update that keeps it <= quantity; released_at is set
+    # when it reaches quantity.
+    released_quantity = fields.IntField(default=0, db_default=0)
     data: dict = fields.JSONField(default=dict)
     taken_at = fields.DatetimeField()
     released_at = fields.DatetimeField(null=True)

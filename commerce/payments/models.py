@@ -59,6 +59,8 @@ class Refund(Model):
     reviewed_by = fields.CharField(max_length=64, default="", db_default="")
     reviewed_at = fields.DatetimeField(null=True)
     refusal = fields.CharField(max_length=200, default="", db_default="")
+    # The after-sales request it pays back (commerce.aftersales); None for an automatic refund.
+    aftersale_id = fields.IntField(null=True, db_index=True)
     retried_as_id = fields.IntField(null=True)  # the refund that submitted this failed one again
     succeeded_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
