@@ -15,6 +15,7 @@ from admin_web import (
     merchants,
     orders,
     pages,
+    pickup_points,
     pickups,
     product_import,
     products,
@@ -99,6 +100,7 @@ def create_app(core: Core) -> web.Application:
     support.add_routes(app.router)
     shipping.add_routes(app.router)
     pickups.add_routes(app.router)
+    pickup_points.add_routes(app.router)
     app.router.add_static("/static", Path(__file__).with_name("static"))
     app.router.add_get("/{section}", pages.section)
     return app

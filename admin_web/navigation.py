@@ -28,6 +28,7 @@ SECTIONS = (
     Section("support", "客服会话", Permission.CONVERSATIONS, ready=True),
     Section("users", "用户", Permission.USERS, ready=True),
     Section("shipping", "运费模板", Permission.SHIPPING, ready=True),
+    Section("pickups", "自提", Permission.SHIP, ready=True),  # codes; points with PICKUP_POINTS
     Section("groupbuy", "社区团购", Permission.PRODUCTS),
     Section("leaders", "团长", Permission.MERCHANTS),  # the platform's own, for now
     Section("kol", "达人推广", Permission.MERCHANTS),

@@ -11,7 +11,7 @@ from aiohttp import web
 from admin_web.security import session_for
 from commerce.errors import CommerceError, ErrorKind
 from commerce.fulfilment import queries, services
-from commerce.staff.permissions import Permission, require
+from commerce.staff.permissions import Permission, can, require
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
@@ -48,8 +48,9 @@ async def verify(request: web.Request) -> web.Response:
 async def _render(request: web.Request, *, error: str, done: int | None, status: int = 200) -> web.Response:
     staff = session_for(request).staff
     context: dict[str, Any] = {
-        "active": "orders",
+        "active": "pickups",
         "points": await queries.pickup_points(merchant_id=staff.merchant_id),
+        "can_manage": can(staff, Permission.PICKUP_POINTS),
         "error": error,
         "done": done,
     }

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
+from tortoise.expressions import Q
+
+from commerce.fulfilment.errors import FulfilmentError
 from commerce.fulfilment.models import Fulfilment, PickupPoint
 from commerce.fulfilment.states import FulfilmentKind, FulfilmentStatus
 
@@ -17,6 +21,7 @@ class FulfilmentView:
     pickup_point_id: int | None = None  # pickup
     pickup_point_name: str = ""
     pickup_point_address: str = ""
+    pickup_point_hours: str = ""
     pickup_code: str = ""  # pickup: shown to its shopper while it waits at the point
 
 
@@ -27,6 +32,8 @@ class PickupPointView:
     address: str
     merchant_id: int | None
     active: bool
+    opening_hours: str = ""
+    contact_phone: str = ""
 
 
 async def fulfilments_of(order_ids: list[int]) -> dict[int, FulfilmentView]:
@@ -51,10 +58,53 @@ async def pickup_points(*, merchant_id: int | None) -> list[PickupPointView]:
     query = PickupPoint.filter(active=True)
     if merchant_id is not None:
         query = query.filter(merchant_id=merchant_id)
-    return [
-        PickupPointView(id=p.id, name=p.name, address=p.address, merchant_id=p.merchant_id, active=p.active)
-        for p in await query.order_by("id")
-    ]
+    return [point_view(p) for p in await query.order_by("id")]
+
+
+async def points_serving(merchant_ids: Collection[int]) -> list[PickupPointView]:
+    """The active points where a checkout of these merchants' orders may be collected: the
+    platform's points, and a merchant's own when the checkout holds that merchant only."""
+    merchants = set(merchant_ids)
+    if not merchants:
+        return []
+    serving = Q(merchant_id__isnull=True)
+    if len(merchants) == 1:
+        serving |= Q(merchant_id=next(iter(merchants)))
+    return [point_view(p) for p in await PickupPoint.filter(serving, active=True).order_by("id")]
+
+
+def serves(point: PickupPointView, merchant_id: int) -> bool:
+    """A point serves a merchant's order when it is the platform's or that merchant's."""
+    return point.merchant_id is None or point.merchant_id == merchant_id
+
+
+async def staff_points(*, merchant_id: int | None) -> list[PickupPointView]:
+    """Every point staff may see in the admin, closed ones too: a merchant's people their
+    merchant's, the platform's people all (the platform's first)."""
+    query = PickupPoint.all() if merchant_id is None else PickupPoint.filter(merchant_id=merchant_id)
+    rows = await query
+    rows.sort(key=lambda p: (p.merchant_id is not None, p.merchant_id or 0, p.id))
+    return [point_view(p) for p in rows]
+
+
+async def staff_point(*, point_id: int, merchant_id: int | None) -> PickupPointView:
+    """One point as staff may see it: another merchant's is not found."""
+    point = await PickupPoint.get_or_none(id=point_id)
+    if point is None or (merchant_id is not None and point.merchant_id != merchant_id):
+        raise FulfilmentError.POINT_NOT_FOUND.error()
+    return point_view(point)
+
+
+def point_view(point: PickupPoint) -> PickupPointView:
+    return PickupPointView(
+        id=point.id,
+        name=point.name,
+        address=point.address,
+        merchant_id=point.merchant_id,
+        active=point.active,
+        opening_hours=point.opening_hours,
+        contact_phone=point.contact_phone,
+    )
 
 
 def _view(row: Fulfilment, point: PickupPoint | None) -> FulfilmentView:
@@ -67,5 +117,6 @@ def _view(row: Fulfilment, point: PickupPoint | None) -> FulfilmentView:
         pickup_point_id=row.pickup_point_id,
         pickup_point_name=point.name if point else "",
         pickup_point_address=point.address if point else "",
+        pickup_point_hours=point.opening_hours if point else "",
         pickup_code=row.pickup_code if status is FulfilmentStatus.READY else "",
     )

@@ -10,6 +10,7 @@ class FulfilmentKind(StrEnum):
 class FulfilmentStatus(StrEnum):
     SHIPPED = "shipped"  # express: handed to the carrier
     DELIVERED = "delivered"  # express: the shopper has it (confirmed, or completed by time): final
+    AWAITING = "awaiting"  # pickup: chosen at checkout, the goods not at the point yet
     READY = "ready"  # pickup: waiting at the point for the shopper's code
     PICKED_UP = "picked_up"  # pickup: the point's staff verified the code: final
     FULFILLED = "fulfilled"  # none: fulfilled at once: final
@@ -17,6 +18,7 @@ class FulfilmentStatus(StrEnum):
 
 ALLOWED_TRANSITIONS: dict[FulfilmentStatus, set[FulfilmentStatus]] = {
     FulfilmentStatus.SHIPPED: {FulfilmentStatus.DELIVERED},
+    FulfilmentStatus.AWAITING: {FulfilmentStatus.READY},
     FulfilmentStatus.READY: {FulfilmentStatus.PICKED_UP},
     FulfilmentStatus.DELIVERED: set(),
     FulfilmentStatus.PICKED_UP: set(),

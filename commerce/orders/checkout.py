@@ -13,6 +13,8 @@ from commerce.cart.errors import CartError
 from commerce.cart.services import LineState, check_quantity, line_state
 from commerce.catalog.queries import sku_snapshots
 from commerce.config import Settings
+from commerce.fulfilment.choice import Contact, FulfilmentChoice, ServedAt, checked_contact, chosen_point
+from commerce.fulfilment.queries import PickupPointView
 from commerce.money import fen_to_yuan
 from commerce.orders.errors import CheckoutError
 from commerce.pricing.pipeline import (
@@ -55,6 +57,7 @@ class Preview:
     address: AddressView | None
     problems: list[LineProblem]  # lines that cannot be bought now, left out of the price
     order_problem: OrderProblem | None = None
+    pickup_point: PickupPointView | None = None  # chosen: collected there, no shipping fee
 
     @property
     def breakdown(self) -> CheckoutQuote:  # the totals, as callers read them before quotes
@@ -85,10 +88,13 @@ async def preview_checkout(
     address_id: int | None = None,
     settings: Settings,
     choices: Choices | None = None,
+    fulfilment: FulfilmentChoice | None = None,
+    contact: Contact | None = None,
 ) -> Preview:
     """Price the given (sku_id, quantity) items, or the cart's selected lines; a checkout
     costing more than the settings' order_max_payable_fen (it is one payment) cannot be
-    submitted."""
+    submitted. Delivered to the address, or collected at the chosen pickup point by the
+    contact (or the address's receiver)."""
     wanted = await _wanted_items(shopper, items, from_cart)
     snapshots = await sku_snapshots(list(wanted))
     if from_cart:  # a cart line whose SKU left the catalog is hidden in the cart: not bought either
@@ -117,20 +123,36 @@ async def preview_checkout(
             )
         else:
             problems.append(LineProblem(sku_id, state, _PROBLEM_TEXT[state].format(stock=snap.stock)))
+    point = await chosen_point(fulfilment)
     address = await addresses.get_address(shopper=shopper, address_id=address_id) if address_id else None
+    if point is not None and (address is not None or contact is not None):
+        address = _contact_only(address, contact)
     context = PricingContext(
         user_id=shopper.user_id,
         now=clock.now(),
         choices=choices or Choices(),
+        fulfilment="pickup" if point else "express",
         province=address.province if address else "",
     )
-    quote = await price(lines, context=context, steps=pricing_steps(settings))
+    steps = pricing_steps(settings) + ((ServedAt(point),) if point else ())
+    quote = await price(lines, context=context, steps=steps)
     return Preview(
         quote=quote,
         address=address,
         problems=problems,
         order_problem=_payable_problem(quote.payable, settings.order_max_payable_fen),
+        pickup_point=point,
     )
+
+
+def _contact_only(address: AddressView | None, contact: Contact | None) -> AddressView:
+    """A pickup order keeps who collects it, not where to deliver: the contact given, or the
+    chosen address's receiver."""
+    if contact is None:
+        assert address is not None
+        contact = Contact(name=address.receiver_name, phone=address.phone)
+    contact = checked_contact(contact)
+    return AddressView(0, contact.name, contact.phone, "", "", "", "", False)
 
 
 def pricing_steps(settings: Settings) -> tuple[PricingStep, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 
 import redis.asyncio as redis
@@ -18,6 +18,10 @@ from commerce.config import Settings
 from commerce.db import execute, fetch_rows, insert, insert_many, model_row
 from commerce.errors import CommerceError
 from commerce.fulfilment import records as fulfilment
+from commerce.fulfilment.choice import Contact, FulfilmentChoice
+from commerce.fulfilment.errors import FulfilmentError
+from commerce.fulfilment.queries import PickupPointView
+from commerce.fulfilment.records import record_pickup_choice
 from commerce.jobs import services as jobs
 from commerce.lifecycle import Lifecycle, Transition
 from commerce.orders import claims, limits, queries
@@ -51,6 +55,7 @@ class CheckoutPlan:
     quote: CheckoutQuote
     address: dict  # the address as it is now, copied onto each order
     wanted: list[tuple[int, int]]  # (sku_id, quantity) of every line, for the limits
+    pickup_point: PickupPointView | None = None  # chosen at checkout: every order collected there
 
 
 async def place_order(
@@ -63,9 +68,12 @@ async def place_order(
     from_cart: bool = False,
     address_id: int | None = None,
     choices: Choices | None = None,
+    fulfilment: FulfilmentChoice | None = None,
+    contact: Contact | None = None,
 ) -> CheckoutView:
     """Create the checkout (one order per merchant) once per idempotency key; the same key
-    returns the same checkout."""
+    returns the same checkout. Delivered to the address, or collected at a pickup point by
+    the contact (or the address's receiver)."""
     if not _IDEMPOTENCY_KEY.match(idempotency_key or ""):
         raise OrderError.INVALID_IDEMPOTENCY_KEY.error()
     existing = await _placed_with_key(shopper.user_id, idempotency_key)
@@ -84,6 +92,8 @@ async def place_order(
             from_cart=from_cart,
             address_id=address_id,
             choices=choices,
+            fulfilment=fulfilment,
+            contact=contact,
         )
     except CommerceError:
         # The same key raced in and committed while this request priced its items (the cart
@@ -104,6 +114,8 @@ async def _place(
     from_cart: bool,
     address_id: int | None,
     choices: Choices | None,
+    fulfilment: FulfilmentChoice | None = None,
+    contact: Contact | None = None,
 ) -> CheckoutView:
     """Plan and commit: the unit that re-runs on a lock conflict (from the quote: prices and
     stock may have moved meanwhile)."""
@@ -114,6 +126,8 @@ async def _place(
         from_cart=from_cart,
         address_id=address_id,
         choices=choices,
+        fulfilment=fulfilment,
+        contact=contact,
     )
     return await commit_checkout(
         plan, shopper=shopper, idempotency_key=idempotency_key, settings=settings, from_cart=from_cart
@@ -128,6 +142,8 @@ async def plan_checkout(
     from_cart: bool,
     address_id: int | None,
     choices: Choices | None = None,
+    fulfilment: FulfilmentChoice | None = None,
+    contact: Contact | None = None,
 ) -> CheckoutPlan:
     """Quote the checkout and refuse what cannot be submitted, before anything is taken."""
     preview = await preview_checkout(
@@ -137,6 +153,8 @@ async def plan_checkout(
         address_id=address_id,
         settings=settings,
         choices=choices,
+        fulfilment=fulfilment,
+        contact=contact,
     )
     if preview.problems:
         details = [
@@ -150,10 +168,14 @@ async def plan_checkout(
     if preview.order_problem is not None:
         raise CheckoutError.PAYABLE_TOO_LARGE.error(preview.order_problem.message)
     if preview.address is None:
+        if preview.pickup_point is not None:
+            raise FulfilmentError.CONTACT_REQUIRED.error()
         raise OrderError.ADDRESS_REQUIRED.error()
     address = {k: v for k, v in asdict(preview.address).items() if k not in ("id", "is_default")}
     wanted = [(priced.line.sku_id, priced.line.quantity) for priced in preview.quote.lines]
-    return CheckoutPlan(quote=preview.quote, address=address, wanted=wanted)
+    return CheckoutPlan(
+        quote=preview.quote, address=address, wanted=wanted, pickup_point=preview.pickup_point
+    )
 
 
 async def commit_checkout(
@@ -210,7 +232,11 @@ async def commit_checkout(
                     to=OrderStatus.PENDING_PAYMENT,
                 )
                 events.append(await outbox.emit(OrderPlaced(order_id=order.id), connection=conn))
-                views.append(queries.view_of(order, lines))
+                view = queries.view_of(order, lines)
+                if plan.pickup_point is not None:  # its fulfilment: awaiting at the chosen point
+                    chosen = await record_pickup_choice(conn, order_id=order.id, point=plan.pickup_point)
+                    view = replace(view, fulfilment=chosen)
+                views.append(view)
             if from_cart:
                 await cart.remove_ordered(
                     shopper=shopper, sku_ids=[sku for sku, _ in plan.wanted], connection=conn

@@ -24,6 +24,7 @@ class Permission(StrEnum):
     JOBS = "jobs"  # scheduled jobs' failing items (the platform admin's only)
     REVEAL_PII = "reveal_pii"  # see a full phone number or address (recorded)
     SHIPPING = "shipping"  # the merchant's shipping fee template (an owner: its own)
+    PICKUP_POINTS = "pickup_points"  # pickup points (an owner: its own; the platform: the platform's)
 
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
@@ -39,6 +40,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.REVEAL_PII,
             Permission.STAFF,  # its own merchant's staff only
             Permission.SHIPPING,  # its own merchant's template only
+            Permission.PICKUP_POINTS,  # its own merchant's points only
         }
     ),
     StaffRole.MERCHANT_STAFF: frozenset(

@@ -9,6 +9,10 @@ from aiohttp import web
 
 from commerce.cart import services as cart
 from commerce.cart.services import CartView
+from commerce.fulfilment import queries as fulfilment
+from commerce.fulfilment.choice import Contact, FulfilmentChoice
+from commerce.fulfilment.queries import PickupPointView
+from commerce.fulfilment.states import FulfilmentKind
 from commerce.orders.checkout import Preview, preview_checkout
 from commerce.pricing.pipeline import PricedAdjustment, PricedLine
 from commerce.users import addresses
@@ -101,8 +105,30 @@ async def checkout_preview(request: web.Request, *, body: CheckoutIn, shopper: S
         from_cart=body.from_cart,
         address_id=body.address_id,
         settings=request.app[CORE].settings,
+        fulfilment=fulfilment_choice(body),
+        contact=contact_of(body),
     )
-    return _preview(preview)
+    merchants = [order.merchant_id for order in preview.quote.orders]
+    return _preview(preview, await fulfilment.points_serving(merchants))
+
+
+def fulfilment_choice(body: CheckoutIn) -> FulfilmentChoice | None:
+    if body.fulfilment is None:
+        return None
+    return FulfilmentChoice(FulfilmentKind(body.fulfilment.kind), body.fulfilment.pickup_point_id)
+
+
+def contact_of(body: CheckoutIn) -> Contact | None:
+    return Contact(name=body.contact.name, phone=body.contact.phone) if body.contact else None
+
+
+def _point(point: PickupPointView) -> dict[str, Any]:
+    return {
+        "id": point.id,
+        "name": point.name,
+        "address": point.address,
+        "opening_hours": point.opening_hours,
+    }
 
 
 def _cart(view: CartView) -> dict[str, Any]:
@@ -131,7 +157,7 @@ def _discounts(adjustments: list[PricedAdjustment]) -> list[dict[str, Any]]:
     return [{"kind": adj.kind, "label": adj.label, "amount": adj.amount} for adj in adjustments]
 
 
-def _preview(preview: Preview) -> dict[str, Any]:
+def _preview(preview: Preview, pickup_points: list[PickupPointView]) -> dict[str, Any]:
     quote = preview.quote
     return {
         "groups": [
@@ -156,4 +182,9 @@ def _preview(preview: Preview) -> dict[str, Any]:
         "problems": [{**asdict(p), "state": p.state.value} for p in preview.problems],
         "order_problem": asdict(preview.order_problem) if preview.order_problem else None,
         "can_submit": preview.can_submit,
+        "fulfilment": {
+            "kind": "pickup" if preview.pickup_point else "express",
+            "pickup_point": _point(preview.pickup_point) if preview.pickup_point else None,
+        },
+        "pickup_points": [_point(point) for point in pickup_points],
     }

@@ -8,7 +8,8 @@ from miniprogram_api.schemas.shopping import CheckoutIn
 
 
 class OrderIn(CheckoutIn):
-    """The same choice as the preview: items, or the cart's selected lines, and an address."""
+    """The same choice as the preview: items, or the cart's selected lines, and an address
+    (delivery) or a pickup point with a contact or an address (pickup)."""
 
 
 class OrderListQuery(BaseModel):
@@ -52,13 +53,15 @@ class FulfilmentOut(BaseModel):
 
     kind: str = Field(description="express 快递；pickup 到店自提；none 无需配送（虚拟商品）")
     status: str = Field(
-        description="shipped 已发货 / delivered 已送达 / ready 待自提 / picked_up 已自提 / fulfilled 已完成"
+        description="awaiting 待备货（下单时选择了自提点）/ shipped 已发货 / delivered 已送达 / "
+        "ready 待自提 / picked_up 已自提 / fulfilled 已完成"
     )
     carrier: str = Field(description="快递公司（快递）")
     tracking_no: str = Field(description="运单号（快递）")
     pickup_point_id: int | None = Field(description="自提点（自提）")
     pickup_point_name: str = Field(description="自提点名称（自提）")
     pickup_point_address: str = Field(description="自提点地址（自提）")
+    pickup_point_hours: str = Field(description="自提点营业时间（自提）")
     pickup_code: str = Field(description="提货码，待自提时向自提点出示；提货后为空")
 
 

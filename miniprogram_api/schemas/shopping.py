@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from miniprogram_api.schemas.catalog import MAX_ID
@@ -80,10 +82,42 @@ class CheckoutItemIn(Strict):
     quantity: int = Quantity
 
 
+class FulfilmentIn(Strict):
+    kind: Literal["express", "pickup"] = Field(
+        "express", description="express 快递配送（默认）；pickup 到店自提"
+    )
+    pickup_point_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="自提点（pickup 必填），取自结算预览的 pickup_points"
+    )
+
+    @model_validator(mode="after")
+    def _point_for_pickup(self) -> FulfilmentIn:
+        if self.kind == "pickup" and self.pickup_point_id is None:
+            raise ValueError("到店自提请选择自提点 pickup_point_id")
+        return self
+
+
+class ContactIn(Strict):
+    name: str = Field(min_length=1, max_length=32, description="提货人姓名")
+    phone: str = Field(pattern=r"^1[0-9]{10}$", description="提货人手机号（11 位）")
+
+
 class CheckoutIn(Strict):
     items: list[CheckoutItemIn] | None = Field(None, min_length=1, max_length=50)
     from_cart: bool = False
-    address_id: int | None = Field(None, ge=1, le=MAX_ID)
+    address_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="收货地址（快递必填）；自提时可代替 contact，仅取其收货人与手机号"
+    )
+    fulfilment: FulfilmentIn | None = Field(
+        None,
+        description="配送方式，缺省为快递。自提：不收运费；多个商家的商品一起结算时只能选平台自提点"
+        "（错误码 pickup_point_not_serving）；自提点已停用为 pickup_point_not_found",
+    )
+    contact: ContactIn | None = Field(
+        None,
+        description="自提的提货人；不填则用 address_id 的收货人与手机号，"
+        "两者都没有时不能提交（pickup_contact_required）",
+    )
 
 
 class PricedLineOut(BaseModel):
@@ -128,6 +162,18 @@ class MerchantGroupOut(BaseModel):
     payable: int
 
 
+class PickupPointOut(BaseModel):
+    id: int
+    name: str
+    address: str
+    opening_hours: str = Field(description="营业时间，可为空")
+
+
+class FulfilmentChoiceOut(BaseModel):
+    kind: str = Field(description="express 快递配送 / pickup 到店自提")
+    pickup_point: PickupPointOut | None = Field(description="选择的自提点（自提）")
+
+
 class PreviewOut(BaseModel):
     groups: list[MerchantGroupOut] = Field(description="每个商家一笔订单（提交后各自发货、售后）")
     lines: list[PricedLineOut]
@@ -136,7 +182,11 @@ class PreviewOut(BaseModel):
     discounts: list[AdjustmentOut]
     discount_total: int
     payable: int
-    address: AddressOut | None
+    address: AddressOut | None = Field(description="收货地址；自提时为提货人（仅姓名与手机号，id 为 0）")
     problems: list[LineProblemOut]
     order_problem: OrderProblemOut | None  # why the whole order cannot be submitted
     can_submit: bool
+    fulfilment: FulfilmentChoiceOut = Field(description="本次结算的配送方式")
+    pickup_points: list[PickupPointOut] = Field(
+        description="可选的自提点：平台自提点，以及只有一个商家时该商家的自提点"
+    )

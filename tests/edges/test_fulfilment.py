@@ -72,13 +72,14 @@ async def test_a_pickup_code_verifies_once_and_only_at_its_point(client, simulat
         "pickup_point_id": point_id,
         "pickup_point_name": "人民路店",
         "pickup_point_address": "上海市黄浦区人民路 1 号",
+        "pickup_point_hours": "",
         "pickup_code": code,
     }
     assert (await _shown(client, order))["status"] == "paid"
     # the order cannot also be shipped by a carrier
     with pytest.raises(CommerceError) as caught:
         await ship_order(order_id=order["id"], carrier="顺丰速运", tracking_no="SF12345678", actor="staff:1")
-    assert refused(caught, FulfilmentError.ALREADY_ARRANGED)
+    assert refused(caught, FulfilmentError.IS_PICKUP)
     # when the other point's staff try the code at their point: refused, wrong point
     with pytest.raises(CommerceError) as caught:
         await fulfilment.verify_pickup(
