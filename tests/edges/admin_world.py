@@ -13,6 +13,7 @@ from aiohttp import FormData
 from commerce.audit.models import AuditEntry
 from commerce.catalog.importer import import_rows
 from commerce.catalog.models import Category, Product, Sku
+from commerce.fulfilment.models import PickupPoint
 from commerce.fulfilment.services import create_pickup_point
 from commerce.merchants.models import Merchant
 from commerce.merchants.services import ensure_merchant
@@ -73,6 +74,7 @@ class World:
     admin_job: str = "x" * 24  # an import job of the platform admin
     point_a: int = 0  # A's pickup point (no order waits there)
     point_b: int = 0
+    point_p: int = 0  # the platform's pickup point
 
 
 async def build_world(client, simulator) -> World:
@@ -116,6 +118,7 @@ async def build_world(client, simulator) -> World:
     w.stock_a, w.stock_b = (await Sku.get(id=w.sku_a)).stock, (await Sku.get(id=w.sku_b)).stock
     w.point_a = (await create_pickup_point(name="甲店门店", address="甲路 1 号", merchant_id=w.merchant_a)).id
     w.point_b = (await create_pickup_point(name="乙店门店", address="乙路 2 号", merchant_id=w.merchant_b)).id
+    w.point_p = (await create_pickup_point(name="平台驿站", address="中心路 9 号", merchant_id=None)).id
 
     for user in ("alice", "bob"):  # each asks the bot for a person: a waiting conversation
         await sim(simulator, "POST", "/mp/send", {"user": user, "type": "text", "content": "人工"})
@@ -161,6 +164,9 @@ async def fingerprint() -> dict[str, object]:
         .order_by("id")
         .values_list("merchant_id", "fee", "free_from", "version"),
         "shipping_provinces": await ShippingProvinceRule.all().count(),
+        "pickup_points": await PickupPoint.all()
+        .order_by("id")
+        .values_list("id", "name", "address", "opening_hours", "contact_phone", "active"),
     }
 
 
@@ -221,6 +227,12 @@ def _post(name: str, route: str, url: str = "", form=(), file: tuple[str, bytes]
     return Way(name, "POST", "/admin" + route, "/admin" + (url or route), tuple(form), file)
 
 
+def _point_switch(action: str, owner: str, point_id: int) -> Way:
+    """Close or reopen a pickup point (owner: A, B or P, the platform)."""
+    route = "/pickups/points/{id}/" + action
+    return _post(f"pickup_point.{action}.{owner}", route, f"/pickups/points/{point_id}/{action}")
+
+
 def ways(w: World) -> list[Way]:
     """Every admin route (a row per object where merchants must be told apart), pages first,
     then actions in an order a person could take them (claim before reply, approve before
@@ -240,6 +252,13 @@ def ways(w: World) -> list[Way]:
     talk, talk_2 = f"/support/{w.conversation}", f"/support/{w.conversation_2}"
     off_shelf = (("status", "off_shelf"),)
     xinjiang = PROVINCES.index("新疆维吾尔自治区")
+    points = "/pickups/points"
+    point = (
+        ("name", "新门店"),
+        ("address", "新路 5 号"),
+        ("opening_hours", "9:00-18:00"),
+        ("contact_phone", "13800138000"),
+    )
     shipping = (("version", "0"), ("fee", "8.00"), ("free_from", "59"), (f"undeliverable_{xinjiang}", "1"))
     # fmt: off
     return [
@@ -286,6 +305,11 @@ def ways(w: World) -> list[Way]:
         _get("pickups", "/pickups"),
         _get("shipping.A", "/shipping/{id}", f"/shipping/{w.merchant_a}"),
         _get("shipping.B", "/shipping/{id}", f"/shipping/{w.merchant_b}"),
+        _get("pickup_points", "/pickups/points"),
+        _get("pickup_point.new", "/pickups/points/new"),
+        _get("pickup_point.A", "/pickups/points/{id}", f"/pickups/points/{w.point_a}"),
+        _get("pickup_point.B", "/pickups/points/{id}", f"/pickups/points/{w.point_b}"),
+        _get("pickup_point.P", "/pickups/points/{id}", f"/pickups/points/{w.point_p}"),
         *(_get(f"section.{slug}", "/{section}", f"/{slug}") for slug in SECTIONS),
         _post("merchant.create", "/merchants", form=(("code", "shop-d"), ("name", "丁店"))),
         _post("merchant.staff", "/merchants/{id}/staff", f"/merchants/{w.merchant_c}/staff", new_staff),
@@ -317,6 +341,15 @@ def ways(w: World) -> list[Way]:
         _post("pickups.verify.A", "/pickups/verify", form=(("point_id", str(w.point_a)), ("code", "123456"))),
         _post("pickups.verify.B", "/pickups/verify", form=(("point_id", str(w.point_b)), ("code", "123456"))),
         _post("shipping.save.B", "/shipping/{id}", f"/shipping/{w.merchant_b}", shipping),
+        _post("pickup_point.create", "/pickups/points", form=point),
+        _post("pickup_point.save.A", "/pickups/points/{id}", f"{points}/{w.point_a}", point),
+        _post("pickup_point.save.B", "/pickups/points/{id}", f"{points}/{w.point_b}", point),
+        _post("pickup_point.save.P", "/pickups/points/{id}", f"{points}/{w.point_p}", point),
+        _point_switch("deactivate", "A", w.point_a),
+        _point_switch("reactivate", "A", w.point_a),
+        _point_switch("deactivate", "B", w.point_b),
+        _point_switch("deactivate", "P", w.point_p),
+        _point_switch("reactivate", "P", w.point_p),
         _post("user.reveal.alice", "/users/{id}/reveal-phone", f"/users/{w.alice}/reveal-phone"),
         _post("user.reveal.bob", "/users/{id}/reveal-phone", f"/users/{w.bob}/reveal-phone"),
         _post("canned.create", "/support/canned", form=(("title", "物流"), ("text", "已为您催促快递"))),

@@ -77,6 +77,11 @@ EXPECTED = {
     "shipping.A":            (200, 200, 403, 403, 403),  # a merchant's fees: platform and owner
     "shipping.B":            (200, 404, 403, 403, 403),
     "pickups":               (200, 200, 200, 403, 403),  # pickup codes: whoever ships
+    "pickup_points":         (200, 200, 403, 403, 403),  # points: as the shipping template
+    "pickup_point.new":      (200, 200, 403, 403, 403),
+    "pickup_point.A":        (200, 200, 403, 403, 403),  # the platform sees merchants' points
+    "pickup_point.B":        (200, 404, 403, 403, 403),
+    "pickup_point.P":        (200, 404, 403, 403, 403),  # the platform's: not a merchant's to see
     "support":               (200, 403, 403, 200, 403),
     "support.rows":          (200, 403, 403, 200, 403),
     "support.stream":        (200, 403, 403, 200, 403),
@@ -116,6 +121,15 @@ EXPECTED = {
     "shipping.save.B":       (302, 404, 403, 403, 403),
     "pickups.verify.A":      (409, 409, 409, 403, 403),  # let through; no order holds the code
     "pickups.verify.B":      (409, 404, 404, 403, 403),  # B's point: not A's people's
+    "pickup_point.create":   (302, 302, 403, 403, 403),  # the platform's, or the owner's merchant's
+    "pickup_point.save.A":   (403, 302, 403, 403, 403),  # the platform leaves merchants' points be
+    "pickup_point.save.B":   (403, 404, 403, 403, 403),
+    "pickup_point.save.P":   (302, 404, 403, 403, 403),
+    "pickup_point.deactivate.A": (403, 302, 403, 403, 403),
+    "pickup_point.reactivate.A": (403, 302, 403, 403, 403),
+    "pickup_point.deactivate.B": (403, 404, 403, 403, 403),
+    "pickup_point.deactivate.P": (302, 404, 403, 403, 403),
+    "pickup_point.reactivate.P": (302, 404, 403, 403, 403),
     "user.reveal.alice":     (200, 200, 403, 403, 403),  # a full phone: platform and owner only
     "user.reveal.bob":       (200, 404, 403, 403, 403),
     "canned.create":         (302, 403, 403, 302, 403),
