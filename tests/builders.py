@@ -132,16 +132,21 @@ class Shopper:
         return order["id"], (await latest_refund(order)).id
 
 
-async def paid_order(client, simulator, *, sku_code: str = "P2-W", user: str = "alice") -> dict:
+async def paid_order(
+    client, simulator, *, sku_code: str = "P2-W", user: str = "alice", pickup_point_id: int | None = None
+) -> dict:
     """One unit of a SKU (of the small catalog, seeded if the shop has none) ordered by a new
-    shopper and paid through the simulated WeChat Pay: the order as the API shows it, with the
-    shopper's headers, the transaction id and the SKU's id."""
+    shopper (delivered to their address, or collected at the pickup point) and paid through
+    the simulated WeChat Pay: the order as the API shows it, with the shopper's headers, the
+    transaction id and the SKU's id."""
     if not await Sku.exists(sku_code="P2-W"):
         await seed_small_catalog()
     shopper = await shopper_with_address(client, simulator, user)
     headers = shopper["headers"]
     sku = await Sku.get(sku_code=sku_code)
     body = {"items": [{"sku_id": sku.id, "quantity": 1}], "address_id": shopper["address_id"]}
+    if pickup_point_id is not None:
+        body["fulfilment"] = {"kind": "pickup", "pickup_point_id": pickup_point_id}
     created = await client.post(
         "/api/v1/orders", json=body, headers={**headers, "Idempotency-Key": uuid.uuid4().hex}
     )

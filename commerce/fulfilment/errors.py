@@ -14,6 +14,7 @@ class FulfilmentError(ErrorCode):
         "该自提点不能提取所选全部商品，请换一个自提点或分开下单",
     )
     NOT_CHOSEN_POINT = ("pickup_not_chosen_point", ErrorKind.CONFLICT, "请在买家下单时选择的自提点备货")
+    NOT_PICKUP = ("pickup_not_chosen", ErrorKind.CONFLICT, "买家未选择到店自提，请选择自提点")
     IS_PICKUP = ("pickup_order_not_shippable", ErrorKind.CONFLICT, "该订单为到店自提，不能快递发货")
     CONTACT_REQUIRED = ("pickup_contact_required", ErrorKind.INVALID, "到店自提请填写提货人姓名和手机号")
     INVALID_POINT = ("pickup_point_invalid", ErrorKind.INVALID, "请填写自提点名称和地址")

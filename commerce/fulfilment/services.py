@@ -148,7 +148,10 @@ async def mark_ready_for_pickup(
                 f"买家选择在「{chosen_point.name}」自提，请在该自提点备货"
             )
         point_id = chosen_point.id
-    point = await PickupPoint.get_or_none(id=point_id, active=True) if point_id is not None else None
+    elif point_id is None:  # ready already, or shipped; or its shopper chose delivery
+        arranged = await Fulfilment.exists(order_id=order_id)
+        raise (FulfilmentError.ALREADY_ARRANGED if arranged else FulfilmentError.NOT_PICKUP).error()
+    point = await PickupPoint.get_or_none(id=point_id, active=True)
     if point is None or point.merchant_id not in (None, facts.merchant_id):
         raise FulfilmentError.POINT_NOT_FOUND.error()
     events = []

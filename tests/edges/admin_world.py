@@ -341,6 +341,8 @@ def ways(w: World) -> list[Way]:
         _post("pickups.verify.A", "/pickups/verify", form=(("point_id", str(w.point_a)), ("code", "123456"))),
         _post("pickups.verify.B", "/pickups/verify", form=(("point_id", str(w.point_b)), ("code", "123456"))),
         _post("shipping.save.B", "/shipping/{id}", f"/shipping/{w.merchant_b}", shipping),
+        _post("order.ready.A", "/orders/{id}/ready-for-pickup", f"/orders/{w.order_a}/ready-for-pickup"),
+        _post("order.ready.B", "/orders/{id}/ready-for-pickup", f"/orders/{w.order_b}/ready-for-pickup"),
         _post("pickup_point.create", "/pickups/points", form=point),
         _post("pickup_point.save.A", "/pickups/points/{id}", f"{points}/{w.point_a}", point),
         _post("pickup_point.save.B", "/pickups/points/{id}", f"{points}/{w.point_b}", point),

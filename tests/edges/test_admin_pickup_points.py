@@ -8,7 +8,7 @@ from commerce.fulfilment.models import PickupPoint
 from commerce.fulfilment.services import create_pickup_point
 from commerce.merchants.services import ensure_merchant
 from commerce.staff.states import StaffRole
-from tests.builders import staff_signed_in
+from tests.builders import paid_order, staff_signed_in
 
 
 async def _points() -> tuple[int, int, int, int]:
@@ -117,3 +117,28 @@ async def test_the_verification_page_leads_those_who_may_to_the_points(client):
     page = await client.get("/admin/pickups")
     assert page.status == 200 and "管理自提点" not in await page.text()
     assert (await client.get("/admin/pickups/points")).status == 403
+
+
+async def test_the_merchants_staff_make_a_pickup_order_ready_at_its_point(client, simulator):
+    # given a paid order its shopper chose to collect at the platform's point
+    point = await create_pickup_point(name="平台驿站", address="中心路 9 号", merchant_id=None)
+    order = await paid_order(client, simulator, pickup_point_id=point.id)
+    url = f"/admin/orders/{order['id']}"
+    csrf = await staff_signed_in(client, "owner1", StaffRole.MERCHANT_OWNER, order["merchant_id"])
+    # then its page says where it is collected, and offers no shipping by carrier
+    page = await (await client.get(url)).text()
+    assert "到店自提：平台驿站" in page and "待备货" in page and f"{url}/ship" not in page
+    shipped = await client.post(
+        f"{url}/ship", data={"csrf_token": csrf, "carrier": "顺丰速运", "tracking_no": "SF1234567890"}
+    )
+    assert shipped.status == 409 and "到店自提，不能快递发货" in await shipped.text()
+    # when the staff say the goods are at the point
+    ready = await client.post(f"{url}/ready-for-pickup", data={"csrf_token": csrf}, allow_redirects=False)
+    assert ready.status == 302
+    assert "已备货，待买家提货" in await (await client.get(url)).text()
+    # then the shopper sees the code to show there
+    shown = await (await client.get(f"/api/v1/orders/{order['id']}", headers=order["headers"])).json()
+    assert shown["fulfilment"]["status"] == "ready" and shown["fulfilment"]["pickup_code"].isdigit()
+    # and a second time is refused, with the reason
+    again = await client.post(f"{url}/ready-for-pickup", data={"csrf_token": csrf})
+    assert again.status == 409 and "已安排" in await again.text()

@@ -121,6 +121,8 @@ EXPECTED = {
     "shipping.save.B":       (302, 404, 403, 403, 403),
     "pickups.verify.A":      (409, 409, 409, 403, 403),  # let through; no order holds the code
     "pickups.verify.B":      (409, 404, 404, 403, 403),  # B's point: not A's people's
+    "order.ready.A":         (409, 409, 409, 403, 403),  # let through; its shopper chose delivery
+    "order.ready.B":         (409, 404, 404, 403, 403),
     "pickup_point.create":   (302, 302, 403, 403, 403),  # the platform's, or the owner's merchant's
     "pickup_point.save.A":   (403, 302, 403, 403, 403),  # the platform leaves merchants' points be
     "pickup_point.save.B":   (403, 404, 403, 403, 403),
