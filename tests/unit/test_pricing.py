@@ -7,6 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from commerce.errors import CommerceError
+from commerce.fulfilment.choice import ServedAt
+from commerce.fulfilment.errors import FulfilmentError
+from commerce.fulfilment.queries import PickupPointView
 from commerce.pricing.pipeline import (
     Adjustment,
     Claim,
@@ -70,6 +74,18 @@ async def test_shipping_is_nothing_for_a_pickup():
     pickup = PricingContext(user_id=1, now=CONTEXT.now, fulfilment="pickup")
     await Shipping().apply(pickup, draft)
     assert draft.shipping_fee == 0 and draft.adjustments == []
+
+
+async def test_a_pickup_point_serves_its_merchant_and_the_platform_serves_all():
+    pickup = PricingContext(user_id=1, now=CONTEXT.now, fulfilment="pickup")
+    merchants_point = PickupPointView(id=1, name="甲店", address="甲路", merchant_id=1, active=True)
+    platform_point = PickupPointView(id=2, name="驿站", address="中心路", merchant_id=None, active=True)
+    for point in (merchants_point, platform_point):
+        await ServedAt(point).apply(pickup, _draft(_line(1, 1000, 1, merchant_id=1)))
+    await ServedAt(platform_point).apply(pickup, _draft(_line(2, 1000, 1, merchant_id=2)))
+    with pytest.raises(CommerceError) as caught:
+        await ServedAt(merchants_point).apply(pickup, _draft(_line(2, 1000, 1, merchant_id=2)))
+    assert caught.value.error_code is FulfilmentError.POINT_NOT_SERVING
 
 
 async def test_the_flat_fee_is_ten_yuan_and_free_from_99():
