@@ -46,7 +46,7 @@ class PricingContext:
     user_id: int
     now: datetime
     choices: Choices = field(default_factory=Choices)
-    fulfilment: str = "express"  # "express", later "pickup", "none"
+    fulfilment: str = "express"  # "express", or "pickup" (at a point: no shipping fee)
     province: str = ""  # of the delivery address, for shipping by province
 
 
