@@ -2,6 +2,8 @@
 platform's points serve all, a merchant's its own), no shipping fee is charged, each order's
 fulfilment awaits at the point, staff make it ready there only and never ship it by carrier."""
 
+import asyncio
+
 import pytest
 
 from commerce.audit.models import AuditEntry
@@ -24,6 +26,7 @@ from commerce.users.addresses import AddressInput
 from commerce.users.models import User
 from commerce.users.services import Shopper
 from tests.builders import refused
+from tests.concurrency import needs_real_database
 from tests.factories import sku_row
 
 ADDRESS = AddressInput("张三", "13800138000", "广东省", "深圳市", "南山区", "科技园 1 号")
@@ -47,10 +50,11 @@ async def _world() -> World:
     w.merchant_a = await ensure_merchant(code="A", name="甲店")
     w.merchant_b = await ensure_merchant(code="B", name="乙店")
     await import_rows(
-        [sku_row("TEA", "TEA-1", title="茶", category="食品 > 茶", price="19.90")], merchant_id=w.merchant_a
+        [sku_row("TEA", "TEA-1", title="茶", category="食品 > 茶", price="19.90", stock=50)],
+        merchant_id=w.merchant_a,
     )
     await import_rows(
-        [sku_row("COF", "COF-1", title="咖啡", category="食品 > 咖啡", price="29.90")],
+        [sku_row("COF", "COF-1", title="咖啡", category="食品 > 咖啡", price="29.90", stock=50)],
         merchant_id=w.merchant_b,
     )
     skus = dict(await Sku.all().values_list("sku_code", "id"))
@@ -299,3 +303,32 @@ async def test_pickup_points_are_managed_by_their_owner_and_audited(core):
             point_id=w.point_p, staff_merchant_id=None, **{**change, "contact_phone": "call me"}
         )
     assert refused(caught, FulfilmentError.INVALID_POINT)
+
+
+@needs_real_database
+async def test_many_shoppers_choose_one_point_at_once_and_each_order_awaits_there(core):
+    # given twelve different shoppers, each with an address
+    w = await _world()
+    shoppers = []
+    for n in range(12):
+        user = await User.create(openid=f"o-many-{n}")
+        shopper = Shopper(user_id=user.id, openid=user.openid)
+        shoppers.append((shopper, (await addresses.create_address(shopper=shopper, address=ADDRESS)).id))
+
+    async def place(shopper: Shopper, address_id: int):
+        return await orders.place_order(
+            shopper=shopper,
+            idempotency_key=f"many-{shopper.user_id:08d}",
+            settings=core.settings,
+            redis_client=core.redis,
+            items=[(w.tea, 1), (w.coffee, 1)],
+            address_id=address_id,
+            fulfilment=_pickup(w.point_p),
+        )
+
+    # when they all check out for pickup at the platform's point at once
+    placed = await asyncio.gather(*(place(s, a) for s, a in shoppers))
+    # then every checkout made its two orders, each awaiting at that point
+    assert all(len(checkout.orders) == 2 for checkout in placed)
+    awaiting = await Fulfilment.filter(pickup_point_id=w.point_p, status=FulfilmentStatus.AWAITING).count()
+    assert awaiting == 24 == await Order.filter(shipping_fee=0).count()
