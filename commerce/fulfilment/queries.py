@@ -53,12 +53,10 @@ async def fulfilment_of(order_id: int) -> FulfilmentView | None:
 
 
 async def pickup_points(*, merchant_id: int | None) -> list[PickupPointView]:
-    """The active points staff may verify at: a merchant's people their merchant's, the
-    platform every point."""
-    query = PickupPoint.filter(active=True)
-    if merchant_id is not None:
-        query = query.filter(merchant_id=merchant_id)
-    return [point_view(p) for p in await query.order_by("id")]
+    """The points staff may verify at, open ones first (a closed point still hands over what
+    waits there): a merchant's people their merchant's, the platform every point."""
+    query = PickupPoint.all() if merchant_id is None else PickupPoint.filter(merchant_id=merchant_id)
+    return [point_view(p) for p in await query.order_by("-active", "id")]
 
 
 async def points_serving(merchant_ids: Collection[int]) -> list[PickupPointView]:

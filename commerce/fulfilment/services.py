@@ -77,8 +77,8 @@ async def update_pickup_point(
 async def set_pickup_point_active(
     *, point_id: int, staff_merchant_id: int | None, active: bool, actor: str
 ) -> PickupPointView:
-    """Close a point to new checkouts (and to verification), or open it again. Orders already
-    waiting there keep it: staff hand them over before closing it for good."""
+    """Close a point to new checkouts, or open it again. Orders that chose it keep it: they
+    are made ready and verified there still."""
     point = await _managed(point_id, staff_merchant_id)
     async with write_transaction() as conn:
         await PickupPoint.filter(id=point_id).using_db(conn).update(active=active)
@@ -151,7 +151,10 @@ async def mark_ready_for_pickup(
     elif point_id is None:  # ready already, or shipped; or its shopper chose delivery
         arranged = await Fulfilment.exists(order_id=order_id)
         raise (FulfilmentError.ALREADY_ARRANGED if arranged else FulfilmentError.NOT_PICKUP).error()
-    point = await PickupPoint.get_or_none(id=point_id, active=True)
+    # The chosen point, even closed since (it takes no new checkouts, but keeps its word to
+    # those placed); a point staff pick must be open.
+    point = await PickupPoint.get_or_none(id=point_id) if chosen else None
+    point = point or await PickupPoint.get_or_none(id=point_id, active=True)
     if point is None or point.merchant_id not in (None, facts.merchant_id):
         raise FulfilmentError.POINT_NOT_FOUND.error()
     events = []
@@ -224,11 +227,11 @@ async def verify_pickup(*, point_id: int, code: str, merchant_id: int | None, ac
     """The point's staff verify the shopper's code: ready → picked up, once, at this point
     only; the order moves on (shipped, then completed). The order's id.
 
-    Staff may verify at their merchant's points (the platform's people at every point).
-    Two verifications of one code at once: one conditional update wins, the other is told the
-    code is used."""
+    Staff may verify at their merchant's points (the platform's people at every point), closed
+    ones too: a code given out is honoured. Two verifications of one code at once: one
+    conditional update wins, the other is told the code is used."""
     code = (code or "").strip()
-    point = await PickupPoint.get_or_none(id=point_id, active=True)
+    point = await PickupPoint.get_or_none(id=point_id)
     if point is None or (merchant_id is not None and point.merchant_id != merchant_id):
         raise FulfilmentError.POINT_NOT_FOUND.error()
     if not _CODE.match(code):

@@ -217,12 +217,16 @@ async def test_a_point_closed_between_quote_and_commit_refuses_the_checkout(core
     assert not await Order.exists() and (await Sku.get(id=w.tea)).stock == stock
 
 
-async def test_staff_make_a_pickup_order_ready_only_at_the_chosen_point_and_never_ship_it(core):
+async def test_staff_make_a_pickup_order_ready_only_at_its_chosen_point_even_closed_and_never_ship_it(core):
     # given a paid order the shopper chose to collect at the platform's point
     w = await _world()
     placed = await _place(core, w, [(w.tea, 1)], address_id=w.address_id, fulfilment=_pickup(w.point_p))
     order_id = placed.orders[0].id
     await _pay(order_id)
+    # and the point closed to new checkouts meanwhile: it keeps its word to this one
+    await services.set_pickup_point_active(
+        point_id=w.point_p, staff_merchant_id=None, active=False, actor="t"
+    )
     # when A's staff try to ship it by carrier: refused, the order stays paid
     with pytest.raises(CommerceError) as caught:
         await orders.ship_order(
@@ -246,9 +250,7 @@ async def test_staff_make_a_pickup_order_ready_only_at_the_chosen_point_and_neve
     assert ready.pickup_code.isdigit()
     # and a second time: refused, it is ready already
     with pytest.raises(CommerceError) as caught:
-        await services.mark_ready_for_pickup(
-            order_id=order_id, point_id=w.point_p, merchant_id=None, actor="s"
-        )
+        await services.mark_ready_for_pickup(order_id=order_id, merchant_id=None, actor="s")
     assert refused(caught, FulfilmentError.ALREADY_ARRANGED)
     # then the code verifies at that point, once: the order is completed
     verified = await services.verify_pickup(
