@@ -14,7 +14,6 @@ from commerce.payments import queries as payment_queries
 from commerce.payments import services as payments
 from commerce.users.services import Shopper
 from miniprogram_api.keys import CORE
-from miniprogram_api.routes.shopping import contact_of, fulfilment_choice
 from miniprogram_api.routing import Router, path_id, read_json, validate
 from miniprogram_api.schemas.orders import (
     CancelIn,
@@ -50,8 +49,8 @@ async def place_order(request: web.Request, *, body: OrderIn, shopper: Shopper) 
         items=items,
         from_cart=body.from_cart,
         address_id=body.address_id,
-        fulfilment=fulfilment_choice(body),
-        contact=contact_of(body),
+        fulfilment=body.fulfilment_choice(),
+        contact=body.contact_value(),
     )
     # The first order's fields at the top, as before checkouts held several merchants' orders.
     return {**order_json(checkout.orders[0]), "checkout": checkout_json(checkout)}

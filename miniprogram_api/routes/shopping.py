@@ -10,9 +10,7 @@ from aiohttp import web
 from commerce.cart import services as cart
 from commerce.cart.services import CartView
 from commerce.fulfilment import queries as fulfilment
-from commerce.fulfilment.choice import Contact, FulfilmentChoice
 from commerce.fulfilment.queries import PickupPointView
-from commerce.fulfilment.states import FulfilmentKind
 from commerce.orders.checkout import Preview, preview_checkout
 from commerce.pricing.pipeline import PricedAdjustment, PricedLine
 from commerce.users import addresses
@@ -105,21 +103,11 @@ async def checkout_preview(request: web.Request, *, body: CheckoutIn, shopper: S
         from_cart=body.from_cart,
         address_id=body.address_id,
         settings=request.app[CORE].settings,
-        fulfilment=fulfilment_choice(body),
-        contact=contact_of(body),
+        fulfilment=body.fulfilment_choice(),
+        contact=body.contact_value(),
     )
     merchants = [order.merchant_id for order in preview.quote.orders]
     return _preview(preview, await fulfilment.points_serving(merchants))
-
-
-def fulfilment_choice(body: CheckoutIn) -> FulfilmentChoice | None:
-    if body.fulfilment is None:
-        return None
-    return FulfilmentChoice(FulfilmentKind(body.fulfilment.kind), body.fulfilment.pickup_point_id)
-
-
-def contact_of(body: CheckoutIn) -> Contact | None:
-    return Contact(name=body.contact.name, phone=body.contact.phone) if body.contact else None
 
 
 def _point(point: PickupPointView) -> dict[str, Any]:

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from commerce.fulfilment.choice import Contact, FulfilmentChoice
+from commerce.fulfilment.states import FulfilmentKind
 from miniprogram_api.schemas.catalog import MAX_ID
 
 Quantity = Field(ge=1, le=999, description="件数，1-999")
@@ -118,6 +120,14 @@ class CheckoutIn(Strict):
         description="自提的提货人；不填则用 address_id 的收货人与手机号，"
         "两者都没有时不能提交（pickup_contact_required）",
     )
+
+    def fulfilment_choice(self) -> FulfilmentChoice | None:
+        if self.fulfilment is None:
+            return None
+        return FulfilmentChoice(FulfilmentKind(self.fulfilment.kind), self.fulfilment.pickup_point_id)
+
+    def contact_value(self) -> Contact | None:
+        return Contact(name=self.contact.name, phone=self.contact.phone) if self.contact else None
 
 
 class PricedLineOut(BaseModel):
