@@ -17,8 +17,9 @@ Catalogue (topic: payload fields → subscribers):
 - `payment.returned` (PaymentReturned): order_id, user_id, amount (fen), reason, paid_twice →
   `payments.tell_shopper_money_returned` (official-account message to the shopper).
 - `fulfilment.status_changed` (FulfilmentStatusChanged): fulfilment_id, order_id, kind, from, to →
-  nobody yet (an express parcel delivered, a pickup picked up; the order's own move to shipped
-  is what WeChat's shipping upload follows).
+  `fulfilment.tell_shopper_ready` (awaiting → ready: an official-account message that the order
+  waits at its chosen point); nothing else yet (an express parcel delivered, a pickup picked up;
+  the order's own move to shipped is what WeChat's shipping upload follows).
 - `catalog.product_changed` (ProductChanged): product_id → nobody yet (search refreshes by its
   change counter).
 
@@ -29,6 +30,9 @@ undelivered, as they were before the table existed).
 from __future__ import annotations
 
 from commerce.core import Core
+from commerce.fulfilment import handlers as fulfilment
+from commerce.fulfilment.events import FulfilmentStatusChanged
+from commerce.fulfilment.states import FulfilmentStatus
 from commerce.orders.events import OrderStatusChanged
 from commerce.orders.states import OrderStatus
 from commerce.outbox import Subscriber
@@ -46,6 +50,12 @@ def subscribers(core: Core) -> list[Subscriber]:
             OrderStatusChanged,
             lambda e: shipping.upload_shipping_info(order_id=e.order_id, wechat=wechat),
             when=lambda e: e.to_status is OrderStatus.SHIPPED,
+        ),
+        Subscriber(
+            "fulfilment.tell_shopper_ready",
+            FulfilmentStatusChanged,
+            lambda e: fulfilment.tell_shopper_ready(e, mp=mp),
+            when=lambda e: e.to_status is FulfilmentStatus.READY,
         ),
     ]
     if pay is not None:

@@ -11,7 +11,7 @@ from commerce.catalog.models import Sku
 from commerce.fulfilment import services as fulfilment
 from tests.builders import CABLE, shopper_with_address
 from tests.edges.checkouts import OTHER_SKU, two_order_checkout
-from tests.edges.paying import pay_order
+from tests.edges.paying import pay_order, settle_outbox, sim
 from tests.factories import seed_small_catalog
 
 CONTACT = {"name": "李四", "phone": "13900139000"}
@@ -112,9 +112,13 @@ async def test_a_cart_of_two_merchants_is_offered_only_the_platforms_points(clie
     assert all(o["shipping_fee"] == 0 and o["fulfilment"]["status"] == "awaiting" for o in orders)
 
 
-async def test_a_pickup_order_shows_its_point_then_its_code_once_ready(client, simulator):
+async def test_a_pickup_order_shows_its_point_then_its_code_once_ready_and_its_shopper_is_told(
+    client, simulator
+):
     # given a pickup order at the merchant's own point, collected by the address's receiver
+    # (a shopper who follows the official account)
     shopper, merchant, points = await _shop(client, simulator)
+    await sim(simulator, "POST", "/mp/send", {"user": "alice", "type": "event", "event": "subscribe"})
     pickup = {"kind": "pickup", "pickup_point_id": points["own"]}
     placed = await _place(
         client, shopper, {"items": await _cable(), "fulfilment": pickup, "address_id": shopper["address_id"]}
@@ -143,6 +147,11 @@ async def test_a_pickup_order_shows_its_point_then_its_code_once_ready(client, s
     shown = await (await client.get(f"/api/v1/orders/{order['id']}", headers=shopper["headers"])).json()
     assert shown["status"] == "paid" and shown["fulfilment"]["status"] == "ready"
     assert shown["fulfilment"]["pickup_code"] == ready.pickup_code and ready.pickup_code.isdigit()
+    # and the official account tells them where, without the code
+    await settle_outbox()
+    _, log = await sim(simulator, "GET", "/mp/messages?user=alice")
+    [notice] = [m["body"]["content"] for m in log["messages"] if m["direction"] == "custom"]
+    assert order["order_no"] in notice and "本店门店" in notice and ready.pickup_code not in notice
 
 
 async def test_a_pickup_choice_is_refused_with_stable_codes(client, simulator):
