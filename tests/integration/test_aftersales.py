@@ -515,3 +515,29 @@ async def test_two_requests_racing_for_the_last_units_take_them_once(client, sim
     line = await OrderLine.get(id=bought.tea_line)
     assert (line.refund_quantity, line.refund_amount) == (3, 3000)
     assert (await Order.get(id=bought.order_id)).refunded == 3000
+
+
+async def test_a_shipped_order_with_an_open_request_waits_to_complete(client, simulator, catalog, settings):
+    # given two shipped orders, one with a return under way
+    waiting = await _buy(client, simulator, catalog)
+    plain = await _buy(client, simulator, catalog, user="bob", tea=1, cup=1)
+    for bought in (waiting, plain):
+        await _ship(bought.order_id)
+    view = await services.request_aftersale(
+        shopper=waiting.shopper,
+        order_id=waiting.order_id,
+        kind="return_refund",
+        lines=[LineAsk(waiting.cup_line, 1)],
+        reason="发错货",
+        settings=settings,
+    )
+    # when the auto-complete job runs past their time
+    with clock.frozen(clock.now() + timedelta(days=settings.order_auto_complete_days + 1)):
+        assert await order_services.complete_shipped_orders(after_days=settings.order_auto_complete_days) == 1
+    # then only the other completed; the one with the request completes once it is done
+    assert (await Order.get(id=waiting.order_id)).status.value == "shipped"
+    assert (await Order.get(id=plain.order_id)).status.value == "completed"
+    await services.cancel_aftersale(shopper=waiting.shopper, aftersale_id=view.id)
+    with clock.frozen(clock.now() + timedelta(days=settings.order_auto_complete_days + 1)):
+        assert await order_services.complete_shipped_orders(after_days=settings.order_auto_complete_days) == 1
+    assert (await Order.get(id=waiting.order_id)).status.value == "completed"
