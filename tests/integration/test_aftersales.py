@@ -471,7 +471,6 @@ async def test_a_failed_refund_shows_on_the_request_and_staff_retry_it(
         request = await queries.staff_get(aftersale_id=view.id, merchant_id=None)
         told = any(e.type == "refund_failed" for e in request.timeline)
         return request.refund is not None and request.refund.status == "failed" and told
-        )
 
     await eventually(failed)
     # then staff see it on the request, with what to do
