@@ -43,6 +43,5 @@ STATUS_TEXT = {
     "shipped": "运输中",
     "completed": "已完成",
     "cancelled": "已取消",
-    "refunding": "退款中",
-    "refunded": "已退款",
+    "closed": "已关闭",
 }

@@ -12,8 +12,13 @@ Catalogue (topic: payload fields → subscribers):
   `shipping.upload_shipping_info` (to shipped: WeChat's mini-program shipping upload);
   `payments.close_cancelled_prepays` (to cancelled: close its open prepays at WeChat Pay).
 - `refund.requested` (RefundRequested): refund_id → `payments.submit_refund` (ask WeChat Pay).
-- `refund.succeeded` (RefundSucceeded): refund_id, order_id → nobody yet.
-- `refund.failed` (RefundFailed): refund_id, order_id → nobody yet (staff see it in the admin).
+- `refund.succeeded` (RefundSucceeded): refund_id, order_id, aftersale_id (None: an automatic
+  refund, or written before after-sales) → `aftersales.refund_succeeded` (the request is
+  refunded; the order closes when nothing it sold is left).
+- `refund.failed` (RefundFailed): refund_id, order_id, aftersale_id → `aftersales.refund_failed`
+  (a timeline row: staff see the failure and what to do).
+- `aftersale.status_changed` (AfterSaleStatusChanged): aftersale_id, order_id, user_id,
+  from_status ("" when asked), to_status → nobody yet (the shopper's notices come with the edges).
 - `payment.returned` (PaymentReturned): order_id, user_id, amount (fen), reason, paid_twice →
   `payments.tell_shopper_money_returned` (official-account message to the shopper).
 - `fulfilment.status_changed` (FulfilmentStatusChanged): fulfilment_id, order_id, kind, from, to →
@@ -29,6 +34,7 @@ undelivered, as they were before the table existed).
 
 from __future__ import annotations
 
+from commerce.aftersales import handlers as aftersales
 from commerce.core import Core
 from commerce.fulfilment import handlers as fulfilment
 from commerce.fulfilment.events import FulfilmentStatusChanged
@@ -37,7 +43,7 @@ from commerce.orders.events import OrderStatusChanged
 from commerce.orders.states import OrderStatus
 from commerce.outbox import Subscriber
 from commerce.payments import handlers as payments
-from commerce.payments.events import PaymentReturned, RefundRequested
+from commerce.payments.events import PaymentReturned, RefundFailed, RefundRequested, RefundSucceeded
 from commerce.shipping import services as shipping
 
 
@@ -56,6 +62,18 @@ def subscribers(core: Core) -> list[Subscriber]:
             FulfilmentStatusChanged,
             lambda e: fulfilment.tell_shopper_ready(e, mp=mp),
             when=lambda e: e.to_status is FulfilmentStatus.READY,
+        ),
+        Subscriber(
+            "aftersales.refund_succeeded",
+            RefundSucceeded,
+            aftersales.refund_succeeded,
+            when=lambda e: e.aftersale_id is not None,
+        ),
+        Subscriber(
+            "aftersales.refund_failed",
+            RefundFailed,
+            aftersales.refund_failed,
+            when=lambda e: e.aftersale_id is not None,
         ),
     ]
     if pay is not None:

@@ -40,8 +40,16 @@ def within_limit(staff: Staff, amount: int, agent_refund_limit_fen: int) -> bool
 @unit_of_work
 async def approve_refund(*, refund_id: int, staff: Staff, agent_refund_limit_fen: int) -> int:
     """An after-sales refund goes to WeChat Pay, as a refund before shipment does (the shipped
-    goods' stock stays as it is). Returns the order's id."""
+    goods' stock stays as it is). Returns the order's id. One that names an after-sales request
+    is approved as that request (the admin's refund pages until they show requests)."""
     refund = await _allowed(refund_id, staff, agent_refund_limit_fen)
+    if refund.aftersale_id is not None:
+        from commerce.aftersales import review  # after-sales builds on payments
+
+        await review.approve(
+            aftersale_id=refund.aftersale_id, staff=staff, agent_refund_limit_fen=agent_refund_limit_fen
+        )
+        return refund.order_id
     now = clock.now()
     async with write_transaction() as conn:
         # Refused (ALREADY_REVIEWED) when approved or refused by someone else first.
@@ -67,11 +75,21 @@ async def approve_refund(*, refund_id: int, staff: Staff, agent_refund_limit_fen
 
 @unit_of_work
 async def refuse_refund(*, refund_id: int, staff: Staff, reason: str, agent_refund_limit_fen: int) -> int:
-    """No refund: the order goes back to shipped and the shopper reads why."""
+    """No refund (one awaiting review from before after-sales): the shopper reads why."""
     reason = (reason or "").strip()
     if not 1 <= len(reason) <= REFUSAL_MAX:
         raise RefundError.INVALID_REFUSAL.error()
     refund = await _allowed(refund_id, staff, agent_refund_limit_fen)
+    if refund.aftersale_id is not None:  # refused as its after-sales request (see approve_refund)
+        from commerce.aftersales import review
+
+        await review.refuse(
+            aftersale_id=refund.aftersale_id,
+            staff=staff,
+            reason=reason,
+            agent_refund_limit_fen=agent_refund_limit_fen,
+        )
+        return refund.order_id
     now = clock.now()
     async with write_transaction() as conn:
         await REFUND.move(
@@ -83,12 +101,6 @@ async def refuse_refund(*, refund_id: int, staff: Staff, reason: str, agent_refu
             changes={"refusal": reason, "reviewed_by": staff.actor, "reviewed_at": now},
         )
         await order_services.give_back_refund(conn, order_id=refund.order_id, amount=refund.amount)
-        await order_services.end_refund_refused(
-            conn,
-            order_id=refund.order_id,
-            actor=staff.actor,
-            params={"reason": reason, "out_refund_no": refund.out_refund_no},
-        )
         await _audit(
             conn,
             staff,
@@ -123,6 +135,7 @@ async def retry_refund(*, refund_id: int, staff: Staff, agent_refund_limit_fen: 
                 actor=staff.actor,
                 automatic=refund.automatic,
                 whole_order=refund.whole_order,
+                aftersale_id=refund.aftersale_id,
             )
             moved = await (
                 Refund.filter(id=refund.id, status=RefundStatus.FAILED, retried_as_id__isnull=True)

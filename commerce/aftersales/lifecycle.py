@@ -1,0 +1,85 @@
+"""The after-sales request's lifecycle (commerce.lifecycle): every move is a conditional update
+from ALLOWED_TRANSITIONS, an `aftersale_event` row and an AfterSaleStatusChanged event."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from commerce import clock, outbox
+from commerce.aftersales.errors import AfterSaleError
+from commerce.aftersales.events import AfterSaleStatusChanged
+from commerce.aftersales.models import AfterSale, AfterSaleEvent
+from commerce.aftersales.states import ALLOWED_TRANSITIONS, AfterSaleEventType, AfterSaleStatus
+from commerce.db import insert
+from commerce.lifecycle import Lifecycle, Transition
+
+
+async def record(
+    conn,
+    aftersale_id: int,
+    type_: AfterSaleEventType,
+    actor: str,
+    *,
+    frm: str = "",
+    to: str = "",
+    params: Mapping[str, Any] | None = None,
+) -> None:
+    """An append-only timeline row."""
+    await insert(
+        AfterSaleEvent._meta.db_table,
+        {
+            "aftersale_id": aftersale_id,
+            "type": type_.value,
+            "from_status": frm,
+            "to_status": to,
+            "actor": actor[:64],
+            "params": dict(params or {}),
+            "created_at": clock.now(),
+        },
+        connection=conn,
+    )
+
+
+# Zero rows: reviewed, withdrawn or received by someone else first.
+AFTERSALE: Lifecycle[AfterSaleStatus] = Lifecycle(
+    model=AfterSale,
+    transitions=ALLOWED_TRANSITIONS,
+    refusal=AfterSaleError.ALREADY_HANDLED.error,
+)
+
+
+async def move(
+    conn,
+    row: AfterSale,
+    frm: AfterSaleStatus,
+    to: AfterSaleStatus,
+    *,
+    actor: str,
+    params: Mapping[str, Any] | None = None,
+    changes: Mapping[str, Any] | None = None,
+    type_: AfterSaleEventType = AfterSaleEventType.STATUS_CHANGED,
+    must: bool = True,
+) -> outbox.OutboxEvent | None:
+    """Move the request from `frm` and announce it, its timeline row of type `type_` (a return
+    sent, received, or a plain status change). Someone moved first: ALREADY_HANDLED, or None
+    when not `must`. The caller delivers the returned event after its commit."""
+
+    async def record_as(c, moved: Transition[AfterSaleStatus]) -> None:
+        await record(c, moved.object_id, type_, moved.actor, frm=frm.value, to=to.value, params=moved.params)
+
+    call = AFTERSALE.move if must else AFTERSALE.try_move
+    moved = await call(
+        conn,
+        row.id,
+        frm,
+        to,
+        actor=actor,
+        params=params,
+        changes=changes,
+        record=record_as,
+        event=AfterSaleStatusChanged(
+            aftersale_id=row.id, order_id=row.order_id, user_id=row.user_id, from_status=frm, to_status=to
+        ),
+    )
+    return moved.outbox if moved is not None else None
