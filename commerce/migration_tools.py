@@ -134,3 +134,19 @@ async def _unique_index_names(client: Any, table: str, columns: tuple[str, ...],
         if tuple(str(c["name"]) for c in cols) == columns:
             names.append(row["name"])
     return names
+
+
+class DropColumn(ops.RemoveField):
+    """Tortoise's RemoveField for a plain column (no index, no key), dropped in place on both
+    dialects: on SQLite Tortoise would rebuild the table, and a rebuild with foreign keys on
+    deletes the rows of every table that cascades from it (SQLite 3.35+ drops in place)."""
+
+    async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:
+        if state_editor is None:
+            return
+        model = old_state.apps.get_model(f"{app_label}.{self.model_name}")
+        field = model._meta.fields_map[self.name]
+        column = field.source_field or self.name
+        await state_editor.client.execute_script(
+            f"ALTER TABLE `{model._meta.db_table}` DROP COLUMN `{column}`"
+        )

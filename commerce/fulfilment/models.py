@@ -10,8 +10,9 @@ class PickupPoint(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=64)
     address = fields.CharField(max_length=200)
-    opening_hours = fields.CharField(max_length=64, default="")  # free text, e.g. "每天 9:00-21:00"
-    contact_phone = fields.CharField(max_length=20, default="")
+    # Free text, e.g. "每天 9:00-21:00".
+    opening_hours = fields.CharField(max_length=64, default="", db_default="")
+    contact_phone = fields.CharField(max_length=20, default="", db_default="")
     merchant_id = fields.IntField(null=True, db_index=True)  # None: the platform's point
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField()

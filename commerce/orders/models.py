@@ -56,9 +56,6 @@ class Order(Model):
     tracking_no = fields.CharField(max_length=64, default="", db_default="")
     shipped_at = fields.DatetimeField(null=True)
     completed_at = fields.DatetimeField(null=True)
-    # The status a refund was asked from (paid or shipped): where a refused refund returns, and
-    # whether the stock goes back when it succeeds (not for shipped goods). Empty: never asked.
-    refund_from = fields.CharField(max_length=20, default="", db_default="")
     created_at = fields.DatetimeField(db_index=True)
     updated_at = fields.DatetimeField()
 

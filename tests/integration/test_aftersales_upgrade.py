@@ -65,13 +65,19 @@ async def _old_refund(order: Order, status: RefundStatus, n: int = 1, **changes)
 
 
 async def _old_status(order: Order, status: str, refund_from: str, refunded: int) -> None:
-    await Order.filter(id=order.id).update(refund_from=refund_from, refunded=refunded)
+    """The order as the old shape kept it: a status the enum no longer has, and the column
+    `refund_from` (dropped by migration 0013 after the upgrade read it) put back for this test."""
+    await Order.filter(id=order.id).update(refunded=refunded)
     conn = connections.get("default")
+    mark = "%s" if conn.capabilities.dialect == "mysql" else "?"
+    columns = await conn.execute_query_dict("SELECT * FROM `shop_order` LIMIT 1")
+    if columns and "refund_from" not in columns[0]:
+        await conn.execute_script(
+            "ALTER TABLE `shop_order` ADD COLUMN `refund_from` VARCHAR(20) NOT NULL DEFAULT ''"
+        )
     await conn.execute_query(
-        "UPDATE `shop_order` SET `status` = %s WHERE `id` = %s".replace(
-            "%s", "%s" if conn.capabilities.dialect == "mysql" else "?"
-        ),
-        [status, order.id],
+        f"UPDATE `shop_order` SET `status` = {mark}, `refund_from` = {mark} WHERE `id` = {mark}",
+        [status, refund_from, order.id],
     )
 
 

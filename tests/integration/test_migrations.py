@@ -334,3 +334,83 @@ async def test_upgrading_splits_an_order_of_two_merchants_under_its_one_payment(
         {"order_id": first, "kind": "express", "status": "shipped", "tracking_no": "ZT1000000001"},
         {"order_id": second, "kind": "express", "status": "shipped", "tracking_no": "ZT1000000001"},
     ]
+
+
+async def test_upgrading_turns_a_whole_refund_under_review_into_an_after_sales_request(
+    tmp_path, settings: Settings
+):
+    # given a database at 0012 where a shipped order's whole refund waits for staff (refunding)
+    url = await _sibling_database("shop_refunding", tmp_path)
+    await migrate(config=tortoise_config(url), target="models.0012_fulfilment")
+    await Tortoise.close_connections()
+    await Tortoise.init(config=tortoise_config(url))
+    conn = Tortoise.get_connection("default")
+    m = "%s" if is_mysql(url) else "?"
+    now = "2026-11-01 08:00:00"
+    rows = [
+        (f"INSERT INTO `merchant` VALUES (1, 'm1', '店1', '', '', 'active', {m})", [now]),
+        (
+            "INSERT INTO `user` (`id`, `openid`, `nickname`, `avatar_url`, `phone`, `phone_country_code`,"
+            f" `session_version`, `created_at`) VALUES (1, 'o1', '', '', '', '', 1, {m})",
+            [now],
+        ),
+        (
+            "INSERT INTO `checkout` (`id`, `checkout_no`, `user_id`, `idempotency_key`, `payable`,"
+            f" `pay_deadline`, `created_at`) VALUES (1, 'N1', 1, 'k1', 1300, {m}, {m})",
+            [now, now],
+        ),
+        (
+            "INSERT INTO `shop_order` (`id`, `order_no`, `user_id`, `checkout_id`, `merchant_id`,"
+            " `idempotency_key`, `status`, `items_total`, `shipping_fee`, `discount_total`, `payable`,"
+            " `refunded`, `address`, `pay_deadline`, `created_at`, `updated_at`, `paid_at`, `carrier`,"
+            " `tracking_no`, `refund_from`, `receiver_name`, `receiver_phone`, `receiver_phone_tail`)"
+            f" VALUES (1, 'N1', 1, 1, 1, 'k1', 'refunding', 300, 1000, 0, 1300, 1300, '{{}}', {m}, {m},"
+            f" {m}, {m}, '中通快递', 'ZT1000000001', 'shipped', '', '', '')",
+            [now, now, now, now],
+        ),
+        (
+            "INSERT INTO `order_line` (`sku_id`, `product_id`, `merchant_id`, `title`, `specs`, `image`,"
+            " `unit_price`, `quantity`, `line_total`, `discount`, `payable`, `order_id`)"
+            " VALUES (1, 1, 1, '耳机', '{}', '', 100, 3, 300, 0, 300, 1)",
+            [],
+        ),
+        (
+            "INSERT INTO `payment` (`id`, `checkout_id`, `provider`, `out_trade_no`, `amount`, `status`,"
+            " `prepay_id`, `transaction_id`, `payer_openid`, `paid_at`, `created_at`, `updated_at`)"
+            f" VALUES (1, 1, 'wechatpay', 'N1', 1300, 'paid', 'wx1', '4200000001', 'o1', {m}, {m}, {m})",
+            [now, now, now],
+        ),
+        (
+            "INSERT INTO `refund` (`order_id`, `payment_id`, `out_refund_no`, `amount`, `whole_order`,"
+            " `reason`, `automatic`, `status`, `refund_id`, `requested_by`, `failure`, `failure_code`,"
+            " `reviewed_by`, `refusal`, `created_at`, `updated_at`) VALUES (1, 1, 'RN1', 1300, 1,"
+            f" '不想要了', 0, 'awaiting_review', '', 'shopper:1', '', '', '', '', {m}, {m})",
+            [now, now],
+        ),
+    ]
+    for sql, values in rows:
+        await conn.execute_query(sql, values)
+    await Tortoise.close_connections()
+    # when the rest of the migrations run
+    await migrate_database(settings.model_copy(update={"database_url": url}))
+    # then the refund is an after-sales request waiting for review, and the order shipped again
+    await Tortoise.init(config=tortoise_config(url))
+    conn = Tortoise.get_connection("default")
+
+    async def query(sql: str) -> list[dict]:
+        return [dict(row) for row in (await conn.execute_query(sql))[1]]
+
+    requests = await query("SELECT `id`, `order_id`, `kind`, `status`, `amount` FROM `aftersale`")
+    orders = await query("SELECT * FROM `shop_order`")
+    lines = await query("SELECT `title`, `refund_quantity`, `refund_amount` FROM `order_line`")
+    refunds = await query("SELECT `aftersale_id`, `status` FROM `refund`")
+    await Tortoise.close_connections()
+    assert [(r["order_id"], r["kind"], r["status"], r["amount"]) for r in requests] == [
+        (1, "refund_only", "requested", 1300)
+    ]
+    assert [(o["status"], o["refunded"]) for o in orders] == [("shipped", 1300)]
+    assert "refund_from" not in orders[0]  # dropped in place: its lines are still there
+    assert [(line["title"], line["refund_quantity"], line["refund_amount"]) for line in lines] == [
+        ("耳机", 3, 300)
+    ]
+    assert refunds == [{"aftersale_id": requests[0]["id"], "status": "awaiting_review"}]
