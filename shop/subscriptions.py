@@ -19,6 +19,9 @@ Catalogue (topic: payload fields → subscribers):
 - `fulfilment.status_changed` (FulfilmentStatusChanged): fulfilment_id, order_id, kind, from, to →
   nobody yet (an express parcel delivered, a pickup picked up; the order's own move to shipped
   is what WeChat's shipping upload follows).
+- `aftersale.status_changed` (AfterSaleStatusChanged): aftersale_id, order_id, user_id, from, to →
+  `bot.tell_shopper_aftersale` (official-account message to the shopper: approved, with the
+  return address when the goods go back; refused, with the reason; refunded, with the amount).
 - `catalog.product_changed` (ProductChanged): product_id → nobody yet (search refreshes by its
   change counter).
 
@@ -28,6 +31,8 @@ undelivered, as they were before the table existed).
 
 from __future__ import annotations
 
+from bot import notices
+from commerce.aftersales.events import AfterSaleStatusChanged
 from commerce.core import Core
 from commerce.orders.events import OrderStatusChanged
 from commerce.orders.states import OrderStatus
@@ -46,6 +51,12 @@ def subscribers(core: Core) -> list[Subscriber]:
             OrderStatusChanged,
             lambda e: shipping.upload_shipping_info(order_id=e.order_id, wechat=wechat),
             when=lambda e: e.to_status is OrderStatus.SHIPPED,
+        ),
+        Subscriber(
+            "bot.tell_shopper_aftersale",
+            AfterSaleStatusChanged,
+            lambda e: notices.tell_shopper_aftersale(e, mp=mp),
+            when=notices.tells_shopper,
         ),
     ]
     if pay is not None:
