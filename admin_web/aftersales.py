@@ -17,6 +17,7 @@ from aiohttp import web
 from admin_web.keys import CORE
 from admin_web.orders import ROLE_TEXT, day_of, page_number, shown
 from admin_web.security import path_id, session_for
+from commerce import clock
 from commerce.aftersales import queries, review
 from commerce.aftersales.states import AfterSaleKind, AfterSaleStatus
 from commerce.clock import SHANGHAI
@@ -124,9 +125,20 @@ async def list_page(request: web.Request) -> dict[str, Any]:
         "date_error": "" if from_ok and to_ok else "日期格式应为 年-月-日，如 2024-05-01",
         "statuses": STATUS_TEXT,
         "kinds": KIND_TEXT,
+        "waited": waited,
         "yuan": fen_to_yuan,
         "shown": shown,
     }
+
+
+def waited(since: datetime) -> str:
+    """How long a request has waited for review, as staff read it."""
+    minutes = max(int((clock.now() - since).total_seconds() // 60), 0)
+    if minutes < 60:
+        return f"{minutes} 分钟"
+    if minutes < 24 * 60:
+        return f"{minutes // 60} 小时 {minutes % 60} 分钟"
+    return f"{minutes // (24 * 60)} 天 {minutes % (24 * 60) // 60} 小时"
 
 
 def _midnight(day: date | None) -> datetime | None:
