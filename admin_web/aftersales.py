@@ -198,10 +198,12 @@ def actions_for(staff: Staff, view: Any, agent_refund_limit_fen: int) -> set[str
 
 
 def _refund_advice(view: Any) -> str:
+    """What staff do about a refund WeChat Pay did not pay out (the core's word, when it has one)."""
     refund = view.refund
     if refund is None or _value(refund.status) != "failed":
         return ""
-    return FAILURE_ADVICE.get(refund.failure_code or "", RETRY_ADVICE if refund.retryable else "")
+    fallback = FAILURE_ADVICE.get(refund.failure_code or "", RETRY_ADVICE if refund.retryable else "")
+    return getattr(refund, "advice", "") or fallback
 
 
 async def _actor_names(view: Any) -> dict[str, str]:

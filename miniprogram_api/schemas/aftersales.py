@@ -47,7 +47,7 @@ class ReturnIn(BaseModel):
     carrier: str = Field(
         min_length=1, max_length=32, description="快递公司：编码（如 SF）或名称（如 顺丰速运）"
     )
-    tracking_no: str = Field(min_length=4, max_length=64, description="退货运单号")
+    tracking_no: str = Field(min_length=1, max_length=64, description="退货运单号")
 
 
 class OptionLineOut(BaseModel):

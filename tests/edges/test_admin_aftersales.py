@@ -283,7 +283,7 @@ async def test_an_abnormal_refund_is_left_to_the_merchant_platform(client, simul
     # then the page says to handle it at the merchant platform, offers no retry, and a retry
     # posted anyway is refused: WeChat Pay still holds the money
     page = await (await client.get(f"/admin/aftersales/{asked['id']}")).text()
-    assert "/retry" not in page and "异常退款" in page
+    assert "/retry" not in page and "手动处理" in page
     assert (await press(client, asked["id"], "retry")).status == 409
     assert len(await _sim_refunds(simulator)) == 1
 
