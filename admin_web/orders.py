@@ -29,8 +29,7 @@ STATUS_TEXT = {
     "shipped": "已发货",
     "completed": "已完成",
     "cancelled": "已取消",
-    "refunding": "退款中",
-    "refunded": "已退款",
+    "closed": "已关闭（已全部退款）",
 }
 REFUND_STATUS_TEXT = {
     "awaiting_review": "待审核",

@@ -61,6 +61,4 @@ STATUS_TEXT = {
     "completed": "已完成",
     "cancelled": "已取消",
     "closed": "已关闭（已全部退款）",
-    "refunding": "退款中",
-    "refunded": "已退款",
 }
