@@ -167,9 +167,8 @@ async def _aftersales(core: Core, openid: str) -> Reply:
     if shopper is None:
         return Reply(texts.NEED_LOGIN.format(link=links.home(core.settings)))
     how = texts.AFTERSALES_HOW.format(link=links.aftersales(core.settings))
-    found = await aftersales.list_mine(shopper=shopper, page_size=50)
-    items = found if isinstance(found, list) else found.items
-    still_open = [a for a in items if a.status in OPEN_AFTERSALES][:AFTERSALES_SHOWN]
+    recent = await aftersales.list_mine(shopper=shopper, page_size=50)
+    still_open = [a for a in recent if a.status in OPEN_AFTERSALES][:AFTERSALES_SHOWN]
     if not still_open:
         return Reply(texts.NO_AFTERSALES.format(link=links.aftersales(core.settings)))
     lines = [texts.AFTERSALES_HEADER]

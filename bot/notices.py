@@ -53,20 +53,9 @@ async def tell_shopper_aftersale(event: AfterSaleStatusChanged, *, mp: WeChatCli
 def notice_text(what: str, view: Any) -> str:
     facts = {"aftersale_no": view.aftersale_no, "amount": fen_to_yuan(view.amount)}
     if what == "approved_return":
-        return texts.AFTERSALE_APPROVED_RETURN.format(address=address_text(view.return_address), **facts)
+        return texts.AFTERSALE_APPROVED_RETURN.format(address=view.return_address, **facts)
     if what == "approved_refund":
         return texts.AFTERSALE_APPROVED_REFUND.format(**facts)
     if what == "refused":
         return texts.AFTERSALE_REFUSED.format(refusal=view.refusal or "未说明", **facts)
     return texts.AFTERSALE_REFUNDED.format(**facts)
-
-
-def address_text(address: Any) -> str:
-    """The merchant's return address in one line (a mapping or already a line)."""
-    if not address:
-        return "请联系客服获取退货地址"
-    if not isinstance(address, dict):
-        return str(address)
-    place = "".join(str(address.get(k, "")) for k in ("province", "city", "district", "detail"))
-    who = " ".join(str(address.get(k, "")) for k in ("receiver_name", "name", "phone") if address.get(k))
-    return f"{place}（{who}）" if who else place

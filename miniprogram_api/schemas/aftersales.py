@@ -71,7 +71,7 @@ class AfterSaleOptionsOut(BaseModel):
     kinds: list[str] = Field(description="可选的售后类型")
     reasons: dict[str, list[str]] = Field(description="每种售后类型可选的原因")
     window_ends_at: str | None = Field(description="售后截止时间（北京时间）")
-    return_address: dict | str | None = Field(description="退货寄回地址（商家的）")
+    return_address: str = Field(description="退货寄回地址（商家及联系人）")
 
 
 class AfterSaleLineOut(BaseModel):
@@ -108,7 +108,7 @@ class AfterSaleOut(BaseModel):
     lines: list[AfterSaleLineOut]
     return_carrier: str
     return_tracking_no: str
-    return_address: dict | str | None = Field(description="退货寄回地址（待退货时）")
+    return_address: str = Field(description="退货寄回地址（商家及联系人，待退货时寄往这里）")
     refusal: str = Field(description="拒绝原因（已拒绝时）")
     refund_status: str | None = Field(
         description="退款进度：processing 退款中 / succeeded 已到账；未退款为空"
@@ -124,7 +124,7 @@ class AfterSaleOut(BaseModel):
 
 class AfterSalePageOut(BaseModel):
     items: list[AfterSaleOut]
-    total: int | None = Field(description="总数（不可知时为空）")
+    total: int | None = Field(description="总数：不提供（为空），取到不足 page_size 条即为最后一页")
     page: int
     page_size: int
 
