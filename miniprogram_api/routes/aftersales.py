@@ -101,15 +101,19 @@ async def request_aftersale(request: web.Request, *, body: AfterSaleIn, shopper:
 async def list_aftersales(
     request: web.Request, *, query: AfterSaleListQuery, shopper: Shopper
 ) -> dict[str, Any]:
+    status = query.status.value if query.status else None
     items = await queries.list_mine(
-        shopper=shopper,
-        status=query.status.value if query.status else None,
-        page=query.page,
-        page_size=query.page_size,
+        shopper=shopper, status=status, page=query.page, page_size=query.page_size
+    )
+    # Whether a next page exists: the one request after this page (a page of size 1 there).
+    after = query.page * query.page_size + 1
+    more = len(items) == query.page_size and bool(
+        await queries.list_mine(shopper=shopper, status=status, page=after, page_size=1)
     )
     return {
         "items": [aftersale_json(view) for view in items],
-        "total": None,  # the core counts none: a page shorter than page_size is the last
+        "total": None,  # the core counts none; has_more says whether to ask for the next page
+        "has_more": more,
         "page": query.page,
         "page_size": query.page_size,
     }

@@ -124,7 +124,8 @@ class AfterSaleOut(BaseModel):
 
 class AfterSalePageOut(BaseModel):
     items: list[AfterSaleOut]
-    total: int | None = Field(description="总数：不提供（为空），取到不足 page_size 条即为最后一页")
+    total: int | None = Field(description="总数：不提供（为空）")
+    has_more: bool = Field(description="是否还有下一页")
     page: int
     page_size: int
 

@@ -184,13 +184,20 @@ async def test_a_shopper_withdraws_a_request_and_lists_hers_by_status(client, si
     # then her list shows both, newest first, and filters by status; pages hold page_size
     listed = await (await client.get("/api/v1/aftersales", headers=alice["headers"])).json()
     assert [a["id"] for a in listed["items"]] == [withdrawn["id"], kept["id"]]
-    assert (listed["page"], listed["page_size"]) == (1, 20) and listed["items"][0]["timeline"] == []
+    assert (listed["page"], listed["page_size"], listed["has_more"]) == (1, 20, False)
+    assert listed["items"][0]["timeline"] == []
+    first = await client.get("/api/v1/aftersales", params={"page_size": 1}, headers=alice["headers"])
+    assert [(a["id"]) for a in (await first.json())["items"]] == [withdrawn["id"]] and (await first.json())[
+        "has_more"
+    ]
     waiting = await client.get("/api/v1/aftersales", params={"status": "requested"}, headers=alice["headers"])
     assert [a["id"] for a in (await waiting.json())["items"]] == [kept["id"]]
     paged = await client.get(
         "/api/v1/aftersales", params={"page_size": 1, "page": 2}, headers=alice["headers"]
     )
-    assert [a["id"] for a in (await paged.json())["items"]] == [kept["id"]]
+    assert [a["id"] for a in (await paged.json())["items"]] == [kept["id"]] and not (await paged.json())[
+        "has_more"
+    ]
     bad = await client.get("/api/v1/aftersales", params={"status": "lost"}, headers=alice["headers"])
     assert (bad.status, _error(await bad.json())) == (400, "invalid_request")
     # and the order it was on may be asked about again
