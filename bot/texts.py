@@ -60,5 +60,5 @@ STATUS_TEXT = {
     "shipped": "运输中",
     "completed": "已完成",
     "cancelled": "已取消",
-    "closed": "已关闭（已全部退款）",
+    "closed": "已关闭",
 }

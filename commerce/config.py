@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     order_payment_minutes: int = 30
     # A shipped order completes by itself this long after shipment unless the shopper confirms.
     order_auto_complete_days: int = 10
+    # After-sales: a request waiting for the merchant is approved by itself this long after it
+    # was made; a completed order takes requests this long after it completed.
+    aftersales_review_hours: int = Field(default=48, ge=1)
+    aftersales_window_days: int = Field(default=7, ge=0)
     # Against stock hoarding (an unpaid order holds its stock until paid or cancelled): the
     # unpaid orders one shopper may hold, the units of one SKU they may hold unpaid, and the
     # orders they may place per window (counted in Redis, so across processes).

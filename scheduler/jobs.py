@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from commerce.aftersales import review as aftersales
 from commerce.core import Core
 from commerce.orders import services as orders
 from commerce.payments.reconcile import reconcile_payments as reconcile
@@ -22,3 +23,7 @@ async def reconcile_payments(core: Core) -> None:
 
 async def close_idle_conversations(core: Core) -> None:
     await conversations.close_idle_conversations(idle_minutes=30)
+
+
+async def approve_overdue_aftersales(core: Core) -> None:
+    await aftersales.approve_overdue()

@@ -33,6 +33,7 @@ JOBS = [
     Schedule("complete_shipped_orders", jobs.complete_shipped_orders, every_seconds=600),
     Schedule("reconcile_payments", jobs.reconcile_payments, every_seconds=60),
     Schedule("close_idle_conversations", jobs.close_idle_conversations, every_seconds=60),
+    Schedule("approve_overdue_aftersales", jobs.approve_overdue_aftersales, every_seconds=60),
 ]
 
 

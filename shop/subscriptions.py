@@ -12,16 +12,20 @@ Catalogue (topic: payload fields → subscribers):
   `shipping.upload_shipping_info` (to shipped: WeChat's mini-program shipping upload);
   `payments.close_cancelled_prepays` (to cancelled: close its open prepays at WeChat Pay).
 - `refund.requested` (RefundRequested): refund_id → `payments.submit_refund` (ask WeChat Pay).
-- `refund.succeeded` (RefundSucceeded): refund_id, order_id → nobody yet.
-- `refund.failed` (RefundFailed): refund_id, order_id → nobody yet (staff see it in the admin).
+- `refund.succeeded` (RefundSucceeded): refund_id, order_id, aftersale_id (None: an automatic
+  refund, or written before after-sales) → `aftersales.refund_succeeded` (the request is
+  refunded; the order closes when nothing it sold is left).
+- `refund.failed` (RefundFailed): refund_id, order_id, aftersale_id → `aftersales.refund_failed`
+  (a timeline row: staff see the failure and what to do).
+- `aftersale.status_changed` (AfterSaleStatusChanged): aftersale_id, order_id, user_id,
+  from_status ("" when asked), to_status → `bot.tell_shopper_aftersale` (official-account
+  message to the shopper: approved, with the return address when the goods go back; refused,
+  with the reason; refunded, with the amount).
 - `payment.returned` (PaymentReturned): order_id, user_id, amount (fen), reason, paid_twice →
   `payments.tell_shopper_money_returned` (official-account message to the shopper).
 - `fulfilment.status_changed` (FulfilmentStatusChanged): fulfilment_id, order_id, kind, from, to →
   nobody yet (an express parcel delivered, a pickup picked up; the order's own move to shipped
   is what WeChat's shipping upload follows).
-- `aftersale.status_changed` (AfterSaleStatusChanged): aftersale_id, order_id, user_id, from, to →
-  `bot.tell_shopper_aftersale` (official-account message to the shopper: approved, with the
-  return address when the goods go back; refused, with the reason; refunded, with the amount).
 - `catalog.product_changed` (ProductChanged): product_id → nobody yet (search refreshes by its
   change counter).
 
@@ -32,13 +36,14 @@ undelivered, as they were before the table existed).
 from __future__ import annotations
 
 from bot import notices
+from commerce.aftersales import handlers as aftersales
 from commerce.aftersales.events import AfterSaleStatusChanged
 from commerce.core import Core
 from commerce.orders.events import OrderStatusChanged
 from commerce.orders.states import OrderStatus
 from commerce.outbox import Subscriber
 from commerce.payments import handlers as payments
-from commerce.payments.events import PaymentReturned, RefundRequested
+from commerce.payments.events import PaymentReturned, RefundFailed, RefundRequested, RefundSucceeded
 from commerce.shipping import services as shipping
 
 
@@ -51,6 +56,18 @@ def subscribers(core: Core) -> list[Subscriber]:
             OrderStatusChanged,
             lambda e: shipping.upload_shipping_info(order_id=e.order_id, wechat=wechat),
             when=lambda e: e.to_status is OrderStatus.SHIPPED,
+        ),
+        Subscriber(
+            "aftersales.refund_succeeded",
+            RefundSucceeded,
+            aftersales.refund_succeeded,
+            when=lambda e: e.aftersale_id is not None,
+        ),
+        Subscriber(
+            "aftersales.refund_failed",
+            RefundFailed,
+            aftersales.refund_failed,
+            when=lambda e: e.aftersale_id is not None,
         ),
         Subscriber(
             "bot.tell_shopper_aftersale",

@@ -2,7 +2,8 @@
 
 Definitions (shown on the page too): GMV is what shoppers paid for orders paid in the period
 (for a merchant: its own lines, without shipping); paid orders, their average value, and paying
-users count those orders; the refund rate is the share of them that went into a refund. Days are
+users count those orders; the refund rate is the share of them with money refunded or on its way
+back (after-sales, in part or whole); refunds in progress are the open after-sales requests. Days are
 Shanghai days. Computed from the period's rows: fine for thousands of orders a day, a rollup
 table is the next step beyond.
 """
@@ -13,10 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from commerce import clock
+from commerce.aftersales import queries as aftersales
 from commerce.orders import queries as orders
 from commerce.orders.states import OrderStatus
-
-REFUNDED = {OrderStatus.REFUNDING, OrderStatus.REFUNDED}
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,9 @@ async def dashboard(*, merchant_id: int | None = None, now: datetime | None = No
     daily = {day.date(): 0 for day in days}
     for order, amount in counted:
         daily[clock.to_shanghai(order.paid_at).date()] += amount
-    waiting = await orders.count_by_status([OrderStatus.PAID, OrderStatus.REFUNDING])
-    to_ship, refunding = (
-        await _mine(waiting[OrderStatus.PAID], merchant_id),
-        await _mine(waiting[OrderStatus.REFUNDING], merchant_id),
-    )
+    waiting = await orders.count_by_status([OrderStatus.PAID])
+    to_ship = await _mine(waiting[OrderStatus.PAID], merchant_id)
+    refunding = sum((await aftersales.count_open(merchant_id=merchant_id)).values())
     return Dashboard(
         today=_figures([(o, a) for o, a in counted if o.paid_at >= today_start]),
         last_30_days=_figures(counted),
@@ -75,7 +73,7 @@ def _share(order: orders.PaidOrder, merchant_id: int | None) -> int | None:
 def _figures(counted: list[tuple[orders.PaidOrder, int]]) -> Figures:
     gmv = sum(amount for _, amount in counted)
     count = len(counted)
-    refunded = sum(1 for order, _ in counted if order.status in REFUNDED)
+    refunded = sum(1 for order, _ in counted if order.refunded > 0)
     return Figures(
         gmv=gmv,
         paid_orders=count,

@@ -77,6 +77,34 @@ class OrderFacts:
     checkout_id: int = 0
     merchant_id: int = 0
     refunded: int = 0  # refunded or on its way back (Order.refunded)
+    shipping_fee: int = 0
+    shipped_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    """What after-sales needs of an order line: what it sold and was paid, and what of it is
+    refunded or asked back already."""
+
+    id: int
+    order_id: int
+    sku_id: int
+    title: str
+    image: str
+    specs: dict[str, str]
+    quantity: int
+    payable: int
+    refund_quantity: int
+    refund_amount: int
+
+    @property
+    def units_left(self) -> int:
+        return self.quantity - self.refund_quantity
+
+    @property
+    def amount_left(self) -> int:
+        return self.payable - self.refund_amount
 
 
 @dataclass(frozen=True)
@@ -193,7 +221,30 @@ def _facts(order: Order, summary: str) -> OrderFacts:
         checkout_id=order.checkout_id,
         merchant_id=order.merchant_id,
         refunded=order.refunded,
+        shipping_fee=order.shipping_fee,
+        shipped_at=order.shipped_at,
+        completed_at=order.completed_at,
     )
+
+
+async def line_facts(order_id: int, conn=None) -> list[LineFacts]:
+    """The order's lines with their refund counters (system work, no ownership)."""
+    lines = await OrderLine.filter(order_id=order_id).using_db(conn).order_by("id")
+    return [
+        LineFacts(
+            id=line.id,
+            order_id=line.order_id,
+            sku_id=line.sku_id,
+            title=line.title,
+            image=line.image,
+            specs=dict(line.specs),
+            quantity=line.quantity,
+            payable=line.payable,
+            refund_quantity=line.refund_quantity,
+            refund_amount=line.refund_amount,
+        )
+        for line in lines
+    ]
 
 
 async def shipment_of(order_id: int) -> tuple[str, str] | None:
@@ -213,12 +264,13 @@ class PaidOrder:
     payable: int
     paid_at: datetime
     lines: list[tuple[int, int]]  # (merchant_id stamped on the line, payable)
+    refunded: int = 0  # fen refunded or on its way back through after-sales (Order.refunded)
 
 
 async def orders_paid_between(start: datetime, end: datetime) -> list[PaidOrder]:
     """Orders paid in [start, end), whatever became of them since."""
     orders = await Order.filter(paid_at__gte=start, paid_at__lt=end).values(
-        "id", "user_id", "merchant_id", "status", "payable", "paid_at"
+        "id", "user_id", "merchant_id", "status", "payable", "paid_at", "refunded"
     )
     lines: dict[int, list[tuple[int, int]]] = {}
     ids = [o["id"] for o in orders]
@@ -237,6 +289,7 @@ async def orders_paid_between(start: datetime, end: datetime) -> list[PaidOrder]
             o["payable"],
             o["paid_at"],
             lines.get(o["id"], []),
+            o["refunded"],
         )
         for o in orders
     ]
@@ -290,6 +343,12 @@ async def orders_wholly_of_merchant(order_ids: set[int], merchant_id: int) -> se
         .values_list("order_id", flat=True)
     )
     return mine - set(foreign)
+
+
+async def order_id_of_number(order_no: str) -> int | None:
+    """The id of the order with this number, if any (staff searches)."""
+    ids = await Order.filter(order_no=order_no[:32]).values_list("id", flat=True)
+    return ids[0] if ids else None
 
 
 async def order_numbers(order_ids: set[int]) -> dict[int, str]:

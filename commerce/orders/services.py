@@ -419,19 +419,6 @@ async def transition(
     return moved.outbox
 
 
-async def _move(
-    conn,
-    order_id: int,
-    expected: OrderStatus,
-    new: OrderStatus,
-    actor: str,
-    params: dict | None = None,
-    changes: dict | None = None,
-) -> None:
-    """The conditional update and its event row, without announcing it to the outbox."""
-    await ORDER_LIFECYCLE.move(conn, order_id, expected, new, actor=actor, params=params, changes=changes)
-
-
 async def _record_move(conn, moved: Transition[OrderStatus]) -> None:
     await _record(
         conn,
@@ -472,32 +459,6 @@ async def mark_paid(conn, *, order_id: int, actor: str, params: dict) -> bool:
     return True
 
 
-async def begin_refund(
-    conn, *, order_id: int, actor: str, reason: str, from_status: OrderStatus = OrderStatus.PAID
-) -> None:
-    """Inside the refund's transaction: paid (or shipped, for after-sales) → refunding; the
-    order remembers where it came from."""
-    await transition(
-        conn,
-        order_id,
-        from_status,
-        OrderStatus.REFUNDING,
-        actor,
-        {"reason": reason},
-        changes={"refund_from": from_status.value},
-    )
-
-
-async def finish_refund(conn, *, order_id: int, actor: str, params: dict) -> None:
-    """Inside the refund's transaction: refunding → refunded. Unshipped stock goes back on
-    sale; shipped goods are not in the warehouse, so their stock stays as it is."""
-    came_from = await Order.filter(id=order_id).using_db(conn).values_list("refund_from", flat=True)
-    await transition(conn, order_id, OrderStatus.REFUNDING, OrderStatus.REFUNDED, actor, params)
-    if came_from and came_from[0] == OrderStatus.SHIPPED.value:
-        return
-    await claims.release_all(conn, order_id=order_id)
-
-
 async def take_refund(conn, *, order_id: int, amount: int) -> bool:
     """Inside the refund's transaction: count `amount` as refunded for the order, if the order
     still holds that much of what it was paid. One conditional update (the row stays locked to
@@ -520,10 +481,61 @@ async def give_back_refund(conn, *, order_id: int, amount: int) -> None:
     )
 
 
-async def end_refund_refused(conn, *, order_id: int, actor: str, params: dict) -> None:
-    """Inside the refusal's transaction: refunding → shipped again. Not announced: the parcel
-    never came back, so nothing that follows a shipment (WeChat's shipping upload) may repeat."""
-    await _move(conn, order_id, OrderStatus.REFUNDING, OrderStatus.SHIPPED, actor, params)
+async def take_line_refund(conn, *, order_id: int, order_line_id: int, quantity: int, amount: int) -> bool:
+    """Inside an after-sales request's transaction: count `quantity` units and `amount` fen of
+    the line as refunded (or asked back), if the line still holds that many of what it sold and
+    was paid. One conditional update, so two requests at once never take a unit twice."""
+    taken = await execute(
+        "UPDATE `order_line` SET `refund_quantity` = `refund_quantity` + ?,"
+        " `refund_amount` = `refund_amount` + ?"
+        " WHERE `id` = ? AND `order_id` = ? AND `refund_quantity` + ? <= `quantity`"
+        " AND `refund_amount` + ? <= `payable`",
+        [quantity, amount, order_line_id, order_id, quantity, amount],
+        connection=conn,
+    )
+    return bool(taken)
+
+
+async def give_back_line_refund(conn, *, order_line_id: int, quantity: int, amount: int) -> None:
+    """Inside the transaction of a request that will not be refunded (refused, withdrawn):
+    the units and money may be asked for again."""
+    await execute(
+        "UPDATE `order_line` SET `refund_quantity` = `refund_quantity` - ?,"
+        " `refund_amount` = `refund_amount` - ?"
+        " WHERE `id` = ? AND `refund_quantity` >= ? AND `refund_amount` >= ?",
+        [quantity, amount, order_line_id, quantity, amount],
+        connection=conn,
+    )
+
+
+async def release_refunded_units(conn, *, order_id: int, units: dict[int, int], goods_back: bool) -> int:
+    """Inside an after-sales refund's transaction: what the order's claims give back for the
+    refunded units (sku id -> units), by each claim kind's rule (commerce.orders.claims)."""
+    return await claims.release_for_refund(
+        conn, order_id=order_id, refunded=claims.RefundedGoods(units=units, goods_back=goods_back)
+    )
+
+
+async def close_refunded(conn, *, order_id: int, actor: str, params: dict) -> outbox.OutboxEvent | None:
+    """Inside the transaction of the refund that returned the last of what the order sold:
+    the order closes (from paid, shipped or completed). None when it is closed already."""
+    for _ in range(3):  # a move from a status read: re-read when it moved meanwhile (shipped)
+        status = await Order.filter(id=order_id).using_db(conn).values_list("status", flat=True)
+        current = OrderStatus(status[0])
+        if current not in (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED):
+            return None
+        moved = await ORDER_LIFECYCLE.try_move(
+            conn,
+            order_id,
+            current,
+            OrderStatus.CLOSED,
+            actor=actor,
+            params=params,
+            event=OrderStatusChanged(order_id=order_id, from_status=current, to_status=OrderStatus.CLOSED),
+        )
+        if moved is not None:
+            return moved.outbox
+    raise OrderError.INVALID_TRANSITION.error()
 
 
 async def record_event(conn, *, order_id: int, type_: EventType, actor: str, params: dict) -> None:
@@ -557,9 +569,25 @@ async def ship_in(conn, *, order_id: int, carrier: str, tracking_no: str, actor:
         params=shipment,
         changes={**shipment, "shipped_at": clock.now()},
     )
+    # Nothing left to send when after-sales took back every unit before shipment (the order
+    # closes when the refund succeeds): rolled back. After the order's row is held, so a
+    # request racing in has either committed (seen) or waits for it.
+    if not await _units_left(conn, order_id):
+        raise OrderError.INVALID_TRANSITION.error()
     # The order's way to its shopper (an order waiting for pickup is refused: rolled back).
     await fulfilment.record_express(conn, order_id=order_id, carrier=name, tracking_no=tracking_no)
     return event
+
+
+async def _units_left(conn, order_id: int) -> bool:
+    """Whether any unit of the order is not refunded or asked back by after-sales."""
+    rows = await fetch_rows(
+        "SELECT 1 AS `one` FROM `order_line` WHERE `order_id` = ? AND `refund_quantity` < `quantity`"
+        " LIMIT 1",
+        [order_id],
+        connection=conn,
+    )
+    return bool(rows)
 
 
 async def hold_paid(conn, *, order_id: int) -> None:
@@ -594,12 +622,17 @@ async def confirm_receipt(*, shopper: Shopper, order_id: int) -> OrderView:
 async def complete_shipped_orders(*, after_days: int, limit: int = 200) -> int:
     """Complete orders shipped more than `after_days` ago (the scheduler runs this); one that
     fails is recorded and retried by a later run, the others completed meanwhile."""
+    from commerce.aftersales import queries as aftersales  # it reads orders: imported when run
+
     put_off = await jobs.put_off(job=COMPLETE_SHIPPED, item_kind="order")
+    # A shipped order with an after-sales request open (a return on its way, say) waits: the
+    # shopper has not received what they keep; it completes once the request is done.
+    paused = await aftersales.orders_with_open_requests()
     due = (
         await Order.filter(
             status=OrderStatus.SHIPPED, shipped_at__lte=clock.now() - timedelta(days=after_days)
         )
-        .exclude(id__in=put_off or [0])
+        .exclude(id__in=[*put_off, *paused] or [0])
         .order_by("shipped_at")
         .limit(limit)
         .values_list("id", flat=True)

@@ -7,22 +7,18 @@ class OrderStatus(StrEnum):
     SHIPPED = "shipped"  # on its way; the shopper confirms receipt, or it completes by itself
     COMPLETED = "completed"  # received: final
     CANCELLED = "cancelled"  # by the shopper or unpaid past its deadline; stock released: final
-    # A refund asked for: before shipment it goes to WeChat Pay at once; after shipment it waits
-    # for staff to approve (then WeChat Pay) or refuse (back to shipped). The order remembers
-    # where it came from (Order.refund_from).
-    REFUNDING = "refunding"
-    REFUNDED = "refunded"  # money returned: final
+    # Everything it sold was refunded through after-sales (commerce.aftersales), which owns the
+    # requests and their refunds; the order only learns the end: final.
+    CLOSED = "closed"
 
 
 ALLOWED_TRANSITIONS: dict[OrderStatus, set[OrderStatus]] = {
     OrderStatus.PENDING_PAYMENT: {OrderStatus.PAID, OrderStatus.CANCELLED},
-    OrderStatus.PAID: {OrderStatus.SHIPPED, OrderStatus.REFUNDING},
-    OrderStatus.SHIPPED: {OrderStatus.COMPLETED, OrderStatus.REFUNDING},
-    # Back to shipped when staff refuse an after-sales refund.
-    OrderStatus.REFUNDING: {OrderStatus.REFUNDED, OrderStatus.SHIPPED},
-    OrderStatus.COMPLETED: set(),
+    OrderStatus.PAID: {OrderStatus.SHIPPED, OrderStatus.CLOSED},
+    OrderStatus.SHIPPED: {OrderStatus.COMPLETED, OrderStatus.CLOSED},
+    OrderStatus.COMPLETED: {OrderStatus.CLOSED},  # refunded within the after-sales window
     OrderStatus.CANCELLED: set(),
-    OrderStatus.REFUNDED: set(),
+    OrderStatus.CLOSED: set(),
 }
 
 
@@ -33,6 +29,7 @@ class EventType(StrEnum):
     # it goes back to the shopper automatically.
     PAYMENT_RETURNED = "payment_returned"
     REFUND_FAILED = "refund_failed"  # WeChat Pay could not refund: staff must act
-    REFUND_APPROVED = "refund_approved"  # staff approved an after-sales refund: off to WeChat Pay
+    # Kept for the rows of the whole-order refunds before after-sales had its own timeline.
+    REFUND_APPROVED = "refund_approved"
     REFUND_RETRIED = "refund_retried"  # staff submitted a failed refund again (a new out_refund_no)
     NOTE = "note"  # a staff note on the order (params: text); changes nothing

@@ -24,6 +24,7 @@ class RefundSucceeded(Event):
     topic: ClassVar[str] = "refund.succeeded"
     refund_id: int
     order_id: int
+    aftersale_id: int | None = None  # the after-sales request it pays back (rows before: None)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class RefundFailed(Event):
     topic: ClassVar[str] = "refund.failed"
     refund_id: int
     order_id: int
+    aftersale_id: int | None = None
 
 
 @dataclass(frozen=True)

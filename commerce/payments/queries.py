@@ -163,3 +163,19 @@ async def paid_transaction(order_id: int) -> PaidTransaction | None:
     if payment is None or not payment.transaction_id:
         return None
     return PaidTransaction(payment.out_trade_no, payment.transaction_id, payment.payer_openid)
+
+
+async def aftersale_refunds(aftersale_ids: list[int]) -> dict[int, RefundView]:
+    """The latest refund of each after-sales request that has one (a retried one's newest)."""
+    if not aftersale_ids:
+        return {}
+    latest: dict[int, RefundView] = {}
+    for r in await Refund.filter(aftersale_id__in=aftersale_ids).order_by("id"):
+        assert r.aftersale_id is not None
+        latest[r.aftersale_id] = view_of(r)
+    return latest
+
+
+async def refund_facts(refund_id: int) -> RefundView | None:
+    refund = await Refund.get_or_none(id=refund_id)
+    return view_of(refund) if refund is not None else None

@@ -67,7 +67,7 @@ async def approve_refund(*, refund_id: int, staff: Staff, agent_refund_limit_fen
 
 @unit_of_work
 async def refuse_refund(*, refund_id: int, staff: Staff, reason: str, agent_refund_limit_fen: int) -> int:
-    """No refund: the order goes back to shipped and the shopper reads why."""
+    """No refund (one awaiting review from before after-sales): the shopper reads why."""
     reason = (reason or "").strip()
     if not 1 <= len(reason) <= REFUSAL_MAX:
         raise RefundError.INVALID_REFUSAL.error()
@@ -83,12 +83,6 @@ async def refuse_refund(*, refund_id: int, staff: Staff, reason: str, agent_refu
             changes={"refusal": reason, "reviewed_by": staff.actor, "reviewed_at": now},
         )
         await order_services.give_back_refund(conn, order_id=refund.order_id, amount=refund.amount)
-        await order_services.end_refund_refused(
-            conn,
-            order_id=refund.order_id,
-            actor=staff.actor,
-            params={"reason": reason, "out_refund_no": refund.out_refund_no},
-        )
         await _audit(
             conn,
             staff,
@@ -123,6 +117,7 @@ async def retry_refund(*, refund_id: int, staff: Staff, agent_refund_limit_fen: 
                 actor=staff.actor,
                 automatic=refund.automatic,
                 whole_order=refund.whole_order,
+                aftersale_id=refund.aftersale_id,
             )
             moved = await (
                 Refund.filter(id=refund.id, status=RefundStatus.FAILED, retried_as_id__isnull=True)

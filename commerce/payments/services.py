@@ -1,21 +1,23 @@
-"""What a shopper does with money: pay an order through WeChat Pay, ask for a refund."""
+"""What a shopper does with money: pay an order through WeChat Pay; the refunds after-sales asks for."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
 
 from commerce import clock, outbox
+from commerce.config import Settings, load_settings
 from commerce.errors import CommerceError
 from commerce.orders import queries as orders
 from commerce.orders import services as order_services
-from commerce.orders.errors import OrderError
 from commerce.orders.queries import OrderView
 from commerce.orders.states import OrderStatus
 from commerce.payments.errors import PaymentError
 from commerce.payments.events import RefundRequested
+from commerce.payments.lifecycle import REFUND
 from commerce.payments.models import Payment, Refund
 from commerce.payments.queries import paying_attempt
 from commerce.payments.states import PaymentStatus, RefundStatus
@@ -148,51 +150,93 @@ async def close_attempt(payment: Payment, pay: WeChatPayClient) -> bool:
     return bool(closed)
 
 
-@unit_of_work
-async def request_refund(*, shopper: Shopper, order_id: int, reason: str) -> OrderView:
-    """The shopper asks for the order's money back (what of it is not refunded yet; the other
-    orders paid by the same payment are not touched).
+@dataclass(frozen=True)
+class SubmittedRefund:
+    refund_id: int
+    out_refund_no: str
+    event: outbox.OutboxEvent  # the caller delivers it after its commit: WeChat Pay is asked then
 
-    Policy: before shipment nothing has left the warehouse, so the refund is approved at once
-    and WeChat Pay is asked after commit (the stock goes back on sale when it succeeds). After
-    shipment it is an after-sales request: it waits for staff to approve or refuse it
-    (commerce.payments.review), and the shipped goods' stock is never put back.
-    """
-    await orders.get_order(shopper=shopper, order_id=order_id)  # ownership first
-    reason = (reason or "").strip()
-    if not 1 <= len(reason) <= 80:
-        raise PaymentError.INVALID_REFUND_REASON.error()
-    payment = await paying_attempt(order_id)
-    facts = await orders.order_facts(order_id)
-    if payment is None or facts is None or facts.status not in (OrderStatus.PAID, OrderStatus.SHIPPED):
-        raise PaymentError.NOT_REFUNDABLE.error()
-    actor = f"shopper:{shopper.user_id}"
-    after_sales = facts.status is OrderStatus.SHIPPED
-    amount = facts.payable - facts.refunded
+
+async def refund_aftersale(
+    conn, *, order_id: int, aftersale_id: int, amount: int, reason: str, actor: str
+) -> SubmittedRefund:
+    """Inside an approved after-sales request's transaction: the refund of its amount, to
+    submit after commit. The request counted the money on the order already (Order.refunded).
+    A refund written for it before after-sales existed, still awaiting review, is the one
+    submitted (no second refund for the same money)."""
+    waiting = (
+        await Refund.filter(aftersale_id=aftersale_id, status=RefundStatus.AWAITING_REVIEW)
+        .using_db(conn)
+        .first()
+    )
+    if waiting is not None:
+        await REFUND.move(
+            conn,
+            waiting.id,
+            RefundStatus.AWAITING_REVIEW,
+            RefundStatus.REQUESTED,
+            actor=actor,
+            changes={"reviewed_by": actor, "reviewed_at": clock.now()},
+        )
+        refund = waiting
+    else:
+        payment = await paying_attempt(order_id)
+        if payment is None:
+            raise PaymentError.NOT_REFUNDABLE.error()
+        refund = await new_refund(
+            conn,
+            payment=payment,
+            order_id=order_id,
+            amount=amount,
+            reason=reason,
+            actor=actor,
+            automatic=False,
+            whole_order=False,
+            aftersale_id=aftersale_id,
+        )
+    return SubmittedRefund(refund.id, refund.out_refund_no, await _submission(conn, refund))
+
+
+async def drop_aftersale_refund(conn, *, aftersale_id: int, reason: str, actor: str) -> None:
+    """Inside a refused or withdrawn request's transaction: a refund written for it before
+    after-sales existed, still awaiting review, is refused with it."""
+    await (
+        Refund.filter(aftersale_id=aftersale_id, status=RefundStatus.AWAITING_REVIEW)
+        .using_db(conn)
+        .update(
+            status=RefundStatus.REFUSED,
+            refusal=reason[:200],
+            reviewed_by=actor,
+            reviewed_at=clock.now(),
+            updated_at=clock.now(),
+        )
+    )
+
+
+async def request_refund(
+    *, shopper: Shopper, order_id: int, reason: str, settings: Settings | None = None
+) -> OrderView:
+    """Transitional, until the shopper API calls after-sales itself: the order's whole refund
+    as an after-sales request (commerce.aftersales.services.request_whole_refund), answered
+    with the order and the codes this call always had."""
+    from commerce.aftersales import services as aftersales  # after-sales builds on this module
+    from commerce.aftersales.errors import AfterSaleError
+
+    refusals = {
+        AfterSaleError.NOT_ALLOWED.code: PaymentError.NOT_REFUNDABLE,
+        AfterSaleError.WINDOW_PASSED.code: PaymentError.NOT_REFUNDABLE,
+        AfterSaleError.ALREADY_HANDLED.code: PaymentError.NOT_REFUNDABLE,
+        AfterSaleError.EXCEEDS_LINE.code: PaymentError.NOT_REFUNDABLE,
+        AfterSaleError.INVALID_REASON.code: PaymentError.INVALID_REFUND_REASON,
+    }
     try:
-        async with write_transaction() as conn:
-            await order_services.begin_refund(
-                conn, order_id=order_id, actor=actor, reason=reason, from_status=facts.status
-            )
-            if amount <= 0 or not await order_services.take_refund(conn, order_id=order_id, amount=amount):
-                raise PaymentError.NOT_REFUNDABLE.error()  # refunded meanwhile, in part
-            refund = await new_refund(
-                conn,
-                payment=payment,
-                order_id=order_id,
-                amount=amount,
-                reason=reason,
-                actor=actor,
-                automatic=False,
-                status=RefundStatus.AWAITING_REVIEW if after_sales else RefundStatus.REQUESTED,
-            )
-            event = None if after_sales else await _submission(conn, refund)
-    except CommerceError as exc:  # moved meanwhile (shipped, or asked twice at once)
-        if exc.code != OrderError.INVALID_TRANSITION.code:
-            raise
-        raise PaymentError.NOT_REFUNDABLE.error() from None
-    if event is not None:
-        await outbox.deliver([event])
+        await aftersales.request_whole_refund(
+            shopper=shopper, order_id=order_id, reason=reason, settings=settings or load_settings()
+        )
+    except CommerceError as exc:
+        if exc.code in refusals:
+            raise refusals[exc.code].error() from None
+        raise
     return await orders.get_order(shopper=shopper, order_id=order_id)
 
 
@@ -230,8 +274,8 @@ async def refund_part(*, order_id: int, amount: int, reason: str, actor: str) ->
     return refund.id
 
 
-# An order holding its money: paid, on its way, received, or with a whole refund under way.
-_KEEPS_MONEY = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.REFUNDING)
+# An order holding its money: paid, on its way, or received.
+_KEEPS_MONEY = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED)
 
 
 async def create_refund(conn, *, payment: Payment, order_id: int, amount: int, reason: str, actor: str):
@@ -254,6 +298,7 @@ async def new_refund(
     automatic: bool,
     status: RefundStatus = RefundStatus.REQUESTED,
     whole_order: bool = True,
+    aftersale_id: int | None = None,
 ) -> Refund:
     """A refund row of `amount` of the order with the payment's next out_refund_no. The
     payment's row is locked first (MySQL), so refunds of its orders draw numbers one at a time;
@@ -268,6 +313,7 @@ async def new_refund(
         out_refund_no=f"R{payment.out_trade_no}" + (f"_{number}" if number > 1 else ""),
         amount=amount,
         whole_order=whole_order,
+        aftersale_id=aftersale_id,
         reason=reason[:80],
         automatic=automatic,
         status=status,

@@ -176,11 +176,12 @@ async def _return_money(
     return events
 
 
-_PAID_STATES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.REFUNDING)
+# Orders that took their money once already (a closed one was paid, then refunded).
+_PAID_STATES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.CLOSED)
 
 
 async def settle_refund(result: dict[str, Any], pay: WeChatPayClient) -> None:
-    """Apply a refund's outcome once: SUCCESS ends the order's refund (stock back on sale),
+    """Apply a refund's outcome once: SUCCESS ends it (after-sales learns it from the event),
     also after an ABNORMAL the merchant resolved at the merchant platform; ABNORMAL or CLOSED
     marks it failed for staff to handle."""
     if "mchid" in result and result["mchid"] != pay.credentials.mchid:
@@ -234,14 +235,11 @@ async def _refund_succeeded(refund: Refund, refund_id: str) -> None:
         )
         if moved is None:
             return  # told before
-        if refund.whole_order and not refund.automatic:
-            await order_services.finish_refund(
-                conn,
-                order_id=refund.order_id,
-                actor=ACTOR,
-                params={"out_refund_no": refund.out_refund_no, "amount": refund.amount},
-            )
-        await outbox.emit(RefundSucceeded(refund_id=refund.id, order_id=refund.order_id), connection=conn)
+        # After-sales learns it (its request is refunded; the order may close).
+        await outbox.emit(
+            RefundSucceeded(refund_id=refund.id, order_id=refund.order_id, aftersale_id=refund.aftersale_id),
+            connection=conn,
+        )
 
 
 @unit_of_work
@@ -256,7 +254,9 @@ async def refund_failed(refund: Refund, why: str, *, code: str) -> None:
             RefundStatus.FAILED,
             actor=ACTOR,
             changes={"failure": why[:200], "failure_code": code[:32]},
-            event=RefundFailed(refund_id=refund.id, order_id=refund.order_id),
+            event=RefundFailed(
+                refund_id=refund.id, order_id=refund.order_id, aftersale_id=refund.aftersale_id
+            ),
         )
         if moved is None:
             return
