@@ -29,8 +29,9 @@ async def _order(client, headers, address_id, sku_code, quantity, *, paid_at, st
         "/api/v1/orders", json=body, headers={**headers, "Idempotency-Key": uuid.uuid4().hex}
     )
     order = await response.json()
-    if paid_at is not None:  # as WeChat Pay would have left it
-        await Order.filter(id=order["id"]).update(paid_at=paid_at, status=status)
+    if paid_at is not None:  # as WeChat Pay (and a whole refund, for a closed one) would have left it
+        refunded = order["payable"] if status == "closed" else 0
+        await Order.filter(id=order["id"]).update(paid_at=paid_at, status=status, refunded=refunded)
     return order
 
 
