@@ -166,7 +166,10 @@ async def upload_photo(request: web.Request, *, shopper: Shopper) -> dict[str, A
     settings = request.app[CORE].settings
     if not request.content_type.startswith("multipart/"):
         raise MediaError.EMPTY.error("请用 multipart/form-data 上传图片（字段 file）")
-    upload = (await request.post()).get("file")
+    try:
+        upload = (await request.post()).get("file")
+    except (ValueError, LookupError):  # a broken multipart (no boundary), an unknown charset
+        raise MediaError.EMPTY.error("图片上传格式有误，请重新选择图片（字段 file）") from None
     if not isinstance(upload, FileField):
         raise MediaError.EMPTY.error("请选择图片（字段 file）")
     data = upload.file.read(settings.media_max_bytes + 1)

@@ -267,6 +267,9 @@ async def test_photos_upload_as_images_only_and_go_with_a_request(client, simula
     assert empty.status == 400
     as_json = await client.post(url, json={"file": "x"}, headers=alice["headers"])
     assert as_json.status == 400
+    no_boundary = {**alice["headers"], "Content-Type": "multipart/form-data"}
+    broken = await client.post(url, data=b"--x\r\n", headers=no_boundary)
+    assert (broken.status, _error(await broken.json())) == (400, "empty_image")
     limit = client.app[CORE].settings.media_max_bytes
     huge = await client.post(url, data=_file(_png() + b"\0" * limit), headers=alice["headers"])
     assert huge.status in (400, 413)
