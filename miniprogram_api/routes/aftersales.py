@@ -16,11 +16,11 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.web_request import FileField
-from commerce.aftersales.services import LineAsk
 
 from commerce import clock
 from commerce.aftersales import queries, services
 from commerce.aftersales.errors import AfterSaleError
+from commerce.aftersales.services import LineAsk
 from commerce.errors import CommerceError
 from commerce.media.errors import MediaError
 from commerce.media.services import store_aftersale_photo
