@@ -150,12 +150,12 @@ async def request_aftersale(
 ) -> AfterSaleView:
     """Ask for some units of some lines back, for at most their remaining paid share."""
     facts = await _own_order(shopper, order_id)
-    _window(facts, settings)
     try:
         wanted = AfterSaleKind(kind)
     except ValueError:
         raise AfterSaleError.INVALID_KIND.error() from None
     reason, description, photos = _checked_words(reason, description, photos)
+    _window(facts, settings)
     plan = _plan(facts, await orders.line_facts(order_id), wanted, lines)
     aftersale_id = await _request(
         shopper, facts, wanted, plan, reason=reason, description=description, photos=photos, settings=settings
@@ -168,8 +168,8 @@ async def request_whole_refund(
 ) -> AfterSaleView:
     """A refund only of everything the order has left (and its shipping, while nothing shipped)."""
     facts = await _own_order(shopper, order_id)
-    _window(facts, settings)
     reason, _, _ = _checked_words(reason, "", ())
+    _window(facts, settings)
     left = [line for line in await orders.line_facts(order_id) if line.units_left > 0]
     if not left:
         raise AfterSaleError.NOT_ALLOWED.error()

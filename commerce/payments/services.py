@@ -12,7 +12,6 @@ from commerce import clock, outbox
 from commerce.config import Settings, load_settings
 from commerce.errors import CommerceError
 from commerce.orders import queries as orders
-from commerce.orders import services as order_services
 from commerce.orders.queries import OrderView
 from commerce.orders.states import OrderStatus
 from commerce.payments.errors import PaymentError
@@ -21,7 +20,7 @@ from commerce.payments.lifecycle import REFUND
 from commerce.payments.models import Payment, Refund
 from commerce.payments.queries import paying_attempt
 from commerce.payments.states import PaymentStatus, RefundStatus
-from commerce.transactions import unit_of_work, write_transaction
+from commerce.transactions import unit_of_work
 from commerce.users.services import Shopper
 from commerce.wechat.pay import WeChatPayClient, WeChatPayRefused, WeChatPayUnavailable
 
@@ -238,44 +237,6 @@ async def request_refund(
             raise refusals[exc.code].error() from None
         raise
     return await orders.get_order(shopper=shopper, order_id=order_id)
-
-
-@unit_of_work
-async def refund_part(*, order_id: int, amount: int, reason: str, actor: str) -> int:
-    """Refund `amount` fen of one paid order at once (the after-sales context decides when),
-    leaving its status alone; the other orders of its payment are untouched. Refused with
-    REFUND_EXCEEDS_PAID when the order does not hold that much any more (its payable less what
-    is refunded or on its way back), also when two such refunds race. Returns the refund's id;
-    WeChat Pay is asked after commit."""
-    if type(amount) is not int or amount <= 0:
-        raise PaymentError.INVALID_REFUND_AMOUNT.error()
-    reason = (reason or "").strip()
-    if not 1 <= len(reason) <= 80:
-        raise PaymentError.INVALID_REFUND_REASON.error()
-    payment = await paying_attempt(order_id)
-    facts = await orders.order_facts(order_id)
-    if payment is None or facts is None or facts.status not in _KEEPS_MONEY:
-        raise PaymentError.NOT_REFUNDABLE.error()
-    async with write_transaction() as conn:
-        if not await order_services.take_refund(conn, order_id=order_id, amount=amount):
-            raise PaymentError.REFUND_EXCEEDS_PAID.error()
-        refund = await new_refund(
-            conn,
-            payment=payment,
-            order_id=order_id,
-            amount=amount,
-            reason=reason,
-            actor=actor,
-            automatic=False,
-            whole_order=False,
-        )
-        event = await _submission(conn, refund)
-    await outbox.deliver([event])
-    return refund.id
-
-
-# An order holding its money: paid, on its way, or received.
-_KEEPS_MONEY = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED)
 
 
 async def create_refund(conn, *, payment: Payment, order_id: int, amount: int, reason: str, actor: str):

@@ -235,11 +235,12 @@ async def _refund_succeeded(refund: Refund, refund_id: str) -> None:
         )
         if moved is None:
             return  # told before
-        # After-sales learns it (its request is refunded; the order may close).
-        await outbox.emit(
+        # After-sales learns it (its request is refunded; the order may close), right after commit.
+        event = await outbox.emit(
             RefundSucceeded(refund_id=refund.id, order_id=refund.order_id, aftersale_id=refund.aftersale_id),
             connection=conn,
         )
+    await outbox.deliver([event])
 
 
 @unit_of_work
@@ -267,3 +268,4 @@ async def refund_failed(refund: Refund, why: str, *, code: str) -> None:
             actor=ACTOR,
             params={"out_refund_no": refund.out_refund_no, "why": why, "code": code},
         )
+    await outbox.deliver([moved.outbox])  # after-sales shows it on the request's timeline

@@ -10,13 +10,15 @@ from datetime import timedelta
 import pytest
 
 from commerce import clock
+from commerce.aftersales.services import LineAsk, request_aftersale
 from commerce.catalog.models import Sku
 from commerce.errors import CommerceError
-from commerce.orders.models import Checkout, Order, OrderEvent
+from commerce.orders.models import Checkout, Order, OrderEvent, OrderLine
 from commerce.orders.services import cancel_expired_orders, ship_order
 from commerce.payments.models import Payment, Refund
-from commerce.payments.services import refund_part
 from commerce.staff.services import create_platform_admin
+from commerce.users.models import User
+from commerce.users.services import Shopper
 from shop.app import CORE
 from tests.builders import PASSWORD, genuine_pay_notification, sign_in
 from tests.concurrency import needs_real_database
@@ -116,20 +118,28 @@ async def test_the_expiry_job_cancels_a_checkout_s_orders_together(client, simul
     assert (await Sku.get(id=buds.id)).stock == buds.stock
 
 
-async def test_each_order_refunds_on_its_own_up_to_what_it_was_paid(client, simulator, alice):
+async def test_each_order_refunds_on_its_own_up_to_what_it_was_paid(client, simulator, alice, settings):
     first, second = await two_order_checkout(client, alice)
     paid = await pay_order(client, simulator, alice["headers"], first["id"])
     total = first["payable"] + second["payable"]
-    # when part of the second order is refunded (what after-sales will do)
-    part = await refund_part(order_id=second["id"], amount=1_000, reason="少发一个配件", actor="staff:1")
+    shopper, tea = await _shopper_of(second["id"]), await OrderLine.get(order_id=second["id"])
+    # when the shopper gets part of one tea of the second order back (after-sales)
+    part = await request_aftersale(
+        shopper=shopper,
+        order_id=second["id"],
+        kind="refund_only",
+        lines=[LineAsk(tea.id, 1, 1_000)],
+        reason="少发一个配件",
+        settings=settings,
+    )
 
     # then WeChat Pay returns that much of the one transaction (told its whole total)
     async def succeeded() -> bool:
-        return (await Refund.get(id=part)).status == "succeeded"
+        return (await Refund.get(aftersale_id=part.id)).status == "succeeded"
 
     await eventually(succeeded)
     _, state = await sim(simulator, "GET", "/pay/state")
-    refund = state["refunds"][(await Refund.get(id=part)).out_refund_no]
+    refund = state["refunds"][(await Refund.get(aftersale_id=part.id)).out_refund_no]
     assert (refund["amount"]["refund"], refund["amount"]["total"]) == (1_000, total)
     assert refund["transaction_id"] == paid["transaction_id"]
     # and the order keeps its status; the other order is untouched
@@ -139,32 +149,49 @@ async def test_each_order_refunds_on_its_own_up_to_what_it_was_paid(client, simu
     )
     assert second_now["status"] == "paid" and [r["amount"] for r in second_now["refunds"]] == [1_000]
     assert first_now["status"] == "paid" and first_now["refunds"] == []
-    # when more than the rest of the second order is asked for, it is refused with a stable code
-    left = second["payable"] - 1_000
-    with pytest.raises(CommerceError) as refused:
-        await refund_part(order_id=second["id"], amount=left + 1, reason="多退", actor="staff:1")
-    assert refused.value.code == "refund_exceeds_paid"
-    for bad in (0, -5, 1.5):
-        with pytest.raises(CommerceError) as invalid:
-            await refund_part(order_id=second["id"], amount=bad, reason="x", actor="staff:1")
-        assert invalid.value.code == "invalid_refund_amount"
+    # when more than the rest of the tea is asked for, it is refused with a stable code
+    left = tea.payable - 1_000
+    for ask, code in (
+        (LineAsk(tea.id, 1, left + 1), "aftersale_exceeds_line"),
+        (LineAsk(tea.id, 1, -5), "invalid_aftersale_lines"),
+        (LineAsk(tea.id, 1, 1.5), "invalid_aftersale_lines"),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(CommerceError) as refused:
+            await request_aftersale(
+                shopper=shopper,
+                order_id=second["id"],
+                kind="refund_only",
+                lines=[ask],
+                reason="多退",
+                settings=settings,
+            )
+        assert refused.value.code == code
     # when the shopper asks for the rest of the second order back
     url = f"/api/v1/orders/{second['id']}/refunds"
     response = await client.post(url, json={"reason": "不想要了"}, headers=alice["headers"])
     assert response.status == 201, await response.text()
 
-    # then exactly the rest is returned and the order ends refunded; the first is still paid
-    async def refunded() -> bool:
-        return (await Order.get(id=second["id"])).status == "refunded"
+    # then exactly the rest (with the shipping fee) is returned and the order ends closed; the
+    # first is still paid
+    async def closed() -> bool:
+        return (await Order.get(id=second["id"])).status == "closed"
 
-    await eventually(refunded)
-    assert await Refund.filter(order_id=second["id"]).values_list("amount", flat=True) == [1_000, left]
+    await eventually(closed)
+    rest = second["payable"] - 1_000
+    assert await Refund.filter(order_id=second["id"]).order_by("id").values_list("amount", flat=True) == [
+        1_000,
+        rest,
+    ]
     assert (await Order.get(id=second["id"])).refunded == second["payable"]
     assert (await Order.get(id=first["id"])).status == "paid"
     # and nothing is left to refund of it
-    with pytest.raises(CommerceError) as nothing:
-        await refund_part(order_id=second["id"], amount=1, reason="再退", actor="staff:1")
-    assert nothing.value.code in ("refund_exceeds_paid", "order_not_refundable")
+    again = await client.post(url, json={"reason": "再退"}, headers=alice["headers"])
+    assert await _error(again) == (409, "order_not_refundable")
+
+
+async def _shopper_of(order_id: int) -> Shopper:
+    user = await User.get(orders__id=order_id)
+    return Shopper(user_id=user.id, openid=user.openid)
 
 
 async def test_the_shipping_upload_goes_split_and_ends_when_the_last_order_ships(client, simulator, alice):
@@ -196,6 +223,11 @@ async def test_an_order_refunded_before_shipment_does_not_hold_back_the_split_sh
     paid = await pay_order(client, simulator, alice["headers"], first["id"])
     url = f"/api/v1/orders/{second['id']}/refunds"
     assert (await client.post(url, json={"reason": "不要了"}, headers=alice["headers"])).status == 201
+
+    async def closed() -> bool:  # refunded whole: closed once WeChat Pay returned the money
+        return (await Order.get(id=second["id"])).status == "closed"
+
+    await eventually(closed)
     await ship_order(order_id=first["id"], carrier="YTO", tracking_no="YT1000000003", actor="staff:1")
     _, state = await sim(simulator, "GET", "/pay/state")
     uploads = state["shipping"][paid["transaction_id"]]
@@ -203,21 +235,31 @@ async def test_an_order_refunded_before_shipment_does_not_hold_back_the_split_sh
 
 
 @needs_real_database
-async def test_two_refunds_of_one_order_at_once_never_return_more_than_it_was_paid(client, simulator, alice):
+async def test_two_refunds_of_one_order_at_once_never_return_more_than_it_was_paid(
+    client, simulator, alice, settings
+):
     first, second = await two_order_checkout(client, alice)
     await pay_order(client, simulator, alice["headers"], first["id"])
-    share = second["payable"] * 6 // 10  # two of them are more than the order was paid
-    # when two members of staff refund that much of it at the same moment
+    shopper, tea = await _shopper_of(second["id"]), await OrderLine.get(order_id=second["id"])
+    share = tea.payable * 6 // 10  # two of them are more than the line was paid
+    # when two requests for that much of it arrive at the same moment
     results = await asyncio.gather(
         *(
-            refund_part(order_id=second["id"], amount=share, reason="并发退款", actor=f"staff:{n}")
-            for n in (1, 2)
+            request_aftersale(
+                shopper=shopper,
+                order_id=second["id"],
+                kind="refund_only",
+                lines=[LineAsk(tea.id, 1, share)],
+                reason="并发退款",
+                settings=settings,
+            )
+            for _ in (1, 2)
         ),
         return_exceptions=True,
     )
     # then one refund is made and the other refused with the stable code
-    assert sorted(type(r).__name__ for r in results) == ["CommerceError", "int"], results
-    assert next(r for r in results if isinstance(r, CommerceError)).code == "refund_exceeds_paid"
+    assert sorted(type(r).__name__ for r in results) == ["AfterSaleView", "CommerceError"], results
+    assert next(r for r in results if isinstance(r, CommerceError)).code == "aftersale_exceeds_line"
     order = await Order.get(id=second["id"])
     assert await Refund.filter(order_id=second["id"]).values_list("amount", flat=True) == [share]
     assert order.refunded == share <= order.payable
@@ -257,11 +299,19 @@ async def test_money_arriving_for_a_cancelled_checkout_goes_back_order_by_order(
 
 
 async def test_the_admin_order_page_shows_the_order_s_share_of_a_payment_of_two_orders(
-    client, simulator, alice
+    client, simulator, alice, settings
 ):
     first, second = await two_order_checkout(client, alice)
     await pay_order(client, simulator, alice["headers"], first["id"])
-    await refund_part(order_id=second["id"], amount=1_000, reason="少发一个配件", actor="staff:1")
+    tea = await OrderLine.get(order_id=second["id"])
+    await request_aftersale(
+        shopper=await _shopper_of(second["id"]),
+        order_id=second["id"],
+        kind="refund_only",
+        lines=[LineAsk(tea.id, 1, 1_000)],
+        reason="少发一个配件",
+        settings=settings,
+    )
     await create_platform_admin(username="boss", password=PASSWORD)
     await sign_in(client, "boss")
     # the second order's page shows its own part of the one payment, and its own refund

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from commerce import clock
+from commerce.aftersales.models import AfterSale
 from commerce.catalog.models import Sku
 from commerce.orders.models import Order, OrderEvent
 from commerce.outbox import OutboxDelivery, OutboxEvent
@@ -226,7 +227,7 @@ async def test_a_refund_asked_twice_at_once_is_made_once(client, simulator, alic
     refused = first if first.status == 409 else second
     assert (await refused.json())["error"]["code"] == "order_not_refundable"
     assert await Refund.filter(order_id=order["id"]).count() == 1
-    assert await OrderEvent.filter(order_id=order["id"], to_status="refunding").count() == 1
+    assert await AfterSale.filter(order_id=order["id"]).count() == 1
 
 
 async def test_a_refund_reason_and_an_unpaid_order_are_refused_clearly(client, simulator, alice):
@@ -256,11 +257,11 @@ async def test_a_refund_wechat_pay_throttles_is_submitted_again_by_the_outbox(cl
     with clock.frozen(clock.now() + timedelta(seconds=5)):
 
         async def done() -> bool:
-            return (await Refund.get(id=refund.id)).status == "succeeded"
+            return (await Order.get(id=order["id"])).status == "closed"
 
         await eventually(done)
     assert (await _calls(simulator))["refund"] == 2
-    assert (await Order.get(id=order["id"])).status == "refunded"
+    assert (await Refund.get(id=refund.id)).status == "succeeded"
 
 
 # --- reconciliation --------------------------------------------------------------------------
@@ -307,10 +308,10 @@ async def test_reconciliation_asks_again_later_about_an_abnormal_refund_not_yet_
         done = await reconcile_payments(pay=client.app[CORE].pay)
         assert done.refunds == 0
         assert (await _calls(simulator))["refund_query"] == queries + 1
-        # then the refund stays failed (the merchant has not resolved it), the order refunding
+        # then the refund stays failed (the merchant has not resolved it), the order paid
         refund = await Refund.get(order_id=order["id"])
         assert (refund.status, refund.failure_code, refund.updated_at) == ("failed", "ABNORMAL", clock.now())
-        assert (await Order.get(id=order["id"])).status == "refunding"
+        assert (await Order.get(id=order["id"])).status == "paid"
         # and a run right after does not ask again
         await reconcile_payments(pay=client.app[CORE].pay)
         assert (await _calls(simulator))["refund_query"] == queries + 1
@@ -342,12 +343,12 @@ async def test_a_refund_wechat_pay_cannot_find_yet_is_asked_about_again_by_the_n
         # then nothing is decided on it
         assert first.refunds == 0
         assert (await Refund.get(id=refund.id)).status == "processing"
-        assert (await Order.get(id=order["id"])).status == "refunding"
+        assert (await Order.get(id=order["id"])).status == "paid"
         # and the next run finds it succeeded
         second = await reconcile_payments(pay=client.app[CORE].pay)
     assert second.refunds == 1
     assert (await Refund.get(id=refund.id)).status == "succeeded"
-    assert (await Order.get(id=order["id"])).status == "refunded"
+    assert (await Order.get(id=order["id"])).status == "closed"
 
 
 # --- signed notifications that say something else --------------------------------------------
@@ -483,7 +484,7 @@ async def test_a_refund_submission_delivered_again_after_a_relay_crash_asks_wech
     assert asked.status == 201
 
     async def refunded() -> bool:
-        return (await Order.get(id=order["id"])).status == "refunded"
+        return (await Order.get(id=order["id"])).status == "closed"
 
     await eventually(refunded)
     refunds = await Refund.filter(order_id=order["id"]).values_list("status", "refund_id", "updated_at")

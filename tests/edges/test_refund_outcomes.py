@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 
 from commerce import clock
+from commerce.aftersales.models import AfterSale, AfterSaleEvent
 from commerce.catalog.models import Product, Sku
 from commerce.orders.models import Order, OrderEvent
 from commerce.outbox import OutboxEvent
@@ -66,8 +67,14 @@ async def _ended_at_wechat(simulator, out_refund_no: str, status: str) -> None:
 
 
 async def _ours(out_refund_no: str, *statuses: str) -> None:
+    """Our refund is in one of these statuses (a succeeded one: its request refunded too)."""
+
     async def there() -> bool:
-        return (await Refund.get(out_refund_no=out_refund_no)).status in statuses
+        refund = await Refund.get(out_refund_no=out_refund_no)
+        if refund.status != "succeeded":
+            return refund.status in statuses
+        request = await AfterSale.get(id=refund.aftersale_id)
+        return "succeeded" in statuses and request.status == "refunded"
 
     await eventually(there)
 
@@ -132,16 +139,26 @@ async def _check_outcome(order: dict, outcome: str) -> None:
     events = await OrderEvent.filter(order_id=order["id"]).values_list("type", "to_status")
     topics = await OutboxEvent.all().values_list("topic", flat=True)
     stock = (await Sku.get(id=order["sku_id"])).stock
+    request = await AfterSale.get(order_id=order["id"])
+    timeline = await AfterSaleEvent.filter(aftersale_id=request.id).values_list("type", flat=True)
+    # Refunded before shipment: the stock went back when the request was approved (at once).
     if outcome in ("SUCCESS", "ABNORMAL_RESOLVED"):
-        assert (refund.status, status, stock) == ("succeeded", "refunded", 30)
-        assert events.count(("status_changed", "refunded")) == 1
+        assert (refund.status, request.status, status, stock) == ("succeeded", "refunded", "closed", 30)
+        assert events.count(("status_changed", "closed")) == 1
         assert topics.count("refund.succeeded") == 1
     else:
-        assert (refund.status, refund.failure_code, status, stock) == ("failed", outcome, "refunding", 28)
+        assert (refund.status, refund.failure_code, request.status, status, stock) == (
+            "failed",
+            outcome,
+            "refunding",
+            "paid",
+            30,
+        )
         assert topics.count("refund.succeeded") == 0
     failed_events = 1 if outcome != "SUCCESS" else 0
-    assert [e for e in events if e[0] == "refund_failed"] == [("refund_failed", "refunding")] * failed_events
+    assert [e for e in events if e[0] == "refund_failed"] == [("refund_failed", "paid")] * failed_events
     assert topics.count("refund.failed") == failed_events
+    assert timeline.count("refund_failed") == failed_events
 
 
 @pytest.mark.parametrize("outcome", OUTCOMES)
@@ -177,22 +194,23 @@ async def test_a_refund_outcome_from_several_servers_at_once_is_applied_once(
 async def test_an_abnormal_refund_resolved_at_the_merchant_platform_completes_the_refund(
     client, simulator, paid
 ):
-    # given the bank refused the original path: the refund failed ABNORMAL, the order is refunding
+    # given the bank refused the original path: the refund failed ABNORMAL, the order still paid
+    # (its stock went back when the refund before shipment was approved)
     refund = await _end_refund(client, simulator, paid, "ABNORMAL", lose_last=False)
-    assert (await Order.get(id=paid["id"])).status == "refunding"
-    assert (await Sku.get(id=paid["sku_id"])).stock == 28
+    assert (await Order.get(id=paid["id"])).status == "paid"
+    assert (await Sku.get(id=paid["sku_id"])).stock == 30
     # when the merchant resolves it at the merchant platform and WeChat Pay says SUCCESS
     status, body = await sim(
         simulator, "POST", "/pay/resolve-abnormal", {"out_refund_no": refund.out_refund_no}
     )
     assert (status, body["status"]) == (200, "PROCESSING")
     await _ours(refund.out_refund_no, "succeeded")
-    # then the refund succeeded, the order is refunded and the unshipped stock is back on sale
-    assert (await Order.get(id=paid["id"])).status == "refunded"
+    # then the refund succeeded, the order is closed and the unshipped stock is back on sale
+    assert (await Order.get(id=paid["id"])).status == "closed"
     assert (await Sku.get(id=paid["sku_id"])).stock == 30
     assert (await Product.get(spu_code="P2")).total_stock == 30
     page = await (await client.get(f"/api/v1/orders/{paid['id']}", headers=paid["headers"])).json()
-    assert page["status"] == "refunded" and page["refunds"][0]["status"] == "succeeded"
+    assert page["status"] == "closed" and page["refunds"][0]["status"] == "succeeded"
 
 
 async def test_a_lost_refund_notification_is_finished_by_reconciliation(client, simulator, paid):
@@ -201,14 +219,15 @@ async def test_a_lost_refund_notification_is_finished_by_reconciliation(client, 
     refund = await _ask_refund(client, paid)
     await _ended_at_wechat(simulator, refund.out_refund_no, "SUCCESS")
     await _ours(refund.out_refund_no, "processing")
-    assert (await Order.get(id=paid["id"])).status == "refunding"
+    assert (await Order.get(id=paid["id"])).status == "paid"
     # when reconciliation runs once the notification is overdue
     with clock.frozen(clock.now() + timedelta(minutes=3)):
         done = await reconcile_payments(pay=client.app[CORE].pay)
-    # then it asked WeChat Pay, and the order ends refunded with its stock back
+    # then it asked WeChat Pay, and the order ends closed with its stock back
     assert done.refunds == 1
     assert (await Refund.get(id=refund.id)).status == "succeeded"
-    assert (await Order.get(id=paid["id"])).status == "refunded"
+    await settle_outbox()  # after-sales learns it
+    assert (await Order.get(id=paid["id"])).status == "closed"
     assert (await Sku.get(id=paid["sku_id"])).stock == 30
 
 

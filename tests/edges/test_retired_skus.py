@@ -114,9 +114,9 @@ async def test_a_paid_order_of_a_retired_sku_is_refunded_and_its_stock_returns(c
     )
     assert response.status == 201, await response.text()
 
-    # then WeChat Pay returns the money, the order ends refunded and the stock goes back
+    # then WeChat Pay returns the money, the order ends closed and the stock goes back
     async def refunded() -> bool:
-        return (await Order.get(id=order["id"])).status == "refunded"
+        return (await Order.get(id=order["id"])).status == "closed"
 
     await eventually(refunded)
     assert (await Refund.get(order_id=order["id"])).status == "succeeded"

@@ -5,13 +5,20 @@ line paid, and the other order is untouched."""
 
 from __future__ import annotations
 
+from commerce.aftersales import review
+from commerce.aftersales import services as aftersales
+from commerce.aftersales.services import LineAsk
 from commerce.catalog.importer import import_rows
 from commerce.catalog.models import Sku
 from commerce.merchants.services import ensure_merchant
 from commerce.orders.models import Order, OrderLine
 from commerce.payments.models import Payment, Refund
-from commerce.payments.services import refund_part
+from commerce.staff.auth import Staff
+from commerce.staff.models import StaffAccount
 from commerce.staff.states import StaffRole
+from commerce.users.models import User
+from commerce.users.services import Shopper
+from shop.app import CORE
 from tests.builders import add_staff, signed_in
 from tests.edges.paying import confirm_payment, eventually, pay_params, prepay_id_of, settle_outbox, sim
 from tests.edges.shoppers import ADDRESS, auth_headers
@@ -79,10 +86,24 @@ async def test_a_cart_of_two_merchants_is_one_payment_two_orders_shipped_and_ref
     uploads = state["shipping"][paid["transaction_id"]]
     # then the last upload says all is delivered
     assert [(u["delivery_mode"], u["is_all_delivered"]) for u in uploads][-1] == (2, True)
-    # when B refunds one of the two teas of its line
+    # when alice asks for one of the two teas of B's line back, and B's owner approves
     line = await OrderLine.get(order_id=theirs["id"])
     one_unit = line.payable // line.quantity
-    refund_id = await refund_part(order_id=theirs["id"], amount=one_unit, reason="少发一件", actor="staff:0")
+    user = await User.get(orders__id=theirs["id"])
+    asked = await aftersales.request_aftersale(
+        shopper=Shopper(user_id=user.id, openid=user.openid),
+        order_id=theirs["id"],
+        kind="refund_only",
+        lines=[LineAsk(line.id, 1)],
+        reason="少件/漏发",
+        settings=client.app[CORE].settings,
+    )
+    b_owner = await StaffAccount.get(username="b-owner")
+    staff = Staff(
+        id=b_owner.id, username=b_owner.username, role=b_owner.role, merchant_id=b_owner.merchant_id
+    )
+    await review.approve(aftersale_id=asked.id, staff=staff, agent_refund_limit_fen=0)
+    refund_id = (await Refund.get(aftersale_id=asked.id)).id
 
     async def refunded() -> bool:
         return (await Refund.get(id=refund_id)).status == "succeeded"

@@ -45,4 +45,5 @@ def test_the_issue_jobs_are_scheduled():
         ("complete_shipped_orders", 600),
         ("reconcile_payments", 60),
         ("close_idle_conversations", 60),
+        ("approve_overdue_aftersales", 60),
     ]
