@@ -18,7 +18,7 @@ from commerce.staff.services import create_platform_admin
 from commerce.staff.states import StaffRole
 from shop.app import CORE
 from tests.builders import CABLE, PASSWORD, add_staff, csrf_of, shipped_order, signed_in
-from tests.edges.aftersale_steps import ask, press, shopper_sees
+from tests.edges.aftersale_steps import ask, notices_to, press, shopper_sees
 from tests.edges.paying import eventually, settle_outbox, sim
 from tests.factories import seed_small_catalog
 
@@ -34,7 +34,9 @@ async def _status(client, order: dict, aftersale_id: int) -> str:
 
 
 async def test_an_admin_approves_a_refund_after_shipment_and_wechat_pay_returns_the_money(client, simulator):
-    # given a shipped order whose shopper asks for her money back, with a photo and a description
+    # given a shipped order whose shopper (a follower of the official account) asks for her
+    # money back, with a description
+    await sim(simulator, "POST", "/mp/send", {"user": "alice", "type": "event", "event": "subscribe"})
     order = await shipped_order(client, simulator)
     stock = (await Sku.get(id=order["sku_id"])).stock
     asked = await ask(client, order, reason=None, description="左耳没声音<b>")
@@ -73,6 +75,12 @@ async def test_an_admin_approves_a_refund_after_shipment_and_wechat_pay_returns_
     page = await (await client.get(f"/admin/aftersales/{asked['id']}")).text()
     assert "boss（平台管理员）" in page and "买家" in page and "已退回买家" in page
     assert "/approve" not in page
+    # and the shopper heard both: approved, then refunded, with the amount
+    notices = await notices_to(simulator, "alice")
+    assert [n for n in notices if asked["aftersale_no"] in n] == [
+        f"您的售后申请 {asked['aftersale_no']} 已同意，¥799.00 将原路退回，一般 1-3 个工作日到账。",
+        f"您的售后申请 {asked['aftersale_no']} 已退款 ¥799.00，已原路退回您的支付账户，请注意查收。",
+    ]
 
 
 async def test_a_refusal_needs_a_reason_and_the_shopper_reads_it(client, simulator):
