@@ -4,8 +4,7 @@ refund came through, or failed. Idempotent: the outbox may repeat an event."""
 from __future__ import annotations
 
 from commerce import clock, outbox
-from commerce.aftersales.events import AfterSaleStatusChanged
-from commerce.aftersales.lifecycle import AFTERSALE, record
+from commerce.aftersales.lifecycle import move, record
 from commerce.aftersales.models import AfterSale, AfterSaleEvent
 from commerce.aftersales.states import OPEN, AfterSaleEventType, AfterSaleStatus
 from commerce.aftersales.steps import SYSTEM
@@ -28,25 +27,19 @@ async def refund_succeeded(event: RefundSucceeded) -> None:
     refund = await payments.refund_facts(event.refund_id)
     params = {"out_refund_no": refund.out_refund_no if refund else "", "amount": row.amount}
     async with write_transaction() as conn:
-        moved = await AFTERSALE.try_move(
+        moved = await move(
             conn,
-            row.id,
+            row,
             AfterSaleStatus.REFUNDING,
             AfterSaleStatus.REFUNDED,
             actor=SYSTEM,
             params=params,
             changes={"finished_at": clock.now()},
-            event=AfterSaleStatusChanged(
-                aftersale_id=row.id,
-                order_id=row.order_id,
-                user_id=row.user_id,
-                from_status=AfterSaleStatus.REFUNDING,
-                to_status=AfterSaleStatus.REFUNDED,
-            ),
+            must=False,
         )
         if moved is None:
             return  # told before, concurrently
-        events = [moved.outbox]
+        events = [moved]
         if await _everything_refunded(conn, row.order_id):
             events.append(
                 await order_services.close_refunded(conn, order_id=row.order_id, actor=SYSTEM, params=params)

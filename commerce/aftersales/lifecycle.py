@@ -41,24 +41,11 @@ async def record(
     )
 
 
-async def _record_move(conn, moved: Transition[AfterSaleStatus]) -> None:
-    await record(
-        conn,
-        moved.object_id,
-        AfterSaleEventType.STATUS_CHANGED,
-        moved.actor,
-        frm=moved.frm.value if moved.frm is not None else "",
-        to=moved.to.value,
-        params=moved.params,
-    )
-
-
 # Zero rows: reviewed, withdrawn or received by someone else first.
 AFTERSALE: Lifecycle[AfterSaleStatus] = Lifecycle(
     model=AfterSale,
     transitions=ALLOWED_TRANSITIONS,
     refusal=AfterSaleError.ALREADY_HANDLED.error,
-    record=_record_move,
 )
 
 
@@ -71,10 +58,18 @@ async def move(
     actor: str,
     params: Mapping[str, Any] | None = None,
     changes: Mapping[str, Any] | None = None,
-) -> outbox.OutboxEvent:
-    """Move the request from `frm` (or refuse ALREADY_HANDLED) and announce it; the caller
-    delivers the returned event after its commit."""
-    moved = await AFTERSALE.move(
+    type_: AfterSaleEventType = AfterSaleEventType.STATUS_CHANGED,
+    must: bool = True,
+) -> outbox.OutboxEvent | None:
+    """Move the request from `frm` and announce it, its timeline row of type `type_` (a return
+    sent, received, or a plain status change). Someone moved first: ALREADY_HANDLED, or None
+    when not `must`. The caller delivers the returned event after its commit."""
+
+    async def record_as(c, moved: Transition[AfterSaleStatus]) -> None:
+        await record(c, moved.object_id, type_, moved.actor, frm=frm.value, to=to.value, params=moved.params)
+
+    call = AFTERSALE.move if must else AFTERSALE.try_move
+    moved = await call(
         conn,
         row.id,
         frm,
@@ -82,9 +77,9 @@ async def move(
         actor=actor,
         params=params,
         changes=changes,
+        record=record_as,
         event=AfterSaleStatusChanged(
             aftersale_id=row.id, order_id=row.order_id, user_id=row.user_id, from_status=frm, to_status=to
         ),
     )
-    assert moved.outbox is not None
-    return moved.outbox
+    return moved.outbox if moved is not None else None

@@ -16,8 +16,7 @@ import logging
 from commerce import clock, outbox
 from commerce.aftersales import queries
 from commerce.aftersales.errors import AfterSaleError
-from commerce.aftersales.events import AfterSaleStatusChanged
-from commerce.aftersales.lifecycle import AFTERSALE, move, record
+from commerce.aftersales.lifecycle import move, record
 from commerce.aftersales.models import AfterSale
 from commerce.aftersales.queries import KIND_LABELS, AfterSaleView
 from commerce.aftersales.states import AfterSaleEventType, AfterSaleStatus
@@ -66,36 +65,18 @@ async def confirm_return(
     back on sale (not when they came back unsellable)."""
     row = await _allowed(aftersale_id, staff, agent_refund_limit_fen)
     params = {"restocked": bool(restock)}
-
-    async def received(conn, moved) -> None:
-        await record(
-            conn,
-            moved.object_id,
-            AfterSaleEventType.RECEIVED,
-            moved.actor,
-            frm=AfterSaleStatus.RETURNING.value,
-            to=AfterSaleStatus.REFUNDING.value,
-            params=params,
-        )
-
     async with write_transaction() as conn:
-        moved = await AFTERSALE.move(
+        moved = await move(
             conn,
-            row.id,
+            row,
             AfterSaleStatus.RETURNING,
             AfterSaleStatus.REFUNDING,
             actor=staff.actor,
+            params=params,
             changes={"restocked": bool(restock)},
-            record=received,
-            event=AfterSaleStatusChanged(
-                aftersale_id=row.id,
-                order_id=row.order_id,
-                user_id=row.user_id,
-                from_status=AfterSaleStatus.RETURNING,
-                to_status=AfterSaleStatus.REFUNDING,
-            ),
+            type_=AfterSaleEventType.RECEIVED,
         )
-        events = [moved.outbox, *await refund_in(conn, row, actor=staff.actor, goods_back=bool(restock))]
+        events = [moved, *await refund_in(conn, row, actor=staff.actor, goods_back=bool(restock))]
         await _audit(
             conn,
             staff,

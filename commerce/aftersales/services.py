@@ -20,7 +20,7 @@ from commerce import clock, outbox
 from commerce.aftersales import queries
 from commerce.aftersales.errors import AfterSaleError
 from commerce.aftersales.events import AfterSaleStatusChanged
-from commerce.aftersales.lifecycle import AFTERSALE, move, record
+from commerce.aftersales.lifecycle import move, record
 from commerce.aftersales.models import AfterSale, AfterSaleLine
 from commerce.aftersales.queries import AfterSaleView
 from commerce.aftersales.states import AfterSaleEventType, AfterSaleKind, AfterSaleStatus
@@ -219,36 +219,18 @@ async def ship_return(
     if name is None or not _TRACKING_NO.match(tracking_no):
         raise AfterSaleError.INVALID_TRACKING.error(fields=[{"carriers": sorted(CARRIERS.values())}])
     shipment = {"carrier": name, "tracking_no": tracking_no}
-
-    async def shipped(conn, moved) -> None:
-        await record(
-            conn,
-            moved.object_id,
-            AfterSaleEventType.RETURN_SHIPPED,
-            moved.actor,
-            frm=AfterSaleStatus.AWAITING_RETURN.value,
-            to=AfterSaleStatus.RETURNING.value,
-            params=shipment,
-        )
-
     async with write_transaction() as conn:
-        moved = await AFTERSALE.move(
+        event = await move(
             conn,
-            row.id,
+            row,
             AfterSaleStatus.AWAITING_RETURN,
             AfterSaleStatus.RETURNING,
             actor=f"shopper:{shopper.user_id}",
+            params=shipment,
             changes={"return_carrier": name, "return_tracking_no": tracking_no},
-            record=shipped,
-            event=AfterSaleStatusChanged(
-                aftersale_id=row.id,
-                order_id=row.order_id,
-                user_id=row.user_id,
-                from_status=AfterSaleStatus.AWAITING_RETURN,
-                to_status=AfterSaleStatus.RETURNING,
-            ),
+            type_=AfterSaleEventType.RETURN_SHIPPED,
         )
-    await outbox.deliver([moved.outbox])
+    await outbox.deliver([event])
     return await queries.get_mine(shopper=shopper, aftersale_id=aftersale_id)
 
 

@@ -40,8 +40,16 @@ def within_limit(staff: Staff, amount: int, agent_refund_limit_fen: int) -> bool
 @unit_of_work
 async def approve_refund(*, refund_id: int, staff: Staff, agent_refund_limit_fen: int) -> int:
     """An after-sales refund goes to WeChat Pay, as a refund before shipment does (the shipped
-    goods' stock stays as it is). Returns the order's id."""
+    goods' stock stays as it is). Returns the order's id. One that names an after-sales request
+    is approved as that request (the admin's refund pages until they show requests)."""
     refund = await _allowed(refund_id, staff, agent_refund_limit_fen)
+    if refund.aftersale_id is not None:
+        from commerce.aftersales import review  # after-sales builds on payments
+
+        await review.approve(
+            aftersale_id=refund.aftersale_id, staff=staff, agent_refund_limit_fen=agent_refund_limit_fen
+        )
+        return refund.order_id
     now = clock.now()
     async with write_transaction() as conn:
         # Refused (ALREADY_REVIEWED) when approved or refused by someone else first.
@@ -72,6 +80,16 @@ async def refuse_refund(*, refund_id: int, staff: Staff, reason: str, agent_refu
     if not 1 <= len(reason) <= REFUSAL_MAX:
         raise RefundError.INVALID_REFUSAL.error()
     refund = await _allowed(refund_id, staff, agent_refund_limit_fen)
+    if refund.aftersale_id is not None:  # refused as its after-sales request (see approve_refund)
+        from commerce.aftersales import review
+
+        await review.refuse(
+            aftersale_id=refund.aftersale_id,
+            staff=staff,
+            reason=reason,
+            agent_refund_limit_fen=agent_refund_limit_fen,
+        )
+        return refund.order_id
     now = clock.now()
     async with write_transaction() as conn:
         await REFUND.move(

@@ -67,14 +67,20 @@ async def _ended_at_wechat(simulator, out_refund_no: str, status: str) -> None:
 
 
 async def _ours(out_refund_no: str, *statuses: str) -> None:
-    """Our refund is in one of these statuses (a succeeded one: its request refunded too)."""
+    """Our refund is in one of these statuses, and after-sales heard of it (a succeeded one's
+    request is refunded, a failed one's timeline shows it)."""
 
     async def there() -> bool:
         refund = await Refund.get(out_refund_no=out_refund_no)
-        if refund.status != "succeeded":
-            return refund.status in statuses
-        request = await AfterSale.get(id=refund.aftersale_id)
-        return "succeeded" in statuses and request.status == "refunded"
+        if refund.status == "succeeded":
+            request = await AfterSale.get(id=refund.aftersale_id)
+            return "succeeded" in statuses and request.status == "refunded"
+        if refund.status == "failed":
+            told = await AfterSaleEvent.filter(
+                aftersale_id=refund.aftersale_id, type="refund_failed"
+            ).exists()
+            return "failed" in statuses and told
+        return refund.status in statuses
 
     await eventually(there)
 
@@ -134,6 +140,7 @@ async def _end_refund(client, simulator, order: dict, outcome: str, *, lose_last
 
 async def _check_outcome(order: dict, outcome: str) -> None:
     """The outcome applied exactly once."""
+    await _ours((await Refund.get(order_id=order["id"])).out_refund_no, "succeeded", "failed")
     refund = await Refund.get(order_id=order["id"])
     status = (await Order.get(id=order["id"])).status
     events = await OrderEvent.filter(order_id=order["id"]).values_list("type", "to_status")

@@ -74,6 +74,19 @@ async def _buy(client, simulator, catalog, user: str = "alice", tea: int = 3, cu
     )
 
 
+async def _ask(bought: Bought, settings, *lines: LineAsk, reason: str = "不想要了", **more):
+    """The shopper's after-sales request on their order (refund only unless `kind` is given)."""
+    more.setdefault("kind", "refund_only")
+    return await services.request_aftersale(
+        shopper=bought.shopper,
+        order_id=bought.order_id,
+        lines=list(lines),
+        reason=reason,
+        settings=settings,
+        **more,
+    )
+
+
 async def _ship(order_id: int) -> None:
     await order_services.ship_order(
         order_id=order_id, carrier="顺丰速运", tracking_no="SF1234567", actor="staff:0"
@@ -105,14 +118,7 @@ async def test_a_partial_refund_of_one_line_returns_exactly_its_paid_share(
     assert (order.payable, order.shipping_fee) == (5598, 1000)
     tea_stock = await _stock(catalog["AS1-1"])
     # when she asks for one tea back before shipment
-    view = await services.request_aftersale(
-        shopper=bought.shopper,
-        order_id=bought.order_id,
-        kind="refund_only",
-        lines=[LineAsk(bought.tea_line, 1)],
-        reason="拍错/多拍",
-        settings=settings,
-    )
+    view = await _ask(bought, settings, LineAsk(bought.tea_line, 1), reason="拍错/多拍")
     # then it is approved at once, for that tea's share, without shipping
     assert (view.status.value, view.amount, view.shipping_amount, view.before_shipment) == (
         "refunding",
@@ -134,24 +140,10 @@ async def test_a_partial_refund_of_one_line_returns_exactly_its_paid_share(
 async def test_the_default_share_leaves_the_rest_to_the_last_unit(client, simulator, catalog, settings):
     # given 3 teas, one refunded for a custom 333 fen: 2667 left for 2 units
     bought = await _buy(client, simulator, catalog)
-    first = await services.request_aftersale(
-        shopper=bought.shopper,
-        order_id=bought.order_id,
-        kind="refund_only",
-        lines=[LineAsk(bought.tea_line, 1, 333)],
-        reason="协商一致退款",
-        settings=settings,
-    )
+    first = await _ask(bought, settings, LineAsk(bought.tea_line, 1, 333), reason="协商一致退款")
     assert first.amount == 333
     # when the next unit is asked for at its default share, then the last one
-    second = await services.request_aftersale(
-        shopper=bought.shopper,
-        order_id=bought.order_id,
-        kind="refund_only",
-        lines=[LineAsk(bought.tea_line, 1)],
-        reason="不想要了",
-        settings=settings,
-    )
+    second = await _ask(bought, settings, LineAsk(bought.tea_line, 1), reason="不想要了")
     options = await services.aftersale_options(
         shopper=bought.shopper, order_id=bought.order_id, settings=settings
     )
@@ -166,14 +158,7 @@ async def test_shipping_goes_back_only_with_everything_left_before_shipment(
 ):
     # given a paid order: the cups are asked for first
     bought = await _buy(client, simulator, catalog)
-    cups = await services.request_aftersale(
-        shopper=bought.shopper,
-        order_id=bought.order_id,
-        kind="refund_only",
-        lines=[LineAsk(bought.cup_line, 2)],
-        reason="不想要了",
-        settings=settings,
-    )
+    cups = await _ask(bought, settings, LineAsk(bought.cup_line, 2), reason="不想要了")
     assert (cups.amount, cups.shipping_amount) == (1598, 0)
     options = await services.aftersale_options(
         shopper=bought.shopper, order_id=bought.order_id, settings=settings
@@ -221,16 +206,6 @@ async def test_after_shipment_no_shipping_and_the_order_closes_when_every_unit_i
 async def test_asking_for_more_than_is_left_is_refused(client, simulator, catalog, settings):
     bought = await _buy(client, simulator, catalog)
 
-    async def ask(*lines: LineAsk) -> None:
-        await services.request_aftersale(
-            shopper=bought.shopper,
-            order_id=bought.order_id,
-            kind="refund_only",
-            lines=list(lines),
-            reason="不想要了",
-            settings=settings,
-        )
-
     for lines, code in (
         ((LineAsk(bought.tea_line, 4),), AfterSaleError.EXCEEDS_LINE),
         ((LineAsk(bought.tea_line, 1, 3001),), AfterSaleError.EXCEEDS_LINE),
@@ -239,11 +214,11 @@ async def test_asking_for_more_than_is_left_is_refused(client, simulator, catalo
         ((), AfterSaleError.INVALID_LINES),
     ):
         with pytest.raises(CommerceError) as caught:
-            await ask(*lines)
+            await _ask(bought, settings, *lines)
         assert refused(caught, code), lines
-    await ask(LineAsk(bought.tea_line, 2))
+    await _ask(bought, settings, LineAsk(bought.tea_line, 2))
     with pytest.raises(CommerceError) as caught:
-        await ask(LineAsk(bought.tea_line, 2))
+        await _ask(bought, settings, LineAsk(bought.tea_line, 2))
     assert refused(caught, AfterSaleError.EXCEEDS_LINE)
     line = await OrderLine.get(id=bought.tea_line)
     assert (line.refund_quantity, line.refund_amount) == (2, 2000)
@@ -253,21 +228,9 @@ async def test_refusing_or_withdrawing_gives_the_units_and_money_back(client, si
     # given a shipped order with two requests waiting for review
     bought = await _buy(client, simulator, catalog)
     await _ship(bought.order_id)
-    teas = await services.request_aftersale(
-        shopper=bought.shopper,
-        order_id=bought.order_id,
-        kind="refund_only",
-        lines=[LineAsk(bought.tea_line, 3)],
-        reason="商品质量问题",
-        settings=settings,
-    )
-    cups = await services.request_aftersale(
-        shopper=bought.shopper,
-        order_id=bought.order_id,
-        kind="return_refund",
-        lines=[LineAsk(bought.cup_line, 1)],
-        reason="商品质量问题",
-        settings=settings,
+    teas = await _ask(bought, settings, LineAsk(bought.tea_line, 3), reason="商品质量问题")
+    cups = await _ask(
+        bought, settings, LineAsk(bought.cup_line, 1), reason="商品质量问题", kind="return_refund"
     )
     assert (await Order.get(id=bought.order_id)).refunded == 3000 + 799
     # when staff refuse one (a reason is required) and she withdraws the other
@@ -299,23 +262,17 @@ async def test_a_return_comes_back_then_is_refunded(client, simulator, catalog, 
     unshipped = await _buy(client, simulator, catalog, user="bob")
     stock = await _stock(catalog["AS1-1"])
     with pytest.raises(CommerceError) as caught:  # before shipment a return makes no sense
-        await services.request_aftersale(
-            shopper=unshipped.shopper,
-            order_id=unshipped.order_id,
-            kind="return_refund",
-            lines=[LineAsk(unshipped.tea_line, 1)],
-            reason="七天无理由退货",
-            settings=settings,
+        await _ask(
+            unshipped, settings, LineAsk(unshipped.tea_line, 1), reason="七天无理由退货", kind="return_refund"
         )
     assert refused(caught, AfterSaleError.RETURN_BEFORE_SHIPMENT)
-    view = await services.request_aftersale(
-        shopper=bought.shopper,
-        order_id=bought.order_id,
-        kind="return_refund",
-        lines=[LineAsk(bought.tea_line, 2)],
+    view = await _ask(
+        bought,
+        settings,
+        LineAsk(bought.tea_line, 2),
         reason="收到商品破损",
+        kind="return_refund",
         photos=["https://img.example.com/broken.jpg"],
-        settings=settings,
     )
     approved = await review.approve(aftersale_id=view.id, staff=_staff(), agent_refund_limit_fen=LIMIT)
     assert approved.status.value == "awaiting_return"
@@ -353,14 +310,7 @@ async def test_a_return_comes_back_then_is_refunded(client, simulator, catalog, 
 async def test_a_rejected_return_refunds_nothing(client, simulator, catalog, settings):
     bought = await _buy(client, simulator, catalog)
     await _ship(bought.order_id)
-    view = await services.request_aftersale(
-        shopper=bought.shopper,
-        order_id=bought.order_id,
-        kind="return_refund",
-        lines=[LineAsk(bought.cup_line, 2)],
-        reason="发错货",
-        settings=settings,
-    )
+    view = await _ask(bought, settings, LineAsk(bought.cup_line, 2), reason="发错货", kind="return_refund")
     await review.approve(aftersale_id=view.id, staff=_staff(), agent_refund_limit_fen=LIMIT)
     await services.ship_return(
         shopper=bought.shopper, aftersale_id=view.id, carrier="顺丰速运", tracking_no="SF1111"
@@ -377,14 +327,7 @@ async def test_a_request_not_reviewed_in_time_is_approved_by_itself(client, simu
     # given a request after shipment, waiting for the merchant
     bought = await _buy(client, simulator, catalog)
     await _ship(bought.order_id)
-    view = await services.request_aftersale(
-        shopper=bought.shopper,
-        order_id=bought.order_id,
-        kind="refund_only",
-        lines=[LineAsk(bought.cup_line, 1)],
-        reason="少件/漏发",
-        settings=settings,
-    )
+    view = await _ask(bought, settings, LineAsk(bought.cup_line, 1), reason="少件/漏发")
     assert view.review_due_at is not None
     # when the job runs before and after its review is due
     assert await review.approve_overdue() == 0
@@ -438,14 +381,7 @@ async def test_an_unpaid_order_takes_no_request(client, simulator, catalog, sett
 async def test_another_shoppers_request_is_not_found(client, simulator, catalog, settings):
     alice = await _buy(client, simulator, catalog)
     bob = await _buy(client, simulator, catalog, user="bob", tea=1, cup=1)
-    view = await services.request_aftersale(
-        shopper=alice.shopper,
-        order_id=alice.order_id,
-        kind="refund_only",
-        lines=[LineAsk(alice.tea_line, 1)],
-        reason="不想要了",
-        settings=settings,
-    )
+    view = await _ask(alice, settings, LineAsk(alice.tea_line, 1), reason="不想要了")
     for call in (
         queries.get_mine(shopper=bob.shopper, aftersale_id=view.id),
         services.cancel_aftersale(shopper=bob.shopper, aftersale_id=view.id),
@@ -484,25 +420,11 @@ async def test_an_agent_decides_only_up_to_the_limit(client, simulator, catalog,
 async def test_two_requests_racing_for_the_last_units_take_them_once(client, simulator, catalog, settings):
     # given an order with 3 teas, 2 of them asked for already
     bought = await _buy(client, simulator, catalog)
-    await services.request_aftersale(
-        shopper=bought.shopper,
-        order_id=bought.order_id,
-        kind="refund_only",
-        lines=[LineAsk(bought.tea_line, 2)],
-        reason="不想要了",
-        settings=settings,
-    )
+    await _ask(bought, settings, LineAsk(bought.tea_line, 2), reason="不想要了")
 
     async def ask() -> str:
         try:
-            await services.request_aftersale(
-                shopper=bought.shopper,
-                order_id=bought.order_id,
-                kind="refund_only",
-                lines=[LineAsk(bought.tea_line, 1)],
-                reason="不想要了",
-                settings=settings,
-            )
+            await _ask(bought, settings, LineAsk(bought.tea_line, 1), reason="不想要了")
         except CommerceError as exc:
             return exc.code
         return "ok"
@@ -515,3 +437,22 @@ async def test_two_requests_racing_for_the_last_units_take_them_once(client, sim
     line = await OrderLine.get(id=bought.tea_line)
     assert (line.refund_quantity, line.refund_amount) == (3, 3000)
     assert (await Order.get(id=bought.order_id)).refunded == 3000
+
+
+async def test_a_shipped_order_with_an_open_request_waits_to_complete(client, simulator, catalog, settings):
+    # given two shipped orders, one with a return under way
+    waiting = await _buy(client, simulator, catalog)
+    plain = await _buy(client, simulator, catalog, user="bob", tea=1, cup=1)
+    for bought in (waiting, plain):
+        await _ship(bought.order_id)
+    view = await _ask(waiting, settings, LineAsk(waiting.cup_line, 1), reason="发错货", kind="return_refund")
+    # when the auto-complete job runs past their time
+    with clock.frozen(clock.now() + timedelta(days=settings.order_auto_complete_days + 1)):
+        assert await order_services.complete_shipped_orders(after_days=settings.order_auto_complete_days) == 1
+    # then only the other completed; the one with the request completes once it is done
+    assert (await Order.get(id=waiting.order_id)).status.value == "shipped"
+    assert (await Order.get(id=plain.order_id)).status.value == "completed"
+    await services.cancel_aftersale(shopper=waiting.shopper, aftersale_id=view.id)
+    with clock.frozen(clock.now() + timedelta(days=settings.order_auto_complete_days + 1)):
+        assert await order_services.complete_shipped_orders(after_days=settings.order_auto_complete_days) == 1
+    assert (await Order.get(id=waiting.order_id)).status.value == "completed"

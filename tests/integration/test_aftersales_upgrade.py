@@ -9,6 +9,7 @@ import uuid
 from tortoise import connections
 
 from commerce import clock
+from commerce.aftersales import review
 from commerce.aftersales.models import AfterSale, AfterSaleEvent, AfterSaleLine
 from commerce.aftersales.upgrade import upgrade_refunds
 from commerce.catalog.importer import import_rows
@@ -17,6 +18,8 @@ from commerce.orders import services as order_services
 from commerce.orders.models import Order, OrderClaim, OrderLine
 from commerce.payments.models import Payment, Refund
 from commerce.payments.states import RefundStatus
+from commerce.staff.auth import Staff
+from commerce.staff.states import StaffRole
 from tests.builders import shopper_with_address
 from tests.edges.paying import pay_order, settle_outbox
 from tests.factories import sku_row
@@ -143,3 +146,9 @@ async def test_old_whole_refunds_become_requests(client, simulator):
         assert (claim.released_quantity, claim.released_at is not None) == (2, True)
     claim = await OrderClaim.get(order_id=waiting.id)
     assert (claim.released_quantity, claim.released_at) == (0, None)
+    # and approving the request that waited submits its old refund, not a second one
+    staff = Staff(id=1, username="ops", role=StaffRole.PLATFORM_ADMIN, merchant_id=None)
+    await review.approve(aftersale_id=(await request_of(waiting)).id, staff=staff, agent_refund_limit_fen=0)
+    await settle_outbox()
+    refunds = await Refund.filter(order_id=waiting.id)
+    assert len(refunds) == 1 and refunds[0].status != RefundStatus.AWAITING_REVIEW
