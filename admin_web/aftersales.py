@@ -54,15 +54,9 @@ REFUND_TEXT = {
     "succeeded": "已退回买家",
     "failed": "退款失败",
 }
-# What staff do about a refund WeChat Pay did not complete, by its outcome.
-FAILURE_ADVICE = {
-    "ABNORMAL": "微信支付退款异常（买家原支付卡已注销或冻结等）：款项仍在微信支付，"
-    "请在微信支付商户平台「交易中心-退款」发起异常退款，处理后状态会自动更新。",
-    "CLOSED": "微信支付已关闭这笔退款：款项未退出，请点「重新提交退款」（使用新的退款单号）。",
-}
-RETRY_ADVICE = "款项未退出，请确认原因后点「重新提交退款」（使用新的退款单号）。"
 SYSTEM_ACTORS = {
-    "system:aftersales": "系统（超时自动同意）",
+    "system:aftersales": "系统",  # an approval when the review was due says so in its details
+    "system:upgrade": "系统（旧退款转入）",
     "system:scheduler": "系统（定时任务）",
     "system:wechatpay": "微信支付",
 }
@@ -198,12 +192,9 @@ def actions_for(staff: Staff, view: Any, agent_refund_limit_fen: int) -> set[str
 
 
 def _refund_advice(view: Any) -> str:
-    """What staff do about a refund WeChat Pay did not pay out (the core's word, when it has one)."""
+    """What staff do about a refund WeChat Pay did not pay out (the core says it)."""
     refund = view.refund
-    if refund is None or _value(refund.status) != "failed":
-        return ""
-    fallback = FAILURE_ADVICE.get(refund.failure_code or "", RETRY_ADVICE if refund.retryable else "")
-    return getattr(refund, "advice", "") or fallback
+    return refund.advice if refund is not None and refund.status == "failed" else ""
 
 
 async def _actor_names(view: Any) -> dict[str, str]:
