@@ -1,8 +1,9 @@
-"""After-sales for staff: the filtered list (open requests first to look at) and a request's
-page (lines, money, photos, the return, the refund at WeChat Pay, the timeline) with what may be
-done in its state: approve, refuse, confirm the return's receipt, reject the return, submit a
-failed refund again, add a note. A merchant's people see only their merchant's requests; agents
-decide only refunds up to the agent refund limit (the core says no to the rest)."""
+"""After-sales for staff: the filtered list (newest first, how long each has waited for review)
+and a request's page (lines, money, photos, the return, the refund at WeChat Pay, the timeline)
+with what may be done in its state: approve, refuse, confirm the return's receipt, reject the
+return, submit a failed refund again, add a note. A merchant's people see only their merchant's
+requests; agents decide only refunds up to the agent refund limit (the core says no to the
+rest)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from admin_web.orders import ROLE_TEXT, day_of, page_number, shown
 from admin_web.security import path_id, session_for
 from commerce import clock
 from commerce.aftersales import queries, review
+from commerce.aftersales.queries import AfterSaleView
 from commerce.aftersales.states import AfterSaleKind, AfterSaleStatus
 from commerce.clock import SHANGHAI
 from commerce.errors import CommerceError, ErrorKind
@@ -174,7 +176,7 @@ async def render_aftersale(
     return aiohttp_jinja2.render_template("aftersale.html", request, context, status=status)
 
 
-def actions_for(staff: Staff, view: Any, agent_refund_limit_fen: int) -> set[str]:
+def actions_for(staff: Staff, view: AfterSaleView, agent_refund_limit_fen: int) -> set[str]:
     """The buttons the page offers (the core checks again): by state, for who may decide."""
     if not can(staff, Permission.REFUNDS):
         return set()
@@ -191,13 +193,13 @@ def actions_for(staff: Staff, view: Any, agent_refund_limit_fen: int) -> set[str
     return offered
 
 
-def _refund_advice(view: Any) -> str:
+def _refund_advice(view: AfterSaleView) -> str:
     """What staff do about a refund WeChat Pay did not pay out (the core says it)."""
     refund = view.refund
     return refund.advice if refund is not None and refund.status == "failed" else ""
 
 
-async def _actor_names(view: Any) -> dict[str, str]:
+async def _actor_names(view: AfterSaleView) -> dict[str, str]:
     """Who did each step, as staff read it: a name and a role, the buyer, or the system."""
     actors = {str(entry.actor) for entry in view.timeline}
     staff_ids = {int(a.partition(":")[2]) for a in actors if a.startswith("staff:") and a[6:].isdigit()}
