@@ -20,6 +20,7 @@ from aiohttp.web_request import FileField
 from commerce import clock
 from commerce.aftersales import queries, services
 from commerce.aftersales.errors import AfterSaleError
+from commerce.aftersales.queries import AfterSaleView, RefundState
 from commerce.aftersales.services import LineAsk
 from commerce.errors import CommerceError
 from commerce.media.errors import MediaError
@@ -186,38 +187,40 @@ def _aftersale_id(request: web.Request) -> int:
         raise AfterSaleError.NOT_FOUND.error() from None
 
 
-# What the shopper may read of a request: never who reviewed it, nor WeChat Pay's internals.
+# What the shopper may read of a request: never who reviewed it, staff's notes, nor WeChat
+# Pay's internals (a failed refund is staff's to fix; to the shopper it is on its way).
 _HIDDEN = {"user_id", "merchant_id", "refund", "restocked", "timeline", "reviewed_by"}
-_ACTORS = {"shopper": "shopper", "system": "system"}
+_STAFF_ONLY_EVENTS = {"note", "refund_failed", "refund_retried"}
 
 
-def aftersale_json(view: Any) -> dict[str, Any]:
+def aftersale_json(view: AfterSaleView) -> dict[str, Any]:
     body = {k: v for k, v in plain(view).items() if k not in _HIDDEN}
-    refund = getattr(view, "refund", None)
-    body["refund_status"] = _refund_status(refund)
+    body["refund_status"] = _refund_status(view.refund)
     body["timeline"] = [
         {
-            "type": _value(entry.type),
-            "from_status": _value(entry.from_status) or "",
-            "to_status": _value(entry.to_status) or "",
-            "actor": _actor(str(entry.actor)),
+            "type": entry.type,
+            "from_status": entry.from_status,
+            "to_status": entry.to_status,
+            "actor": _actor(entry.actor),
             "created_at": _shanghai(entry.created_at),
         }
-        for entry in getattr(view, "timeline", None) or []
+        for entry in view.timeline
+        if entry.type not in _STAFF_ONLY_EVENTS
     ]
     return body
 
 
-def _refund_status(refund: Any) -> str | None:
-    """The shopper's view of the money: on its way, or arrived (a failure is staff's to fix)."""
+def _refund_status(refund: RefundState | None) -> str | None:
+    """The shopper's view of the money: on its way, or arrived."""
     if refund is None:
         return None
-    return "succeeded" if _value(refund.status) == "succeeded" else "processing"
+    return "succeeded" if refund.status == "succeeded" else "processing"
 
 
 def _actor(actor: str) -> str:
+    """Who moved it, as the shopper reads it: they, the merchant (any staff), or the system."""
     kind = actor.partition(":")[0]
-    return _ACTORS.get(kind, "merchant")
+    return kind if kind in ("shopper", "system") else "merchant"
 
 
 def plain(value: Any) -> Any:
@@ -233,10 +236,6 @@ def plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     return value
-
-
-def _value(value: Any) -> Any:
-    return value.value if isinstance(value, Enum) else value
 
 
 def _shanghai(moment: datetime | None) -> str | None:

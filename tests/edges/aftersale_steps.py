@@ -5,7 +5,7 @@ official account told a shopper."""
 from __future__ import annotations
 
 from tests.builders import csrf_of
-from tests.edges.paying import sim
+from tests.edges.paying import eventually, sim
 
 
 async def options_of(client, order: dict) -> dict:
@@ -68,3 +68,14 @@ async def notices_to(simulator, user: str) -> list[str]:
     """The customer-service messages the official account sent the user."""
     _, log = await sim(simulator, "GET", f"/mp/messages?user={user}")
     return [m["body"]["content"] for m in log["messages"] if m["direction"] == "custom"]
+
+
+async def told(simulator, user: str, *words: str) -> list[str]:
+    """The user's notices once one holds all these words (the outbox delivers them after
+    commit, and again after a moment when WeChat could not be reached); all of them."""
+
+    async def arrived() -> bool:
+        return any(all(word in notice for word in words) for notice in await notices_to(simulator, user))
+
+    await eventually(arrived, within=15.0)
+    return await notices_to(simulator, user)

@@ -18,7 +18,7 @@ from commerce.staff.services import create_platform_admin
 from commerce.staff.states import StaffRole
 from shop.app import CORE
 from tests.builders import CABLE, PASSWORD, add_staff, csrf_of, shipped_order, signed_in
-from tests.edges.aftersale_steps import ask, notices_to, press, shopper_sees
+from tests.edges.aftersale_steps import ask, press, shopper_sees, told
 from tests.edges.paying import eventually, settle_outbox, sim
 from tests.factories import seed_small_catalog
 
@@ -76,8 +76,9 @@ async def test_an_admin_approves_a_refund_after_shipment_and_wechat_pay_returns_
     assert "boss（平台管理员）" in page and "买家" in page and "已退回买家" in page
     assert "/approve" not in page
     # and the shopper heard both: approved, then refunded, with the amount
-    notices = await notices_to(simulator, "alice")
-    assert [n for n in notices if asked["aftersale_no"] in n] == [
+    await told(simulator, "alice", asked["aftersale_no"], "已同意")
+    notices = await told(simulator, "alice", asked["aftersale_no"], "已退款")
+    assert sorted(n for n in notices if asked["aftersale_no"] in n) == [
         f"您的售后申请 {asked['aftersale_no']} 已同意，¥799.00 将原路退回，一般 1-3 个工作日到账。",
         f"您的售后申请 {asked['aftersale_no']} 已退款 ¥799.00，已原路退回您的支付账户，请注意查收。",
     ]
@@ -240,6 +241,9 @@ async def test_a_note_goes_on_the_timeline_escaped(client, simulator):
     empty = await press(client, asked["id"], "notes", text=" ")
     assert empty.status == 400
     assert await _status(client, order, asked["id"]) == "requested"  # a note changes nothing
+    # and the shopper never reads staff's notes
+    seen = await shopper_sees(client, order, asked["id"])
+    assert [entry["type"] for entry in seen["timeline"]] == ["requested"] and "电话" not in str(seen)
 
 
 async def test_a_refund_wechat_pay_refused_is_submitted_again_with_a_new_number(client, simulator):
