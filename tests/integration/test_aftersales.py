@@ -29,7 +29,7 @@ from commerce.users.models import User
 from commerce.users.services import Shopper
 from tests.builders import refused, shopper_with_address
 from tests.concurrency import needs_real_database
-from tests.edges.paying import eventually, pay_order, settle_outbox
+from tests.edges.paying import eventually, pay_order, settle_outbox, sim
 from tests.factories import sku_row
 
 # Two SKUs under the free-shipping amount together: a 10.00 yuan shipping fee applies.
@@ -456,3 +456,69 @@ async def test_a_shipped_order_with_an_open_request_waits_to_complete(client, si
     with clock.frozen(clock.now() + timedelta(days=settings.order_auto_complete_days + 1)):
         assert await order_services.complete_shipped_orders(after_days=settings.order_auto_complete_days) == 1
     assert (await Order.get(id=waiting.order_id)).status.value == "completed"
+
+
+@pytest.mark.parametrize("outcome", ["CLOSED", "ABNORMAL"])
+async def test_a_failed_refund_shows_on_the_request_and_staff_retry_it(
+    client, simulator, catalog, settings, outcome
+):
+    # given WeChat Pay ends the next refund CLOSED (or ABNORMAL)
+    bought = await _buy(client, simulator, catalog)
+    await sim(simulator, "POST", "/pay/refund-outcome", {"outcome": outcome})
+    view = await _ask(bought, settings, LineAsk(bought.cup_line, 1))
+
+    async def failed() -> bool:
+        request = await queries.staff_get(aftersale_id=view.id, merchant_id=None)
+        told = any(e.type == "refund_failed" for e in request.timeline)
+        return request.refund is not None and request.refund.status == "failed" and told
+
+    await eventually(failed)
+    # then staff see it on the request, with what to do
+    request = await queries.staff_get(aftersale_id=view.id, merchant_id=None)
+    assert request.status.value == "refunding"
+    assert request.refund is not None and request.refund.failure_code == outcome
+    assert request.refund.retryable is (outcome == "CLOSED")
+    assert request.refund.advice
+    assert [e.params.get("code") for e in request.timeline if e.type == "refund_failed"] == [outcome]
+    # when staff submit it again
+    if outcome == "ABNORMAL":  # the money is at WeChat Pay: settled at the merchant platform
+        with pytest.raises(CommerceError) as caught:
+            await review.retry_refund(aftersale_id=view.id, staff=_staff(), agent_refund_limit_fen=LIMIT)
+        assert caught.value.code == "refund_abnormal"
+        return
+    retried = await review.retry_refund(aftersale_id=view.id, staff=_staff(), agent_refund_limit_fen=LIMIT)
+    # then a new refund of the same request goes out and succeeds
+    assert retried.refund is not None and retried.refund.out_refund_no != request.refund.out_refund_no
+    await _refunded(view.id)
+    refunds = await Refund.filter(aftersale_id=view.id).order_by("id")
+    assert [(r.status.value, r.amount) for r in refunds] == [("failed", 799), ("succeeded", 799)]
+    assert "refund_retried" in [
+        e.type for e in (await queries.staff_get(aftersale_id=view.id, merchant_id=None)).timeline
+    ]
+
+
+async def test_staff_find_requests_by_status_kind_and_order_and_note_them(
+    client, simulator, catalog, settings
+):
+    bought = await _buy(client, simulator, catalog)
+    await _ship(bought.order_id)
+    back = await _ask(bought, settings, LineAsk(bought.tea_line, 1), kind="return_refund", reason="发错货")
+    kept = await _ask(bought, settings, LineAsk(bought.cup_line, 1))
+    order_no = (await Order.get(id=bought.order_id)).order_no
+    found, total = await queries.staff_list(merchant_id=None, kind="return_refund", order_no=order_no)
+    assert ([v.id for v in found], total) == ([back.id], 1)
+    found, total = await queries.staff_list(merchant_id=None, status="requested")
+    assert {v.id for v in found} == {back.id, kept.id} and total == 2
+    assert await queries.staff_list(merchant_id=back.merchant_id + 1000) == ([], 0)
+    assert await queries.count_open(merchant_id=None) == {
+        "requested": 2,
+        "awaiting_return": 0,
+        "returning": 0,
+        "refunding": 0,
+    }
+    await review.add_note(aftersale_id=kept.id, staff=_staff(), text="已电话联系买家")
+    notes = [e.params for e in (await queries.staff_get(aftersale_id=kept.id, merchant_id=None)).timeline]
+    assert {"text": "已电话联系买家"} in notes
+    mine = await queries.list_mine(shopper=bought.shopper)
+    assert [v.id for v in mine] == [kept.id, back.id]
+    assert [v.id for v in await queries.of_order(order_id=bought.order_id)] == [back.id, kept.id]
