@@ -307,7 +307,7 @@ async def test_the_bot_tells_a_follower_their_open_requests_and_how_to_ask(clien
     order = await _shipped(client, simulator, alice)
     asked = await ask(client, order)
     # then "售后" (or "退款") lists it: number, status, amount, a link to it
-    for word in ("售后", "退款"):
+    for word in ("售后", "退款", "退货"):
         reply = await says(word)
         assert asked["aftersale_no"] in reply and "待" in reply and "¥799.00" in reply, reply
         assert f"pages/aftersale/detail?id={asked['id']}" in reply
