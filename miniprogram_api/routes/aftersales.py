@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_request import FileField
 
 from commerce import clock
@@ -162,6 +163,7 @@ async def ship_return(request: web.Request, *, body: ReturnIn, shopper: Shopper)
     response=PhotoOut,
     auth=True,
     status=201,
+    upload="file",
 )
 async def upload_photo(request: web.Request, *, shopper: Shopper) -> dict[str, Any]:
     settings = request.app[CORE].settings
@@ -169,7 +171,7 @@ async def upload_photo(request: web.Request, *, shopper: Shopper) -> dict[str, A
         raise MediaError.EMPTY.error("请用 multipart/form-data 上传图片（字段 file）")
     try:
         upload = (await request.post()).get("file")
-    except (ValueError, LookupError):  # a broken multipart (no boundary), an unknown charset
+    except (ValueError, LookupError, HttpProcessingError):  # a broken multipart, an unknown charset
         raise MediaError.EMPTY.error("图片上传格式有误，请重新选择图片（字段 file）") from None
     if not isinstance(upload, FileField):
         raise MediaError.EMPTY.error("请选择图片（字段 file）")

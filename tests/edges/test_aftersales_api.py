@@ -267,6 +267,9 @@ async def test_photos_upload_as_images_only_and_go_with_a_request(client, simula
     no_boundary = {**alice["headers"], "Content-Type": "multipart/form-data"}
     broken = await client.post(url, data=b"--x\r\n", headers=no_boundary)
     assert (broken.status, _error(await broken.json())) == (400, "empty_image")
+    boundary = {**alice["headers"], "Content-Type": "multipart/form-data; boundary=b0"}
+    garbled = await client.post(url, data=b"--b0\r\n-879--b0--\r\n", headers=boundary)  # no part headers
+    assert (garbled.status, _error(await garbled.json())) == (400, "empty_image")
     limit = client.app[CORE].settings.media_max_bytes
     huge = await client.post(url, data=_file(_png() + b"\0" * limit), headers=alice["headers"])
     assert huge.status in (400, 413)
@@ -342,3 +345,5 @@ async def test_the_openapi_document_describes_the_after_sales_api(client):
     ):
         assert method in paths[path], path
     assert {"AfterSaleIn", "AfterSaleOut", "AfterSaleOptionsOut"} <= set(document["components"]["schemas"])
+    upload = paths["/api/v1/aftersales/photos"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert upload["schema"]["properties"]["file"] == {"type": "string", "format": "binary"}
