@@ -5,7 +5,7 @@ from commerce.aftersales.states import AfterSaleEventType, AfterSaleKind, AfterS
 
 
 class AfterSale(Model):
-    """A shopper's request for money back on some lines (and quantities) of one order.
+    """A request of a shopper for money back on some lines (and quantities) of one order.
     Money in fen. Several per order, until everything paid is refunded."""
 
     id = fields.IntField(primary_key=True)
@@ -41,7 +41,7 @@ class AfterSale(Model):
 
 class AfterSaleLine(Model):
     """What of one order line the request covers: a quantity and the money for it (at most the
-    line's remaining paid share)."""
+    remaining paid share of the line)."""
 
     id = fields.IntField(primary_key=True)
     aftersale = fields.ForeignKeyField("models.AfterSale", related_name="lines", on_delete=fields.CASCADE)
