@@ -10,18 +10,15 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 
-from admin_web.keys import CORE
 from admin_web.security import path_id, session_for
 from commerce import clock
+from commerce.aftersales import queries as aftersale_queries
 from commerce.errors import CommerceError, ErrorKind
 from commerce.money import fen_to_yuan
 from commerce.orders import backoffice
 from commerce.orders.states import OrderStatus
 from commerce.payments import queries as payments
-from commerce.payments.review import within_limit
-from commerce.payments.states import RefundStatus
 from commerce.shipping.queries import CARRIERS
-from commerce.staff.auth import Staff
 from commerce.staff.permissions import Permission, can, require
 from commerce.users.services import mask_phone
 
@@ -32,8 +29,7 @@ STATUS_TEXT = {
     "shipped": "已发货",
     "completed": "已完成",
     "cancelled": "已取消",
-    "refunding": "退款中",
-    "refunded": "已退款",
+    "closed": "已关闭（已全部退款）",
 }
 REFUND_STATUS_TEXT = {
     "awaiting_review": "待审核",
@@ -64,8 +60,8 @@ SYSTEM_ACTORS = {"system:scheduler": "系统（定时任务）", "system:wechatp
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
-    # Imported here: both render the order page of this module.
-    from admin_web import order_import, refunds
+    # Imported here: both use this module's helpers.
+    from admin_web import aftersales, order_import
 
     router.add_get("/orders", list_page)
     order_import.add_routes(router)  # before /orders/{id}: "ship-bulk" is not an id
@@ -73,7 +69,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/orders/{id}/ship", ship)
     router.add_post("/orders/{id}/notes", add_note)
     router.add_post("/orders/{id}/reveal", reveal)
-    refunds.add_routes(router)
+    aftersales.add_routes(router)
 
 
 @aiohttp_jinja2.template("orders.html")
@@ -83,8 +79,8 @@ async def list_page(request: web.Request) -> dict[str, Any]:
     query = request.query
     status_text = query.get("status", "")
     keyword = query.get("q", "")[:50]
-    placed_from, from_ok = _day(query.get("from", ""))
-    placed_to, to_ok = _day(query.get("to", ""))
+    placed_from, from_ok = day_of(query.get("from", ""))
+    placed_to, to_ok = day_of(query.get("to", ""))
     page_no = page_number(query.get("page", ""))
     filters = backoffice.OrderFilters(
         status=OrderStatus(status_text) if status_text in STATUS_TEXT else None,
@@ -131,7 +127,7 @@ def _whole_phone(keyword: str) -> bool:
     return keyword.isascii() and keyword.isdigit() and len(keyword) >= 7
 
 
-def _day(text: str) -> tuple[date | None, bool]:
+def day_of(text: str) -> tuple[date | None, bool]:
     """A YYYY-MM-DD day (a Shanghai date) or None; False when given but unreadable."""
     text = text.strip()
     if not text:
@@ -210,6 +206,8 @@ async def render_order(
 ) -> web.Response:
     """The order page, with `error` said at the top (a refused action). The receiver's phone
     and address are masked for everyone until revealed (`revealed`: the recorded look)."""
+    from admin_web import aftersales
+
     staff = session_for(request).staff
     found = await backoffice.order_for_staff(order_id=order_id, merchant_id=staff.merchant_id)
     address = dict(found.order.address)
@@ -217,6 +215,7 @@ async def render_order(
         address["phone"] = mask_phone(str(address.get("phone", "")))
         address["detail"] = "****"
     refunds = await payments.refunds_of(order_id)
+    shows_aftersales = can(staff, Permission.REFUNDS)
     context = {
         "active": "orders",
         "found": found,
@@ -227,7 +226,10 @@ async def render_order(
         "whole_money": found.all_lines_mine or staff.merchant_id is None,
         "payments": await payments.payments_of(order_id),
         "refunds": refunds,
-        "actions": {r.id: _refund_actions(request, staff, r) for r in refunds},
+        "aftersales": await aftersale_queries.of_order(order_id=order_id) if shows_aftersales else [],
+        "shows_aftersales": shows_aftersales,
+        "aftersale_statuses": aftersales.STATUS_TEXT,
+        "aftersale_kinds": aftersales.KIND_TEXT,
         "may_ship": can(staff, Permission.SHIP) and found.order.status is OrderStatus.PAID,
         "carriers": sorted(CARRIERS.values()),
         "statuses": STATUS_TEXT,
@@ -240,18 +242,6 @@ async def render_order(
         "shown": shown,
     }
     return aiohttp_jinja2.render_template("order.html", request, context, status=status)
-
-
-def _refund_actions(request: web.Request, staff: Staff, refund: payments.RefundView) -> set[str]:
-    """What this staff member may do with the refund from the page: review, or retry."""
-    limit = request.app[CORE].settings.agent_refund_limit_fen
-    if not (can(staff, Permission.REFUNDS) and within_limit(staff, refund.amount, limit)):
-        return set()
-    if refund.status is RefundStatus.AWAITING_REVIEW:
-        return {"review"}
-    if refund.status is RefundStatus.FAILED and not refund.retried:
-        return {"retry"} if refund.failure_code != "ABNORMAL" else {"abnormal"}
-    return set()
 
 
 def actor_text(event: backoffice.EventView) -> str:

@@ -10,10 +10,19 @@ from aiohttp import web
 from admin_web.charts import bar_chart
 from admin_web.navigation import BY_SLUG
 from admin_web.security import session_for
+from commerce.aftersales.queries import count_open
 from commerce.analytics import dashboard as analytics
 from commerce.money import fen_to_yuan
 from commerce.staff.permissions import Permission, can, require
 from commerce.support.queries import list_conversations
+
+# The open after-sales states, in the order staff work through them.
+OPEN_TEXT = {
+    "requested": "待审核",
+    "awaiting_return": "待买家退货",
+    "returning": "待确认收货",
+    "refunding": "退款中",
+}
 
 
 @aiohttp_jinja2.template("dashboard.html")
@@ -25,10 +34,15 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
     waiting = None
     if can(staff, Permission.CONVERSATIONS):
         waiting = (await list_conversations(status="waiting", page_size=1)).total
+    open_aftersales = None
+    if can(staff, Permission.REFUNDS):
+        open_aftersales = await count_open(merchant_id=staff.merchant_id)
     return {
         "active": "",
         "d": figures,
         "waiting_conversations": waiting,
+        "open_aftersales": open_aftersales,
+        "aftersale_statuses": OPEN_TEXT,
         "chart": bar_chart(figures.daily_gmv),
         "yuan": fen_to_yuan,
     }

@@ -1,7 +1,7 @@
 """From a follower's message or event to the bot's answer, through the commerce core.
 
 A follower talking to an agent is left to the agent: their messages go to the conversation.
-Otherwise text is a command (帮助, 订单, 物流, 优惠, 人工), a FAQ question, or — by default — a
+Otherwise text is a command (帮助, 订单, 物流, 售后, 优惠, 人工), a FAQ question, or — by default — a
 product search; a second miss in a row hands the follower to a human.
 """
 
@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import links, texts
+from commerce.aftersales import queries as aftersales
+from commerce.aftersales.states import OPEN as OPEN_AFTERSALES
 from commerce.catalog import queries as catalog
 from commerce.core import Core
 from commerce.errors import CommerceError
@@ -28,6 +30,24 @@ HELP_WORDS = {"帮助", "菜单", "help", "?", "？", "功能"}
 HANDOFF_WORDS = {"客服", "人工", "人工客服", "转人工", "在线客服", "联系客服"}
 ORDER_WORDS = {"订单", "我的订单", "查订单", "订单查询"}
 COUPON_WORDS = {"优惠", "优惠券", "领券", "红包"}
+# Asking about one's refunds; a question ("怎么退货") is left to the FAQ.
+AFTERSALE_WORDS = {
+    "售后",
+    "我的售后",
+    "售后进度",
+    "查售后",
+    "申请售后",
+    "退款",
+    "我的退款",
+    "退款进度",
+    "查退款",
+    "申请退款",
+    "退货",
+    "退货退款",
+    "申请退货",
+    "退换货",
+}
+AFTERSALES_SHOWN = 5
 _SEARCH_PREFIX = re.compile(r"^(搜索|搜|找|查找|我要买|我想买|买)\s*(.*)$")
 _LOGISTICS = re.compile(r"^(物流|快递|查物流|查快递)\s*([0-9A-Za-z_-]*)$")
 MISS_TTL_SECONDS = 30 * 60
@@ -88,6 +108,8 @@ async def _text(core: Core, openid: str, text: str, message: Any) -> Reply:
         return await _hand_off(core, openid, message, reason="keyword")
     if word in ORDER_WORDS:
         return await _recent_orders(core, openid)
+    if word in AFTERSALE_WORDS:
+        return await _aftersales(core, openid)
     if word in COUPON_WORDS:
         return Reply(_coupons(core))
     if logistics := _LOGISTICS.match(text):
@@ -136,6 +158,24 @@ async def _recent_orders(core: Core, openid: str) -> Reply:
         status = texts.STATUS_TEXT.get(order.status.value, order.status.value)
         label = f"{order.order_no} {status} ¥{fen_to_yuan(order.payable)}"
         lines.append(links.order(core.settings, order.id, label))
+    return Reply("\n".join(lines))
+
+
+async def _aftersales(core: Core, openid: str) -> Reply:
+    """The follower's open after-sales requests, and how to ask for one."""
+    shopper = await _shopper(core, openid)
+    if shopper is None:
+        return Reply(texts.NEED_LOGIN.format(link=links.home(core.settings)))
+    how = texts.AFTERSALES_HOW.format(link=links.aftersales(core.settings))
+    recent = await aftersales.list_mine(shopper=shopper, page_size=50)
+    still_open = [a for a in recent if a.status in OPEN_AFTERSALES][:AFTERSALES_SHOWN]
+    if not still_open:
+        return Reply(texts.NO_AFTERSALES.format(link=links.aftersales(core.settings)))
+    lines = [texts.AFTERSALES_HEADER]
+    for a in still_open:
+        label = f"{a.aftersale_no} {a.status_label} ¥{fen_to_yuan(a.amount)}"
+        lines.append(links.aftersale(core.settings, a.id, label))
+    lines.append(how)
     return Reply("\n".join(lines))
 
 
@@ -209,7 +249,13 @@ async def _event(core: Core, message: Any) -> Reply:
     return SILENT  # VIEW and the rest need no answer
 
 
-MENU_KEYS = {"MENU_ORDERS": "订单", "MENU_LOGISTICS": "物流", "MENU_SERVICE": "人工", "MENU_HELP": "帮助"}
+MENU_KEYS = {
+    "MENU_ORDERS": "订单",
+    "MENU_LOGISTICS": "物流",
+    "MENU_AFTERSALES": "售后",
+    "MENU_SERVICE": "人工",
+    "MENU_HELP": "帮助",
+}
 
 
 async def _menu(core: Core, message: Any) -> Reply:

@@ -32,3 +32,12 @@ def search(settings: Settings, query: str) -> str:
 
 def home(settings: Settings) -> str:
     return _link(settings, "pages/index/index", "打开小程序")
+
+
+def aftersale(settings: Settings, aftersale_id: int, label: str) -> str:
+    return _link(settings, f"pages/aftersale/detail?id={aftersale_id}", label)
+
+
+def aftersales(settings: Settings, label: str = "售后服务") -> str:
+    """The mini-program's after-sales page: the shopper's requests, and where to ask for one."""
+    return _link(settings, "pages/aftersale/index", label)

@@ -11,6 +11,7 @@ HELP = (
     "🔍 搜商品：直接发送商品名，或「搜 蓝牙耳机」\n"
     "📦 查订单：回复「订单」\n"
     "🚚 查物流：回复「物流」或「物流 订单号」\n"
+    "🔁 退款退货：回复「售后」\n"
     "🎁 优惠券：回复「优惠」\n"
     "🙋 人工客服：回复「人工」\n"
     "也可以直接问我常见问题，比如「多久发货」「怎么退货」。"
@@ -30,12 +31,28 @@ NO_ORDERS = "您还没有订单，去逛逛吧：{link}"
 ORDERS_HEADER = "您最近的订单："
 NO_SHIPMENTS = "您暂时没有运输中的包裹。回复「订单」查看全部订单。"
 ORDER_NOT_FOUND = "没有找到订单 {order_no}，请核对订单号（可回复「订单」查看）。"
-IMAGE = "收到您的图片啦！如需售后处理，请回复「人工」联系客服。"
+IMAGE = "收到您的图片啦！如需退款退货，请回复「售后」；其他问题请回复「人工」联系客服。"
 VOICE_UNKNOWN = "暂时听不清语音，请发文字试试～"
 LOCATION = "已记下您的位置（{label}）。社区自提点上线后，会为您推荐最近的提货点。"
 LINK = "收到链接，谢谢分享！如有问题请回复「人工」联系客服。"
 UNKNOWN_MENU = "这个功能即将上线，敬请期待～ 回复「帮助」看看我能做什么。"
 EMPTY_SEARCH = "想找什么商品呢？发送「搜 商品名」试试，比如「搜 蓝牙耳机」。"
+
+AFTERSALES_HEADER = "您进行中的售后申请："
+# {link}: the mini-program's after-sales page.
+AFTERSALES_HOW = "申请退款或退货：在小程序打开订单，点「申请售后」，或进入{link}。"
+NO_AFTERSALES = "您没有进行中的售后申请。" + AFTERSALES_HOW
+AFTERSALE_APPROVED_RETURN = (
+    "您的售后申请 {aftersale_no} 商家已同意退货，请将商品寄回：{address}。"
+    "寄出后请在小程序售后详情填写退货快递单号，商家收到后为您退款 ¥{amount}。"
+)
+AFTERSALE_APPROVED_REFUND = (
+    "您的售后申请 {aftersale_no} 已同意，¥{amount} 将原路退回，一般 1-3 个工作日到账。"
+)
+AFTERSALE_REFUSED = (
+    "很抱歉，您的售后申请 {aftersale_no} 未通过，原因：{refusal}。如有疑问请回复「人工」联系客服。"
+)
+AFTERSALE_REFUNDED = "您的售后申请 {aftersale_no} 已退款 ¥{amount}，已原路退回您的支付账户，请注意查收。"
 
 STATUS_TEXT = {
     "pending_payment": "待付款",

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from commerce.errors import CommerceError, CommonError, ErrorCode, ErrorKind
+from miniprogram_api.keys import CORE
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +48,17 @@ def code_response(code: ErrorCode, message: str | None = None) -> web.Response:
 
 
 MAX_BODY_BYTES = 1024**2  # the API takes small JSON; the admin's uploads need the app's larger limit
+# Where a shopper uploads an image: the media size limit, plus the multipart envelope.
+UPLOAD_PATHS = frozenset({"/api/v1/aftersales/photos"})
+MULTIPART_OVERHEAD = 64 * 1024
 
 
 @web.middleware
 async def error_middleware(request: web.Request, handler):
     try:
-        if (request.content_length or 0) > MAX_BODY_BYTES:
-            raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY_BYTES, actual_size=request.content_length)
+        limit = _body_limit(request)
+        if (request.content_length or 0) > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
         return await handler(request)
     except CommerceError as error:
         return commerce_error_response(error)
@@ -69,6 +74,12 @@ async def error_middleware(request: web.Request, handler):
         log.exception("unhandled error in %s %s", request.method, request.path)
         # The X-Request-ID header (set by the root app) ties this answer to the log line.
         return error_response(500, "internal_error", "服务器开小差了，请稍后再试")
+
+
+def _body_limit(request: web.Request) -> int:
+    if request.path in UPLOAD_PATHS:
+        return request.app[CORE].settings.media_max_bytes + MULTIPART_OVERHEAD
+    return MAX_BODY_BYTES
 
 
 def dumps(data: Any) -> str:

@@ -57,6 +57,13 @@ def build_openapi(endpoints: list[Endpoint], *, prefix: str) -> dict[str, Any]:
                 "required": True,
                 "content": {"application/json": {"schema": _ref(endpoint.body)}},
             }
+        if endpoint.upload is not None:
+            form = {"type": "object", "properties": {endpoint.upload: {"type": "string", "format": "binary"}}}
+            form["required"] = [endpoint.upload]
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"multipart/form-data": {"schema": form}},
+            }
         if endpoint.auth:
             operation["security"] = [{"bearer": []}]
         paths.setdefault(prefix + endpoint.path, {})[endpoint.method.lower()] = operation

@@ -50,6 +50,7 @@ class Endpoint:
     response: type[BaseModel] | None
     auth: bool
     status: int
+    upload: str | None = None  # a multipart/form-data body carrying one file in this field
 
 
 class Router:
@@ -70,10 +71,11 @@ class Router:
         response: type[BaseModel] | None = None,
         auth: bool = False,
         status: int = 200,
+        upload: str | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.endpoints.append(
-                Endpoint(method, path, handler, summary, tag, query, body, response, auth, status)
+                Endpoint(method, path, handler, summary, tag, query, body, response, auth, status, upload)
             )
             return handler
 

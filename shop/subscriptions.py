@@ -18,7 +18,9 @@ Catalogue (topic: payload fields → subscribers):
 - `refund.failed` (RefundFailed): refund_id, order_id, aftersale_id → `aftersales.refund_failed`
   (a timeline row: staff see the failure and what to do).
 - `aftersale.status_changed` (AfterSaleStatusChanged): aftersale_id, order_id, user_id,
-  from_status ("" when asked), to_status → nobody yet (the shopper's notices come with the edges).
+  from_status ("" when asked), to_status → `bot.tell_shopper_aftersale` (official-account
+  message to the shopper: approved, with the return address when the goods go back; refused,
+  with the reason; refunded, with the amount).
 - `payment.returned` (PaymentReturned): order_id, user_id, amount (fen), reason, paid_twice →
   `payments.tell_shopper_money_returned` (official-account message to the shopper).
 - `fulfilment.status_changed` (FulfilmentStatusChanged): fulfilment_id, order_id, kind, from, to →
@@ -34,7 +36,9 @@ undelivered, as they were before the table existed).
 
 from __future__ import annotations
 
+from bot import notices
 from commerce.aftersales import handlers as aftersales
+from commerce.aftersales.events import AfterSaleStatusChanged
 from commerce.core import Core
 from commerce.fulfilment import handlers as fulfilment
 from commerce.fulfilment.events import FulfilmentStatusChanged
@@ -74,6 +78,12 @@ def subscribers(core: Core) -> list[Subscriber]:
             RefundFailed,
             aftersales.refund_failed,
             when=lambda e: e.aftersale_id is not None,
+        ),
+        Subscriber(
+            "bot.tell_shopper_aftersale",
+            AfterSaleStatusChanged,
+            lambda e: notices.tell_shopper_aftersale(e, mp=mp),
+            when=notices.tells_shopper,
         ),
     ]
     if pay is not None:

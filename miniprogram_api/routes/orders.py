@@ -8,12 +8,17 @@ from typing import Any
 from aiohttp import web
 
 from commerce import clock
+from commerce.aftersales import queries as aftersale_queries
+from commerce.aftersales import services as aftersales
+from commerce.config import Settings
+from commerce.errors import CommerceError
 from commerce.orders import queries, services
 from commerce.orders.queries import CheckoutView, OrderView
 from commerce.payments import queries as payment_queries
 from commerce.payments import services as payments
 from commerce.users.services import Shopper
 from miniprogram_api.keys import CORE
+from miniprogram_api.routes.aftersales import aftersale_json, can_apply, plain
 from miniprogram_api.routing import Router, path_id, read_json, validate
 from miniprogram_api.schemas.orders import (
     CancelIn,
@@ -81,7 +86,8 @@ async def list_orders(request: web.Request, *, query: OrderListQuery, shopper: S
 
 @router.get("/orders/{id}", summary="订单详情", tag=TAG, response=OrderOut, auth=True)
 async def get_order(request: web.Request, *, shopper: Shopper) -> dict[str, Any]:
-    return await order_detail_json(await queries.get_order(shopper=shopper, order_id=path_id(request)))
+    order = await queries.get_order(shopper=shopper, order_id=path_id(request))
+    return await order_detail_json(order, shopper=shopper, settings=request.app[CORE].settings)
 
 
 @router.post(
@@ -98,7 +104,8 @@ async def pay_order(request: web.Request, *, shopper: Shopper) -> dict[str, Any]
 
 @router.post(
     "/orders/{id}/refunds",
-    summary="申请退款（原路退回）：未发货的订单直接退款；已发货的订单提交售后，由客服审核后退款或说明拒绝原因",
+    summary="整单退款（快捷方式）：把订单剩余可退的全部商品申请仅退款；未发货直接退款，已发货由商家审核。"
+    "按商品、件数部分退款或退货请用 /aftersales",
     tag=TAG,
     body=RefundIn,
     response=OrderOut,
@@ -106,8 +113,13 @@ async def pay_order(request: web.Request, *, shopper: Shopper) -> dict[str, Any]
     status=201,
 )
 async def request_refund(request: web.Request, *, body: RefundIn, shopper: Shopper) -> dict[str, Any]:
-    order = await payments.request_refund(shopper=shopper, order_id=path_id(request), reason=body.reason)
-    return await order_detail_json(order)
+    settings = request.app[CORE].settings
+    # After-sales' whole refund, refused with the codes this call always had
+    # (order_not_refundable, invalid_refund_reason).
+    order = await payments.request_refund(
+        shopper=shopper, order_id=path_id(request), reason=body.reason, settings=settings
+    )
+    return await order_detail_json(order, shopper=shopper, settings=settings)
 
 
 @router.post("/orders/{id}/cancel", summary="取消未支付的订单", tag=TAG, response=OrderOut, auth=True)
@@ -130,12 +142,23 @@ def order_json(order: OrderView) -> dict[str, Any]:
     if order.fulfilment is not None:
         body["fulfilment"].update(kind=order.fulfilment.kind.value, status=order.fulfilment.status.value)
     body["refunds"] = []
+    body["aftersales"] = []
+    body["can_request_aftersale"] = False
     return body
 
 
-async def order_detail_json(order: OrderView) -> dict[str, Any]:
-    """The order with its refunds."""
+async def order_detail_json(order: OrderView, *, shopper: Shopper, settings: Settings) -> dict[str, Any]:
+    """The order with its refunds, its after-sales requests and whether another may be made."""
     body = order_json(order)
+    body["aftersales"] = [
+        aftersale_json(view) for view in await aftersale_queries.of_order(order_id=order.id)
+    ]
+    try:
+        options = await aftersales.aftersale_options(shopper=shopper, order_id=order.id, settings=settings)
+    except CommerceError:  # not paid, closed, past its window
+        body["can_request_aftersale"] = False
+    else:
+        body["can_request_aftersale"] = can_apply(plain(options))
     body["refunds"] = [
         {
             # What the shopper may see: never who reviewed it, nor WeChat Pay's internals.

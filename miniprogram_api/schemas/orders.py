@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from commerce.orders.states import OrderStatus
+from miniprogram_api.schemas.aftersales import AfterSaleOut
 from miniprogram_api.schemas.payments import RefundOut
 from miniprogram_api.schemas.shopping import CheckoutIn
 
@@ -85,6 +86,12 @@ class OrderOut(BaseModel):
     fulfilment: FulfilmentOut | None = Field(default=None, description="履约（发货或自提）信息，未安排为空")
     refunds: list[RefundOut] = Field(
         default_factory=list, description="退款记录（订单详情、支付与退款接口返回；列表接口为空）"
+    )
+    aftersales: list[AfterSaleOut] = Field(
+        default_factory=list, description="该订单的售后申请（订单详情返回；列表接口为空）"
+    )
+    can_request_aftersale: bool = Field(
+        False, description="现在能否申请售后（订单详情返回；可申请的内容见 /orders/{id}/aftersales/options）"
     )
 
 

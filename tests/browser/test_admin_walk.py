@@ -1,8 +1,8 @@
 """The admin web walked in a real browser (Debian's Chromium, driven by Playwright) through the
 real app and the simulated WeChat: a platform admin publishes a product with two spec axes and
-an image, puts it on sale, ships the order a shopper pays for and approves the shopper's refund
-(WeChat Pay returns the money); then answers a follower in the live inbox. Screenshots of the
-main pages go to test-artifacts/admin-walk-*.png.
+an image, puts it on sale, ships the order a shopper pays for and approves the shopper's
+after-sales request (WeChat Pay returns the money); then answers a follower in the live inbox.
+Screenshots of the main pages go to test-artifacts/admin-walk-*.png.
 
 CI installs Chromium (`.ci/run`) and sets TEST_REQUIRE_SERVICES, so there a missing browser
 fails the run; a developer's machine without it skips these tests.
@@ -134,27 +134,32 @@ async def test_a_product_goes_on_sale_is_bought_shipped_and_refunded(client, sim
             f"/api/v1/orders/{order['id']}/refunds", json={"reason": "屏幕有坏点"}, headers=order["headers"]
         )
         assert asked.status == 201, await asked.text()
-        # when the admin finds it among the refunds and approves it on its order's page
-        await open_section(page, "售后退款")
+        aftersale = (await asked.json())["aftersales"][-1]
+        # when the admin finds it among the after-sales requests and approves it on its page
+        await open_section(page, "售后")
         row = page.locator("tbody tr", has_text=order["order_no"])
         await expect(row).to_contain_text("待审核")
         await expect(row).to_contain_text("屏幕有坏点")
-        await page.screenshot(path=ARTIFACTS / "admin-walk-refunds.png", full_page=True)
-        await row.get_by_role("link", name=order["order_no"]).click()
+        await page.screenshot(path=ARTIFACTS / "admin-walk-aftersales.png", full_page=True)
+        await row.get_by_role("link", name=aftersale["aftersale_no"]).click()
+        await expect(page.locator("main")).to_contain_text("¥4299.50")
         approve = page.get_by_role("button", name=re.compile(r"^同意退款 ¥4299\.50"))
         await approve.click()
-        await expect(approve).to_have_count(0)  # the order's page came back without it
+        await expect(approve).to_have_count(0)  # the request's page came back without it
 
-        # then WeChat Pay returns the money and the order ends refunded, for alice and on the page
+        # then WeChat Pay returns the money and the request ends refunded, for alice and on the page
         async def refunded() -> bool:
-            answer = await client.get(f"/api/v1/orders/{order['id']}", headers=order["headers"])
+            answer = await client.get(f"/api/v1/aftersales/{aftersale['id']}", headers=order["headers"])
             return (await answer.json())["status"] == "refunded"
 
         await eventually(refunded, within=15.0)
         await page.reload()
         await expect(page.locator("h2")).to_contain_text("已退款")
         await expect(page.locator("#timeline")).to_contain_text("boss（平台管理员）")
-        await page.screenshot(path=ARTIFACTS / "admin-walk-order-refunded.png", full_page=True)
+        await page.screenshot(path=ARTIFACTS / "admin-walk-aftersale-refunded.png", full_page=True)
+        # and the order's page links its request
+        await page.get_by_role("link", name=order["order_no"]).click()
+        await expect(page.locator("#aftersales")).to_contain_text(aftersale["aftersale_no"])
         # and the dashboard counts the paid order, refunded, and nothing left to ship
         await open_section(page, "概览")
         month = page.locator("tr", has_text="近 30 天")

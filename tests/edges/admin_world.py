@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from aiohttp import FormData
 
+from commerce.aftersales.models import AfterSale, AfterSaleEvent
 from commerce.audit.models import AuditEntry
 from commerce.catalog.importer import import_rows
 from commerce.catalog.models import Category, Product, Sku
@@ -57,9 +58,10 @@ class World:
     order_mixed_b: int = 0  # its order of B's product
     order_no_a: str = ""
     order_no_b: str = ""
-    refund_a: int = 0  # awaiting review, within the agents' limit
-    refund_a_dear: int = 0  # awaiting review, above the agents' limit
-    refund_b: int = 0  # awaiting review, B's (bob's)
+    # After-sales requests (refund only, after shipment) waiting for review.
+    refund_a: int = 0  # within the agents' limit
+    refund_a_dear: int = 0  # above the agents' limit
+    refund_b: int = 0  # B's (bob's)
     order_of_refund_a: int = 0
     order_of_refund_a_dear: int = 0
     order_of_refund_b: int = 0
@@ -156,6 +158,10 @@ async def fingerprint() -> dict[str, object]:
         "orders": await Order.all().order_by("id").values_list("id", "status", "carrier", "tracking_no"),
         "order_events": await OrderEvent.all().count(),
         "refunds": await Refund.all().order_by("id").values_list("id", "status", "reviewed_by", "refusal"),
+        "aftersales": await AfterSale.all()
+        .order_by("id")
+        .values_list("id", "status", "reviewed_by", "refusal"),
+        "aftersale_events": await AfterSaleEvent.all().count(),
         "conversations": await Conversation.all().order_by("id").values_list("id", "status", "agent_id"),
         "messages": await ConversationMessage.all().count(),
         "canned": await CannedReply.all().order_by("id").values_list("id", "title", "text"),
@@ -246,9 +252,8 @@ def ways(w: World) -> list[Way]:
     save_a = product_form(w, title="甲店好茶", merchant_id=w.merchant_a, sku_code="A1-1", stock=w.stock_a)
     save_b = product_form(w, title="乙店好咖啡", merchant_id=w.merchant_b, sku_code="B1-1", stock=w.stock_b)
     new_staff = (("username", "c-clerk"), ("password", PASSWORD), ("role", "merchant_staff"))
-    refund_a, back_a = f"/refunds/{w.refund_a}", (("order_id", str(w.order_of_refund_a)),)
-    dear = f"/refunds/{w.refund_a_dear}/refuse"
-    refuse = (("order_id", str(w.order_of_refund_a_dear)), ("reason", "已拆封"))
+    refund_a, refund_b = f"/aftersales/{w.refund_a}", f"/aftersales/{w.refund_b}"
+    dear, refuse = f"/aftersales/{w.refund_a_dear}/refuse", (("reason", "已拆封"),)
     talk, talk_2 = f"/support/{w.conversation}", f"/support/{w.conversation_2}"
     off_shelf = (("status", "off_shelf"),)
     xinjiang = PROVINCES.index("新疆维吾尔自治区")
@@ -291,7 +296,10 @@ def ways(w: World) -> list[Way]:
         _get("order.mixed.B", "/orders/{id}", f"/orders/{w.order_mixed_b}"),
         _get("ship-bulk", "/orders/ship-bulk"),
         _get("ship-bulk.xlsx", "/orders/ship-bulk/template.xlsx"),
-        _get("refunds", "/refunds"),
+        _get("refunds", "/refunds"),  # the old address: leads to after-sales
+        _get("aftersales", "/aftersales"),
+        _get("aftersale.A", "/aftersales/{id}", refund_a),
+        _get("aftersale.B", "/aftersales/{id}", refund_b),
         _get("users", "/users"),
         _get("user.alice", "/users/{id}", f"/users/{w.alice}"),
         _get("user.bob", "/users/{id}", f"/users/{w.bob}"),
@@ -332,11 +340,16 @@ def ways(w: World) -> list[Way]:
         _post("ship-bulk.upload", "/orders/ship-bulk", file=ship_file),
         _post("order.reveal.A", "/orders/{id}/reveal", f"/orders/{w.order_a}/reveal"),
         _post("order.reveal.B", "/orders/{id}/reveal", f"/orders/{w.order_b}/reveal"),
-        _post("refund.approve.A", "/refunds/{id}/approve", f"{refund_a}/approve", back_a),
-        _post("refund.refuse.A-dear", "/refunds/{id}/refuse", dear, refuse),
-        _post("refund.retry.A", "/refunds/{id}/retry", f"{refund_a}/retry", back_a),
-        _post("refund.approve.B", "/refunds/{id}/approve", f"/refunds/{w.refund_b}/approve",
-              (("order_id", str(w.order_of_refund_b)),)),
+        _post("aftersale.note.A", "/aftersales/{id}/notes", f"{refund_a}/notes", (("text", "买家来电"),)),
+        _post("aftersale.note.B", "/aftersales/{id}/notes", f"{refund_b}/notes", (("text", "买家来电"),)),
+        _post("aftersale.receive.A", "/aftersales/{id}/receive", f"{refund_a}/receive",
+              (("restock", "yes"),)),
+        _post("aftersale.reject-return.A", "/aftersales/{id}/reject-return", f"{refund_a}/reject-return",
+              (("reason", "未收到退货"),)),
+        _post("aftersale.approve.A", "/aftersales/{id}/approve", f"{refund_a}/approve"),
+        _post("aftersale.refuse.A-dear", "/aftersales/{id}/refuse", dear, refuse),
+        _post("aftersale.retry.A", "/aftersales/{id}/retry", f"{refund_a}/retry"),
+        _post("aftersale.approve.B", "/aftersales/{id}/approve", f"{refund_b}/approve"),
         _post("shipping.save.A", "/shipping/{id}", f"/shipping/{w.merchant_a}", shipping),
         _post("pickups.verify.A", "/pickups/verify", form=(("point_id", str(w.point_a)), ("code", "123456"))),
         _post("pickups.verify.B", "/pickups/verify", form=(("point_id", str(w.point_b)), ("code", "123456"))),

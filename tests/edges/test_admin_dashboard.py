@@ -14,7 +14,8 @@ from commerce.orders.models import Order
 from commerce.staff.models import StaffAccount
 from commerce.staff.services import _hasher, create_platform_admin
 from commerce.staff.states import StaffRole
-from tests.builders import PASSWORD, csrf_of, sign_in
+from tests.builders import PASSWORD, add_staff, csrf_of, shipped_order, sign_in, signed_in
+from tests.edges.aftersale_steps import ask, press
 from tests.edges.shoppers import ADDRESS, auth_headers
 from tests.factories import seed_small_catalog
 
@@ -28,8 +29,9 @@ async def _order(client, headers, address_id, sku_code, quantity, *, paid_at, st
         "/api/v1/orders", json=body, headers={**headers, "Idempotency-Key": uuid.uuid4().hex}
     )
     order = await response.json()
-    if paid_at is not None:  # as WeChat Pay would have left it
-        await Order.filter(id=order["id"]).update(paid_at=paid_at, status=status)
+    if paid_at is not None:  # as WeChat Pay (and a whole refund, for a closed one) would have left it
+        refunded = order["payable"] if status == "closed" else 0
+        await Order.filter(id=order["id"]).update(paid_at=paid_at, status=status, refunded=refunded)
     return order
 
 
@@ -49,7 +51,7 @@ async def test_the_dashboard_counts_what_was_paid_for_the_platform_and_for_a_mer
     b_addr = (await (await client.post("/api/v1/addresses", json=ADDRESS, headers=bob)).json())["id"]
     today = NOW - timedelta(hours=1)
     o1 = await _order(client, alice, a_addr, "P2-W", 1, paid_at=today, status="paid")
-    o2 = await _order(client, bob, b_addr, phone.sku_code, 1, paid_at=today, status="refunded")
+    o2 = await _order(client, bob, b_addr, phone.sku_code, 1, paid_at=today, status="closed")
     o3 = await _order(client, alice, a_addr, "P2-W", 2, paid_at=NOW - timedelta(days=3), status="completed")
     await _order(client, alice, a_addr, "P2-W", 1, paid_at=NOW - timedelta(days=40), status="completed")
     await _order(client, alice, a_addr, "P2-W", 1, paid_at=None, status="pending_payment")
@@ -85,8 +87,11 @@ async def test_the_dashboard_counts_what_was_paid_for_the_platform_and_for_a_mer
         ("users", "2"),
         ("refund-rate", "33.3%"),
         ("to-ship", "1"),
-        ("refunding", "0"),
         ("waiting", "0"),
+        ("aftersales-requested", "0"),
+        ("aftersales-awaiting-return", "0"),
+        ("aftersales-returning", "0"),
+        ("aftersales-refunding", "0"),
     ]
     # the fruit shop: only its own line (without shipping), its one refunded order
     line = o2["lines"][0]["payable"]
@@ -102,6 +107,33 @@ async def test_the_dashboard_counts_what_was_paid_for_the_platform_and_for_a_mer
         ("users", "1"),
         ("refund-rate", "100.0%"),
         ("to-ship", "0"),
-        ("refunding", "0"),
+        ("aftersales-requested", "0"),
+        ("aftersales-awaiting-return", "0"),
+        ("aftersales-returning", "0"),
+        ("aftersales-refunding", "0"),
     ]
     assert buds.product_id != phone.product_id
+
+
+async def test_the_dashboard_counts_open_after_sales_requests_by_state(client, simulator):
+    # given two shipped orders of the platform's shop: one request waits, one is being returned
+    waiting, returning = (
+        await shipped_order(client, simulator),
+        await shipped_order(client, simulator, user="bob"),
+    )
+    await ask(client, waiting)
+    back = await ask(client, returning, kind="return_refund")
+    await create_platform_admin(username="boss", password=PASSWORD)
+    await signed_in(client, "boss")
+    assert (await press(client, back["id"], "approve")).status == 302
+    other = await ensure_merchant(code="other", name="别家")
+    await add_staff("other-owner", StaffRole.MERCHANT_OWNER, other)
+    # then the platform sees one waiting for review and one waiting for the goods, each linked
+    home = await (await client.get("/admin/")).text()
+    figures = dict(_figures(home))
+    assert (figures["aftersales-requested"], figures["aftersales-awaiting-return"]) == ("1", "1")
+    assert 'href="/admin/aftersales?status=requested"' in home
+    # and another merchant sees none of them
+    await signed_in(client, "other-owner")
+    figures = dict(_figures(await (await client.get("/admin/")).text()))
+    assert (figures["aftersales-requested"], figures["aftersales-awaiting-return"]) == ("0", "0")

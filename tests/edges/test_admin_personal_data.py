@@ -114,11 +114,11 @@ async def test_a_merchants_people_see_only_their_own_order_of_a_two_merchant_che
         headers={"Authorization": f"Bearer {alice['token']}"},
     )
     assert asked.status == 201, await asked.text()
-    # then A's refund list shows the refund with its amount (A's money alone)
-    refunds = await (await client.get("/admin/refunds")).text()
-    lines = refunds.splitlines()
+    # then A's after-sales list shows the request with its amount (A's money alone)
+    listed = await (await client.get("/admin/aftersales")).text()
+    lines = listed.splitlines()
     at = next(n for n, line in enumerate(lines) if mine.order_no in line)
-    row = "".join(lines[at : at + 3])  # the order, the refund number, the amount
+    row = "".join(lines[at : at + 4])  # the order, the kind, the goods, the amount
     assert "<td>—</td>" not in row and "29.90" in row, row
     # while the platform admin sees B's order too
     await signed_in(client, ADMIN)

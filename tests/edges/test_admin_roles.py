@@ -69,7 +69,10 @@ EXPECTED = {
     "order.mixed.B":         (200, 404, 404, 200, 403),  # B's order of the same checkout
     "ship-bulk":             (200, 200, 200, 403, 403),
     "ship-bulk.xlsx":        (200, 200, 200, 403, 403),
-    "refunds":               (200, 200, 200, 200, 403),
+    "refunds":               (301, 301, 301, 301, 301),  # the old address: to after-sales
+    "aftersales":            (200, 200, 200, 200, 403),
+    "aftersale.A":           (200, 200, 200, 200, 403),
+    "aftersale.B":           (200, 404, 404, 200, 403),
     "users":                 (200, 200, 200, 200, 403),  # a merchant's: its customers only
     "user.alice":            (200, 200, 200, 200, 403),  # A's customer
     "user.bob":              (200, 404, 404, 200, 403),  # B's customer only
@@ -113,10 +116,14 @@ EXPECTED = {
     "ship-bulk.upload":      (200, 200, 200, 403, 403),  # the page lists each row's outcome
     "order.reveal.A":        (200, 200, 403, 403, 403),  # a full phone and address: as for users
     "order.reveal.B":        (200, 404, 403, 403, 403),
-    "refund.approve.A":      (302, 302, 302, 302, 403),
-    "refund.refuse.A-dear":  (302, 302, 302, 403, 403),  # above the agents' limit
-    "refund.retry.A":        (409, 409, 409, 409, 403),  # let through; nothing failed to retry
-    "refund.approve.B":      (302, 404, 404, 302, 403),
+    "aftersale.note.A":      (302, 302, 302, 302, 403),
+    "aftersale.note.B":      (302, 404, 404, 302, 403),
+    "aftersale.receive.A":   (409, 409, 409, 409, 403),  # let through; nothing was sent back
+    "aftersale.reject-return.A": (409, 409, 409, 409, 403),
+    "aftersale.approve.A":   (302, 302, 302, 302, 403),
+    "aftersale.refuse.A-dear": (302, 302, 302, 403, 403),  # above the agents' limit
+    "aftersale.retry.A":     (409, 409, 409, 409, 403),  # let through; nothing failed to retry
+    "aftersale.approve.B":   (302, 404, 404, 302, 403),
     "shipping.save.A":       (302, 302, 403, 403, 403),
     "shipping.save.B":       (302, 404, 403, 403, 403),
     "pickups.verify.A":      (409, 409, 409, 403, 403),  # let through; no order holds the code
@@ -253,7 +260,7 @@ async def test_a_merchant_owners_tampered_forms_reach_nothing_of_another_merchan
     w = await build_world(client, simulator)
     csrf = await signed_in(client, OWNER)
     token = [("csrf_token", csrf)]
-    a, b, order_a = str(w.product_a), str(w.product_b), str(w.order_a)
+    a, b = str(w.product_a), str(w.product_b)
     b_catalogue = await catalogue_of(w.merchant_b)
 
     async def post(path: str, form, **kwargs):
@@ -285,13 +292,9 @@ async def test_a_merchant_owners_tampered_forms_reach_nothing_of_another_merchan
         ),
         ("shelving with B's id", "/products/batch", (("do", "off_shelf"), ("id", a), ("id", b)), 404),
         ("shipping B's order", f"/orders/{w.order_b}/ship", ship, 404),
-        ("approving B's refund", f"/refunds/{w.refund_b}/approve", (("order_id", order_a),), 404),
-        (
-            "refusing B's refund",
-            f"/refunds/{w.refund_b}/refuse",
-            (("order_id", order_a), ("reason", "不")),
-            404,
-        ),
+        ("approving B's after-sales", f"/aftersales/{w.refund_b}/approve", (), 404),
+        ("refusing B's after-sales", f"/aftersales/{w.refund_b}/refuse", (("reason", "不"),), 404),
+        ("noting on B's after-sales", f"/aftersales/{w.refund_b}/notes", (("text", "看看"),), 404),
         ("a platform admin account", f"/merchants/{w.merchant_a}/staff", platform_account, 403),
         ("a merchant", "/merchants", (("code", "shop-x"), ("name", "冒牌店")), 403),
         (
@@ -365,9 +368,12 @@ async def test_a_merchants_lists_and_exports_hold_only_its_own(client, simulator
     assert w.order_no_a in orders and w.order_no_b not in orders
     searched = await page(f"/admin/orders?q={w.order_no_b}")  # the search box repeats the number
     assert "共 0 单" in searched and f"/admin/orders/{w.order_b}" not in searched
-    refunds = await page("/admin/refunds")
-    assert f"/admin/orders/{w.order_of_refund_a}" in refunds
-    assert refund_b_order not in refunds and f"/admin/orders/{w.order_of_refund_b}" not in refunds
+    aftersales = await page("/admin/aftersales")
+    assert (
+        f"/admin/orders/{w.order_of_refund_a}" in aftersales
+        and f"/admin/aftersales/{w.refund_a}" in aftersales
+    )
+    assert refund_b_order not in aftersales and f"/admin/orders/{w.order_of_refund_b}" not in aftersales
     for path in ("/admin/products", f"/admin/products?merchant={w.merchant_b}", "/admin/products?q=乙店"):
         assert "乙店咖啡" not in await page(path), path
     assert "甲店茶叶" in await page("/admin/products")

@@ -110,7 +110,7 @@ async def test_what_people_typed_is_shown_as_text_on_every_admin_page(client, si
     alice = await Shopper.start(client, simulator, "alice", {**ADDRESS, "receiver_name": RECEIVER})
     await User.filter(id=alice.user_id).update(nickname=NICKNAME)
     paid = (await alice.order(["X1-1"]))["id"]
-    refunded, _ = await alice.refunded_after_shipping("X1-1", reason=REASON)
+    refunded, asked = await alice.refunded_after_shipping("X1-1", reason=REASON)
     refused_order, refused_refund = await alice.refunded_after_shipping("X1-1", reason="质量问题")
     # she writes markup to the official account after asking for a person
     for content in ("人工", MESSAGE, LAST_MESSAGE):
@@ -121,8 +121,8 @@ async def test_what_people_typed_is_shown_as_text_on_every_admin_page(client, si
     await _post(
         client,
         csrf,
-        f"/admin/refunds/{refused_refund}/refuse",
-        {"order_id": refused_order, "reason": REFUSAL},
+        f"/admin/aftersales/{refused_refund}/refuse",
+        {"reason": REFUSAL},
     )
     await _post(client, csrf, "/admin/support/canned", {"title": CANNED_TITLE, "text": CANNED_TEXT})
     spare = await ensure_merchant(code="shop-y", name="乙店")
@@ -149,8 +149,10 @@ async def test_what_people_typed_is_shown_as_text_on_every_admin_page(client, si
         "/admin/orders": (TITLE, RECEIVER),
         f"/admin/orders/{paid}": (TITLE, SPEC, RECEIVER, NOTE),
         f"/admin/orders/{refunded}": (REASON,),
-        f"/admin/orders/{refused_order}": (REFUSAL,),
-        "/admin/refunds": (REASON,),
+        f"/admin/orders/{refused_order}": (),
+        "/admin/aftersales": (REASON,),
+        f"/admin/aftersales/{asked}": (REASON,),
+        f"/admin/aftersales/{refused_refund}": (REFUSAL,),
         "/admin/users": (NICKNAME,),
         f"/admin/users/{alice.user_id}": (NICKNAME,),
         "/admin/support": (LAST_MESSAGE,),  # the last message's preview
@@ -169,7 +171,10 @@ async def test_what_people_typed_is_shown_as_text_on_every_admin_page(client, si
     for path, params in (
         ("/admin/orders", {"from": SEARCH, "to": SCRIPT, "status": SEARCH}),
         ("/admin/products", {"status": SEARCH, "stock": SEARCH, "category": SEARCH, "merchant": SEARCH}),
-        ("/admin/refunds", {"status": SEARCH, "page": SEARCH}),
+        (
+            "/admin/aftersales",
+            {"status": SEARCH, "kind": SEARCH, "order_no": SEARCH, "from": SCRIPT, "page": SEARCH},
+        ),
         ("/admin/support", {"status": SEARCH}),
         ("/admin/products/export", {"q": SEARCH}),
     ):
@@ -185,8 +190,10 @@ async def test_what_people_typed_is_shown_as_text_on_every_admin_page(client, si
         "/admin/orders": (TITLE, RECEIVER),
         f"/admin/orders/{paid}": (TITLE, SPEC, RECEIVER, NOTE),
         f"/admin/orders/{refunded}": (REASON,),
-        f"/admin/orders/{refused_order}": (REFUSAL,),
-        "/admin/refunds": (REASON,),
+        f"/admin/orders/{refused_order}": (),
+        "/admin/aftersales": (REASON,),
+        f"/admin/aftersales/{asked}": (REASON,),
+        f"/admin/aftersales/{refused_refund}": (REFUSAL,),
         "/admin/users": (NICKNAME,),  # its customer
         f"/admin/users/{alice.user_id}": (NICKNAME,),
     }

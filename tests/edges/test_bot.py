@@ -134,6 +134,8 @@ async def test_commands_and_the_faq(webhook):
     assert "退" in await say("怎么退货")
     assert "发票" in await say("能开发票吗")
     assert "小程序" in await say("订单")  # not a shopper yet: log in through the mini-program
+    assert "小程序" in await say("售后")  # the same for after-sales
+    assert "售后" in await say("帮助")
 
 
 async def test_two_misses_in_a_row_hand_over_to_a_human(webhook):

@@ -266,21 +266,25 @@ async def test_a_refund_before_shipment_returns_the_money_and_the_stock(client, 
     # another shopper cannot ask for it
     bob = await auth_headers(client, simulator, "bob")
     assert (await client.post(url, json={"reason": "不想要了"}, headers=bob)).status == 404
-    # when the shopper asks for a refund
+    # when the shopper asks for the whole order back (the shortcut: everything left)
     response = await client.post(url, json={"reason": "不想要了"}, headers=alice["headers"])
     assert response.status == 201
     body = await response.json()
-    assert body["status"] == "refunding" and body["refunds"][0]["reason"] == "不想要了"
+    [asked] = body["aftersales"]
+    # then nothing shipped, so no review: the money, shipping included, is on its way
+    assert (asked["status"], asked["reason"], asked["amount"]) == ("refunding", "不想要了", order["payable"])
+    assert body["can_request_aftersale"] is False
     again = await client.post(url, json={"reason": "不想要了"}, headers=alice["headers"])
     assert (again.status, (await again.json())["error"]["code"]) == (409, "order_not_refundable")
 
-    # then WeChat Pay refunds it, and the order ends refunded with its stock back on sale
+    # and WeChat Pay refunds it, the order closes, its stock is back on sale
     async def refunded() -> bool:
-        return (await Order.get(id=order["id"])).status == "refunded"
+        seen = await client.get(f"/api/v1/aftersales/{asked['id']}", headers=alice["headers"])
+        return (await seen.json())["status"] == "refunded"
 
     await eventually(refunded)
     body = await _get(client, alice, order["id"])
-    assert body["refunds"][0]["status"] == "succeeded" and body["refunds"][0]["succeeded_at"]
+    assert body["status"] == "closed" and body["aftersales"][0]["refund_status"] == "succeeded"
     assert (await Sku.get(id=buds.id)).stock == buds.stock
     assert await Refund.all().count() == 1
 
@@ -300,9 +304,9 @@ async def test_a_refund_after_shipment_waits_for_review_and_a_completed_order_is
     # then it waits for staff: nothing is sent to WeChat Pay, the stock stays as it is
     assert response.status == 201
     body = await response.json()
-    assert body["status"] == "refunding"
-    assert [(r["status"], r["reason"], r["refusal"]) for r in body["refunds"]] == [
-        ("awaiting_review", "收到的耳机有杂音", "")
+    assert body["status"] == "shipped"
+    assert [(a["status"], a["reason"], a["refusal"]) for a in body["aftersales"]] == [
+        ("requested", "收到的耳机有杂音", "")
     ]
     await settle_outbox()
     _, state = await sim(simulator, "GET", "/pay/state")
@@ -310,15 +314,17 @@ async def test_a_refund_after_shipment_waits_for_review_and_a_completed_order_is
     assert (await Sku.get(id=buds.id)).stock == buds.stock - 1
     again = await client.post(url, json={"reason": "再问一次"}, headers=alice["headers"])
     assert (again.status, (await again.json())["error"]["code"]) == (409, "order_not_refundable")
-    # an order that was received is not refunded here
+    # an order that was received and is past its after-sales window is not refunded
     other = await order_sku(client, alice)
     await pay_order(client, simulator, alice["headers"], other["id"])
     await ship_order(order_id=other["id"], carrier="SF", tracking_no="SF1234567891", actor="staff:1")
     await client.post(f"/api/v1/orders/{other['id']}/confirm-receipt", headers=alice["headers"])
-    late = await client.post(
-        f"/api/v1/orders/{other['id']}/refunds", json={"reason": "不想要了"}, headers=alice["headers"]
-    )
-    assert (late.status, (await late.json())["error"]["code"]) == (409, "order_not_refundable")
+    with clock.frozen(clock.now() + timedelta(days=400)):
+        headers = await auth_headers(client, simulator, "alice")  # a session of that day
+        late = await client.post(
+            f"/api/v1/orders/{other['id']}/refunds", json={"reason": "不想要了"}, headers=headers
+        )
+        assert (late.status, (await late.json())["error"]["code"]) == (409, "order_not_refundable")
 
 
 async def test_shipping_a_paid_order_uploads_the_shipment_to_wechat(client, simulator, alice):
