@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 
+from admin_web.keys import CORE
 from admin_web.security import path_id, session_for
 from commerce import clock
 from commerce.aftersales import queries as aftersale_queries
@@ -18,6 +19,8 @@ from commerce.money import fen_to_yuan
 from commerce.orders import backoffice
 from commerce.orders.states import OrderStatus
 from commerce.payments import queries as payments
+from commerce.payments import review as refund_review
+from commerce.payments.errors import RefundError
 from commerce.shipping.queries import CARRIERS
 from commerce.staff.permissions import Permission, can, require
 from commerce.users.services import mask_phone
@@ -68,6 +71,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/orders/{id}", detail)
     router.add_post("/orders/{id}/ship", ship)
     router.add_post("/orders/{id}/notes", add_note)
+    router.add_post("/orders/{id}/refunds/{refund_id}/retry", retry_automatic_refund)
     router.add_post("/orders/{id}/reveal", reveal)
     aftersales.add_routes(router)
 
@@ -199,6 +203,28 @@ async def reveal(request: web.Request) -> web.Response:
         order_id=order_id, merchant_id=session.staff.merchant_id, actor=session.staff.actor
     )
     return await render_order(request, order_id, error="", revealed=address)
+
+
+async def retry_automatic_refund(request: web.Request) -> web.Response:
+    """Submit again a failed automatic refund (money the order could not take): it belongs to
+    no after-sales request, so it is retried here, on its order."""
+    staff = session_for(request).staff
+    require(staff, Permission.REFUNDS)
+    order_id = path_id(request)
+    refund_id = path_id(request, "refund_id")
+    refunds = {r.id: r for r in await payments.refunds_of(order_id)}
+    try:
+        if refund_id not in refunds or not refunds[refund_id].automatic:
+            raise RefundError.NOT_FOUND.error()
+        await refund_review.retry_refund(
+            refund_id=refund_id,
+            staff=staff,
+            agent_refund_limit_fen=request.app[CORE].settings.agent_refund_limit_fen,
+        )
+    except CommerceError as error:
+        status = 404 if error.kind is ErrorKind.NOT_FOUND else 409
+        return await render_order(request, order_id, error=error.message, status=status)
+    raise web.HTTPFound(f"/admin/orders/{order_id}")
 
 
 async def render_order(

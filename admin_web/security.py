@@ -70,9 +70,10 @@ def session_for(request: web.Request) -> StaffSession:
     return request[SESSION]
 
 
-def path_id(request: web.Request) -> int:
-    """The {id} of the URL: ASCII digits only (a made-up or odd id is simply not found)."""
-    raw = request.match_info["id"]
+def path_id(request: web.Request, name: str = "id") -> int:
+    """The {id} (or another id part) of the URL: ASCII digits only (a made-up or odd id is
+    simply not found)."""
+    raw = request.match_info[name]
     if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
         raise web.HTTPNotFound()
     return int(raw)

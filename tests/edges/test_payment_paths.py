@@ -14,12 +14,14 @@ import pytest
 from commerce import clock
 from commerce.aftersales.models import AfterSale
 from commerce.catalog.models import Sku
+from commerce.merchants.services import ensure_merchant
 from commerce.orders.models import Order, OrderEvent
 from commerce.outbox import OutboxDelivery, OutboxEvent
 from commerce.payments.models import Payment, Refund
 from commerce.payments.reconcile import reconcile_payments
+from commerce.staff.states import StaffRole
 from shop.app import CORE, create_app
-from tests.builders import genuine_paid_transaction, shopper_with_address
+from tests.builders import add_staff, genuine_paid_transaction, shopper_with_address, signed_in
 from tests.concurrency import needs_real_database
 from tests.edges import wechatpay_forgery as forge
 from tests.edges.paying import (
@@ -540,3 +542,47 @@ async def test_the_simulator_plans_wechat_pay_refusals_only_for_wechat_pay_and_i
         assert status == 400 and body["error"], fault
     _, state = await sim(simulator, "GET", "/wx/state")
     assert state["faults"] == {}
+
+
+async def test_a_failed_automatic_refund_is_submitted_again_from_its_order_page(client, simulator, alice):
+    # given money that arrived for a cancelled order, whose automatic refund WeChat Pay closed
+    order = await order_sku(client, alice, quantity=1)
+    await _paid_but_not_told(client, simulator, alice, order["id"])
+    await sim(simulator, "POST", "/pay/refund-outcome", {"outcome": "CLOSED"})
+    cancelled = await client.post(f"/api/v1/orders/{order['id']}/cancel", headers=alice["headers"])
+    assert cancelled.status == 200
+
+    async def failed() -> bool:
+        refund = await Refund.get_or_none(order_id=order["id"])
+        return refund is not None and refund.status == "failed"
+
+    await eventually(failed)
+    first = await Refund.get(order_id=order["id"])
+    # when a merchant of another shop tries to retry it, the order is not theirs
+    await add_staff(
+        "other", StaffRole.MERCHANT_OWNER, merchant_id=await ensure_merchant(code="other", name="别家")
+    )
+    csrf = await signed_in(client, "other")
+    url = f"/admin/orders/{order['id']}/refunds/{first.id}/retry"
+    foreign = await client.post(url, data={"csrf_token": csrf}, allow_redirects=False)
+    assert foreign.status == 404
+    # and the platform's admin sees the failure on the order's page with a button to submit it again
+    await add_staff("boss", StaffRole.PLATFORM_ADMIN)
+    csrf = await signed_in(client, "boss")
+    page = await (await client.get(f"/admin/orders/{order['id']}")).text()
+    assert url in page and "重新提交退款" in page
+    retried = await client.post(url, data={"csrf_token": csrf}, allow_redirects=False)
+    assert (retried.status, retried.headers["Location"]) == (302, f"/admin/orders/{order['id']}")
+
+    # then a new refund of the same money reaches WeChat Pay and succeeds
+    async def succeeded() -> bool:
+        return await Refund.filter(order_id=order["id"], status="succeeded").exists()
+
+    await eventually(succeeded)
+    refunds = (
+        await Refund.filter(order_id=order["id"]).order_by("id").values_list("amount", "automatic", "status")
+    )
+    assert refunds == [(order["payable"], True, "failed"), (order["payable"], True, "succeeded")]
+    # and a second press retries nothing more
+    again = await client.post(url, data={"csrf_token": csrf}, allow_redirects=False)
+    assert again.status == 409 and await Refund.filter(order_id=order["id"]).count() == 2
