@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import timedelta
 
 import redis.asyncio as redis
@@ -153,7 +153,8 @@ async def plan_checkout(
         raise CheckoutError.PAYABLE_TOO_LARGE.error(preview.order_problem.message)
     if preview.address is None:
         raise OrderError.ADDRESS_REQUIRED.error()
-    address = {k: v for k, v in asdict(preview.address).items() if k not in ("id", "is_default")}
+    # Its fields are plain values: a shallow copy (asdict's deep one showed in the profile).
+    address = {k: v for k, v in vars(preview.address).items() if k not in ("id", "is_default")}
     wanted = [(priced.line.sku_id, priced.line.quantity) for priced in preview.quote.lines]
     return CheckoutPlan(quote=preview.quote, address=address, wanted=wanted)
 
