@@ -646,18 +646,9 @@ async def _complete_shipped(order_id: int) -> None:
         await fulfilment.deliver_express(conn, order_id=order_id, actor="system:scheduler")
 
 
-async def _record(
-    conn,
-    order_id: int,
-    type_: EventType,
-    actor: str,
-    *,
-    frm: OrderStatus | None = None,
-    to: OrderStatus,
-    params=None,
-) -> None:
-    row = _event_row(order_id, type_, actor, frm=frm, to=to, params=params)
-    await insert(OrderEvent._meta.db_table, row, connection=conn)
+async def _record(conn, order_id: int, type_: EventType, actor: str, **change) -> None:
+    """Append one event row to the order's history (`change`: _event_row's frm, to, params)."""
+    await insert(OrderEvent._meta.db_table, _event_row(order_id, type_, actor, **change), connection=conn)
 
 
 def _event_row(
