@@ -7,6 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from types import SimpleNamespace
 
 import redis.asyncio as redis
 from tortoise.exceptions import IntegrityError
@@ -191,7 +192,7 @@ async def commit_checkout(
                 },
             )
             checkout_id = await insert(Checkout._meta.db_table, checkout_row, connection=conn)
-            checkout = Checkout(id=checkout_id, **checkout_row)
+            checkout = SimpleNamespace(id=checkout_id, **checkout_row)  # as views read it (_insert_orders)
             placed = await _insert_orders(
                 conn,
                 quote,
@@ -234,14 +235,14 @@ async def _insert_orders(
     address: dict,
     pay_deadline,
     now,
-) -> list[tuple[Order, list[OrderLine]]]:
+) -> list[tuple[SimpleNamespace, list[SimpleNamespace]]]:
     """Each merchant's order, then the lines, adjustments, claims and creation events of them
     all: one INSERT per table for the whole checkout, whatever the number of merchants (each
     statement is a round trip to the database, the costliest part of placing an order). Rows
     are built from the models' fields (commerce.db.model_row): a new column without a default
     cannot be missed. Plain INSERTs: the ORM's create costs more CPU than the statement."""
     phone = str(address.get("phone", ""))[:20]
-    placed: list[tuple[Order, list[OrderLine]]] = []
+    placed: list[tuple[SimpleNamespace, list[SimpleNamespace]]] = []
     line_rows: list[dict] = []
     adjustment_rows: list[dict] = []
     taken: list[tuple[int, list[Claim]]] = []
@@ -274,7 +275,8 @@ async def _insert_orders(
         line_rows += lines
         adjustment_rows += [_adjustment_row(order_id, adj) for adj in order_quote.adjustments]
         taken.append((order_id, order_quote.claims))
-        placed.append((Order(id=order_id, **row), [OrderLine(**line) for line in lines]))
+        # The rows as the views read them: a model instance per row cost ~0.1 ms of CPU each.
+        placed.append((SimpleNamespace(id=order_id, **row), [SimpleNamespace(**line) for line in lines]))
     await insert_many(OrderLine._meta.db_table, line_rows, connection=conn)
     await insert_many(OrderAdjustment._meta.db_table, adjustment_rows, connection=conn)
     await claims.record(conn, taken)
