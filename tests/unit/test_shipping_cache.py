@@ -5,14 +5,19 @@ the database."""
 
 from __future__ import annotations
 
+import asyncio
+
 import fakeredis
 
-from commerce.shipping.cache import VersionedCache
+from commerce.shipping.cache import CHECK_EVERY_SECONDS, VersionedCache
 
 
-def _processes() -> tuple[VersionedCache[int], VersionedCache[int], fakeredis.FakeAsyncRedis]:
+def _processes(
+    check_every: float = 0.0,
+) -> tuple[VersionedCache[int], VersionedCache[int], fakeredis.FakeAsyncRedis]:
+    """Two processes on one Redis (checking the version on every lookup unless told)."""
     redis = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
-    first, second = VersionedCache[int](), VersionedCache[int]()
+    first, second = VersionedCache[int](check_every=check_every), VersionedCache[int]()
     first.connect(redis)
     second.connect(redis)
     return first, second, redis
@@ -41,6 +46,19 @@ async def test_a_save_in_one_process_is_read_by_the_others_next_lookup():
     assert await first.get(7, database.load) == 600
     assert await first.get(7, database.load) == 600
     assert database.reads == 2
+
+
+async def test_a_save_reaches_the_other_processes_within_the_check_interval():
+    # given a process holding merchant 7's fee, checking the version at most every 50 ms
+    first, second, _ = _processes(check_every=CHECK_EVERY_SECONDS)
+    database = Database()
+    assert await first.get(7, database.load) == 1000
+    # when another process saves a new fee and the interval passes
+    database.fees[7] = 600
+    await second.changed()
+    await asyncio.sleep(CHECK_EVERY_SECONDS * 1.5)
+    # then the first process charges the new fee
+    assert await first.get(7, database.load) == 600
 
 
 async def test_an_emptied_redis_drops_what_every_process_held():
