@@ -61,6 +61,19 @@ def free_port() -> int:
 LOGS = ROOT / "bench" / "results"
 
 
+PIDS: dict[str, int] = {}  # the running servers' process ids, by name
+
+
+def cpu_seconds(name: str) -> float | None:
+    """CPU time (user + system) the named server has used so far; None where /proc is not.
+    On a shared, noisy machine CPU per request varies less than requests per second."""
+    try:
+        fields = Path(f"/proc/{PIDS[name]}/stat").read_text().rsplit(")", 1)[1].split()
+    except (KeyError, OSError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 @contextmanager
 def process(args: list[str], env: dict[str, str], *, name: str):
     """Run a server until the block ends; what it logs goes to bench/results/NAME.log (a pipe
@@ -68,6 +81,7 @@ def process(args: list[str], env: dict[str, str], *, name: str):
     LOGS.mkdir(parents=True, exist_ok=True)
     with (LOGS / f"{name}.log").open("w") as log:
         proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+        PIDS[name] = proc.pid
         try:
             yield proc
         finally:

@@ -22,7 +22,7 @@ import uuid
 
 import aiohttp
 
-from bench.catalog import ROOT, SHOP, shop_and_bare
+from bench.catalog import ROOT, SHOP, cpu_seconds, shop_and_bare
 from bench.loadgen import run
 
 ORDERS_PER_SHOPPER = 5  # ORDER_MAX_UNPAID_PER_SHOPPER's default
@@ -93,18 +93,21 @@ async def measure(base: str, bare_url: str, orders: int, concurrency: int) -> st
                         failures[r.status] = failures.get(r.status, 0) + 1
                 latencies.append((time.perf_counter() - started) * 1000)
 
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), cpu_seconds("shop-serve")
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu_after = time.perf_counter() - started, cpu_seconds("shop-serve")
     bare = await run("bare", [bare_url], requests=orders * 2, concurrency=concurrency)
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     rate = len(latencies) / elapsed
     where = " (why: bench/results/shop-serve.log)" if failures else ""
+    cpu = ""
+    if cpu_before is not None and cpu_after is not None:
+        cpu = f"; shop serve CPU {(cpu_after - cpu_before) * 1000 / len(latencies):.2f} ms per order"
     return (
         f"orders placed: {len(latencies)} in {elapsed:.1f} s = {rate:.0f} orders/s "
         f"(each = preview + create), p50 {ordered[len(ordered) // 2]:.1f} ms, p99 {p99:.1f} ms, "
-        f"failures {failures or 'none'}{where}\n"
+        f"failures {failures or 'none'}{where}{cpu}\n"
         f"bare aiohttp handler: {bare.rps:.0f} req/s = {bare.rps / 2:.0f} request pairs/s; "
         f"orders reach {rate / (bare.rps / 2):.0%} of that"
     )

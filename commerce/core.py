@@ -17,6 +17,7 @@ from commerce.cache import create_redis
 from commerce.catalog.search import CatalogSearch
 from commerce.config import Settings
 from commerce.db import close_db, init_db
+from commerce.shipping import templates as shipping_templates
 from commerce.support import live as support_live
 from commerce.users.sessions import SessionVersions
 from commerce.wechat.client import WeChatClient
@@ -60,12 +61,14 @@ class Core:
             )
         outbox.install(outbox.Subscriptions(self.subscribers(self)))
         support_live.connect(self.redis)  # conversations' changes reach every process's inbox
+        shipping_templates.connect_cache(self.redis)  # saved templates reach every process's checkout
         self.search = CatalogSearch(refresh_seconds=self.settings.search_refresh_seconds)
         if build_search_index:
             await self.search.rebuild()
 
     async def close(self) -> None:
         support_live.disconnect(self.redis)
+        shipping_templates.disconnect_cache(self.redis)
         await self.wechat.close()
         await self.mp.close()
         if self.pay is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from enum import Enum
 from typing import Any
@@ -133,24 +134,34 @@ def model_row(model: type, values: dict[str, Any]) -> dict[str, Any]:
     fields: a column not given takes the field's default (or NULL where allowed); a column
     with neither is a KeyError, so a new column cannot be forgotten silently. Enums become
     their values; the generated primary key is left out."""
-    meta = model._meta  # type: ignore[attr-defined]
+    columns, names = _insert_columns(model)
     row: dict[str, Any] = {}
-    for name, column in meta.fields_db_projection.items():
-        spec = meta.fields_map[name]
-        if spec.pk and spec.generated:
-            continue
+    for name, column, default, null in columns:
         if name in values:
             value = values[name]
-        elif spec.default is not None:
-            value = spec.default() if callable(spec.default) else spec.default
-        elif spec.null:
+        elif default is not None:
+            value = default() if callable(default) else default
+        elif null:
             value = None
         else:
-            raise KeyError(f"{meta.db_table}.{column} has no value and no default")
+            raise KeyError(f"{model._meta.db_table}.{column} has no value and no default")  # type: ignore[attr-defined]
         row[column] = value.value if isinstance(value, Enum) else value
-    if unknown := set(values) - set(meta.fields_db_projection):
-        raise KeyError(f"{meta.db_table} has no column {sorted(unknown)[0]}")
+    if unknown := set(values) - names:
+        raise KeyError(f"{model._meta.db_table} has no column {sorted(unknown)[0]}")  # type: ignore[attr-defined]
     return row
+
+
+@functools.cache
+def _insert_columns(model: type) -> tuple[tuple[tuple[str, str, Any, bool], ...], frozenset[str]]:
+    """(field, column, default, nullable) of every column an INSERT writes, and the field
+    names: read from the model's meta once (model_row runs for every row of every order)."""
+    meta = model._meta  # type: ignore[attr-defined]
+    columns = tuple(
+        (name, column, meta.fields_map[name].default, meta.fields_map[name].null)
+        for name, column in meta.fields_db_projection.items()
+        if not (meta.fields_map[name].pk and meta.fields_map[name].generated)
+    )
+    return columns, frozenset(meta.fields_db_projection)
 
 
 def _portable(sql: str, connection: Any) -> tuple[Any, str]:

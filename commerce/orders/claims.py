@@ -94,8 +94,9 @@ async def take_all(conn, claims: Sequence[Claim]) -> bool:
     return True
 
 
-async def record(conn, *, order_id: int, claims: Sequence[Claim]) -> None:
-    """Write down what the order took (in its transaction)."""
+async def record(conn, taken: Sequence[tuple[int, Sequence[Claim]]]) -> None:
+    """Write down what each order took, as (order id, its claims), in one statement (in the
+    checkout's transaction)."""
     at = clock.now()
     rows = [
         model_row(
@@ -109,6 +110,7 @@ async def record(conn, *, order_id: int, claims: Sequence[Claim]) -> None:
                 "taken_at": at,
             },
         )
+        for order_id, claims in taken
         for claim in claims
     ]
     await insert_many(OrderClaim._meta.db_table, rows, connection=conn)

@@ -15,34 +15,37 @@ from commerce.orders.states import OrderStatus
 # One atomic step: count a new order in this shopper's window (the first one starts it; a
 # window left without expiry by any mishap gets one too). A key already counted answers its
 # own number again: the app's retries of one order are one order, decided the same way.
+# The second value says whether the key was counted before (1) or is new (0).
 _COUNT_IN_WINDOW = """
 local mine = redis.call('GET', KEYS[2])
 if mine then
-    return tonumber(mine)
+    return {tonumber(mine), 1}
 end
 local placed = redis.call('INCR', KEYS[1])
 if placed == 1 or redis.call('TTL', KEYS[1]) < 0 then
     redis.call('EXPIRE', KEYS[1], ARGV[1])
 end
 redis.call('SET', KEYS[2], placed, 'EX', ARGV[1])
-return placed
+return {placed, 0}
 """
 
 
 async def count_order_attempt(
     redis_client: redis.Redis, *, user_id: int, idempotency_key: str, settings: Settings
-) -> None:
+) -> bool:
     """Count a new order by this shopper in the current window (Redis: across processes);
-    ORDER_RATE_LIMITED past the limit."""
+    ORDER_RATE_LIMITED past the limit. True when this key was counted before in the window
+    (the same order sent again), False for a key new to the window."""
     window = settings.order_rate_window_seconds
     counter = f"orders:rate:{{{user_id}}}"  # one hash slot per shopper (Redis Cluster)
     # EVALSHA: the script is sent once per Redis server, not with every order.
     count = redis_client.register_script(_COUNT_IN_WINDOW)
-    placed = await count(keys=[counter, f"{counter}:{idempotency_key}"], args=[window])
+    placed, repeated = await count(keys=[counter, f"{counter}:{idempotency_key}"], args=[window])
     if int(placed) > settings.order_rate_limit:
         raise OrderError.ORDER_RATE_LIMITED.error(
             f"下单太频繁，{_per(window)}最多下 {settings.order_rate_limit} 单，请稍后再试"
         )
+    return bool(int(repeated))
 
 
 async def check_unpaid_limits(

@@ -385,7 +385,8 @@ async def _views(orders: list[Order]) -> list[OrderView]:
 
 
 def view_of(order: Order, lines: list[OrderLine]) -> OrderView:
-    """The view of an order whose rows are at hand (no query)."""
+    """The view of an order whose rows are at hand (no query): model instances, or rows just
+    written, read by the same attribute names (placement's)."""
     return OrderView(
         id=order.id,
         order_no=order.order_no,

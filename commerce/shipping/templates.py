@@ -12,6 +12,7 @@ from commerce.audit import services as audit
 from commerce.config import Settings
 from commerce.merchants import services as merchants
 from commerce.money import fen_to_yuan
+from commerce.shipping.cache import VersionedCache
 from commerce.shipping.errors import ShippingError
 from commerce.shipping.models import ShippingProvinceRule, ShippingTemplate
 from commerce.shipping.provinces import PROVINCES
@@ -57,12 +58,21 @@ def default_template(settings: Settings, merchant_id: int) -> Template:
     return Template(merchant_id=merchant_id, fee=settings.shipping_default_fee_fen, free_from=free_from)
 
 
+# A merchant's own template (None: it has none), as the database holds it.
+_CACHE: VersionedCache[Template | None] = VersionedCache()
+connect_cache = _CACHE.connect
+disconnect_cache = _CACHE.disconnect
+
+
 async def template_of(*, merchant_id: int, settings: Settings) -> Template:
     """The rule a merchant's orders pay: its own template, or the platform's default."""
+    own = await _CACHE.get(merchant_id, _stored_template)
+    return own if own is not None else default_template(settings, merchant_id)
+
+
+async def _stored_template(merchant_id: int) -> Template | None:
     row = await ShippingTemplate.get_or_none(merchant_id=merchant_id).prefetch_related("provinces")
-    if row is None:
-        return default_template(settings, merchant_id)
-    return _view(row)
+    return _view(row) if row is not None else None
 
 
 async def template_for_staff(
@@ -92,7 +102,8 @@ async def save_template(
     _check_scope(merchant_id, staff_merchant_id)
     merchant = await merchants.get_merchant(merchant_id=merchant_id)
     _check_amounts(fee, free_from, provinces)
-    before = await template_of(merchant_id=merchant_id, settings=settings)  # for the audit log
+    # For the audit log: what the database holds, whatever this process has cached.
+    before = await _stored_template(merchant_id) or default_template(settings, merchant_id)
     now = clock.now()
     async with write_transaction() as conn:
         if version == 0:
@@ -127,6 +138,7 @@ async def save_template(
             after=_audited(after),
             connection=conn,
         )
+    await _CACHE.changed()  # after the commit: every process reads the new template
     return after
 
 

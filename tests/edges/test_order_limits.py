@@ -137,6 +137,34 @@ async def test_order_creation_is_rate_limited_per_shopper(
     assert (await _order(client, alice, [(buds.id, 1)])).status == 201
 
 
+async def test_a_key_sent_again_after_its_window_returns_its_order(
+    aiohttp_client, simulator, wired_settings, app_port, empty_database, empty_redis
+):
+    # given a shop taking 2 orders per shopper in a 1-second window, and alice's order
+    client = await _client_with(
+        aiohttp_client, wired_settings, app_port, order_rate_limit=2, order_rate_window_seconds=1
+    )
+    await seed_small_catalog()
+    alice = await shopper_with_address(client, simulator, "alice")
+    buds = await _sku("P2-W")
+    key = uuid.uuid4().hex
+    first = await _order(client, alice, [(buds.id, 1)], key=key)
+    assert first.status == 201
+    # when the app sends that order again once its window is over (the rate count forgot it)
+    await asyncio.sleep(1.1)
+    again = await _order(client, alice, [(buds.id, 1)], key=key)
+    # then the answer is that order, and nothing more is reserved
+    assert again.status == 201 and (await again.json())["id"] == (await first.json())["id"]
+    assert (await _sku("P2-W")).stock == 29
+    # and in a later window, with alice at the limit, the same key is answered, not refused
+    await asyncio.sleep(1.1)
+    assert [(await _order(client, alice, [(buds.id, 1)])).status for _ in range(2)] == [201, 201]
+    late = await _order(client, alice, [(buds.id, 1)], key=key)
+    assert late.status == 201 and (await late.json())["id"] == (await first.json())["id"]
+    assert await _error(await _order(client, alice, [(buds.id, 1)])) == (429, "order_rate_limited")
+    assert await Order.all().count() == 3 and (await _sku("P2-W")).stock == 27
+
+
 async def _seed_dear() -> list[int]:
     rows = [
         sku_row(code, code, title=f"高端相机 {code}", category="数码 > 相机 > 单反", price=price, stock=stock)
