@@ -74,3 +74,23 @@ SMALL_CATALOG = [
 async def seed_small_catalog() -> None:
     report = await import_rows(SMALL_CATALOG)
     assert not report.problems, report.problems
+
+
+async def restore_refund_from(conn) -> None:
+    """Put back `shop_order.refund_from` (where an old whole-order refund was asked from), which
+    migration 0013 drops after after-sales read it: the upgrades of old data still read it."""
+    rows = await conn.execute_query_dict("SELECT * FROM `shop_order` LIMIT 1")
+    columns = rows[0] if rows else None
+    if columns is None:  # an empty table says nothing: ask the schema
+        mysql = conn.capabilities.dialect == "mysql"
+        query = (
+            "SELECT column_name AS name FROM information_schema.columns"
+            " WHERE table_schema = DATABASE() AND table_name = 'shop_order'"
+            if mysql
+            else "SELECT name FROM pragma_table_info('shop_order')"
+        )
+        columns = {row["name"] for row in await conn.execute_query_dict(query)}
+    if "refund_from" not in columns:
+        await conn.execute_script(
+            "ALTER TABLE `shop_order` ADD COLUMN `refund_from` VARCHAR(20) NOT NULL DEFAULT ''"
+        )

@@ -8,22 +8,24 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from commerce.aftersales.states import AfterSaleKind, AfterSaleStatus
+from commerce.money import MAX_FEN
+from miniprogram_api.schemas.catalog import MAX_ID
 
 
 class LineAskIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    order_line_id: int = Field(ge=1)
+    order_line_id: int = Field(ge=1, le=MAX_ID)
     quantity: int = Field(ge=1, le=9999, description="退款件数")
     amount: int | None = Field(
-        None, ge=1, description="退款金额（分），不填为该件数应退的实付金额；不能超过可退金额"
+        None, ge=1, le=MAX_FEN, description="退款金额（分），不填为该件数应退的实付金额；不能超过可退金额"
     )
 
 
 class AfterSaleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    order_id: int = Field(ge=1)
+    order_id: int = Field(ge=1, le=MAX_ID)
     kind: AfterSaleKind = Field(description="refund_only 仅退款；return_refund 退货退款（发货后）")
     lines: list[LineAskIn] = Field(min_length=1, max_length=50)
     reason: str = Field(min_length=1, max_length=80, description="售后原因，取自可选原因")

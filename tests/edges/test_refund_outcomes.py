@@ -93,7 +93,7 @@ async def _world(simulator, order_id: int) -> dict:
     _, wx = await sim(simulator, "GET", "/wx/state")
     return {
         "refunds": await Refund.filter(order_id=order_id).order_by("id").values(),
-        "order": await Order.filter(id=order_id).values("status", "refund_from", "updated_at"),
+        "order": await Order.filter(id=order_id).values("status", "refunded", "updated_at"),
         "events": await OrderEvent.filter(order_id=order_id)
         .order_by("id")
         .values_list("type", "from_status", "to_status", "params"),

@@ -22,7 +22,7 @@ from commerce.staff.auth import Staff
 from commerce.staff.states import StaffRole
 from tests.builders import shopper_with_address
 from tests.edges.paying import pay_order, settle_outbox
-from tests.factories import sku_row
+from tests.factories import restore_refund_from, sku_row
 
 TEA = sku_row("UP1", "UP1-1", title="龙井茶", category="食品 > 茶叶 > 绿茶", price="10.00", stock=20)
 
@@ -70,11 +70,7 @@ async def _old_status(order: Order, status: str, refund_from: str, refunded: int
     await Order.filter(id=order.id).update(refunded=refunded)
     conn = connections.get("default")
     mark = "%s" if conn.capabilities.dialect == "mysql" else "?"
-    columns = await conn.execute_query_dict("SELECT * FROM `shop_order` LIMIT 1")
-    if columns and "refund_from" not in columns[0]:
-        await conn.execute_script(
-            "ALTER TABLE `shop_order` ADD COLUMN `refund_from` VARCHAR(20) NOT NULL DEFAULT ''"
-        )
+    await restore_refund_from(conn)
     await conn.execute_query(
         f"UPDATE `shop_order` SET `status` = {mark}, `refund_from` = {mark} WHERE `id` = {mark}",
         [status, refund_from, order.id],

@@ -32,12 +32,12 @@ from commerce.payments.states import PaymentStatus, RefundStatus
 from commerce.transactions import unit_of_work, write_transaction
 from commerce.users.models import User
 from tests.conftest import TEST_DATABASE_URL
-from tests.factories import sku_row
+from tests.factories import restore_refund_from, sku_row
 
 ADDRESS = {"receiver_name": "张三", "phone": "13800138000", "province": "广东省", "detail": "科技园1号"}
 ORDER_FIELDS = (
     "status", "user_id", "checkout_id", "address", "receiver_name", "receiver_phone", "receiver_phone_tail",
-    "pay_deadline", "paid_at", "carrier", "tracking_no", "shipped_at", "completed_at", "refund_from",
+    "pay_deadline", "paid_at", "carrier", "tracking_no", "shipped_at", "completed_at",
     "created_at", "updated_at",
 )  # fmt: skip
 
@@ -65,6 +65,7 @@ async def _legacy_order(user_id: int, skus: list[tuple[int, int, int]], *, statu
     (sku id, quantity, discount share <= 0), a creation and a payment event, and a paid attempt
     of the order's payable (without its checkout); returns its id."""
     now = clock.now()
+    await restore_refund_from(Tortoise.get_connection("default"))
     await _foreign_keys(False)
     try:
         async with write_transaction() as conn:
