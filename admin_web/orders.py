@@ -222,8 +222,9 @@ async def retry_automatic_refund(request: web.Request) -> web.Response:
             agent_refund_limit_fen=request.app[CORE].settings.agent_refund_limit_fen,
         )
     except CommerceError as error:
-        status = 404 if error.kind is ErrorKind.NOT_FOUND else 409
-        return await render_order(request, order_id, error=error.message, status=status)
+        if error.kind is ErrorKind.NOT_FOUND:  # no such refund on this order, or not theirs
+            raise
+        return await render_order(request, order_id, error=error.message, status=409)
     raise web.HTTPFound(f"/admin/orders/{order_id}")
 
 

@@ -245,6 +245,7 @@ def ways(w: World) -> list[Way]:
     retry); routes and URLs below are under /admin."""
     a, b, job = w.product_a, w.product_b, f"/products/import/{w.admin_job}"
     ship = (("carrier", "顺丰速运"), ("tracking_no", "SF1234567890"))
+    retry_refund = "/orders/{id}/refunds/{refund_id}/retry"
     ship_file = ("ship.csv", f"订单号,快递公司,快递单号\n{w.order_no_b},顺丰速运,SF2222222222\n".encode())
     new_row = {"category": "食品 > 茶叶 > 绿茶", "spu_code": "N1", "title": "新茶", "sku_code": "N1-1"}
     import_file = ("new.csv", catalog_csv([{**new_row, "price": "9.90", "stock": "3"}]))
@@ -340,6 +341,8 @@ def ways(w: World) -> list[Way]:
         _post("ship-bulk.upload", "/orders/ship-bulk", file=ship_file),
         _post("order.reveal.A", "/orders/{id}/reveal", f"/orders/{w.order_a}/reveal"),
         _post("order.reveal.B", "/orders/{id}/reveal", f"/orders/{w.order_b}/reveal"),
+        _post("order.refund-retry.A", retry_refund, f"/orders/{w.order_a}/refunds/0/retry"),
+        _post("order.refund-retry.B", retry_refund, f"/orders/{w.order_b}/refunds/0/retry"),
         _post("aftersale.note.A", "/aftersales/{id}/notes", f"{refund_a}/notes", (("text", "买家来电"),)),
         _post("aftersale.note.B", "/aftersales/{id}/notes", f"{refund_b}/notes", (("text", "买家来电"),)),
         _post("aftersale.receive.A", "/aftersales/{id}/receive", f"{refund_a}/receive",

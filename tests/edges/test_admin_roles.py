@@ -116,6 +116,9 @@ EXPECTED = {
     "ship-bulk.upload":      (200, 200, 200, 403, 403),  # the page lists each row's outcome
     "order.reveal.A":        (200, 200, 403, 403, 403),  # a full phone and address: as for users
     "order.reveal.B":        (200, 404, 403, 403, 403),
+    # A failed automatic refund is retried on its order: none failed here (and B's is not A's)
+    "order.refund-retry.A":  (404, 404, 404, 404, 403),
+    "order.refund-retry.B":  (404, 404, 404, 404, 403),
     "aftersale.note.A":      (302, 302, 302, 302, 403),
     "aftersale.note.B":      (302, 404, 404, 302, 403),
     "aftersale.receive.A":   (409, 409, 409, 409, 403),  # let through; nothing was sent back
