@@ -30,7 +30,6 @@ class RefundError(ErrorCode):
 
     NOT_FOUND = ("refund_not_found", ErrorKind.NOT_FOUND, "退款申请不存在")
     ALREADY_REVIEWED = ("refund_already_reviewed", ErrorKind.CONFLICT, "该退款申请已处理，请刷新页面查看")
-    INVALID_REFUSAL = ("invalid_refusal_reason", ErrorKind.INVALID, "请填写拒绝原因（1-200 字），买家会看到")
     OVER_AGENT_LIMIT = (
         "refund_over_agent_limit",
         ErrorKind.FORBIDDEN,

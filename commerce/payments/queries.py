@@ -44,21 +44,6 @@ class PaymentView:
 
 
 @dataclass(frozen=True)
-class StaffRefund:
-    refund: RefundView
-    order_no: str
-
-
-@dataclass(frozen=True)
-class StaffRefundPage:
-    items: list[StaffRefund]
-    total: int
-    awaiting_review: int  # of the matching refunds
-    page: int
-    page_size: int
-
-
-@dataclass(frozen=True)
 class PaidTransaction:
     """What the shipping upload needs: which WeChat Pay transaction, paid by whom."""
 
@@ -117,31 +102,6 @@ async def payments_of(order_id: int) -> list[PaymentView]:
 async def _checkout_id(order_id: int) -> int:
     checkout = await orders.checkout_of_order(order_id)
     return checkout.id if checkout is not None else 0
-
-
-async def refunds_for_staff(
-    *, merchant_id: int | None, status: RefundStatus | None = None, page: int = 1, page_size: int = 50
-) -> StaffRefundPage:
-    """Refunds awaiting review first (longest waiting on top), then the others newest first. A
-    merchant's people see refunds of orders holding its products."""
-    base = Refund.all()
-    if status is not None:
-        base = base.filter(status=status)
-    if merchant_id is not None:
-        base = base.filter(order_id__in=await orders.orders_of_merchant(merchant_id))
-    awaiting = base.filter(status=RefundStatus.AWAITING_REVIEW).order_by("created_at", "id")
-    others = base.exclude(status=RefundStatus.AWAITING_REVIEW).order_by("-id")
-    waiting, rest = await awaiting.count(), await others.count()
-    page = max(page, 1)
-    start = (page - 1) * page_size
-    rows: list[Refund] = []
-    if start < waiting:
-        rows += await awaiting.offset(start).limit(page_size)
-    if len(rows) < page_size:
-        rows += await others.offset(max(start - waiting, 0)).limit(page_size - len(rows))
-    numbers = await orders.order_numbers({r.order_id for r in rows})
-    items = [StaffRefund(view_of(r), numbers.get(r.order_id, "")) for r in rows]
-    return StaffRefundPage(items, waiting + rest, waiting, page, page_size)
 
 
 async def paying_attempt(order_id: int) -> Payment | None:

@@ -1,10 +1,11 @@
-"""Staff handling refunds: approve or refuse an after-sales refund, submit a failed one again.
+"""Staff submitting a failed refund again (a new out_refund_no). Reviewing a request for money
+back is after-sales' (commerce.aftersales.review), which calls this for a request's refund; an
+automatic refund (money an order could not take) is retried from its order.
 
 Who may: the edge checks Permission.REFUNDS; here a merchant's people act only on their merchant's
-orders (another merchant's order is not found), and a customer-service agent only up
-to the agent limit the edge passes from the settings. Every action is one transaction with a
-conditional update on the refund's status, an order event and an audit entry: approving twice,
-or two staff members at once, does it once.
+orders (another merchant's order is not found), and a customer-service agent only up to the
+agent limit the edge passes from the settings. One transaction with a conditional update on
+the failed refund, an order event and an audit entry: two presses at once retry once.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from commerce.orders.errors import OrderError
 from commerce.orders.states import EventType
 from commerce.payments.errors import RefundError
 from commerce.payments.events import RefundRequested
-from commerce.payments.lifecycle import REFUND
 from commerce.payments.models import Payment, Refund
 from commerce.payments.services import new_refund
 from commerce.payments.states import RefundStatus
@@ -29,88 +29,10 @@ from commerce.staff.auth import Staff
 from commerce.staff.states import StaffRole
 from commerce.transactions import unit_of_work, write_transaction
 
-REFUSAL_MAX = 200
-
 
 def within_limit(staff: Staff, amount: int, agent_refund_limit_fen: int) -> bool:
     """Whether the staff member's role may decide a refund of this amount."""
     return staff.role is not StaffRole.AGENT or amount <= agent_refund_limit_fen
-
-
-@unit_of_work
-async def approve_refund(*, refund_id: int, staff: Staff, agent_refund_limit_fen: int) -> int:
-    """An after-sales refund goes to WeChat Pay, as a refund before shipment does (the shipped
-    goods' stock stays as it is). Returns the order's id. One that names an after-sales request
-    is approved as that request (the admin's refund pages until they show requests)."""
-    refund = await _allowed(refund_id, staff, agent_refund_limit_fen)
-    if refund.aftersale_id is not None:
-        from commerce.aftersales import review  # after-sales builds on payments
-
-        await review.approve(
-            aftersale_id=refund.aftersale_id, staff=staff, agent_refund_limit_fen=agent_refund_limit_fen
-        )
-        return refund.order_id
-    now = clock.now()
-    async with write_transaction() as conn:
-        # Refused (ALREADY_REVIEWED) when approved or refused by someone else first.
-        moved = await REFUND.move(
-            conn,
-            refund.id,
-            RefundStatus.AWAITING_REVIEW,
-            RefundStatus.REQUESTED,
-            actor=staff.actor,
-            changes={"reviewed_by": staff.actor, "reviewed_at": now},
-            event=RefundRequested(refund_id=refund.id),
-        )
-        details = {"out_refund_no": refund.out_refund_no, "amount": refund.amount}
-        await order_services.record_event(
-            conn, order_id=refund.order_id, type_=EventType.REFUND_APPROVED, actor=staff.actor, params=details
-        )
-        await _audit(
-            conn, staff, "refund.approve", refund, {"status": "awaiting_review"}, {"status": "requested"}
-        )
-    await outbox.deliver([moved.outbox])  # WeChat Pay is asked after commit
-    return refund.order_id
-
-
-@unit_of_work
-async def refuse_refund(*, refund_id: int, staff: Staff, reason: str, agent_refund_limit_fen: int) -> int:
-    """No refund (one awaiting review from before after-sales): the shopper reads why."""
-    reason = (reason or "").strip()
-    if not 1 <= len(reason) <= REFUSAL_MAX:
-        raise RefundError.INVALID_REFUSAL.error()
-    refund = await _allowed(refund_id, staff, agent_refund_limit_fen)
-    if refund.aftersale_id is not None:  # refused as its after-sales request (see approve_refund)
-        from commerce.aftersales import review
-
-        await review.refuse(
-            aftersale_id=refund.aftersale_id,
-            staff=staff,
-            reason=reason,
-            agent_refund_limit_fen=agent_refund_limit_fen,
-        )
-        return refund.order_id
-    now = clock.now()
-    async with write_transaction() as conn:
-        await REFUND.move(
-            conn,
-            refund.id,
-            RefundStatus.AWAITING_REVIEW,
-            RefundStatus.REFUSED,
-            actor=staff.actor,
-            changes={"refusal": reason, "reviewed_by": staff.actor, "reviewed_at": now},
-        )
-        await order_services.give_back_refund(conn, order_id=refund.order_id, amount=refund.amount)
-        await _audit(
-            conn,
-            staff,
-            "refund.refuse",
-            refund,
-            {"status": "awaiting_review"},
-            {"status": "refused", "reason": reason},
-            note=reason,
-        )
-    return refund.order_id
 
 
 @unit_of_work

@@ -13,15 +13,17 @@ from datetime import timedelta
 import pytest
 
 from commerce import clock
-from commerce.aftersales import queries, review, services
+from commerce.aftersales import handlers, queries, review, services
 from commerce.aftersales.errors import AfterSaleError
-from commerce.aftersales.models import AfterSale
+from commerce.aftersales.models import AfterSale, AfterSaleEvent
 from commerce.aftersales.services import LineAsk
 from commerce.catalog.importer import import_rows
 from commerce.catalog.models import Sku
 from commerce.errors import CommerceError
 from commerce.orders import services as order_services
-from commerce.orders.models import Order, OrderClaim, OrderLine
+from commerce.orders.models import Order, OrderClaim, OrderEvent, OrderLine
+from commerce.outbox import OutboxEvent
+from commerce.payments.events import RefundFailed, RefundSucceeded
 from commerce.payments.models import Refund
 from commerce.staff.auth import Staff
 from commerce.staff.states import StaffRole
@@ -522,3 +524,52 @@ async def test_staff_find_requests_by_status_kind_and_order_and_note_them(
     mine = await queries.list_mine(shopper=bought.shopper)
     assert [v.id for v in mine] == [kept.id, back.id]
     assert [v.id for v in await queries.of_order(order_id=bought.order_id)] == [back.id, kept.id]
+
+
+async def test_refund_outcomes_told_again_change_nothing(client, simulator, catalog, settings):
+    # given a request refunded, which closed its order, and another whose refund WeChat Pay closed
+    bought = await _buy(client, simulator, catalog, tea=1, cup=1)
+    await _ship(bought.order_id)
+    done = await services.request_whole_refund(
+        shopper=bought.shopper, order_id=bought.order_id, reason="质量问题", settings=settings
+    )
+    await review.approve(aftersale_id=done.id, staff=_staff(), agent_refund_limit_fen=LIMIT)
+    await _refunded(done.id)
+    other = await _buy(client, simulator, catalog, user="bob")
+    await sim(simulator, "POST", "/pay/refund-outcome", {"outcome": "CLOSED"})
+    failing = await _ask(other, settings, LineAsk(other.cup_line, 1))
+
+    async def failed() -> bool:
+        request = await queries.staff_get(aftersale_id=failing.id, merchant_id=None)
+        return any(e.type == "refund_failed" for e in request.timeline)
+
+    await eventually(failed)
+    await settle_outbox()
+
+    async def world() -> dict:
+        return {
+            "requests": sorted(await AfterSale.all().values_list("id", "status", "finished_at")),
+            "timelines": await AfterSaleEvent.all().count(),
+            "orders": sorted(await Order.all().values_list("id", "status", "refunded", "updated_at")),
+            "order_events": await OrderEvent.all().count(),
+            "outbox": await OutboxEvent.all().count(),
+        }
+
+    before = await world()
+    succeeded = await Refund.get(aftersale_id=done.id)
+    closed = await Refund.get(aftersale_id=failing.id)
+    # when the subscribers hear both outcomes again (an outbox redelivery), and of refunds that
+    # belong to no request or to no refund we know
+    await handlers.refund_succeeded(
+        RefundSucceeded(refund_id=succeeded.id, order_id=bought.order_id, aftersale_id=done.id)
+    )
+    await handlers.refund_failed(
+        RefundFailed(refund_id=closed.id, order_id=other.order_id, aftersale_id=failing.id)
+    )
+    await handlers.refund_succeeded(RefundSucceeded(refund_id=succeeded.id, order_id=bought.order_id))
+    await handlers.refund_failed(RefundFailed(refund_id=closed.id, order_id=other.order_id))
+    await handlers.refund_failed(
+        RefundFailed(refund_id=10**9, order_id=other.order_id, aftersale_id=failing.id)
+    )
+    # then nothing moved, nothing was written, nobody is told twice
+    assert await world() == before
