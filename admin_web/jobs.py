@@ -18,8 +18,15 @@ JOB_TEXT = {
     "complete_shipped_orders": "已发货订单自动确认收货",
     "reconcile_payments": "微信支付对账",
     "close_idle_conversations": "空闲客服会话自动关闭",
+    "approve_overdue_aftersales": "超时未审核售后自动同意",
 }
-KIND_TEXT = {"order": "订单", "payment": "支付单", "refund": "退款", "conversation": "客服会话"}
+KIND_TEXT = {
+    "order": "订单",
+    "payment": "支付单",
+    "refund": "退款",
+    "conversation": "客服会话",
+    "aftersale": "售后申请",
+}
 
 
 @aiohttp_jinja2.template("jobs.html")

@@ -23,6 +23,7 @@ from commerce.aftersales.states import AfterSaleEventType, AfterSaleStatus
 from commerce.aftersales.steps import SYSTEM, approve_in, give_back, refund_in
 from commerce.audit import services as audit
 from commerce.errors import CommerceError
+from commerce.jobs import services as jobs
 from commerce.money import fen_to_yuan
 from commerce.payments import queries as payments
 from commerce.payments import review as payments_review
@@ -31,6 +32,7 @@ from commerce.staff.states import StaffRole
 from commerce.transactions import unit_of_work, write_transaction
 
 log = logging.getLogger(__name__)
+APPROVE_OVERDUE = "approve_overdue_aftersales"  # the scheduled job's name in its failure records
 
 REFUSAL_MAX = 200
 NOTE_MAX = 500
@@ -137,23 +139,29 @@ async def add_note(*, aftersale_id: int, staff: Staff, text: str) -> None:
 
 async def approve_overdue(*, limit: int = 200) -> int:
     """Approve requests whose review is due (the scheduler runs this); how many were. One
-    handled meanwhile is skipped; one that fails is logged and tried again by the next run."""
+    handled meanwhile is skipped; one that fails is recorded (the admin's failing jobs) and
+    tried again by a later run, while the others go on."""
+    put_off = await jobs.put_off(job=APPROVE_OVERDUE, item_kind="aftersale")
     due = (
         await AfterSale.filter(status=AfterSaleStatus.REQUESTED, review_due_at__lte=clock.now())
+        .exclude(id__in=put_off or [0])
         .order_by("review_due_at", "id")
         .limit(limit)
         .values_list("id", flat=True)
     )
-    approved = 0
-    for aftersale_id in due:
+
+    async def approve(aftersale_id: int) -> bool:
         try:
             await _approve_overdue(aftersale_id)
-        except CommerceError as exc:
+        except CommerceError as exc:  # reviewed or withdrawn meanwhile: not ours to do
             if exc.code != AfterSaleError.ALREADY_HANDLED.code:
-                log.warning("after-sales request %s not approved by itself: %s", aftersale_id, exc)
-            continue
-        approved += 1
-    return approved
+                raise
+            return False
+        return True
+
+    return await jobs.each_item(
+        job=APPROVE_OVERDUE, item_kind="aftersale", items=due, item_id=int, handle=approve
+    )
 
 
 @unit_of_work

@@ -11,6 +11,8 @@ from datetime import timedelta
 from tortoise import Tortoise
 
 from commerce import clock
+from commerce.aftersales.models import AfterSale
+from commerce.aftersales.review import approve_overdue
 from commerce.catalog.models import Sku
 from commerce.jobs.models import JobFailure
 from commerce.orders.models import Order
@@ -202,3 +204,41 @@ async def test_an_idle_conversation_that_cannot_be_closed_does_not_keep_the_othe
     statuses = await Conversation.filter(id__in=[stuck.id, other.id]).values_list("status", flat=True)
     assert set(statuses) == {ConversationStatus.CLOSED}
     assert (await JobFailure.get(id=failure.id)).resolved_at is not None
+
+
+async def test_an_after_sales_request_that_cannot_be_approved_by_itself_does_not_hold_up_the_others(
+    client, simulator
+):
+    # given two shipped orders whose whole refunds waited for review past their time, the first
+    # of which the database refuses to move
+    await seed_small_catalog()
+    alice = await shopper_with_address(client, simulator)
+    orders = [await order_sku(client, alice) for _ in range(2)]
+    asked = []
+    for n, order in enumerate(orders):
+        await pay_order(client, simulator, alice["headers"], order["id"])
+        await ship_order(
+            order_id=order["id"], carrier="顺丰速运", tracking_no=f"SF100000000{n}", actor="staff:1"
+        )
+        response = await client.post(
+            f"/api/v1/orders/{order['id']}/refunds", json={"reason": "不想要了"}, headers=alice["headers"]
+        )
+        assert response.status == 201, await response.text()
+        asked.append((await AfterSale.get(order_id=order["id"])).id)
+    hours = client.app[CORE].settings.aftersales_review_hours
+
+    async def statuses() -> list[str]:
+        return [(await AfterSale.get(id=i)).status.value for i in asked]
+
+    with clock.frozen(clock.now() + timedelta(hours=hours, minutes=1)):
+        async with refusing_updates("aftersale", asked[0]):
+            # when the job runs, the second is approved and the first recorded
+            assert await approve_overdue() == 1
+        assert (await statuses())[0] == "requested"
+        failure = await JobFailure.get(item_id=asked[0])
+        assert (failure.job, failure.item_kind) == ("approve_overdue_aftersales", "aftersale")
+    # and a later run approves it too and resolves its failure
+    with clock.frozen(clock.now() + timedelta(hours=hours, minutes=90)):
+        assert await approve_overdue() == 1
+    assert all(status in ("refunding", "refunded") for status in await statuses())
+    assert await JobFailure.filter(resolved_at=None).count() == 0
