@@ -218,6 +218,21 @@ async def test_asking_for_more_than_is_left_is_refused(client, simulator, catalo
         with pytest.raises(CommerceError) as caught:
             await _ask(bought, settings, *lines)
         assert refused(caught, code), lines
+    tea = LineAsk(bought.tea_line, 1)
+    for more, code in (
+        ({"kind": "exchange"}, AfterSaleError.INVALID_KIND),
+        ({"reason": "  "}, AfterSaleError.INVALID_REASON),
+        ({"description": "太" * 501}, AfterSaleError.INVALID_DESCRIPTION),
+        ({"photos": ["/media/a.jpg"] * 10}, AfterSaleError.TOO_MANY_PHOTOS),
+        ({"photos": ["javascript:alert(1)"]}, AfterSaleError.INVALID_PHOTO),
+    ):
+        with pytest.raises(CommerceError) as caught:
+            await _ask(bought, settings, tea, **more)
+        assert refused(caught, code), more
+    # nothing was taken by the refused asks
+    line = await OrderLine.get(id=bought.tea_line)
+    assert (line.refund_quantity, line.refund_amount) == (0, 0)
+    assert not await AfterSale.filter(order_id=bought.order_id).exists()
     await _ask(bought, settings, LineAsk(bought.tea_line, 2))
     with pytest.raises(CommerceError) as caught:
         await _ask(bought, settings, LineAsk(bought.tea_line, 2))
