@@ -234,9 +234,12 @@ async def test_a_follower_who_shops_in_the_mini_program_sees_their_orders(webhoo
     assert order["order_no"] in answer["reply"]["Content"] and "待付款" in answer["reply"]["Content"]
     logistics = await _sim_send(simulator, user="alice", type="text", content=f"物流 {order['order_no']}")
     assert "待付款" in logistics["reply"]["Content"]
-    # and someone else's order number tells nothing
+    # and someone else's order number tells a shopper nothing of it
+    await auth_headers(webhook, simulator, "bob")
+    await _sim_send(simulator, user="bob", type="event", event="subscribe")
     stranger = await _sim_send(simulator, user="bob", type="text", content=f"物流 {order['order_no']}")
-    assert order["order_no"] not in stranger["reply"]["Content"] or "没有找到" in stranger["reply"]["Content"]
+    told = stranger["reply"]["Content"]
+    assert told == f"没有找到订单 {order['order_no']}，请核对订单号（可回复「订单」查看）。"
 
 
 async def test_menu_clicks_answer_by_key(webhook, simulator):

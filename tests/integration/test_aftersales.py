@@ -23,6 +23,7 @@ from commerce.errors import CommerceError
 from commerce.orders import services as order_services
 from commerce.orders.models import Order, OrderClaim, OrderEvent, OrderLine
 from commerce.outbox import OutboxEvent
+from commerce.payments import review as payments_review
 from commerce.payments.events import RefundFailed, RefundSucceeded
 from commerce.payments.models import Refund
 from commerce.staff.auth import Staff
@@ -588,3 +589,40 @@ async def test_refund_outcomes_told_again_change_nothing(client, simulator, cata
     )
     # then nothing moved, nothing was written, nobody is told twice
     assert await world() == before
+
+
+async def test_an_order_whose_every_unit_is_being_refunded_is_not_shipped(
+    client, simulator, catalog, settings
+):
+    # given everything of a paid order asked back before shipment, whose refund WeChat Pay closed
+    bought = await _buy(client, simulator, catalog)
+    await sim(simulator, "POST", "/pay/refund-outcome", {"outcome": "CLOSED"})
+    view = await services.request_whole_refund(
+        shopper=bought.shopper, order_id=bought.order_id, reason="不想要了", settings=settings
+    )
+
+    async def failed() -> bool:
+        return await Refund.filter(aftersale_id=view.id, status="failed").exists()
+
+    await eventually(failed)
+    assert (await Order.get(id=bought.order_id)).status.value == "paid"  # its money is not back yet
+    # when the merchant ships it anyway
+    with pytest.raises(CommerceError) as caught:
+        await order_services.ship_order(
+            order_id=bought.order_id, carrier="顺丰速运", tracking_no="SF7654321", actor="staff:1"
+        )
+    # then it is refused and nothing left
+    assert caught.value.code == "invalid_order_status"
+    assert (await Order.get(id=bought.order_id)).status.value == "paid"
+    assert (await Order.get(id=bought.order_id)).tracking_no == ""
+    # and its failed refund is retried only by whom may, and only if it exists
+    refund = await Refund.get(aftersale_id=view.id)
+    agent = _staff(StaffRole.AGENT)
+    for refund_id, staff, code in (
+        (refund.id, agent, "refund_over_agent_limit"),
+        (10**9, _staff(), "refund_not_found"),
+    ):
+        with pytest.raises(CommerceError) as caught:
+            await payments_review.retry_refund(refund_id=refund_id, staff=staff, agent_refund_limit_fen=100)
+        assert caught.value.code == code
+    assert await Refund.filter(aftersale_id=view.id).count() == 1
