@@ -8,7 +8,8 @@ declare on those tables: whatever is missing is created, what survived is left a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import json
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from tortoise.migrations import operations as ops
@@ -150,3 +151,29 @@ class DropColumn(ops.RemoveField):
         await state_editor.client.execute_script(
             f"ALTER TABLE `{model._meta.db_table}` DROP COLUMN `{column}`"
         )
+
+
+# Raw SQL for data upgrades run by migrations on their connection (SQLite or MySQL): "?" marks
+# become MySQL's "%s" there; JSON values are written as text.
+
+
+def upgrade_sql(conn: Any, sql: str) -> str:
+    return sql.replace("?", "%s") if conn.capabilities.dialect == "mysql" else sql
+
+
+async def upgrade_rows(conn: Any, sql: str, values: Sequence[Any] = ()) -> list[dict]:
+    _, rows = await conn.execute_query(upgrade_sql(conn, sql), list(values))
+    return [dict(row) for row in rows]
+
+
+async def upgrade_run(conn: Any, sql: str, values: Sequence[Any] = ()) -> None:
+    await conn.execute_query(upgrade_sql(conn, sql), list(values))
+
+
+async def upgrade_insert(conn: Any, table: str, row: dict[str, Any]) -> int:
+    columns = ", ".join(f"`{name}`" for name in row)
+    marks = ", ".join("?" for _ in row)
+    values = [json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for v in row.values()]
+    return await conn.execute_insert(
+        upgrade_sql(conn, f"INSERT INTO `{table}` ({columns}) VALUES ({marks})"), values
+    )

@@ -18,10 +18,10 @@ counters) to exist, and `shop_order.refund_from` not yet dropped.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from commerce.migration_tools import upgrade_insert, upgrade_rows, upgrade_run
 
 REVIEW_HOURS = 48
 _STATUS = {
@@ -37,7 +37,7 @@ _STATUS = {
 async def upgrade_refunds(conn: Any) -> None:
     """All of it, in order."""
     now = datetime.now(UTC)
-    refunds = await _rows(
+    refunds = await upgrade_rows(
         conn,
         "SELECT r.`id`, r.`order_id`, r.`amount`, r.`reason`, r.`status`, r.`requested_by`,"
         " r.`reviewed_by`, r.`reviewed_at`, r.`refusal`, r.`out_refund_no`, r.`created_at`,"
@@ -50,24 +50,24 @@ async def upgrade_refunds(conn: Any) -> None:
     for refund in refunds:
         await _request_of(conn, refund, now)
     await _name_retried(conn)
-    await _run(
+    await upgrade_run(
         conn,
         "UPDATE `order_claim` SET `released_quantity` = `quantity`"
         " WHERE `released_at` IS NOT NULL AND `released_quantity` < `quantity`",
     )
-    await _run(
+    await upgrade_run(
         conn,
         "UPDATE `shop_order` SET `status` ="
         " CASE WHEN `refund_from` = 'shipped' THEN 'shipped' ELSE 'paid' END WHERE `status` = 'refunding'",
     )
-    await _run(conn, "UPDATE `shop_order` SET `status` = 'closed' WHERE `status` = 'refunded'")
+    await upgrade_run(conn, "UPDATE `shop_order` SET `status` = 'closed' WHERE `status` = 'refunded'")
 
 
 async def _request_of(conn: Any, refund: dict, now: datetime) -> None:
     """One refund's request, its lines, timeline, counters and (before shipment) stock."""
     status = _STATUS.get(refund["status"], "refunding")
     before_shipment = (refund["refund_from"] or "paid") != "shipped"
-    lines = await _rows(
+    lines = await upgrade_rows(
         conn,
         "SELECT `id`, `sku_id`, `title`, `quantity`, `payable`, `refund_quantity`, `refund_amount`"
         " FROM `order_line` WHERE `order_id` = ? AND `refund_quantity` < `quantity` ORDER BY `id`",
@@ -104,10 +104,10 @@ async def _request_of(conn: Any, refund: dict, now: datetime) -> None:
         "updated_at": refund["updated_at"],
         "finished_at": finished.get(status),
     }
-    aftersale_id = await _insert(conn, "aftersale", row)
+    aftersale_id = await upgrade_insert(conn, "aftersale", row)
     for line, part in zip(lines, parts, strict=True):
         units = int(line["quantity"]) - int(line["refund_quantity"])
-        await _insert(
+        await upgrade_insert(
             conn,
             "aftersale_line",
             {
@@ -120,14 +120,16 @@ async def _request_of(conn: Any, refund: dict, now: datetime) -> None:
             },
         )
         if status != "refused":  # a refused request gave its units back
-            await _run(
+            await upgrade_run(
                 conn,
                 "UPDATE `order_line` SET `refund_quantity` = `refund_quantity` + ?,"
                 " `refund_amount` = `refund_amount` + ? WHERE `id` = ?",
                 [units, part, line["id"]],
             )
     await _timeline(conn, aftersale_id, refund, status)
-    await _run(conn, "UPDATE `refund` SET `aftersale_id` = ? WHERE `id` = ?", [aftersale_id, refund["id"]])
+    await upgrade_run(
+        conn, "UPDATE `refund` SET `aftersale_id` = ? WHERE `id` = ?", [aftersale_id, refund["id"]]
+    )
     if status == "refunding" and before_shipment:
         await _release_stock(conn, refund["order_id"], refund["updated_at"])
 
@@ -151,7 +153,7 @@ async def _timeline(conn: Any, aftersale_id: int, refund: dict, status: str) -> 
         actor = refund["reviewed_by"] or "system:upgrade"
         events.append(("status_changed", "requested", status, actor, refund["updated_at"]))
     for type_, frm, to, actor, at in events:
-        await _insert(
+        await upgrade_insert(
             conn,
             "aftersale_event",
             {
@@ -169,7 +171,7 @@ async def _timeline(conn: Any, aftersale_id: int, refund: dict, status: str) -> 
 async def _name_retried(conn: Any) -> None:
     """Refunds retried as another name the request their retry names (chains are short)."""
     while True:
-        rows = await _rows(
+        rows = await upgrade_rows(
             conn,
             "SELECT r.`id`, n.`aftersale_id` FROM `refund` r JOIN `refund` n ON n.`id` = r.`retried_as_id`"
             " WHERE r.`aftersale_id` IS NULL AND n.`aftersale_id` IS NOT NULL",
@@ -177,7 +179,7 @@ async def _name_retried(conn: Any) -> None:
         if not rows:
             return
         for row in rows:
-            await _run(
+            await upgrade_run(
                 conn,
                 "UPDATE `refund` SET `aftersale_id` = ? WHERE `id` = ?",
                 [row["aftersale_id"], row["id"]],
@@ -187,7 +189,7 @@ async def _name_retried(conn: Any) -> None:
 async def _release_stock(conn: Any, order_id: int, at: Any) -> None:
     """The unreleased stock claims of an order refunded before shipment go back on sale (the
     product's total too, unless its SKU was retired)."""
-    claims = await _rows(
+    claims = await upgrade_rows(
         conn,
         "SELECT `id`, `ref`, `quantity`, `released_quantity` FROM `order_claim`"
         " WHERE `order_id` = ? AND `kind` = 'stock' AND `released_at` IS NULL",
@@ -195,42 +197,22 @@ async def _release_stock(conn: Any, order_id: int, at: Any) -> None:
     )
     for claim in claims:
         units = int(claim["quantity"]) - int(claim["released_quantity"])
-        await _run(
+        await upgrade_run(
             conn,
             "UPDATE `order_claim` SET `released_quantity` = `quantity`, `released_at` = ? WHERE `id` = ?",
             [at, claim["id"]],
         )
-        skus = await _rows(
+        skus = await upgrade_rows(
             conn, "SELECT `product_id`, `retired_at` FROM `sku` WHERE `id` = ?", [int(claim["ref"])]
         )
         if not skus or units <= 0:
             continue
-        await _run(conn, "UPDATE `sku` SET `stock` = `stock` + ? WHERE `id` = ?", [units, int(claim["ref"])])
+        await upgrade_run(
+            conn, "UPDATE `sku` SET `stock` = `stock` + ? WHERE `id` = ?", [units, int(claim["ref"])]
+        )
         if skus[0]["retired_at"] is None:
-            await _run(
+            await upgrade_run(
                 conn,
                 "UPDATE `product` SET `total_stock` = `total_stock` + ? WHERE `id` = ?",
                 [units, skus[0]["product_id"]],
             )
-
-
-def _sql(conn: Any, sql: str) -> str:
-    return sql.replace("?", "%s") if conn.capabilities.dialect == "mysql" else sql
-
-
-async def _rows(conn: Any, sql: str, values: Sequence[Any] = ()) -> list[dict]:
-    _, rows = await conn.execute_query(_sql(conn, sql), list(values))
-    return [dict(row) for row in rows]
-
-
-async def _run(conn: Any, sql: str, values: Sequence[Any] = ()) -> None:
-    await conn.execute_query(_sql(conn, sql), list(values))
-
-
-async def _insert(conn: Any, table: str, row: dict[str, Any]) -> int:
-    columns = ", ".join(f"`{name}`" for name in row)
-    marks = ", ".join("?" for _ in row)
-    values = [json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for v in row.values()]
-    return await conn.execute_insert(
-        _sql(conn, f"INSERT INTO `{table}` ({columns}) VALUES ({marks})"), values
-    )

@@ -18,9 +18,9 @@ zero-defaulted `shop_order.checkout_id`, `shop_order.merchant_id`, `order_line.m
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from typing import Any
+
+from commerce.migration_tools import upgrade_insert, upgrade_rows, upgrade_run
 
 
 async def upgrade_orders(connection: Any) -> None:
@@ -34,13 +34,13 @@ async def upgrade_orders(connection: Any) -> None:
 async def stamp_merchants(connection: Any) -> None:
     """Each line gets its product's merchant (as it stands now: the best there is to know), then
     each order its first line's (split_orders moves the other merchants' lines out)."""
-    await _run(
+    await upgrade_run(
         connection,
         "UPDATE `order_line` SET `merchant_id` = COALESCE("
         "(SELECT p.`merchant_id` FROM `product` p WHERE p.`id` = `order_line`.`product_id`), 0)"
         " WHERE `merchant_id` IS NULL OR `merchant_id` = 0",
     )
-    await _run(
+    await upgrade_run(
         connection,
         "UPDATE `shop_order` SET `merchant_id` = COALESCE("
         "(SELECT l.`merchant_id` FROM `order_line` l WHERE l.`order_id` = `shop_order`.`id`"
@@ -53,7 +53,7 @@ async def give_checkouts(connection: Any) -> None:
     """An order without a checkout gets one of its own, numbered as the order (the number its
     payments' out_trade_no started from), with its payable, deadline and time; each payment
     then points at its order's checkout."""
-    await _run(
+    await upgrade_run(
         connection,
         "INSERT INTO `checkout` (`checkout_no`, `user_id`, `idempotency_key`, `payable`, `pay_deadline`,"
         " `created_at`)"
@@ -63,13 +63,13 @@ async def give_checkouts(connection: Any) -> None:
         " AND NOT EXISTS (SELECT 1 FROM `checkout` c WHERE c.`checkout_no` = o.`order_no`)"
         " ORDER BY o.`id`",
     )
-    await _run(
+    await upgrade_run(
         connection,
         "UPDATE `shop_order` SET `checkout_id` ="
         " (SELECT c.`id` FROM `checkout` c WHERE c.`checkout_no` = `shop_order`.`order_no`)"
         " WHERE `checkout_id` IS NULL OR `checkout_id` = 0",
     )
-    await _run(
+    await upgrade_run(
         connection,
         "UPDATE `payment` SET `checkout_id` ="
         " (SELECT o.`checkout_id` FROM `shop_order` o WHERE o.`id` = `payment`.`order_id`)"
@@ -79,7 +79,7 @@ async def give_checkouts(connection: Any) -> None:
 
 async def split_orders(connection: Any) -> list[int]:
     """Split every order holding several merchants' lines; the ids of the orders split."""
-    rows = await _rows(
+    rows = await upgrade_rows(
         connection,
         "SELECT `order_id` FROM `order_line` GROUP BY `order_id`"
         " HAVING COUNT(DISTINCT `merchant_id`) > 1 ORDER BY `order_id`",
@@ -97,7 +97,7 @@ async def record_claims_and_adjustments(connection: Any) -> None:
     fee becomes their one adjustment. `refunded` counts the refunds asked of each order that
     still stand (not refused, not automatic returns, not replaced by a retry), at most its
     payable."""
-    await _run(
+    await upgrade_run(
         connection,
         "INSERT INTO `order_claim` (`order_id`, `kind`, `ref`, `quantity`, `data`, `taken_at`,"
         " `released_at`)"
@@ -107,20 +107,22 @@ async def record_claims_and_adjustments(connection: Any) -> None:
         " FROM `order_line` l JOIN `shop_order` o ON o.`id` = l.`order_id`"
         " WHERE NOT EXISTS (SELECT 1 FROM `order_claim` c WHERE c.`order_id` = l.`order_id`)",
     )
-    await _run(
+    await upgrade_run(
         connection,
         "INSERT INTO `order_adjustment` (`order_id`, `kind`, `source_id`, `label`, `amount`, `split`)"
         " SELECT o.`id`, 'shipping', '', '运费', o.`shipping_fee`, '{}' FROM `shop_order` o"
         " WHERE o.`shipping_fee` > 0"
         " AND NOT EXISTS (SELECT 1 FROM `order_adjustment` a WHERE a.`order_id` = o.`id`)",
     )
-    await _run(
+    await upgrade_run(
         connection,
         "UPDATE `shop_order` SET `refunded` = (SELECT COALESCE(SUM(r.`amount`), 0) FROM `refund` r"
         " WHERE r.`order_id` = `shop_order`.`id` AND r.`automatic` = 0 AND r.`status` <> 'refused'"
         " AND r.`retried_as_id` IS NULL)",
     )
-    await _run(connection, "UPDATE `shop_order` SET `refunded` = `payable` WHERE `refunded` > `payable`")
+    await upgrade_run(
+        connection, "UPDATE `shop_order` SET `refunded` = `payable` WHERE `refunded` > `payable`"
+    )
 
 
 def split_number(order_no: str, merchant_id: int) -> str:
@@ -136,28 +138,30 @@ async def _split(connection: Any, order_id: int) -> None:
     refunds and history; each other merchant's lines move to a new order of that merchant,
     a copy of the order (status, shopper, address, times, checkout) with the money of its
     lines, no shipping fee and a copy of the history."""
-    (order,) = await _rows(connection, "SELECT * FROM `shop_order` WHERE `id` = ?", [order_id])
-    lines = await _rows(
+    (order,) = await upgrade_rows(connection, "SELECT * FROM `shop_order` WHERE `id` = ?", [order_id])
+    lines = await upgrade_rows(
         connection,
         "SELECT `id`, `merchant_id` FROM `order_line` WHERE `order_id` = ? ORDER BY `id`",
         [order_id],
     )
     merchants = list(dict.fromkeys(line["merchant_id"] for line in lines))
     keep = order["merchant_id"] if order["merchant_id"] in merchants else merchants[0]
-    events = await _rows(
+    events = await upgrade_rows(
         connection, "SELECT * FROM `order_event` WHERE `order_id` = ? ORDER BY `id`", [order_id]
     )
     for merchant_id in merchants:
         if merchant_id == keep:
             continue
         part_id = await _part_of(connection, order, merchant_id, events)
-        await _run(
+        await upgrade_run(
             connection,
             "UPDATE `order_line` SET `order_id` = ? WHERE `order_id` = ? AND `merchant_id` = ?",
             [part_id, order_id, merchant_id],
         )
         await _set_money(connection, part_id, shipping_fee=0)
-    await _run(connection, "UPDATE `shop_order` SET `merchant_id` = ? WHERE `id` = ?", [keep, order_id])
+    await upgrade_run(
+        connection, "UPDATE `shop_order` SET `merchant_id` = ? WHERE `id` = ?", [keep, order_id]
+    )
     await _set_money(connection, order_id, shipping_fee=order["shipping_fee"])
 
 
@@ -165,7 +169,7 @@ async def _part_of(connection: Any, order: dict, merchant_id: int, events: list[
     """The id of the merchant's part of the order: found if an earlier run made it, else made
     now with a copy of the order's history."""
     order_no = split_number(order["order_no"], merchant_id)
-    found = await _rows(connection, "SELECT `id` FROM `shop_order` WHERE `order_no` = ?", [order_no])
+    found = await upgrade_rows(connection, "SELECT `id` FROM `shop_order` WHERE `order_no` = ?", [order_no])
     if found:
         return found[0]["id"]
     suffix = f"-{merchant_id}"
@@ -177,9 +181,9 @@ async def _part_of(connection: Any, order: dict, merchant_id: int, events: list[
         "idempotency_key": order["idempotency_key"][: 64 - len(suffix)] + suffix,
         "shipping_fee": 0,  # stays with the original order (its money is set from the lines after)
     }
-    part_id = await _insert(connection, "shop_order", row)
+    part_id = await upgrade_insert(connection, "shop_order", row)
     for event in events:
-        await _insert(
+        await upgrade_insert(
             connection, "order_event", {**{k: v for k, v in event.items() if k != "id"}, "order_id": part_id}
         )
     return part_id
@@ -187,38 +191,16 @@ async def _part_of(connection: Any, order: dict, merchant_id: int, events: list[
 
 async def _set_money(connection: Any, order_id: int, *, shipping_fee: int) -> None:
     """An order's totals from its lines (discounts are <= 0 and already split over lines)."""
-    (sums,) = await _rows(
+    (sums,) = await upgrade_rows(
         connection,
         "SELECT COALESCE(SUM(`line_total`), 0) AS items, COALESCE(SUM(`discount`), 0) AS discount"
         " FROM `order_line` WHERE `order_id` = ?",
         [order_id],
     )
     items, discount = int(sums["items"]), int(sums["discount"])
-    await _run(
+    await upgrade_run(
         connection,
         "UPDATE `shop_order` SET `items_total` = ?, `discount_total` = ?, `shipping_fee` = ?, `payable` = ?"
         " WHERE `id` = ?",
         [items, discount, shipping_fee, items + discount + shipping_fee, order_id],
-    )
-
-
-def _sql(connection: Any, sql: str) -> str:
-    return sql.replace("?", "%s") if connection.capabilities.dialect == "mysql" else sql
-
-
-async def _rows(connection: Any, sql: str, values: Sequence[Any] = ()) -> list[dict]:
-    _, rows = await connection.execute_query(_sql(connection, sql), list(values))
-    return [dict(row) for row in rows]
-
-
-async def _run(connection: Any, sql: str, values: Sequence[Any] = ()) -> None:
-    await connection.execute_query(_sql(connection, sql), list(values))
-
-
-async def _insert(connection: Any, table: str, row: dict[str, Any]) -> int:
-    columns = ", ".join(f"`{name}`" for name in row)
-    marks = ", ".join("?" for _ in row)
-    values = [json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for v in row.values()]
-    return await connection.execute_insert(
-        _sql(connection, f"INSERT INTO `{table}` ({columns}) VALUES ({marks})"), values
     )
