@@ -31,6 +31,7 @@ MODEL_MODULES = [
     "commerce.shipping.models",
     "commerce.jobs.models",
     "commerce.fulfilment.models",
+    "commerce.ledger.models",
 ]
 APP_LABEL = "models"
 MIGRATIONS_MODULE = "commerce.migrations"
