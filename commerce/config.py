@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     # was made; a completed order takes requests this long after it completed.
     aftersales_review_hours: int = Field(default=48, ge=1)
     aftersales_window_days: int = Field(default=7, ge=0)
+    # The books: the platform's commission on a sale where its category (or an ancestor) has
+    # no rate of its own, and WeChat Pay's fee charged to the merchant, in basis points of what
+    # was paid (500 = 5%, 60 = 0.6%); stamped on the order when it is paid.
+    commission_default_bps: int = Field(default=500, ge=0, le=10000)
+    payment_fee_bps: int = Field(default=60, ge=0, le=10000)
     # Against stock hoarding (an unpaid order holds its stock until paid or cancelled): the
     # unpaid orders one shopper may hold, the units of one SKU they may hold unpaid, and the
     # orders they may place per window (counted in Redis, so across processes).

@@ -57,3 +57,54 @@ class Posting(Model):
     class Meta:
         table = "ledger_posting"
         indexes = (("account_id", "occurred_at"),)
+
+
+class CommissionRate(Model):
+    """The platform's commission on a category's sales, in basis points (500 = 5%). A product
+    takes its category's rate, else its nearest ancestor's, else the default setting; the rate
+    is stamped on each order line when it is paid, so a later change never rewrites history."""
+
+    id = fields.IntField(primary_key=True)
+    category_id = fields.IntField(unique=True)
+    rate_bps = fields.IntField()  # 0..10000
+    updated_by = fields.CharField(max_length=64)  # "staff:3"
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "commission_rate"
+
+
+class ChargeReversal(Model):
+    """What a paid order (order_line_id 0) or one of its lines was charged (commission for a
+    line, the payment fee for the order) on what basis, and what of it refunds have reversed so
+    far. Refunds move `refunded` and `reversed` by one conditional update in their posting's
+    transaction, so concurrent refunds of one order queue, and a fully refunded line or order
+    reverses exactly what was charged (each reversal is the cumulative share, minus the past)."""
+
+    id = fields.BigIntField(primary_key=True)
+    order_id = fields.IntField()
+    order_line_id = fields.IntField(default=0)  # 0: the order itself (its payment fee)
+    basis = fields.BigIntField()  # what was paid: the line's or the order's payable
+    charged = fields.BigIntField()  # the commission of the line, or the order's fee
+    refunded = fields.BigIntField(default=0)  # of basis, refunded so far
+    reversed = fields.BigIntField(default=0)  # of charged, reversed so far
+
+    class Meta:
+        table = "ledger_charge_reversal"
+        unique_together = (("order_id", "order_line_id"),)
+
+
+class BalanceCheck(Model):
+    """One run of the nightly check: every account's running balance against the sum of its
+    postings."""
+
+    id = fields.IntField(primary_key=True)
+    checked_at = fields.DatetimeField(db_index=True)
+    accounts = fields.IntField()
+    entries = fields.BigIntField()
+    # [{"account": code, "balance": running, "recomputed": sum}] for each account that differs
+    differences: list = fields.JSONField(default=list)
+    duration_ms = fields.IntField()
+
+    class Meta:
+        table = "ledger_balance_check"
