@@ -1,0 +1,375 @@
+"""The books on a real database: the contract (balanced entries, once per key, also when two
+posts race on MariaDB; the no-debit guard; running balances equal the sum of postings), and
+the postings of the real flows, fen by fen: a two-merchant checkout paid once, a line refunded
+in three parts whose reversals add up to what was charged, and money returned for a cancelled
+checkout with its automatic refunds."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from commerce.aftersales import services as aftersales
+from commerce.aftersales.models import AfterSale
+from commerce.aftersales.services import LineAsk
+from commerce.catalog.importer import import_rows
+from commerce.catalog.models import Category, Product, Sku
+from commerce.errors import CommerceError
+from commerce.ledger import finance, handlers, queries
+from commerce.ledger.errors import LedgerError
+from commerce.ledger.models import JournalEntry, LedgerAccount, Posting
+from commerce.ledger.services import (
+    CLEARING,
+    PAYOUTS_IN_TRANSIT,
+    PLATFORM_ADJUSTMENTS,
+    Line,
+    is_posted,
+    merchant_payable,
+    payee_payable,
+    record,
+)
+from commerce.ledger.states import EntryKind
+from commerce.orders.models import Order, OrderLine
+from commerce.payments.events import RefundSucceeded
+from commerce.payments.models import Payment, Refund
+from commerce.staff.auth import Staff
+from commerce.staff.states import StaffRole
+from commerce.users.models import User
+from commerce.users.services import Shopper
+from tests.builders import refused, shopper_with_address
+from tests.concurrency import needs_real_database
+from tests.edges.checkouts import two_order_checkout
+from tests.edges.paying import (
+    confirm_payment,
+    eventually,
+    pay_order,
+    pay_params,
+    prepay_id_of,
+    settle_outbox,
+    sim,
+)
+from tests.edges.shoppers import ADDRESS, auth_headers
+from tests.factories import seed_small_catalog, sku_row
+
+FINANCE = Staff(id=77, username="cfo", role=StaffRole.FINANCE, merchant_id=None)
+
+
+async def _balances() -> dict[str, int]:
+    return dict(await LedgerAccount.all().values_list("code", "balance"))
+
+
+async def _postings(key: str) -> list[tuple[str, int, int | None]]:
+    """The entry's postings, once its subscriber has posted it."""
+    await eventually(lambda: is_posted(key))
+    return [(p.account_code, p.amount, p.order_id) for p in await queries.postings_of_entry(key)]
+
+
+async def _books_hold() -> None:
+    """Every entry balances, the accounts sum to zero, running balances equal recomputation."""
+    for entry_id in await JournalEntry.all().values_list("id", flat=True):
+        assert sum(await Posting.filter(entry_id=entry_id).values_list("amount", flat=True)) == 0
+    assert sum((await _balances()).values()) == 0
+    assert (await queries.recompute()).differences == []
+    assert await queries.in_debit() == []
+
+
+# --- the contract --------------------------------------------------------------------------
+
+
+async def test_an_unbalanced_entry_is_refused_and_nothing_is_written(db):
+    with pytest.raises(CommerceError) as caught:
+        await record(
+            key="test:1",
+            kind=EntryKind.ADJUSTMENT,
+            lines=[Line(CLEARING, 100), Line(PLATFORM_ADJUSTMENTS, -99)],
+        )
+    assert refused(caught, LedgerError.UNBALANCED)
+    assert await JournalEntry.all().count() == 0
+    assert await Posting.all().count() == 0
+
+
+async def test_an_entry_posts_once_per_key(db):
+    lines = [Line(PLATFORM_ADJUSTMENTS, 500), Line(merchant_payable(3), -500)]
+    first = await record(key="adjustment:once", kind=EntryKind.ADJUSTMENT, lines=lines)
+    again = await record(key="adjustment:once", kind=EntryKind.ADJUSTMENT, lines=lines)
+    assert first is not None and again is None
+    assert await JournalEntry.all().count() == 1
+    assert await _balances() == {"platform_adjustments": 500, "merchant_payable:3": -500}
+    await _books_hold()
+
+
+@needs_real_database
+async def test_two_records_of_one_key_at_once_post_once(db):
+    # given accounts that exist (the first posting to a new account is made before the race)
+    lines = [Line(PLATFORM_ADJUSTMENTS, 700), Line(payee_payable(9), -700)]
+    await record(key="adjustment:warm", kind=EntryKind.ADJUSTMENT, lines=lines)
+    # when eight deliveries of one event post at once
+    results = await asyncio.gather(
+        *(record(key="adjustment:race", kind=EntryKind.ADJUSTMENT, lines=lines) for _ in range(8))
+    )
+    # then exactly one posted, and the balances moved once
+    assert sum(r is not None for r in results) == 1
+    assert await JournalEntry.filter(key="adjustment:race").count() == 1
+    assert await _balances() == {"platform_adjustments": 1400, "payee_payable:9": -1400}
+    await _books_hold()
+
+
+async def test_a_payee_cannot_take_more_than_is_owed_to_them(db):
+    # given 10.00 owed to payee 5
+    await record(
+        key="adjustment:credit",
+        kind=EntryKind.ADJUSTMENT,
+        lines=[Line(PLATFORM_ADJUSTMENTS, 1000), Line(payee_payable(5), -1000)],
+    )
+    # when a withdrawal of 10.01 is posted
+    with pytest.raises(CommerceError) as caught:
+        await record(
+            key="payout:1:requested",
+            kind=EntryKind.PAYOUT_REQUESTED,
+            lines=[Line(payee_payable(5), 1001), Line(PAYOUTS_IN_TRANSIT, -1001)],
+        )
+    # then it is refused, and nothing of it stays
+    assert refused(caught, LedgerError.INSUFFICIENT_BALANCE)
+    assert not await JournalEntry.exists(key="payout:1:requested")
+    assert (await _balances())["payee_payable:5"] == -1000
+    # while exactly what is owed goes through
+    await record(
+        key="payout:2:requested",
+        kind=EntryKind.PAYOUT_REQUESTED,
+        lines=[Line(payee_payable(5), 1000), Line(PAYOUTS_IN_TRANSIT, -1000)],
+    )
+    assert (await _balances())["payee_payable:5"] == 0
+    await _books_hold()
+
+
+async def test_running_balances_equal_the_sum_of_postings_and_the_check_reports_a_drift(db):
+    # given a few entries across accounts
+    for n in range(5):
+        await record(
+            key=f"adjustment:{n}",
+            kind=EntryKind.ADJUSTMENT,
+            lines=[Line(PLATFORM_ADJUSTMENTS, 100 + n), Line(merchant_payable(n % 2 + 1), -(100 + n))],
+        )
+    await _books_hold()
+    # when a running balance drifts (written by hand, outside the ledger)
+    await LedgerAccount.filter(code="merchant_payable:2").update(balance=-1)
+    # then the recomputation names it
+    assert (await queries.recompute()).differences == [
+        {"account": "merchant_payable:2", "balance": -1, "recomputed": -(101 + 103)}
+    ]
+
+
+# --- the flows -----------------------------------------------------------------------------
+
+
+async def test_a_two_merchant_checkout_posts_each_order_s_commission_fee_and_payable(client, simulator):
+    # given 食品 at 8% (B's tea is under 食品 > 茶叶), 数码 without a rate (the default 5%)
+    alice = await _alice(client, simulator)
+    first, second = await two_order_checkout(client, alice)
+    food = await Category.get(name="食品", parent_key=0)
+    await finance.set_commission_rate(staff=FINANCE, category_id=food.id, rate_bps=800)
+    # when alice pays both orders at once
+    await pay_order(client, simulator, alice["headers"], first["id"])
+    await settle_outbox()
+    # then the lines carry their rates, the orders the fee
+    assert await OrderLine.filter(order_id=first["id"]).values_list("commission_rate_bps", flat=True) == [500]
+    assert await OrderLine.filter(order_id=second["id"]).values_list("commission_rate_bps", flat=True) == [
+        800
+    ]
+    a, b = await Order.get(id=first["id"]), await Order.get(id=second["id"])
+    assert (a.payment_fee_bps, b.payment_fee_bps) == (60, 60)
+    # and the payment's entry, fen by fen: earphones 79900 (+ shipping, none: free over the
+    # threshold): commission 3995, fee 479.4 → 479; B's tea 2 × 1990 = 3980 + its shipping
+    payment = await Payment.get(checkout__orders__id=first["id"])
+    b_lines = await OrderLine.filter(order_id=b.id).values_list("payable", flat=True)
+    b_commission = _round(b_lines[0] * 800, 10_000)
+    b_fee = _round(b.payable * 60, 10_000)
+    assert a.payable == 79900 and b_lines == [3980]
+    assert await _postings(f"payment:{payment.id}") == [
+        ("clearing", 79900, a.id),
+        ("platform_commission", -3995, a.id),
+        ("payment_fees", -479, a.id),
+        (f"merchant_payable:{a.merchant_id}", -(79900 - 3995 - 479), a.id),
+        ("clearing", b.payable, b.id),
+        ("platform_commission", -b_commission, b.id),
+        ("payment_fees", -b_fee, b.id),
+        (f"merchant_payable:{b.merchant_id}", -(b.payable - b_commission - b_fee), b.id),
+    ]
+    assert b_commission == 318  # 3980 × 8% = 318.4
+    entry = await JournalEntry.get(key=f"payment:{payment.id}")
+    assert entry.occurred_at == (await Payment.get(id=payment.id)).paid_at
+    await _books_hold()
+
+
+async def test_a_line_refunded_in_three_parts_reverses_exactly_what_it_was_charged(
+    client, simulator, settings
+):
+    # given tea at 3.33% (3 teas, 3000 fen: commission 99.9 → 100) and shipping 1000 (fee on
+    # 4000: 24), bought and paid
+    assert not (await import_rows([TEA])).problems
+    tea_sku = await Sku.get(sku_code="LT1-1")
+    await finance.set_commission_rate(staff=FINANCE, category_id=await _category_of(tea_sku), rate_bps=333)
+    who = await shopper_with_address(client, simulator, "bob")
+    order_id = await _place(client, who, [(tea_sku.id, 3)])
+    await pay_order(client, simulator, who["headers"], order_id)
+    await settle_outbox()
+    order = await Order.get(id=order_id)
+    line = await OrderLine.get(order_id=order_id)
+    assert (line.payable, order.shipping_fee, order.payable) == (3000, 1000, 4000)
+    shopper = await _shopper(who)
+    merchant = f"merchant_payable:{order.merchant_id}"
+    payment = await Payment.get(checkout__orders__id=order_id)
+    assert await _postings(f"payment:{payment.id}") == [
+        ("clearing", 4000, order_id),
+        ("platform_commission", -100, order_id),
+        ("payment_fees", -24, order_id),
+        (merchant, -3876, order_id),
+    ]
+    # when the line is refunded in three parts: 333, 1333, then the rest (1334), which takes
+    # the shipping fee with it (everything left, before shipment)
+    expected = [  # (refund, of it the line's, commission reversed, fee reversed)
+        (333, 333, 11, 2),  # 100 × 333/3000 = 11.1 → 11; 24 × 333/4000 = 1.998 → 2
+        (1333, 1333, 45, 8),  # cumulative 1666: 55.53 → 56 (−11); 9.996 → 10 (−2)
+        (2334, 1334, 44, 14),  # all 3000: all 100 (−56); all 4000: all 24 (−10)
+    ]
+    for amount, line_part, commission, fee in expected:
+        asked = LineAsk(line.id, 1, line_part) if line_part != 1334 else LineAsk(line.id, 1)
+        view = await aftersales.request_aftersale(
+            shopper=shopper,
+            order_id=order_id,
+            kind="refund_only",
+            lines=[asked],
+            reason="协商一致退款",
+            settings=settings,
+        )
+        assert view.amount == amount
+        await _refunded(view.id)
+        refund = await Refund.get(aftersale_id=view.id)
+        # then each refund reverses its cumulative share, fen by fen (shipping: no commission)
+        assert await _postings(f"refund:{refund.id}") == [
+            ("clearing", -amount, order_id),
+            ("platform_commission", commission, order_id),
+            ("payment_fees", fee, order_id),
+            (merchant, amount - commission - fee, order_id),
+        ]
+    # and the fully refunded order reverses exactly what it was charged: nothing is left
+    balances = await _balances()
+    assert {
+        code: balances[code] for code in ("clearing", "platform_commission", "payment_fees", merchant)
+    } == {
+        "clearing": 0,
+        "platform_commission": 0,
+        "payment_fees": 0,
+        merchant: 0,
+    }
+    assert (await Order.get(id=order_id)).status.value == "closed"
+    await _books_hold()
+
+
+async def test_money_for_a_cancelled_checkout_is_due_back_until_its_automatic_refund(client, simulator):
+    # given a checkout of two orders paid in the WeChat sheet, the notification lost
+    alice = await _alice(client, simulator)
+    first, second = await two_order_checkout(client, alice)
+    params = await pay_params(client, alice["headers"], first["id"])
+    await sim(simulator, "POST", "/pay/lose-notifications", {"times": 1})
+    await confirm_payment(simulator, prepay_id_of(params))
+    payment = await Payment.get(checkout__orders__id=first["id"])
+    # when alice cancels (WeChat Pay refuses to close it: it was paid, so the money goes back)
+    assert (await client.post(f"/api/v1/orders/{first['id']}/cancel", headers=alice["headers"])).status == 200
+    await settle_outbox()
+    # then the payment's entry holds each order's money as due back, no commission, no fee
+    a, b = first["payable"], second["payable"]
+    assert await _postings(f"payment:{payment.id}") == [
+        ("clearing", a, first["id"]),
+        ("refunds_due", -a, first["id"]),
+        ("clearing", b, second["id"]),
+        ("refunds_due", -b, second["id"]),
+    ]
+
+    # and once the automatic refunds succeed, nothing is due and the money is gone
+    async def both_refunded() -> bool:
+        return await Refund.filter(payment_id=payment.id, status="succeeded").count() == 2
+
+    await eventually(both_refunded)
+    await settle_outbox()
+    for refund in await Refund.filter(payment_id=payment.id).order_by("order_id"):
+        assert await _postings(f"refund:{refund.id}") == [
+            ("refunds_due", refund.amount, refund.order_id),
+            ("clearing", -refund.amount, refund.order_id),
+        ]
+    balances = await _balances()
+    assert (balances["refunds_due"], balances["clearing"]) == (0, 0)
+    await _books_hold()
+
+
+async def test_a_refund_told_twice_posts_once(client, simulator, settings):
+    # given a paid order with one refunded tea
+    assert not (await import_rows([TEA])).problems
+    tea_sku = await Sku.get(sku_code="LT1-1")
+    who = await shopper_with_address(client, simulator, "carol")
+    order_id = await _place(client, who, [(tea_sku.id, 2)])
+    await pay_order(client, simulator, who["headers"], order_id)
+    line = await OrderLine.get(order_id=order_id)
+    view = await aftersales.request_aftersale(
+        shopper=await _shopper(who),
+        order_id=order_id,
+        kind="refund_only",
+        lines=[LineAsk(line.id, 1)],
+        reason="不想要了",
+        settings=settings,
+    )
+    await _refunded(view.id)
+    refund = await Refund.get(aftersale_id=view.id)
+    before = await _balances()
+    # when the ledger hears of it again (a redelivery)
+    await handlers.post_refund(RefundSucceeded(refund_id=refund.id, order_id=order_id, aftersale_id=view.id))
+    # then nothing moves
+    assert await _balances() == before
+    assert await JournalEntry.filter(key=f"refund:{refund.id}").count() == 1
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+TEA = sku_row("LT1", "LT1-1", title="龙井茶", category="食品 > 茶叶 > 绿茶", price="10.00", stock=20)
+
+
+async def _category_of(sku: Sku) -> int:
+    return (await Product.get(id=sku.product_id)).category_id
+
+
+def _round(numerator: int, denominator: int) -> int:
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+async def _alice(client, simulator) -> dict:
+    await seed_small_catalog()
+    headers = await auth_headers(client, simulator, "alice")
+    address = await (await client.post("/api/v1/addresses", json=ADDRESS, headers=headers)).json()
+    return {"headers": headers, "address_id": address["id"]}
+
+
+async def _place(client, who: dict, items: list[tuple[int, int]]) -> int:
+    placed = await client.post(
+        "/api/v1/orders",
+        json={"items": [{"sku_id": s, "quantity": q} for s, q in items], "address_id": who["address_id"]},
+        headers={**who["headers"], "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert placed.status == 201, await placed.text()
+    return (await placed.json())["id"]
+
+
+async def _shopper(who: dict) -> Shopper:
+    user = await User.get(id=who["user_id"])
+    return Shopper(user_id=user.id, openid=user.openid)
+
+
+async def _refunded(aftersale_id: int) -> None:
+    """The request is refunded and the books have its refund (both subscribers ran)."""
+
+    async def done() -> bool:
+        request = await AfterSale.get(id=aftersale_id)
+        return request.status.value == "refunded" and await is_posted(f"refund:{request.refund_id}")
+
+    await eventually(done)
