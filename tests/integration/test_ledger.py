@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from commerce import outbox
 from commerce.aftersales import services as aftersales
 from commerce.aftersales.models import AfterSale
 from commerce.aftersales.services import LineAsk
@@ -32,12 +33,15 @@ from commerce.ledger.services import (
 )
 from commerce.ledger.states import EntryKind
 from commerce.orders.models import Order, OrderLine
+from commerce.outbox import Subscriptions
 from commerce.payments.events import RefundSucceeded
 from commerce.payments.models import Payment, Refund
 from commerce.staff.auth import Staff
 from commerce.staff.states import StaffRole
 from commerce.users.models import User
 from commerce.users.services import Shopper
+from shop.app import CORE
+from shop.subscriptions import subscribers
 from tests.builders import refused, shopper_with_address
 from tests.concurrency import needs_real_database
 from tests.edges.checkouts import two_order_checkout
@@ -373,3 +377,58 @@ async def _refunded(aftersale_id: int) -> None:
         return request.status.value == "refunded" and await is_posted(f"refund:{request.refund_id}")
 
     await eventually(done)
+
+
+@needs_real_database
+async def test_two_refunds_of_one_order_posted_at_once_reverse_exactly_what_was_charged(
+    client, simulator, settings
+):
+    # given 2 teas at 3.33% (2000 fen: commission 66.6 → 67) and shipping 1000 (fee on 3000:
+    # 18), paid, and the books' refund subscriber held back
+    assert not (await import_rows([TEA])).problems
+    tea_sku = await Sku.get(sku_code="LT1-1")
+    await finance.set_commission_rate(staff=FINANCE, category_id=await _category_of(tea_sku), rate_bps=333)
+    who = await shopper_with_address(client, simulator, "dave")
+    order_id = await _place(client, who, [(tea_sku.id, 2)])
+    await pay_order(client, simulator, who["headers"], order_id)
+    await _postings(f"payment:{(await Payment.get(checkout__orders__id=order_id)).id}")
+    table = subscribers(client.server.app[CORE])
+    outbox.install(Subscriptions([s for s in table if s.name != "ledger.post_refund"]))
+    line = await OrderLine.get(order_id=order_id)
+    refunds = []
+    for _ in range(2):  # one tea, then the other with the shipping: everything
+        view = await aftersales.request_aftersale(
+            shopper=await _shopper(who),
+            order_id=order_id,
+            kind="refund_only",
+            lines=[LineAsk(line.id, 1)],
+            reason="不想要了",
+            settings=settings,
+        )
+
+        async def refunded(aftersale_id: int = view.id) -> bool:
+            return (await AfterSale.get(id=aftersale_id)).status.value == "refunded"
+
+        await eventually(refunded)
+        refunds.append(await Refund.get(aftersale_id=view.id))
+    # when the books hear of both refunds at once
+    await asyncio.gather(
+        *(
+            handlers.post_refund(
+                RefundSucceeded(refund_id=r.id, order_id=order_id, aftersale_id=r.aftersale_id)
+            )
+            for r in refunds
+        )
+    )
+    # then they queued on the order: together they reverse all 67 and all 18, to the fen
+    reversed_ = [await _postings(f"refund:{r.id}") for r in refunds]
+    assert (
+        sum(amount for postings in reversed_ for code, amount, _ in postings if code == "platform_commission")
+        == 67
+    )
+    assert (
+        sum(amount for postings in reversed_ for code, amount, _ in postings if code == "payment_fees") == 18
+    )
+    balances = await _balances()
+    assert (balances["clearing"], balances["platform_commission"], balances["payment_fees"]) == (0, 0, 0)
+    await _books_hold()
