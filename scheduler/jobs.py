@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commerce.aftersales import review as aftersales
 from commerce.core import Core
+from commerce.ledger import checks as ledger
 from commerce.orders import services as orders
 from commerce.payments.reconcile import reconcile_payments as reconcile
 from commerce.support import conversations
@@ -27,3 +28,7 @@ async def close_idle_conversations(core: Core) -> None:
 
 async def approve_overdue_aftersales(core: Core) -> None:
     await aftersales.approve_overdue()
+
+
+async def check_ledger_balances(core: Core) -> None:
+    await ledger.check_balances()

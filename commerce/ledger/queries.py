@@ -204,7 +204,8 @@ class Recomputed:
 
     accounts: int
     entries: int
-    differences: list[dict] = field(default_factory=list)  # {"account", "balance", "recomputed"}
+    differences: list[dict] = field(default_factory=list)  # {"account", "balance", "recomputed", …}
+    account_ids: list[int] = field(default_factory=list)
 
 
 async def recompute() -> Recomputed:
@@ -218,11 +219,16 @@ async def recompute() -> Recomputed:
     rows = await fetch_rows("SELECT `id`, `code`, `balance` FROM `ledger_account` ORDER BY `id`", [])
     entries = (await fetch_rows("SELECT COUNT(*) AS `n` FROM `journal_entry`", []))[0]["n"]
     differences = [
-        {"account": row["code"], "balance": int(row["balance"]), "recomputed": sums.get(row["id"], 0)}
+        {
+            "account_id": row["id"],
+            "account": row["code"],
+            "balance": int(row["balance"]),
+            "recomputed": sums.get(row["id"], 0),
+        }
         for row in rows
         if int(row["balance"]) != sums.get(row["id"], 0)
     ]
-    return Recomputed(len(rows), int(entries), differences)
+    return Recomputed(len(rows), int(entries), differences, [row["id"] for row in rows])
 
 
 @dataclass(frozen=True)

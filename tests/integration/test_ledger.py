@@ -11,16 +11,18 @@ import uuid
 
 import pytest
 
-from commerce import outbox
+from commerce import clock, outbox
 from commerce.aftersales import services as aftersales
 from commerce.aftersales.models import AfterSale
 from commerce.aftersales.services import LineAsk
+from commerce.audit.models import AuditEntry
 from commerce.catalog.importer import import_rows
 from commerce.catalog.models import Category, Product, Sku
-from commerce.errors import CommerceError
-from commerce.ledger import finance, handlers, queries
+from commerce.errors import CommerceError, CommonError
+from commerce.jobs import queries as job_queries
+from commerce.ledger import checks, finance, handlers, queries
 from commerce.ledger.errors import LedgerError
-from commerce.ledger.models import JournalEntry, LedgerAccount, Posting
+from commerce.ledger.models import BalanceCheck, JournalEntry, LedgerAccount, Posting
 from commerce.ledger.services import (
     CLEARING,
     PAYOUTS_IN_TRANSIT,
@@ -32,6 +34,7 @@ from commerce.ledger.services import (
     record,
 )
 from commerce.ledger.states import EntryKind
+from commerce.merchants.services import ensure_merchant
 from commerce.orders.models import Order, OrderLine
 from commerce.outbox import Subscriptions
 from commerce.payments.events import RefundSucceeded
@@ -148,7 +151,7 @@ async def test_a_payee_cannot_take_more_than_is_owed_to_them(db):
     await _books_hold()
 
 
-async def test_running_balances_equal_the_sum_of_postings_and_the_check_reports_a_drift(db):
+async def test_running_balances_equal_the_sum_of_postings_and_the_nightly_check_reports_a_drift(db):
     # given a few entries across accounts
     for n in range(5):
         await record(
@@ -157,12 +160,108 @@ async def test_running_balances_equal_the_sum_of_postings_and_the_check_reports_
             lines=[Line(PLATFORM_ADJUSTMENTS, 100 + n), Line(merchant_payable(n % 2 + 1), -(100 + n))],
         )
     await _books_hold()
+    clean = await checks.check_balances()
+    assert (clean.accounts, clean.entries, clean.differences) == (3, 5, [])
     # when a running balance drifts (written by hand, outside the ledger)
     await LedgerAccount.filter(code="merchant_payable:2").update(balance=-1)
-    # then the recomputation names it
-    assert (await queries.recompute()).differences == [
-        {"account": "merchant_payable:2", "balance": -1, "recomputed": -(101 + 103)}
+    # then the check names it, keeps the run, and the platform admin sees it among the jobs
+    drifted = await checks.check_balances()
+    account_id = (await LedgerAccount.get(code="merchant_payable:2")).id
+    assert drifted.differences == [
+        {"account_id": account_id, "account": "merchant_payable:2", "balance": -1, "recomputed": -(101 + 103)}
     ]
+    assert (await queries.last_balance_check()).differences == drifted.differences  # type: ignore[union-attr]
+    [failure] = await job_queries.job_failures()
+    assert (failure.job, failure.item_kind, failure.item_id) == (
+        "ledger_balance_check",
+        "ledger_account",
+        account_id,
+    )
+    assert "merchant_payable:2" in failure.error
+    # and once it is right again, the next check resolves it
+    await LedgerAccount.filter(code="merchant_payable:2").update(balance=-(101 + 103))
+    assert (await checks.check_balances()).differences == []
+    assert await job_queries.job_failures() == []
+    assert await BalanceCheck.all().count() == 3
+
+
+async def test_finance_credits_and_debits_a_payable_against_the_platform_with_a_reason(db):
+    # given a payee (a shopper) and a merchant
+    user = await User.create(openid="o-payee", created_at=clock.now(), updated_at=clock.now())
+    merchant = await ensure_merchant(code="m-adj", name="调账店")
+    # when finance credits the payee 12.34 and debits the merchant 1.00
+    key = await finance.adjust(
+        staff=FINANCE, payable="payee", owner_id=user.id, amount=1234, reason="活动奖励"
+    )
+    await finance.adjust(
+        staff=FINANCE, payable="merchant", owner_id=merchant, amount=-100, reason="多结算更正"
+    )
+    # then the entries say so, keyed adjustment:{uuid}, and the audit log has both
+    assert key.startswith("adjustment:") and len(key) == len("adjustment:") + 36
+    assert await _postings(key) == [
+        ("platform_adjustments", 1234, None),
+        (f"payee_payable:{user.id}", -1234, None),
+    ]
+    balances = await _balances()
+    assert (balances[f"payee_payable:{user.id}"], balances[f"merchant_payable:{merchant}"]) == (-1234, 100)
+    assert await AuditEntry.filter(action="ledger.adjust", actor="staff:77").count() == 2
+    # and a debit of more than the payee holds is refused, nothing written
+    with pytest.raises(CommerceError) as caught:
+        await finance.adjust(staff=FINANCE, payable="payee", owner_id=user.id, amount=-1235, reason="更正")
+    assert refused(caught, LedgerError.INSUFFICIENT_BALANCE)
+    assert await AuditEntry.filter(action="ledger.adjust").count() == 2
+    # as are a blank reason, nobody's account, and a role other than finance
+    for kwargs, code in (
+        (
+            {"payable": "payee", "owner_id": user.id, "amount": 1, "reason": "  "},
+            LedgerError.INVALID_ADJUSTMENT,
+        ),
+        (
+            {"payable": "payee", "owner_id": 999_999, "amount": 1, "reason": "x"},
+            LedgerError.ACCOUNT_NOT_FOUND,
+        ),
+        (
+            {"payable": "merchant", "owner_id": merchant, "amount": 0, "reason": "x"},
+            LedgerError.INVALID_ADJUSTMENT,
+        ),
+    ):
+        with pytest.raises(CommerceError) as caught:
+            await finance.adjust(staff=FINANCE, **kwargs)
+        assert refused(caught, code)
+    agent = Staff(id=5, username="agent", role=StaffRole.AGENT, merchant_id=None)
+    with pytest.raises(CommerceError) as caught:
+        await finance.adjust(staff=agent, payable="payee", owner_id=user.id, amount=1, reason="x")
+    assert refused(caught, CommonError.FORBIDDEN)
+    await _books_hold()
+
+
+async def test_a_category_takes_its_nearest_ancestor_s_rate_and_changes_are_audited(db):
+    # given 食品 > 茶叶 > 绿茶 and 数码, rates on 食品 (8%) and 茶叶 (3%)
+    await import_rows([TEA, sku_row("LD1", "LD1-1", title="耳机", category="数码 > 耳机", price="9.00")])
+    food, tea, green, digital = [
+        (await Category.get(name=name)).id for name in ("食品", "茶叶", "绿茶", "数码")
+    ]
+    await finance.set_commission_rate(staff=FINANCE, category_id=food, rate_bps=800)
+    await finance.set_commission_rate(staff=FINANCE, category_id=tea, rate_bps=300)
+    products = dict(await Product.all().values_list("title", "id"))
+    # then the green tea takes 茶叶's, the earphones the default
+    rates = await queries.commission_rates_for_products([products["龙井茶"], products["耳机"]])
+    assert rates == {products["龙井茶"]: 300, products["耳机"]: 500}
+    by_id = {r.category_id: r for r in await queries.category_rates()}
+    assert (by_id[green].rate_bps, by_id[green].effective_bps) == (None, 300)
+    assert (by_id[digital].rate_bps, by_id[digital].effective_bps) == (None, 500)
+    # when 茶叶's is cleared, green tea takes 食品's
+    await finance.clear_commission_rate(staff=FINANCE, category_id=tea)
+    assert (await queries.commission_rates_for_products([products["龙井茶"]])) == {products["龙井茶"]: 800}
+    assert await AuditEntry.filter(object_type="category").count() == 3
+    # and a rate out of range, or of no category, is refused
+    for category_id, bps, code in (
+        (food, 10_001, LedgerError.INVALID_RATE),
+        (999_999, 100, LedgerError.CATEGORY_NOT_FOUND),
+    ):
+        with pytest.raises(CommerceError) as caught:
+            await finance.set_commission_rate(staff=FINANCE, category_id=category_id, rate_bps=bps)
+        assert refused(caught, code)
 
 
 # --- the flows -----------------------------------------------------------------------------
