@@ -20,6 +20,7 @@ the same transaction as the refund's entry.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -72,18 +73,29 @@ def charges(order: ChargedOrder) -> tuple[dict[int, int], int]:
     return per_line, round_half_up(order.payable * fee_bps, BPS)
 
 
-@unit_of_work
 async def post_payment(event: PaymentReceived) -> None:
     """Subscriber of payment.received: the PAYMENT entry."""
     key = f"payment:{event.payment_id}"
     if await is_posted(key):
         return
     charged = {o.id: o for o in await orders.charged_orders(event.paid_order_ids + event.returned_order_ids)}
+    await post_charged_payment(
+        key=key,
+        paid=[charged[i] for i in event.paid_order_ids],
+        returned=[charged[i] for i in event.returned_order_ids],
+        paid_at=await payments.paid_at(event.payment_id),
+    )
+
+
+@unit_of_work
+async def post_charged_payment(
+    *, key: str, paid: list[ChargedOrder], returned: list[ChargedOrder], paid_at: datetime | None
+) -> None:
+    """The PAYMENT entry of orders as the books read them, with their reversal rows."""
     lines: list[Line] = []
     reversals: list[dict[str, Any]] = []
     detail: dict[str, Any] = {"paid": {}, "returned": {}}
-    for order_id in event.paid_order_ids:
-        o = charged[order_id]
+    for o in paid:
         per_line, fee = charges(o)
         commission = sum(per_line.values())
         lines += [
@@ -104,12 +116,10 @@ async def post_payment(event: PaymentReceived) -> None:
                 str(line.id): [line.payable, line.commission_rate_bps, per_line[line.id]] for line in o.lines
             },
         }
-    for order_id in event.returned_order_ids:
-        o = charged[order_id]
+    for o in returned:
         lines += [Line(CLEARING, o.payable, order_id=o.id), Line(REFUNDS_DUE, -o.payable, order_id=o.id)]
         detail["returned"][str(o.id)] = {"order_no": o.order_no, "payable": o.payable}
-    numbers = "、".join(charged[i].order_no for i in event.paid_order_ids + event.returned_order_ids)
-    paid_at = await payments.paid_at(event.payment_id)
+    numbers = "、".join(o.order_no for o in paid + returned)
     await ensure_accounts(line.account for line in lines)
     try:
         async with write_transaction() as conn:
@@ -158,7 +168,9 @@ async def post_refund(event: RefundSucceeded) -> None:
         return
     [order] = await orders.charged_orders([refund.order_id])
     parts = await _parts(order, refund.amount, event.aftersale_id)
-    await _post_reversal(key, order, refund.amount, parts, memo, refund.succeeded_at)
+    await post_order_refund(
+        key=key, order=order, amount=refund.amount, parts=parts, memo=memo, at=refund.succeeded_at
+    )
 
 
 async def _parts(order: ChargedOrder, amount: int, aftersale_id: int | None) -> dict[int, int]:
@@ -182,9 +194,11 @@ async def _parts(order: ChargedOrder, amount: int, aftersale_id: int | None) -> 
 
 
 @unit_of_work
-async def _post_reversal(
-    key: str, order: ChargedOrder, amount: int, parts: dict[int, int], memo: str, at: Any
+async def post_order_refund(
+    *, key: str, order: ChargedOrder, amount: int, parts: dict[int, int], memo: str, at: datetime | None
 ) -> None:
+    """The REFUND entry of `amount` of a paid order, `parts` its fen per order line (0: the
+    shipping fee's part), reversing commission and fee by what is refunded so far."""
     merchant = merchant_payable(order.merchant_id)
     await ensure_accounts([CLEARING, PLATFORM_COMMISSION, PAYMENT_FEES, merchant])
     try:
