@@ -66,6 +66,10 @@ def subscribers(core: Core) -> list[Subscriber]:
     """The table, bound to the core's clients (called by the core when it starts)."""
     wechat, mp, pay = core.wechat, core.mp, core.pay
     table: list[Subscriber] = [
+        # The books first: an event's subscribers run in this order, so once after-sales has
+        # heard of a refund (and the order closed), its money is in the books too.
+        Subscriber("ledger.post_payment", PaymentReceived, ledger.post_payment),
+        Subscriber("ledger.post_refund", RefundSucceeded, ledger.post_refund),
         Subscriber(
             "shipping.upload_shipping_info",
             OrderStatusChanged,
@@ -90,8 +94,6 @@ def subscribers(core: Core) -> list[Subscriber]:
             aftersales.refund_failed,
             when=lambda e: e.aftersale_id is not None,
         ),
-        Subscriber("ledger.post_payment", PaymentReceived, ledger.post_payment),
-        Subscriber("ledger.post_refund", RefundSucceeded, ledger.post_refund),
         Subscriber(
             "bot.tell_shopper_aftersale",
             AfterSaleStatusChanged,
