@@ -28,6 +28,7 @@ from commerce.ledger.services import (
     PAYOUTS_IN_TRANSIT,
     PLATFORM_ADJUSTMENTS,
     Line,
+    ensure_accounts,
     is_posted,
     merchant_payable,
     payee_payable,
@@ -36,6 +37,7 @@ from commerce.ledger.services import (
 from commerce.ledger.states import EntryKind
 from commerce.merchants.services import ensure_merchant
 from commerce.orders.models import Order, OrderLine
+from commerce.orders.queries import ChargedLine, ChargedOrder
 from commerce.outbox import Subscriptions
 from commerce.payments.events import RefundSucceeded
 from commerce.payments.models import Payment, Refund
@@ -530,4 +532,26 @@ async def test_two_refunds_of_one_order_posted_at_once_reverse_exactly_what_was_
     )
     balances = await _balances()
     assert (balances["clearing"], balances["platform_commission"], balances["payment_fees"]) == (0, 0, 0)
+    await _books_hold()
+
+
+@needs_real_database
+async def test_many_payments_posted_at_once_queue_on_the_shared_accounts_without_deadlocks(db, caplog):
+    # given 40 checkouts of merchants 1-5, each posting to clearing, commission and fees
+    orders = [
+        ChargedOrder(n, f"T{n}", n % 5 + 1, 10_000 + n, 60, [ChargedLine(1_000 + n, 9_000 + n, 500)])
+        for n in range(1, 41)
+    ]
+    await ensure_accounts([merchant_payable(m) for m in range(1, 6)])
+    # when they are all posted at once
+    await asyncio.gather(
+        *(
+            handlers.post_charged_payment(key=f"payment:{o.id}", paid=[o], returned=[], paid_at=None)
+            for o in orders
+        )
+    )
+    # then each posted once, none had to be re-run after a deadlock, and the books hold
+    assert await JournalEntry.filter(kind="payment").count() == 40
+    assert "lock conflict" not in caplog.text
+    assert (await _balances())["clearing"] == sum(o.payable for o in orders)
     await _books_hold()
