@@ -60,9 +60,10 @@ class Posting(Model):
 
 
 class CommissionRate(Model):
-    """The platform's commission on a category's sales, in basis points (500 = 5%). A product
-    takes its category's rate, else its nearest ancestor's, else the default setting; the rate
-    is stamped on each order line when it is paid, so a later change never rewrites history."""
+    """The commission the platform takes on the sales of a category, in basis points (500 = 5%).
+    A product takes the rate of its category, else of its nearest ancestor with one, else the
+    default setting. The rate is stamped on each order line when it is paid, so a later change
+    never rewrites history."""
 
     id = fields.IntField(primary_key=True)
     category_id = fields.IntField(unique=True)
@@ -77,9 +78,10 @@ class CommissionRate(Model):
 class ChargeReversal(Model):
     """What a paid order (order_line_id 0) or one of its lines was charged (commission for a
     line, the payment fee for the order) on what basis, and what of it refunds have reversed so
-    far. Refunds move `refunded` and `reversed` by one conditional update in their posting's
-    transaction, so concurrent refunds of one order queue, and a fully refunded line or order
-    reverses exactly what was charged (each reversal is the cumulative share, minus the past)."""
+    far. Refunds move refunded and reversed by conditional updates in the transaction of their
+    posting (the order row first), so concurrent refunds of one order queue, and a fully
+    refunded line or order reverses exactly what was charged (each reversal is the cumulative
+    share, minus the past)."""
 
     id = fields.BigIntField(primary_key=True)
     order_id = fields.IntField()
@@ -95,8 +97,8 @@ class ChargeReversal(Model):
 
 
 class BalanceCheck(Model):
-    """One run of the nightly check: every account's running balance against the sum of its
-    postings."""
+    """One run of the nightly check: the running balance of every account against the sum of
+    its postings."""
 
     id = fields.IntField(primary_key=True)
     checked_at = fields.DatetimeField(db_index=True)
