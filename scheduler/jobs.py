@@ -6,6 +6,7 @@ from commerce.aftersales import review as aftersales
 from commerce.core import Core
 from commerce.orders import services as orders
 from commerce.payments.reconcile import reconcile_payments as reconcile
+from commerce.payouts import transfers as payouts
 from commerce.support import conversations
 
 
@@ -27,3 +28,10 @@ async def close_idle_conversations(core: Core) -> None:
 
 async def approve_overdue_aftersales(core: Core) -> None:
     await aftersales.approve_overdue()
+
+
+async def check_payouts(core: Core) -> None:
+    settings = core.settings
+    await payouts.check_payouts(
+        pay=core.pay, confirm_hours=settings.payout_confirm_hours, scene_id=settings.payout_transfer_scene_id
+    )
