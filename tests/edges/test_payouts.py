@@ -33,7 +33,10 @@ async def credit(user_id: int, amount: int) -> None:
     await ledger.record(
         key=f"adjustment:{uuid.uuid4()}",
         kind=EntryKind.ADJUSTMENT,
-        lines=[ledger.Line(ledger.PLATFORM_ADJUSTMENTS, amount), ledger.Line(ledger.payee_payable(user_id), -amount)],
+        lines=[
+            ledger.Line(ledger.PLATFORM_ADJUSTMENTS, amount),
+            ledger.Line(ledger.payee_payable(user_id), -amount),
+        ],
         memo="测试入账",
     )
 
@@ -72,7 +75,9 @@ async def books_balance() -> None:
 
 
 async def entry_keys(payout_id: int) -> list[str]:
-    return sorted(await JournalEntry.filter(key__startswith=f"payout:{payout_id}:").values_list("key", flat=True))
+    return sorted(
+        await JournalEntry.filter(key__startswith=f"payout:{payout_id}:").values_list("key", flat=True)
+    )
 
 
 async def bills(simulator) -> dict:
@@ -118,7 +123,9 @@ async def test_a_small_withdrawal_goes_to_the_payee_who_confirms_it_and_is_paid_
 
     # then WeChat Pay told us, and the payout is paid once, in the books too
     assert status == 200 and confirmed["notified"] == [204], confirmed
-    shown = await (await client.get(f"/api/v1/wallet/withdrawals/{body['id']}", headers=alice["headers"])).json()
+    shown = await (
+        await client.get(f"/api/v1/wallet/withdrawals/{body['id']}", headers=alice["headers"])
+    ).json()
     assert shown["status"] == "succeeded" and shown["transfer"] is None
     assert await entry_keys(body["id"]) == [f"payout:{body['id']}:paid", f"payout:{body['id']}:requested"]
     assert (await wallet(client, alice))["in_transit"] == 0
@@ -127,7 +134,9 @@ async def test_a_small_withdrawal_goes_to_the_payee_who_confirms_it_and_is_paid_
 
     # when WeChat Pay tells it again, twice at once
     before = await fingerprint()
-    status, again = await sim(simulator, "POST", "/pay/transfer-redeliver", {"out_bill_no": body["out_bill_no"]})
+    status, again = await sim(
+        simulator, "POST", "/pay/transfer-redeliver", {"out_bill_no": body["out_bill_no"]}
+    )
     assert status == 200 and again["notified"] == [204]
 
     # then nothing changed: rows, timeline, books, outbox
@@ -148,10 +157,16 @@ async def test_a_failed_transfer_returns_the_money(client, simulator):
         return (await Payout.get(id=body["id"])).status.value == "failed"
 
     await eventually(failed)
-    shown = await (await client.get(f"/api/v1/wallet/withdrawals/{body['id']}", headers=alice["headers"])).json()
+    shown = await (
+        await client.get(f"/api/v1/wallet/withdrawals/{body['id']}", headers=alice["headers"])
+    ).json()
     assert shown["failure_reason"] == "收款人微信账户被冻结"
     assert await entry_keys(body["id"]) == [f"payout:{body['id']}:requested", f"payout:{body['id']}:returned"]
-    assert (await wallet(client, alice)) | {"withdrawals": []} == {"owed": 5000, "in_transit": 0, "withdrawals": []}
+    assert (await wallet(client, alice)) | {"withdrawals": []} == {
+        "owed": 5000,
+        "in_transit": 0,
+        "withdrawals": [],
+    }
     await books_balance()
 
     # and a notification told again returns nothing twice
@@ -248,7 +263,9 @@ async def test_a_retry_after_a_lost_answer_reuses_the_out_bill_no_and_pays_once(
     assert row.status.value == "waiting_confirmation"
 
     # and once confirmed it is paid once
-    status, confirmed = await sim(simulator, "POST", "/pay/transfer-confirm", {"out_bill_no": body["out_bill_no"]})
+    _, confirmed = await sim(
+        simulator, "POST", "/pay/transfer-confirm", {"out_bill_no": body["out_bill_no"]}
+    )
     assert confirmed["notified"] == [204]
     assert await entry_keys(body["id"]) == [f"payout:{body['id']}:paid", f"payout:{body['id']}:requested"]
     assert (await wallet(client, alice))["owed"] == 2000
