@@ -7,7 +7,6 @@ is asked again with the same out_bill_no and pays once."""
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -15,69 +14,14 @@ import pytest
 import wechatpayv3.utils
 
 from commerce import clock
-from commerce.ledger import services as ledger
-from commerce.ledger.models import JournalEntry, LedgerAccount, Posting
-from commerce.ledger.states import EntryKind
+from commerce.ledger.models import JournalEntry, Posting
 from commerce.outbox import OutboxEvent
 from commerce.payouts import transfers
 from commerce.payouts.models import Payout, PayoutEvent
-from commerce.users.models import User
 from shop.app import CORE
+from tests.edges.payees import books_balance, entry_keys, payee, wallet, withdraw
 from tests.edges.paying import eventually, settle_outbox, sim
-from tests.edges.shoppers import auth_headers
 from wechat_simulator.keys import STATE
-
-
-async def credit(user_id: int, amount: int) -> None:
-    """What the payee is owed (a finance adjustment, until leaders' and KOLs' commissions)."""
-    await ledger.record(
-        key=f"adjustment:{uuid.uuid4()}",
-        kind=EntryKind.ADJUSTMENT,
-        lines=[
-            ledger.Line(ledger.PLATFORM_ADJUSTMENTS, amount),
-            ledger.Line(ledger.payee_payable(user_id), -amount),
-        ],
-        memo="测试入账",
-    )
-
-
-async def payee(client, simulator, user: str = "alice", owed: int = 5000) -> dict:
-    headers = await auth_headers(client, simulator, user)
-    me = await (await client.get("/api/v1/me", headers=headers)).json()
-    user_id = me["id"] if "id" in me else (await User.all().order_by("-id").first()).id
-    if owed:
-        await credit(user_id, owed)
-    return {"headers": headers, "user_id": user_id}
-
-
-async def withdraw(client, who: dict, amount: int, *, key: str | None = None, real_name: str | None = None):
-    body: dict = {"amount": amount}
-    if real_name is not None:
-        body["real_name"] = real_name
-    headers = {**who["headers"], "Idempotency-Key": key or uuid.uuid4().hex}
-    return await client.post("/api/v1/wallet/withdrawals", json=body, headers=headers)
-
-
-async def wallet(client, who: dict) -> dict:
-    response = await client.get("/api/v1/wallet", headers=who["headers"])
-    assert response.status == 200, await response.text()
-    return await response.json()
-
-
-async def books_balance() -> None:
-    """Every entry balances, the accounts sum to zero, running balances equal their postings."""
-    for entry in await JournalEntry.all():
-        assert sum(await Posting.filter(entry_id=entry.id).values_list("amount", flat=True)) == 0, entry.key
-    for account in await LedgerAccount.all():
-        postings = await Posting.filter(account_id=account.id).values_list("amount", flat=True)
-        assert account.balance == sum(postings), account.code
-    assert sum(await LedgerAccount.all().values_list("balance", flat=True)) == 0
-
-
-async def entry_keys(payout_id: int) -> list[str]:
-    return sorted(
-        await JournalEntry.filter(key__startswith=f"payout:{payout_id}:").values_list("key", flat=True)
-    )
 
 
 async def bills(simulator) -> dict:
@@ -263,9 +207,7 @@ async def test_a_retry_after_a_lost_answer_reuses_the_out_bill_no_and_pays_once(
     assert row.status.value == "waiting_confirmation"
 
     # and once confirmed it is paid once
-    _, confirmed = await sim(
-        simulator, "POST", "/pay/transfer-confirm", {"out_bill_no": body["out_bill_no"]}
-    )
+    _, confirmed = await sim(simulator, "POST", "/pay/transfer-confirm", {"out_bill_no": body["out_bill_no"]})
     assert confirmed["notified"] == [204]
     assert await entry_keys(body["id"]) == [f"payout:{body['id']}:paid", f"payout:{body['id']}:requested"]
     assert (await wallet(client, alice))["owed"] == 2000
