@@ -5,8 +5,8 @@ from commerce.payouts.states import PayoutEventType, PayoutStatus
 
 
 class Payout(Model):
-    """A payee's withdrawal to their WeChat balance through WeChat Pay's merchant transfer.
-    Money in fen. `out_bill_no` is ours at WeChat Pay, the same on every retry."""
+    """A withdrawal of a payee to their WeChat balance, through the merchant transfer of WeChat
+    Pay. Money in fen. The out_bill_no is ours at WeChat Pay, the same on every retry."""
 
     id = fields.IntField(primary_key=True)
     out_bill_no = fields.CharField(max_length=32, unique=True)
