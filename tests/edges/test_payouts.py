@@ -273,3 +273,59 @@ async def test_a_forged_transfer_notification_changes_nothing(client, simulator)
     )
     assert response.status == 401
     assert await fingerprint() == before
+
+
+async def test_a_transfer_wechat_pay_refuses_for_good_returns_the_money(client, simulator):
+    # given WeChat Pay will refuse the next transfer outright (and makes no bill)
+    alice = await payee(client, simulator, owed=5000)
+    fault = {"api": "transfer_bills", "http_status": 400, "code": "INVALID_REQUEST"}
+    await sim(simulator, "POST", "/wx/faults", fault)
+
+    # when alice withdraws ¥30
+    body = await (await withdraw(client, alice, 3000)).json()
+
+    # then WeChat Pay was asked whether it holds the bill (it does not), and the money is back
+    assert body["status"] == "failed" and body["failure_reason"].startswith("微信支付拒绝转账")
+    _, state = await sim(simulator, "GET", "/wx/state")
+    assert state["calls"]["transfer_query"] == 1 and await bills(simulator) == {}
+    assert (await wallet(client, alice))["owed"] == 5000
+    await books_balance()
+
+
+async def test_a_transfer_that_never_reached_wechat_pay_is_submitted_again_by_the_job(
+    client, simulator, frozen_everywhere
+):
+    # given WeChat Pay's gateway failed the transfer (no bill made)
+    alice = await payee(client, simulator, owed=5000)
+    await sim(simulator, "POST", "/wx/faults", {"api": "transfer_bills", "http_status": 502})
+    body = await (await withdraw(client, alice, 3000)).json()
+    assert body["status"] == "approved" and await bills(simulator) == {}
+
+    # when the job looks at it ten minutes later
+    frozen_everywhere.advance(timedelta(minutes=11))
+    core = client.app[CORE]
+    await transfers.check_payouts(pay=core.pay, confirm_hours=24, scene_id="1005")
+
+    # then it was submitted again under the same out_bill_no and waits for alice
+    assert list(await bills(simulator)) == [body["out_bill_no"]]
+    assert (await Payout.get(id=body["id"])).status.value == "waiting_confirmation"
+
+
+async def test_a_lost_success_notification_is_found_by_the_job(client, simulator, frozen_everywhere):
+    # given alice's transfer waits, and WeChat Pay's notifications are lost
+    alice = await payee(client, simulator, owed=5000)
+    body = await (await withdraw(client, alice, 3000)).json()
+    await sim(simulator, "POST", "/pay/lose-notifications", {"times": 1})
+
+    # when she confirms, and we hear nothing
+    _, confirmed = await sim(simulator, "POST", "/pay/transfer-confirm", {"out_bill_no": body["out_bill_no"]})
+    assert confirmed["notified"] == [None]
+    assert (await Payout.get(id=body["id"])).status.value == "waiting_confirmation"
+
+    # then the job asks WeChat Pay after a while, and it is paid once
+    frozen_everywhere.advance(timedelta(minutes=11))
+    core = client.app[CORE]
+    await transfers.check_payouts(pay=core.pay, confirm_hours=24, scene_id="1005")
+    assert (await Payout.get(id=body["id"])).status.value == "succeeded"
+    assert await entry_keys(body["id"]) == [f"payout:{body['id']}:paid", f"payout:{body['id']}:requested"]
+    await books_balance()
