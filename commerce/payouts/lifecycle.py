@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from commerce import clock
-from commerce.db import insert
-from commerce.lifecycle import Lifecycle, Transition
+from commerce.lifecycle import Lifecycle, Transition, append_event_row
 from commerce.payouts.errors import PayoutError
 from commerce.payouts.models import Payout, PayoutEvent
 from commerce.payouts.states import ALLOWED_TRANSITIONS, PayoutEventType, PayoutStatus
@@ -25,19 +23,8 @@ async def record(
     params: Mapping[str, Any] | None = None,
 ) -> None:
     """An append-only timeline row."""
-    await insert(
-        PayoutEvent._meta.db_table,
-        {
-            "payout_id": payout_id,
-            "type": type_.value,
-            "from_status": frm,
-            "to_status": to,
-            "actor": actor[:64],
-            "params": dict(params or {}),
-            "created_at": clock.now(),
-        },
-        connection=conn,
-    )
+    table = PayoutEvent._meta.db_table
+    await append_event_row(conn, table, ("payout_id", payout_id), type_, actor, frm=frm, to=to, params=params)
 
 
 async def _record_move(conn, moved: Transition[PayoutStatus]) -> None:

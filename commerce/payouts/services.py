@@ -148,18 +148,10 @@ async def _hold(
         try:
             # Locks the payee's account row until commit: a second request of the same payee
             # waits here, then sees this one (balance and the day's total) once committed.
-            await ledger.post(
-                conn,
-                key=f"payout:{row.id}:requested",
-                kind=EntryKind.PAYOUT_REQUESTED,
-                lines=[
-                    ledger.Line(ledger.payee_payable(shopper.user_id), amount),
-                    ledger.Line(ledger.PAYOUTS_IN_TRANSIT, -amount),
-                ],
-                memo=f"提现 {row.out_bill_no} 申请",
+            await post_entry(
+                conn, row, EntryKind.PAYOUT_REQUESTED, memo=f"提现 {row.out_bill_no} 申请",
                 actor=f"shopper:{shopper.user_id}",
-                occurred_at=now,
-            )
+            )  # fmt: skip
         except CommerceError as error:
             if error.code == LedgerError.INSUFFICIENT_BALANCE.code:
                 raise PayoutError.NOT_ENOUGH_BALANCE.error() from None
@@ -238,21 +230,33 @@ async def refuse(*, payout_id: int, staff: Staff, reason: str) -> PayoutView:
             params={"reason": reason},
             changes={"refusal": reason, "finished_at": now},
         )
-        await post_returned(conn, row, memo=f"提现 {row.out_bill_no} 被拒绝：{reason}", actor=staff.actor)
+        memo = f"提现 {row.out_bill_no} 被拒绝：{reason}"
+        await post_entry(conn, row, EntryKind.PAYOUT_RETURNED, memo=memo, actor=staff.actor)
         await _audit(conn, staff, "payout.refuse", row, {"status": "refused", "reason": reason})
     return await queries.staff_get(payout_id=payout_id)
 
 
-async def post_returned(conn, row: Payout, *, memo: str, actor: str) -> None:
-    """PAYOUT_RETURNED: the held amount back to the payee's balance (posted once)."""
+# A payout's entries: (key suffix, the account debited, the account credited) by kind.
+_ENTRIES = {
+    EntryKind.PAYOUT_REQUESTED: ("requested", "payee", "transit"),  # held
+    EntryKind.PAYOUT_PAID: ("paid", "transit", "clearing"),  # WeChat Pay paid it
+    EntryKind.PAYOUT_RETURNED: ("returned", "transit", "payee"),  # back to the payee's balance
+}
+
+
+async def post_entry(conn, row: Payout, kind: EntryKind, *, memo: str, actor: str) -> None:
+    """Post one of the payout's entries in the caller's transaction (once per kind)."""
+    suffix, debit, credit = _ENTRIES[kind]
+    accounts = {
+        "payee": ledger.payee_payable(row.payee_user_id),
+        "transit": ledger.PAYOUTS_IN_TRANSIT,
+        "clearing": ledger.CLEARING,
+    }
     await ledger.post(
         conn,
-        key=f"payout:{row.id}:returned",
-        kind=EntryKind.PAYOUT_RETURNED,
-        lines=[
-            ledger.Line(ledger.PAYOUTS_IN_TRANSIT, row.amount),
-            ledger.Line(ledger.payee_payable(row.payee_user_id), -row.amount),
-        ],
+        key=f"payout:{row.id}:{suffix}",
+        kind=kind,
+        lines=[ledger.Line(accounts[debit], row.amount), ledger.Line(accounts[credit], -row.amount)],
         memo=memo,
         actor=actor,
     )

@@ -15,12 +15,11 @@ from tortoise.expressions import Q
 
 from commerce import clock
 from commerce.jobs import services as jobs
-from commerce.ledger import services as ledger
 from commerce.ledger.states import EntryKind
 from commerce.payouts.errors import PayoutError
 from commerce.payouts.lifecycle import PAYOUT, record
 from commerce.payouts.models import Payout
-from commerce.payouts.services import post_returned
+from commerce.payouts.services import post_entry
 from commerce.payouts.states import AT_WECHAT, PayoutEventType, PayoutStatus
 from commerce.transactions import unit_of_work, write_transaction
 from commerce.wechat import pay_transfer
@@ -197,17 +196,8 @@ async def _paid(row: Payout, bill: TransferBill) -> None:
         )
         if moved is None:
             return  # told before
-        await ledger.post(
-            conn,
-            key=f"payout:{row.id}:paid",
-            kind=EntryKind.PAYOUT_PAID,
-            lines=[
-                ledger.Line(ledger.PAYOUTS_IN_TRANSIT, row.amount),
-                ledger.Line(ledger.CLEARING, -row.amount),
-            ],
-            memo=f"提现 {row.out_bill_no} 已到账（微信转账单 {bill.transfer_bill_no}）",
-            actor=ACTOR,
-        )
+        memo = f"提现 {row.out_bill_no} 已到账（微信转账单 {bill.transfer_bill_no}）"
+        await post_entry(conn, row, EntryKind.PAYOUT_PAID, memo=memo, actor=ACTOR)
 
 
 @unit_of_work
@@ -237,9 +227,8 @@ async def _end(
         )
         if moved is None:
             return
-        await post_returned(
-            conn, row, memo=f"提现 {row.out_bill_no} 未成功，退回余额：{failure}", actor=ACTOR
-        )
+        memo = f"提现 {row.out_bill_no} 未成功，退回余额：{failure}"
+        await post_entry(conn, row, EntryKind.PAYOUT_RETURNED, memo=memo, actor=ACTOR)
 
 
 async def check_payouts(*, pay: WeChatPayClient | None, confirm_hours: int, scene_id: str) -> int:
