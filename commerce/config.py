@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     payout_min_fen: int = Field(default=100, ge=10)
     payout_daily_cap_fen: int = Field(default=500_000, ge=1)
     payout_auto_approve_max_fen: int = Field(default=10_000, ge=0)
-    payout_real_name_from_fen: int = Field(default=200_000, ge=1)
+    payout_real_name_from_fen: int = Field(default=200_000, ge=1, le=200_000)
     payout_confirm_hours: int = Field(default=24, ge=1, le=24)
     payout_transfer_scene_id: str = "1005"
 
