@@ -15,13 +15,3 @@ class PayoutApproved(Event):
     topic: ClassVar[str] = "payout.approved"
     payout_id: int
 
-
-@dataclass(frozen=True)
-class PayoutStatusChanged(Event):
-    """A payout moved (approved, refused, waiting for the payee, paid, failed, cancelled)."""
-
-    topic: ClassVar[str] = "payout.status_changed"
-    payout_id: int
-    payee_user_id: int
-    from_status: str  # "" when just asked
-    to_status: str
