@@ -16,6 +16,7 @@ from admin_web import (
     merchants,
     orders,
     pages,
+    payouts,
     pickup_points,
     pickups,
     product_import,
@@ -103,6 +104,7 @@ def create_app(core: Core) -> web.Application:
     pickups.add_routes(app.router)
     pickup_points.add_routes(app.router)
     finance.add_routes(app.router)  # before /{section}: /finance is a page now
+    payouts.add_routes(app.router)
     app.router.add_static("/static", Path(__file__).with_name("static"))
     app.router.add_get("/{section}", pages.section)
     return app

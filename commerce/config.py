@@ -116,6 +116,17 @@ class Settings(BaseSettings):
     # Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated); empty:
     # the peer address is the client's.
     trusted_proxies: str = ""
+    # Payouts to WeChat balance (commerce.payouts): the smallest withdrawal, the most one payee
+    # may withdraw per Asia/Shanghai day, the most approved without a person, the amount from
+    # which WeChat Pay needs the payee's real name (2,000 yuan), and how long the payee has to
+    # confirm the transfer (WeChat Pay closes it after 24 hours), all in fen and hours; the
+    # transfer scene (转账场景) the merchant platform granted: 1005 佣金报酬.
+    payout_min_fen: int = Field(default=100, ge=10)
+    payout_daily_cap_fen: int = Field(default=500_000, ge=1)
+    payout_auto_approve_max_fen: int = Field(default=10_000, ge=0)
+    payout_real_name_from_fen: int = Field(default=200_000, ge=1, le=200_000)
+    payout_confirm_hours: int = Field(default=24, ge=1, le=24)
+    payout_transfer_scene_id: str = "1005"
 
     @field_validator("trusted_proxies")
     @classmethod

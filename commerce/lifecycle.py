@@ -27,6 +27,7 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 
 from commerce import clock, outbox
+from commerce.db import insert
 from commerce.events import Event
 
 S = TypeVar("S", bound=Enum)
@@ -147,6 +148,34 @@ class Lifecycle(Generic[S]):
             await writer(conn, transition)
         emitted = await outbox.emit(event, connection=conn) if event is not None else None
         return Moved(transition=transition, outbox=emitted)
+
+
+async def append_event_row(
+    conn: Any,
+    table: str,
+    owner: tuple[str, int],
+    type_: Enum,
+    actor: str,
+    *,
+    frm: str = "",
+    to: str = "",
+    params: Mapping[str, Any] | None = None,
+) -> None:
+    """A row of a context's append-only timeline (type, from, to, actor, params, time), for
+    the tables that share that shape; `owner` is the column naming the object, and its id."""
+    await insert(
+        table,
+        {
+            owner[0]: owner[1],
+            "type": type_.value,
+            "from_status": frm,
+            "to_status": to,
+            "actor": actor[:64],
+            "params": dict(params or {}),
+            "created_at": clock.now(),
+        },
+        connection=conn,
+    )
 
 
 def _statuses(frm: Any) -> list[Any]:

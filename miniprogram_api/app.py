@@ -9,11 +9,11 @@ from miniprogram_api.auth import authenticate
 from miniprogram_api.errors import error_middleware
 from miniprogram_api.keys import CORE
 from miniprogram_api.openapi import add_docs_routes, build_openapi
-from miniprogram_api.routes import account, aftersales, catalog, orders, shopping
+from miniprogram_api.routes import account, aftersales, catalog, orders, shopping, wallet
 from miniprogram_api.routing import Endpoint
 
 PREFIX = "/api/v1"
-ROUTERS = [account.router, catalog.router, shopping.router, orders.router, aftersales.router]
+ROUTERS = [account.router, catalog.router, shopping.router, orders.router, aftersales.router, wallet.router]
 
 
 def create_app(core: Core) -> web.Application:

@@ -1,4 +1,4 @@
-"""WeChat Pay's callbacks, mounted at /pay/wechat: payment and refund notifications.
+"""WeChat Pay's callbacks, mounted at /pay/wechat: payment, refund and transfer notifications.
 
 WeChat Pay reads only the status: 200/204 is success; anything else makes it retry (over 24
 hours). A notification that does not verify, or does not match our records, changes nothing
@@ -14,6 +14,8 @@ from aiohttp import web
 from commerce.errors import CommerceError
 from commerce.payments import settlement
 from commerce.payments.errors import PaymentError
+from commerce.payouts import transfers
+from commerce.payouts.errors import PayoutError
 from miniprogram_api.keys import CORE
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,7 @@ def create_pay_callbacks_app(core) -> web.Application:
     app[CORE] = core
     app.router.add_post("/notify", payment_notification)
     app.router.add_post("/refund-notify", refund_notification)
+    app.router.add_post("/transfer-notify", transfer_notification)
     return app
 
 
@@ -35,6 +38,13 @@ async def payment_notification(request: web.Request) -> web.Response:
 
 async def refund_notification(request: web.Request) -> web.Response:
     return await _handle(request, settlement.on_refund_notification)
+
+
+async def transfer_notification(request: web.Request) -> web.Response:
+    return await _handle(request, transfers.on_notification)
+
+
+_REJECTED = frozenset({PaymentError.NOTIFICATION_REJECTED.code, PayoutError.NOTIFICATION_REJECTED.code})
 
 
 async def _handle(request: web.Request, apply) -> web.Response:
@@ -49,7 +59,7 @@ async def _handle(request: web.Request, apply) -> web.Response:
                 return _fail(413, "通知内容过大")
         await apply(pay=request.app[CORE].pay, headers=request.headers, body=bytes(body))
     except CommerceError as error:
-        return _fail(401 if error.code == PaymentError.NOTIFICATION_REJECTED.code else 400, error.message)
+        return _fail(401 if error.code in _REJECTED else 400, error.message)
     except Exception:
         log.exception("WeChat Pay notification failed; WeChat Pay will retry")
         return _fail(500, "处理失败，请重试")

@@ -7,6 +7,7 @@ from commerce.core import Core
 from commerce.ledger import checks as ledger
 from commerce.orders import services as orders
 from commerce.payments.reconcile import reconcile_payments as reconcile
+from commerce.payouts import transfers as payouts
 from commerce.support import conversations
 
 
@@ -32,3 +33,10 @@ async def approve_overdue_aftersales(core: Core) -> None:
 
 async def check_ledger_balances(core: Core) -> None:
     await ledger.check_balances()
+
+
+async def check_payouts(core: Core) -> None:
+    settings = core.settings
+    await payouts.check_payouts(
+        pay=core.pay, confirm_hours=settings.payout_confirm_hours, scene_id=settings.payout_transfer_scene_id
+    )

@@ -31,6 +31,8 @@ Catalogue (topic: payload fields → subscribers):
   `fulfilment.tell_shopper_ready` (awaiting → ready: an official-account message that the order
   waits at its chosen point); nothing else yet (an express parcel delivered, a pickup picked up;
   the order's own move to shipped is what WeChat's shipping upload follows).
+- `payout.approved` (PayoutApproved): payout_id → `payouts.submit_transfer` (WeChat Pay's
+  merchant transfer; retried with the same out_bill_no until WeChat Pay's answer is known).
 - `catalog.product_changed` (ProductChanged): product_id → nobody yet (search refreshes by its
   change counter).
 
@@ -59,6 +61,8 @@ from commerce.payments.events import (
     RefundRequested,
     RefundSucceeded,
 )
+from commerce.payouts import transfers as payouts
+from commerce.payouts.events import PayoutApproved
 from commerce.shipping import services as shipping
 
 
@@ -118,6 +122,16 @@ def subscribers(core: Core) -> list[Subscriber]:
                 "payments.tell_shopper_money_returned",
                 PaymentReturned,
                 lambda e: payments.tell_shopper_money_returned(e, mp=mp),
+            ),
+            Subscriber(
+                "payouts.submit_transfer",
+                PayoutApproved,
+                lambda e: payouts.submit(
+                    payout_id=e.payout_id,
+                    pay=pay,
+                    confirm_hours=core.settings.payout_confirm_hours,
+                    scene_id=core.settings.payout_transfer_scene_id,
+                ),
             ),
         ]
     return table

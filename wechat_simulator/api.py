@@ -25,6 +25,9 @@ APIS = (
     "pay_close",
     "refund",
     "refund_query",
+    "transfer_bills",
+    "transfer_query",
+    "transfer_cancel",
     "upload_shipping_info",
     "custom_send",
     "user_info",
@@ -35,6 +38,7 @@ APIS = (
 )
 # The WeChat Pay APIs: they answer errors as {"code", "message"} with an HTTP status.
 PAY_APIS = frozenset({"pay_jsapi", "pay_query", "pay_close", "refund", "refund_query"})
+PAY_APIS |= {"transfer_bills", "transfer_query", "transfer_cancel"}  # merchant transfer (商家转账)
 
 
 def wechat_api(

@@ -33,6 +33,7 @@ SUMMARIES = {
     "REFUND.SUCCESS": "退款成功",
     "REFUND.ABNORMAL": "退款异常",
     "REFUND.CLOSED": "退款关闭",
+    "MCHTRANSFER.BILL.FINISHED": "商家转账单据终态通知",
 }
 
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from commerce import clock, outbox
+from commerce import outbox
 from commerce.aftersales.errors import AfterSaleError
 from commerce.aftersales.events import AfterSaleStatusChanged
 from commerce.aftersales.models import AfterSale, AfterSaleEvent
 from commerce.aftersales.states import ALLOWED_TRANSITIONS, AfterSaleEventType, AfterSaleStatus
-from commerce.db import insert
-from commerce.lifecycle import Lifecycle, Transition
+from commerce.lifecycle import Lifecycle, Transition, append_event_row
 
 
 async def record(
@@ -26,18 +25,9 @@ async def record(
     params: Mapping[str, Any] | None = None,
 ) -> None:
     """An append-only timeline row."""
-    await insert(
-        AfterSaleEvent._meta.db_table,
-        {
-            "aftersale_id": aftersale_id,
-            "type": type_.value,
-            "from_status": frm,
-            "to_status": to,
-            "actor": actor[:64],
-            "params": dict(params or {}),
-            "created_at": clock.now(),
-        },
-        connection=conn,
+    table = AfterSaleEvent._meta.db_table
+    await append_event_row(
+        conn, table, ("aftersale_id", aftersale_id), type_, actor, frm=frm, to=to, params=params
     )
 
 

@@ -16,12 +16,16 @@ from commerce.catalog.importer import import_rows
 from commerce.catalog.models import Category, Product, Sku
 from commerce.fulfilment.models import PickupPoint
 from commerce.fulfilment.services import create_pickup_point
+from commerce.ledger import services as ledger
 from commerce.ledger.models import CommissionRate, JournalEntry
 from commerce.ledger.services import ensure_accounts, merchant_payable
+from commerce.ledger.states import EntryKind
 from commerce.merchants.models import Merchant
 from commerce.merchants.services import ensure_merchant
 from commerce.orders.models import Order, OrderEvent
 from commerce.payments.models import Refund
+from commerce.payouts import services as payouts
+from commerce.payouts.models import Payout, PayoutEvent
 from commerce.shipping.models import ShippingProvinceRule, ShippingTemplate
 from commerce.shipping.provinces import PROVINCES
 from commerce.staff.models import StaffAccount
@@ -30,6 +34,8 @@ from commerce.staff.states import StaffRole
 from commerce.support.canned import create_canned_reply
 from commerce.support.models import CannedReply, Conversation, ConversationMessage
 from commerce.users.models import User
+from commerce.users.services import Shopper as Payee
+from shop.app import CORE
 from tests.builders import PASSWORD, Shopper, add_staff, catalog_csv, file_form, finished_import
 from tests.edges.paying import sim
 from tests.factories import sku_row
@@ -80,6 +86,8 @@ class World:
     point_b: int = 0
     point_p: int = 0  # the platform's pickup point
     ledger_account: int = 0  # merchant A's payable in the books
+    payout: int = 0  # alice's withdrawal waiting for a person's approval
+    payout_2: int = 0  # another of hers, to refuse
 
 
 async def build_world(client, simulator) -> World:
@@ -134,7 +142,29 @@ async def build_world(client, simulator) -> World:
     w.canned = (await create_canned_reply(title="问候", text="您好，请问有什么可以帮您？", actor=actor)).id
     w.canned_2 = (await create_canned_reply(title="再见", text="感谢您的耐心等待", actor=actor)).id
     w.admin_job = await finished_import(client, admin_id, None, [{"spu_code": "Z1", "price": "免费"}])
+    w.payout, w.payout_2 = await _withdrawals(client, w.alice)
     return w
+
+
+async def _withdrawals(client, user_id: int) -> tuple[int, int]:
+    """Two withdrawals of ¥500 each (above what is approved by itself) of what alice is owed."""
+    await ledger.record(
+        key="adjustment:admin-world",
+        kind=EntryKind.ADJUSTMENT,
+        lines=[
+            ledger.Line(ledger.PLATFORM_ADJUSTMENTS, 100_000),
+            ledger.Line(ledger.payee_payable(user_id), -100_000),
+        ],
+    )
+    payee = Payee(user_id=user_id, openid=(await User.get(id=user_id)).openid)
+    core = client.app[CORE]
+    ids = []
+    for key in ("admin-world-1", "admin-world-2"):
+        view = await payouts.request_withdrawal(
+            shopper=payee, amount=50_000, idempotency_key=key, rules=payouts.PayoutRules(), pay=core.pay
+        )
+        ids.append(view.id)
+    return ids[0], ids[1]
 
 
 async def catalogue_of(merchant_id: int) -> tuple[list, list]:
@@ -167,6 +197,8 @@ async def fingerprint() -> dict[str, object]:
         .order_by("id")
         .values_list("id", "status", "reviewed_by", "refusal"),
         "aftersale_events": await AfterSaleEvent.all().count(),
+        "payouts": await Payout.all().order_by("id").values_list("id", "status", "approved_by", "refusal"),
+        "payout_events": await PayoutEvent.all().count(),
         "conversations": await Conversation.all().order_by("id").values_list("id", "status", "agent_id"),
         "messages": await ConversationMessage.all().count(),
         "canned": await CannedReply.all().order_by("id").values_list("id", "title", "text"),
@@ -309,6 +341,9 @@ def ways(w: World) -> list[Way]:
         _get("aftersales", "/aftersales"),
         _get("aftersale.A", "/aftersales/{id}", refund_a),
         _get("aftersale.B", "/aftersales/{id}", refund_b),
+        _get("payouts", "/finance/payouts", "/finance/payouts?status=requested"),
+        _get("payout", "/finance/payouts/{id}", f"/finance/payouts/{w.payout}"),
+        _get("payout.missing", "/finance/payouts/{id}", "/finance/payouts/999999"),
         _get("users", "/users"),
         _get("user.alice", "/users/{id}", f"/users/{w.alice}"),
         _get("user.bob", "/users/{id}", f"/users/{w.bob}"),
@@ -366,6 +401,9 @@ def ways(w: World) -> list[Way]:
         _post("aftersale.refuse.A-dear", "/aftersales/{id}/refuse", dear, refuse),
         _post("aftersale.retry.A", "/aftersales/{id}/retry", f"{refund_a}/retry"),
         _post("aftersale.approve.B", "/aftersales/{id}/approve", f"{refund_b}/approve"),
+        _post("payout.approve", "/finance/payouts/{id}/approve", f"/finance/payouts/{w.payout}/approve"),
+        _post("payout.refuse", "/finance/payouts/{id}/refuse", f"/finance/payouts/{w.payout_2}/refuse",
+              (("reason", "账户信息待核实"),)),
         _post("shipping.save.A", "/shipping/{id}", f"/shipping/{w.merchant_a}", shipping),
         _post("pickups.verify.A", "/pickups/verify", form=(("point_id", str(w.point_a)), ("code", "123456"))),
         _post("pickups.verify.B", "/pickups/verify", form=(("point_id", str(w.point_b)), ("code", "123456"))),

@@ -73,6 +73,9 @@ EXPECTED = {
     "aftersales":            (200, 200, 200, 200, 403),
     "aftersale.A":           (200, 200, 200, 200, 403),
     "aftersale.B":           (200, 404, 404, 200, 403),
+    "payouts":               (200, 403, 403, 403, 200),  # withdrawals: finance (and the platform)
+    "payout":                (200, 403, 403, 403, 200),
+    "payout.missing":        (404, 403, 403, 403, 404),
     "users":                 (200, 200, 200, 200, 403),  # a merchant's: its customers only
     "user.alice":            (200, 200, 200, 200, 403),  # A's customer
     "user.bob":              (200, 404, 404, 200, 403),  # B's customer only
@@ -131,6 +134,8 @@ EXPECTED = {
     "aftersale.refuse.A-dear": (302, 302, 302, 403, 403),  # above the agents' limit
     "aftersale.retry.A":     (409, 409, 409, 409, 403),  # let through; nothing failed to retry
     "aftersale.approve.B":   (302, 404, 404, 302, 403),
+    "payout.approve":        (302, 403, 403, 403, 302),
+    "payout.refuse":         (302, 403, 403, 403, 302),
     "shipping.save.A":       (302, 302, 403, 403, 403),
     "shipping.save.B":       (302, 404, 403, 403, 403),
     "pickups.verify.A":      (409, 409, 409, 403, 403),  # let through; no order holds the code
