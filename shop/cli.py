@@ -168,8 +168,10 @@ def _scheduler(settings: Settings, args: argparse.Namespace) -> int:
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from commerce.migrate import migrate_database
 
-    asyncio.run(migrate_database(settings))
+    caught_up = asyncio.run(migrate_database(settings))
     print("数据库已是最新结构")
+    if caught_up.payments or caught_up.refunds:
+        print(f"账本补记: {caught_up.payments} 笔收款, {caught_up.refunds} 笔退款")
     return 0
 
 

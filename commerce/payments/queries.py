@@ -28,6 +28,7 @@ class RefundView:
     reviewed_by: str = ""
     reviewed_at: datetime | None = None
     retried: bool = False  # a failed refund submitted again as a new refund
+    aftersale_id: int | None = None  # the after-sales request it pays back
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ def view_of(r: Refund) -> RefundView:
         reviewed_by=r.reviewed_by,
         reviewed_at=r.reviewed_at,
         retried=r.retried_as_id is not None,
+        aftersale_id=r.aftersale_id,
     )
 
 
@@ -145,3 +147,42 @@ async def paid_at(payment_id: int) -> datetime | None:
     """When the payment was recorded paid (None: not paid)."""
     rows = await Payment.filter(id=payment_id).values_list("paid_at", flat=True)
     return rows[0] if rows else None
+
+
+@dataclass(frozen=True)
+class PaidPayment:
+    """A paid attempt as the books post it: the orders it paid, and those it could not."""
+
+    id: int
+    paid_order_ids: list[int]
+    returned_order_ids: list[int]  # their money went back (an automatic refund of this attempt)
+    amount: int
+
+
+async def paid_payments_after(after_id: int, *, limit: int) -> list[PaidPayment]:
+    """Paid attempts with an id above `after_id`, in id order (for the books' catch-up)."""
+    payments = await Payment.filter(id__gt=after_id, status=PaymentStatus.PAID).order_by("id").limit(limit)
+    if not payments:
+        return []
+    returned: dict[int, set[int]] = {}
+    for payment_id, order_id in await Refund.filter(
+        payment_id__in=[p.id for p in payments], automatic=True
+    ).values_list("payment_id", "order_id"):
+        returned.setdefault(payment_id, set()).add(order_id)
+    found = []
+    for p in payments:
+        checkout = await orders.checkout_facts(p.checkout_id)
+        order_ids = [o.id for o in checkout.orders] if checkout is not None else []
+        back = returned.get(p.id, set())
+        found.append(
+            PaidPayment(
+                p.id, [i for i in order_ids if i not in back], sorted(back & set(order_ids)), p.amount
+            )
+        )
+    return found
+
+
+async def succeeded_refunds_after(after_id: int, *, limit: int) -> list[RefundView]:
+    """Succeeded refunds with an id above `after_id`, in id order (for the books' catch-up)."""
+    refunds = await Refund.filter(id__gt=after_id, status=RefundStatus.SUCCEEDED).order_by("id").limit(limit)
+    return [view_of(r) for r in refunds]

@@ -14,4 +14,3 @@ class PayoutApproved(Event):
 
     topic: ClassVar[str] = "payout.approved"
     payout_id: int
-

@@ -20,9 +20,9 @@ from commerce.catalog.importer import import_rows
 from commerce.catalog.models import Category, Product, Sku
 from commerce.errors import CommerceError, CommonError
 from commerce.jobs import queries as job_queries
-from commerce.ledger import checks, finance, handlers, queries
+from commerce.ledger import backfill, checks, finance, handlers, queries
 from commerce.ledger.errors import LedgerError
-from commerce.ledger.models import BalanceCheck, JournalEntry, LedgerAccount, Posting
+from commerce.ledger.models import BalanceCheck, ChargeReversal, JournalEntry, LedgerAccount, Posting
 from commerce.ledger.services import (
     CLEARING,
     PAYOUTS_IN_TRANSIT,
@@ -433,6 +433,60 @@ async def test_a_refund_told_twice_posts_once(client, simulator, settings):
     # then nothing moves
     assert await _balances() == before
     assert await JournalEntry.filter(key=f"refund:{refund.id}").count() == 1
+
+
+async def test_the_books_catch_up_with_money_that_moved_before_they_existed(client, simulator, settings):
+    # given a shop whose money moved before the books: a two-merchant checkout paid, a tea
+    # refunded, and a cancelled checkout's money returned automatically
+    assert not (await import_rows([TEA])).problems
+    tea_sku = await Sku.get(sku_code="LT1-1")
+    who = await shopper_with_address(client, simulator, "dora")
+    order_id = await _place(client, who, [(tea_sku.id, 3)])
+    await pay_order(client, simulator, who["headers"], order_id)
+    line = await OrderLine.get(order_id=order_id)
+    view = await aftersales.request_aftersale(
+        shopper=await _shopper(who),
+        order_id=order_id,
+        kind="refund_only",
+        lines=[LineAsk(line.id, 1)],
+        reason="不想要了",
+        settings=settings,
+    )
+    await _refunded(view.id)
+    alice = await _alice(client, simulator)
+    first, _second = await two_order_checkout(client, alice)
+    params = await pay_params(client, alice["headers"], first["id"])
+    await sim(simulator, "POST", "/pay/lose-notifications", {"times": 1})
+    await confirm_payment(simulator, prepay_id_of(params))
+    assert (await client.post(f"/api/v1/orders/{first['id']}/cancel", headers=alice["headers"])).status == 200
+    await eventually(lambda: _all_refunds_posted(3))
+    await settle_outbox()
+    posted = await _every_posting()
+    balances = await _balances()
+    # when the books are emptied (as before they existed) and `shop migrate` catches up
+    for model in (Posting, JournalEntry, ChargeReversal, LedgerAccount):
+        await model.all().delete()
+    caught_up = await backfill.post_missing()
+    # then every payment and refund is posted as its subscriber posted it, payments first
+    assert (caught_up.payments, caught_up.refunds) == (2, 3)
+    assert await _every_posting() == posted
+    assert await _balances() == balances
+    await _books_hold()
+    # and catching up again posts nothing
+    assert await backfill.post_missing() == backfill.CaughtUp(0, 0)
+
+
+async def _all_refunds_posted(count: int) -> bool:
+    keys = [f"refund:{i}" for i in await Refund.filter(status="succeeded").values_list("id", flat=True)]
+    return len(keys) == count and all([await is_posted(key) for key in keys])
+
+
+async def _every_posting() -> dict[str, list[tuple[str, int, int | None]]]:
+    keys = await JournalEntry.all().order_by("id").values_list("key", flat=True)
+    return {
+        key: [(p.account_code, p.amount, p.order_id) for p in await queries.postings_of_entry(key)]
+        for key in keys
+    }
 
 
 # --- helpers -------------------------------------------------------------------------------
