@@ -6,6 +6,7 @@ from commerce.aftersales import review as aftersales
 from commerce.core import Core
 from commerce.orders import services as orders
 from commerce.payments.reconcile import reconcile_payments as reconcile
+from commerce.reconciliation import services as reconciliation
 from commerce.support import conversations
 
 
@@ -27,3 +28,7 @@ async def close_idle_conversations(core: Core) -> None:
 
 async def approve_overdue_aftersales(core: Core) -> None:
     await aftersales.approve_overdue()
+
+
+async def reconcile_bills(core: Core) -> None:
+    await reconciliation.reconcile_due(pay=core.pay, ready_hour=core.settings.reconciliation_hour)

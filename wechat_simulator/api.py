@@ -25,6 +25,9 @@ APIS = (
     "pay_close",
     "refund",
     "refund_query",
+    "pay_tradebill",
+    "pay_fundflowbill",
+    "pay_billdownload",
     "upload_shipping_info",
     "custom_send",
     "user_info",
@@ -34,7 +37,10 @@ APIS = (
     "qrcode_create",
 )
 # The WeChat Pay APIs: they answer errors as {"code", "message"} with an HTTP status.
-PAY_APIS = frozenset({"pay_jsapi", "pay_query", "pay_close", "refund", "refund_query"})
+PAY_APIS = frozenset(
+    {"pay_jsapi", "pay_query", "pay_close", "refund", "refund_query"}
+    | {"pay_tradebill", "pay_fundflowbill", "pay_billdownload"}
+)
 
 
 def wechat_api(

@@ -139,3 +139,57 @@ async def aftersale_refunds(aftersale_ids: list[int]) -> dict[int, RefundView]:
 async def refund_facts(refund_id: int) -> RefundView | None:
     refund = await Refund.get_or_none(id=refund_id)
     return view_of(refund) if refund is not None else None
+
+
+# -- what the day's WeChat Pay bills are compared with (commerce.reconciliation) --------------
+
+
+@dataclass(frozen=True)
+class Movement:
+    """A payment attempt (by out_trade_no) or a refund (by out_refund_no) as we hold it."""
+
+    reference: str
+    amount: int  # fen
+    status: str  # PaymentStatus or RefundStatus
+    at: datetime | None  # paid_at or succeeded_at
+
+
+def _payment_movement(p: Payment) -> Movement:
+    return Movement(p.out_trade_no, p.amount, PaymentStatus(p.status).value, p.paid_at)
+
+
+def _refund_movement(r: Refund) -> Movement:
+    return Movement(r.out_refund_no, r.amount, RefundStatus(r.status).value, r.succeeded_at)
+
+
+async def payments_paid_between(start: datetime, end: datetime) -> list[Movement]:
+    """Attempts WeChat Pay took money for within [start, end)."""
+    found = Payment.filter(status=PaymentStatus.PAID, paid_at__gte=start, paid_at__lt=end).order_by("id")
+    return [_payment_movement(p) for p in await found]
+
+
+async def refunds_succeeded_between(start: datetime, end: datetime) -> list[Movement]:
+    """Refunds whose money went back within [start, end)."""
+    found = Refund.filter(status=RefundStatus.SUCCEEDED, succeeded_at__gte=start, succeeded_at__lt=end)
+    return [_refund_movement(r) for r in await found.order_by("id")]
+
+
+_CHUNK = 500  # references per IN (...) list
+
+
+async def payments_by_reference(out_trade_nos: list[str]) -> dict[str, Movement]:
+    """Our attempts by out_trade_no, whatever their status (those we know of)."""
+    found: dict[str, Movement] = {}
+    for i in range(0, len(out_trade_nos), _CHUNK):
+        for p in await Payment.filter(out_trade_no__in=out_trade_nos[i : i + _CHUNK]):
+            found[p.out_trade_no] = _payment_movement(p)
+    return found
+
+
+async def refunds_by_reference(out_refund_nos: list[str]) -> dict[str, Movement]:
+    """Our refunds by out_refund_no, whatever their status (those we know of)."""
+    found: dict[str, Movement] = {}
+    for i in range(0, len(out_refund_nos), _CHUNK):
+        for r in await Refund.filter(out_refund_no__in=out_refund_nos[i : i + _CHUNK]):
+            found[r.out_refund_no] = _refund_movement(r)
+    return found

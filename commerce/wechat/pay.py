@@ -12,7 +12,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -26,9 +26,12 @@ from wechatpayv3.utils import (
     rsa_sign,
     rsa_verify,
 )
+from yarl import URL
 
 from commerce import clock
 from commerce.config import Settings
+from commerce.wechat import pay_bills
+from commerce.wechat.bills import Bill, FundFlowRow, TradeBillRow
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +231,40 @@ class WeChatPayClient:
             if refused.code == "RESOURCE_NOT_EXISTS":
                 return None
             raise
+
+    # -- bills (commerce.wechat.pay_bills) ----------------------------------------------------
+
+    async def trade_bill(self, bill_date: date) -> Bill[TradeBillRow]:
+        """The day's trade bill (Asia/Shanghai), hash checked and parsed; BillNotReady before
+        WeChat Pay made it, BillTampered when the file is not the one hashed."""
+        return await pay_bills.trade_bill(self, bill_date)
+
+    async def fund_flow_bill(self, bill_date: date) -> Bill[FundFlowRow]:
+        """The day's fund-flow bill of the basic account, like trade_bill."""
+        return await pay_bills.fund_flow_bill(self, bill_date)
+
+    async def download(self, url: str) -> bytes:
+        """A file at a download_url WeChat Pay gave: the GET is signed, the answer is not
+        (the caller checks the file's hash instead)."""
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=TIMEOUT)
+        target = URL(url)
+        authorization = build_authorization(
+            target.raw_path_qs,
+            "GET",
+            self.credentials.mchid,
+            self.credentials.cert_serial_no,
+            self._private_key,
+        )
+        try:
+            async with self._http.get(target, headers={"Authorization": authorization}) as response:
+                content = await response.read()
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise WeChatPayUnavailable(f"bill download: {type(exc).__name__}") from None
+        if status != 200:
+            raise WeChatPayUnavailable(f"bill download: HTTP {status}")
+        return content
 
     # -- callbacks ------------------------------------------------------------------------
 
