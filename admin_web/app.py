@@ -19,6 +19,7 @@ from admin_web import (
     pickups,
     product_import,
     products,
+    reconciliation,
     shipping,
     signin,
     staff,
@@ -101,6 +102,7 @@ def create_app(core: Core) -> web.Application:
     shipping.add_routes(app.router)
     pickups.add_routes(app.router)
     pickup_points.add_routes(app.router)
+    reconciliation.add_routes(app.router)
     app.router.add_static("/static", Path(__file__).with_name("static"))
     app.router.add_get("/{section}", pages.section)
     return app

@@ -91,13 +91,14 @@ def yesterday() -> date:
     return clock.to_shanghai(clock.now()).date() - timedelta(days=1)
 
 
-def checked_date(text: str) -> date:
-    """A bill date a person typed: yyyy-mm-dd, not later than yesterday (Asia/Shanghai)."""
+def checked_date(text: str, *, latest: date | None = None) -> date:
+    """A bill date a person typed: yyyy-mm-dd, not later than `latest` (yesterday, Asia/Shanghai:
+    the last day that has bills)."""
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
         raise ReconciliationError.INVALID_DATE.error() from None
-    if len(text.strip()) != 10 or day > yesterday() or day.year < 2000:
+    if len(text.strip()) != 10 or day > (latest or yesterday()) or day.year < 2000:
         raise ReconciliationError.INVALID_DATE.error()
     return day
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiohttp import FormData
 
+from commerce import clock
 from commerce.aftersales.models import AfterSale, AfterSaleEvent
 from commerce.audit.models import AuditEntry
 from commerce.catalog.importer import import_rows
@@ -19,7 +21,9 @@ from commerce.fulfilment.services import create_pickup_point
 from commerce.merchants.models import Merchant
 from commerce.merchants.services import ensure_merchant
 from commerce.orders.models import Order, OrderEvent
-from commerce.payments.models import Refund
+from commerce.payments.models import Payment, Refund
+from commerce.reconciliation.models import ReconciliationDifference, ReconciliationRun
+from commerce.reconciliation.services import reconcile_day
 from commerce.shipping.models import ShippingProvinceRule, ShippingTemplate
 from commerce.shipping.provinces import PROVINCES
 from commerce.staff.models import StaffAccount
@@ -28,6 +32,7 @@ from commerce.staff.states import StaffRole
 from commerce.support.canned import create_canned_reply
 from commerce.support.models import CannedReply, Conversation, ConversationMessage
 from commerce.users.models import User
+from shop.app import CORE
 from tests.builders import PASSWORD, Shopper, add_staff, catalog_csv, file_form, finished_import
 from tests.edges.paying import sim
 from tests.factories import sku_row
@@ -77,6 +82,9 @@ class World:
     point_a: int = 0  # A's pickup point (no order waits there)
     point_b: int = 0
     point_p: int = 0  # the platform's pickup point
+    # Today's reconciliation (WeChat Pay's bill left order A's payment out): its one difference.
+    recon_day: str = "2026-01-01"
+    difference: int = 0
 
 
 async def build_world(client, simulator) -> World:
@@ -129,7 +137,27 @@ async def build_world(client, simulator) -> World:
     w.canned = (await create_canned_reply(title="问候", text="您好，请问有什么可以帮您？", actor=actor)).id
     w.canned_2 = (await create_canned_reply(title="再见", text="感谢您的耐心等待", actor=actor)).id
     w.admin_job = await finished_import(client, admin_id, None, [{"spu_code": "Z1", "price": "免费"}])
+    await _reconciled_today(client, simulator, w)
     return w
+
+
+async def _reconciled_today(client, simulator, w: World) -> None:
+    """Today reconciled with a bill missing order A's payment; yesterday's bills (no movement)
+    ready for a run asked from the page."""
+    today = clock.to_shanghai(clock.now()).date()
+    paid = await Payment.filter(checkout__orders__id=w.order_a, status="paid").get()
+    for body in (
+        {"bill_date": str(today), "reference": paid.out_trade_no},
+        {"bill_date": str(today)},
+        {"bill_date": str(today - timedelta(days=1))},
+    ):
+        status, answer = await sim(
+            simulator, "POST", "/pay/bills/drop" if "reference" in body else "/pay/bills/close-day", body
+        )
+        assert status == 200, answer
+    await reconcile_day(pay=client.app[CORE].pay, bill_date=today)
+    w.recon_day = today.isoformat()
+    w.difference = (await ReconciliationDifference.get(reference=paid.out_trade_no)).id
 
 
 async def catalogue_of(merchant_id: int) -> tuple[list, list]:
@@ -170,6 +198,12 @@ async def fingerprint() -> dict[str, object]:
         .order_by("id")
         .values_list("merchant_id", "fee", "free_from", "version"),
         "shipping_provinces": await ShippingProvinceRule.all().count(),
+        "reconciliation_runs": await ReconciliationRun.all()
+        .order_by("id")
+        .values_list("bill_date", "status", "attempts"),
+        "reconciliation_differences": await ReconciliationDifference.all()
+        .order_by("id")
+        .values_list("id", "status", "resolution"),
         "pickup_points": await PickupPoint.all()
         .order_by("id")
         .values_list("id", "name", "address", "opening_hours", "contact_phone", "active"),
@@ -275,6 +309,9 @@ def ways(w: World) -> list[Way]:
         _get("merchant.A", "/merchants/{id}", f"/merchants/{w.merchant_a}"),
         _get("audit", "/audit"),
         _get("jobs", "/jobs"),
+        _get("reconciliation", "/finance/reconciliation"),
+        _get("reconciliation.day", "/finance/reconciliation/{day}", f"/finance/reconciliation/{w.recon_day}"),
+        _get("reconciliation.day.bad", "/finance/reconciliation/{day}", "/finance/reconciliation/2026-13-45"),
         _get("staff", "/staff"),
         _get("products", "/products"),
         _get("product.new", "/products/new"),
@@ -391,6 +428,12 @@ def ways(w: World) -> list[Way]:
         _post("staff.password.clerk", "/staff/{id}/password", f"/staff/{w.clerk_id}/password",
               (("password", PASSWORD),)),
         _post("product.import", "/products/import", file=import_file),
+        _post("reconciliation.run", "/finance/reconciliation/run",
+              form=(("day", (clock.to_shanghai(clock.now()).date() - timedelta(days=1)).isoformat()),)),
+        _post("reconciliation.resolve", "/finance/reconciliation/differences/{id}/resolve",
+              f"/finance/reconciliation/differences/{w.difference}/resolve", (("note", "商户平台已核实"),)),
+        _post("reconciliation.resolve.none", "/finance/reconciliation/differences/{id}/resolve",
+              "/finance/reconciliation/differences/999999/resolve", (("note", "商户平台已核实"),)),
         _post("logout", "/logout"),
     ]
     # fmt: on

@@ -87,7 +87,8 @@ async def test_a_clean_day_finds_nothing_and_posts_its_fees_once(client, simulat
     assert fees > 0 and run.fees == fees == result.fees
     entry = await JournalEntry.get(key=f"wechat_fees:{today().isoformat()}")
     postings = await Posting.filter(entry_id=entry.id).prefetch_related("account")
-    assert sorted((p.account.code, p.amount) for p in postings) == [("clearing", -fees), ("payment_fees", fees)]
+    booked = sorted((p.account.code, p.amount) for p in postings)
+    assert booked == [("clearing", -fees), ("payment_fees", fees)]
     assert kept["id"]
 
     # and when it is run again, nothing is posted or found twice
