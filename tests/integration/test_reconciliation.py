@@ -6,6 +6,7 @@ the day's fees post to the ledger once."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date, datetime, timedelta
 
@@ -23,7 +24,8 @@ from commerce.reconciliation.services import reconcile_day, reconcile_due
 from commerce.staff.auth import Staff
 from commerce.staff.states import StaffRole
 from shop.app import CORE
-from tests.builders import ask_refund, paid_order, refused
+from tests.builders import Shopper, ask_refund, paid_order, refused
+from tests.concurrency import needs_real_database
 from tests.edges.paying import eventually, pay_params, sim
 from wechat_simulator.pay_bills import fee_of
 
@@ -151,8 +153,6 @@ async def test_a_transaction_we_think_unpaid_is_a_state_difference(client, simul
     # given an order whose payment we hold as pending (the shopper opened the sheet, no money),
     # while WeChat Pay's bill says it was paid
     order = await paid_order(client, simulator, user="alice")
-    from tests.builders import Shopper
-
     shopper = await Shopper.start(client, simulator, "bob")
     unpaid = await shopper.order(["P2-W"], paid=False)
     await pay_params(client, shopper.headers, unpaid["id"])
@@ -299,3 +299,31 @@ async def test_a_finance_person_resolves_a_difference_with_a_note(client, simula
     with pytest.raises(CommerceError) as caught:
         await services.resolve(difference_id=found.id, staff=finance, note="再次")
     assert refused(caught, ReconciliationError.ALREADY_RESOLVED)
+
+
+@needs_real_database
+async def test_runs_of_one_day_racing_record_each_difference_once(client, simulator, pay):
+    # given a day whose trade bill left a payment out (its fund-flow bill has it, and its fee)
+    order = await paid_order(client, simulator)
+    await tell_bill(simulator, "drop", reference=await out_trade_no(order), bill="trade")
+    await close_day(simulator)
+
+    async def run(again: bool) -> str:
+        try:
+            result = await reconcile_day(pay=pay, bill_date=today(), again=again)
+        except CommerceError as exc:
+            return exc.code
+        return "ran" if result.redone else "done before"
+
+    # when five runs start at once (a first run, then runs again of the day done)
+    first = await asyncio.gather(*(run(False) for _ in range(5)))
+    again = await asyncio.gather(*(run(True) for _ in range(5)))
+
+    # then one ran each time (the others were told it is running, or found it done), the
+    # difference is recorded once and the fees posted once
+    assert first.count("ran") >= 1 and set(first) <= {"ran", "reconciliation_running", "done before"}
+    assert again.count("ran") >= 1 and set(again) <= {"ran", "reconciliation_running"}
+    assert await ReconciliationDifference.all().count() == 1
+    assert await JournalEntry.filter(kind="wechat_fees").count() == 1
+    run_row = await ReconciliationRun.get(bill_date=today())
+    assert run_row.status.value == "done"
