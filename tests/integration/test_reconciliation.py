@@ -24,6 +24,7 @@ from commerce.reconciliation.services import reconcile_day, reconcile_due
 from commerce.staff.auth import Staff
 from commerce.staff.states import StaffRole
 from shop.app import CORE
+from shop.cli import main
 from tests.builders import Shopper, ask_refund, paid_order, refused
 from tests.concurrency import needs_real_database
 from tests.edges.paying import eventually, pay_params, sim
@@ -327,3 +328,8 @@ async def test_runs_of_one_day_racing_record_each_difference_once(client, simula
     assert await JournalEntry.filter(kind="wechat_fees").count() == 1
     run_row = await ReconciliationRun.get(bill_date=today())
     assert run_row.status.value == "done"
+
+
+def test_the_command_refuses_a_date_that_is_no_date(capsys):
+    assert main(["reconcile", "--date", "2026-13-01"]) == 1
+    assert "请填写账单日期" in capsys.readouterr().err
