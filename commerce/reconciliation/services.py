@@ -29,6 +29,7 @@ from commerce.ledger.states import EntryKind
 from commerce.lifecycle import Lifecycle
 from commerce.payments import queries as payments
 from commerce.reconciliation.compare import (
+    MOVED,
     Found,
     compare,
     fees_of,
@@ -40,6 +41,7 @@ from commerce.reconciliation.models import ReconciliationDifference, Reconciliat
 from commerce.reconciliation.states import (
     DIFFERENCE_TRANSITIONS,
     RUN_TRANSITIONS,
+    DifferenceKind,
     DifferenceStatus,
     RunStatus,
     Source,
@@ -59,6 +61,9 @@ JOB = "reconcile_bills"  # the scheduled job's name in its failure records
 STALE_RUN = timedelta(minutes=15)
 # Days the daily job looks back for a day that failed (the bills are kept three months).
 LOOK_BACK_DAYS = 30
+# We note a payment or refund after WeChat Pay's success time; one noted within this of
+# midnight may be in the previous day's bill.
+MIDNIGHT_GRACE = timedelta(minutes=15)
 MAX_NOTE = 500
 
 RUN: Lifecycle[RunStatus] = Lifecycle(
@@ -137,6 +142,7 @@ async def reconcile_day(
         *compare(seen_trade, ours_that_day, ours_by_reference, Source.TRADE),
         *compare(seen_flow, ours_that_day, ours_by_reference, Source.FUND_FLOW),
     ]
+    found = await _without_yesterdays(pay, bill_date, found, ours_that_day)
     fees = fees_of(flows.rows)
     if fees:
         await ledger.record(
@@ -150,6 +156,37 @@ async def reconcile_day(
     added, distinct = await _finish(run.id, bill_date, found, len(trade.rows), len(flows.rows), fees)
     log.info("reconciled %s: %d differences (%d new), fees %d fen", bill_date, distinct, added, fees)
     return RunResult(bill_date, RunStatus.DONE, distinct, added, fees, redone=True)
+
+
+async def _without_yesterdays(
+    pay: WeChatPayClient,
+    bill_date: date,
+    found: list[Found],
+    ours_that_day: dict[Subject, list[payments.Movement]],
+) -> list[Found]:
+    """Leave out what we noted just after midnight and WeChat Pay the day before: we learn of
+    a payment or refund after WeChat Pay's success time (its notification, or our asking), so
+    one of the day's first minutes may sit in the previous day's bill. Only then is that bill
+    read; when it cannot be, the difference stays for a person to look at."""
+    start, _ = day_bounds(bill_date)
+    early = {
+        (subject, m.reference)
+        for subject, movements in ours_that_day.items()
+        for m in movements
+        if m.at is not None and m.at < start + MIDNIGHT_GRACE
+    }
+    suspects = [
+        f for f in found if f.kind is DifferenceKind.MISSING_AT_WECHAT and (f.subject, f.reference) in early
+    ]
+    if not suspects:
+        return found
+    try:
+        previous = seen_in_trade_bill((await pay.trade_bill(bill_date - timedelta(days=1))).rows)
+    except (BillNotReady, BillTampered, BillMalformed, WeChatPayUnavailable, WeChatPayRefused):
+        log.warning("reconciling %s: the previous day's bill could not be read", bill_date)
+        return found
+    there = {(line.subject, line.reference) for line in previous if line.state in MOVED}
+    return [f for f in found if f not in suspects or (f.subject, f.reference) not in there]
 
 
 async def reconcile_due(*, pay: WeChatPayClient | None, ready_hour: int) -> int:

@@ -333,3 +333,23 @@ async def test_runs_of_one_day_racing_record_each_difference_once(client, simula
 def test_the_command_refuses_a_date_that_is_no_date(capsys):
     assert main(["reconcile", "--date", "2026-13-01"]) == 1
     assert "请填写账单日期" in capsys.readouterr().err
+
+
+async def test_what_we_noted_just_after_midnight_may_be_in_the_previous_days_bill(client, simulator, pay):
+    # given two payments WeChat Pay made today, which we noted (say) after midnight: one within
+    # a few minutes, one long after
+    tomorrow = today() + timedelta(days=1)
+    soon, late = [await paid_order(client, simulator, user=u) for u in ("alice", "bob")]
+    midnight = datetime.combine(tomorrow, datetime.min.time(), clock.SHANGHAI)
+    await Payment.filter(out_trade_no=await out_trade_no(soon)).update(
+        paid_at=midnight + timedelta(minutes=3)
+    )
+    await Payment.filter(out_trade_no=await out_trade_no(late)).update(paid_at=midnight + timedelta(hours=2))
+    await close_day(simulator)
+    await close_day(simulator, tomorrow)
+
+    # when tomorrow is reconciled (its bills hold neither)
+    await reconcile_day(pay=pay, bill_date=tomorrow)
+
+    # then the one noted within minutes is found in today's bill; the other is a difference
+    assert await differences() == {("missing_at_wechat", "payment", await out_trade_no(late))}
