@@ -5,7 +5,7 @@ from commerce.reconciliation.states import DifferenceKind, DifferenceStatus, Run
 
 
 class ReconciliationRun(Model):
-    """The comparison of one day's WeChat Pay bills (Asia/Shanghai) with our payments and
+    """The comparison of the WeChat Pay bills of one day (Asia/Shanghai) with our payments and
     refunds: one row per day, run again on request. Money in fen."""
 
     id = fields.IntField(primary_key=True)
@@ -28,8 +28,8 @@ class ReconciliationRun(Model):
 
 
 class ReconciliationDifference(Model):
-    """One thing a day's bills and our books disagree on; found once however often the day is
-    run again, then resolved by a finance person with a note. Money in fen."""
+    """One thing the bills of a day and our books disagree on, found once however often the day
+    is run again, then resolved by a finance person with a note. Money in fen."""
 
     id = fields.IntField(primary_key=True)
     run_id = fields.IntField(db_index=True)

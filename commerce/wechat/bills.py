@@ -37,8 +37,12 @@ def fen_of(text: str) -> int:
 
 
 def _time(text: str) -> datetime:
+    """'2026-12-06 09:15:02', Beijing time, as UTC."""
+    text = text.strip()
     try:
-        local = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S")  # noqa: DTZ007 — Beijing time, set below
+        if len(text) != 19 or text[10] != " ":
+            raise ValueError(text)
+        local = datetime.fromisoformat(text)
     except ValueError:
         raise BillMalformed(f"not a bill time: {text[:20]!r}") from None
     return local.replace(tzinfo=SHANGHAI).astimezone(UTC)
