@@ -33,7 +33,7 @@ from aiohttp import web
 
 from wechat_simulator.keys import STATE
 from wechat_simulator.pay_http import pay_api, pay_error, pay_reply
-from wechat_simulator.pay_state import BEIJING_TZ, PayState
+from wechat_simulator.pay_state import BEIJING_TZ, PayState, Transaction
 from wechat_simulator.replies import json_body
 
 FEE_RATE_BPS = 60  # the simulated merchant's rate: 0.6 %
@@ -184,44 +184,28 @@ def lines_of(pay: PayState, bill_date: str) -> list[Line]:
     another by the time it was asked), oldest first."""
     lines: list[Line] = []
     for tx in pay.transactions.values():
-        if tx.success_time is None or day_of(tx.success_time) != bill_date:
-            continue
-        lines.append(
-            Line(
-                tx.success_time,
-                "payment",
-                tx.appid,
-                tx.transaction_id,
-                tx.out_trade_no,
-                tx.openid,
-                tx.description,
-                tx.total,
-                "SUCCESS",
-            )
-        )
+        if tx.success_time is not None and day_of(tx.success_time) == bill_date:
+            lines.append(_line(tx, tx.success_time, "payment", "SUCCESS"))
     for refund in pay.refunds.values():
         at = refund.success_time or refund.created_at
-        if day_of(at) != bill_date:
-            continue
-        tx = pay.transactions[refund.out_trade_no]
-        lines.append(
-            Line(
-                at,
-                "refund",
-                tx.appid,
-                tx.transaction_id,
-                tx.out_trade_no,
-                tx.openid,
-                tx.description,
-                tx.total,
-                "REFUND",
-                refund.refund_id,
-                refund.out_refund_no,
-                refund.refund,
-                refund.status,
+        if day_of(at) == bill_date:
+            line = _line(pay.transactions[refund.out_trade_no], at, "refund", "REFUND")
+            lines.append(
+                replace(
+                    line,
+                    refund_id=refund.refund_id,
+                    out_refund_no=refund.out_refund_no,
+                    refund=refund.refund,
+                    refund_status=refund.status,
+                )
             )
-        )
     return sorted(lines, key=lambda line: line.at)
+
+
+def _line(tx: Transaction, at: datetime, kind: str, state: str) -> Line:
+    return Line(
+        at, kind, tx.appid, tx.transaction_id, tx.out_trade_no, tx.openid, tx.description, tx.total, state
+    )
 
 
 def changed(lines: list[Line], changes: list[Change], bill: str) -> list[Line]:

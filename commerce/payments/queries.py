@@ -179,17 +179,17 @@ _CHUNK = 500  # references per IN (...) list
 
 async def payments_by_reference(out_trade_nos: list[str]) -> dict[str, Movement]:
     """Our attempts by out_trade_no, whatever their status (those we know of)."""
-    found: dict[str, Movement] = {}
-    for i in range(0, len(out_trade_nos), _CHUNK):
-        for p in await Payment.filter(out_trade_no__in=out_trade_nos[i : i + _CHUNK]):
-            found[p.out_trade_no] = _payment_movement(p)
-    return found
+    return await _by_reference(Payment, "out_trade_no", out_trade_nos, _payment_movement)
 
 
 async def refunds_by_reference(out_refund_nos: list[str]) -> dict[str, Movement]:
     """Our refunds by out_refund_no, whatever their status (those we know of)."""
+    return await _by_reference(Refund, "out_refund_no", out_refund_nos, _refund_movement)
+
+
+async def _by_reference(model, field: str, references: list[str], movement) -> dict[str, Movement]:
     found: dict[str, Movement] = {}
-    for i in range(0, len(out_refund_nos), _CHUNK):
-        for r in await Refund.filter(out_refund_no__in=out_refund_nos[i : i + _CHUNK]):
-            found[r.out_refund_no] = _refund_movement(r)
+    for i in range(0, len(references), _CHUNK):
+        for row in await model.filter(**{f"{field}__in": references[i : i + _CHUNK]}):
+            found[getattr(row, field)] = movement(row)
     return found

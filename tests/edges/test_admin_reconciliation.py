@@ -50,13 +50,19 @@ async def test_finance_sees_the_days_and_a_days_differences_with_what_to_do(clie
     assert "微信支付缺失" in page and "在商户平台按商户订单号查询" in page
 
 
-async def test_finance_resolves_a_difference_with_a_note(client, simulator):
-    # given a day with a difference, and a finance person on its page
+async def _on_its_page(client, simulator) -> tuple[str, ReconciliationDifference, str, str]:
+    """A finance person on the page of a day with a difference: (the day, the difference, its
+    resolve form's action, the page)."""
     day, reference = await _a_day_with_a_difference(client, simulator)
     await staff_signed_in(client, "fin", StaffRole.FINANCE)
     found = await ReconciliationDifference.get(reference=reference)
-    action = f"{PAGE}/differences/{found.id}/resolve"
     page = await (await client.get(f"{PAGE}/{day}")).text()
+    return day, found, f"{PAGE}/differences/{found.id}/resolve", page
+
+
+async def test_finance_resolves_a_difference_with_a_note(client, simulator):
+    # given a day with a difference, and a finance person on its page
+    day, found, action, page = await _on_its_page(client, simulator)
 
     # when they resolve it with a note that holds markup
     note = "<b>已核实</b>：次日补单"
@@ -79,11 +85,7 @@ async def test_finance_resolves_a_difference_with_a_note(client, simulator):
 
 
 async def test_an_empty_note_is_refused_on_the_page(client, simulator):
-    day, reference = await _a_day_with_a_difference(client, simulator)
-    await staff_signed_in(client, "fin", StaffRole.FINANCE)
-    found = await ReconciliationDifference.get(reference=reference)
-    action = f"{PAGE}/differences/{found.id}/resolve"
-    page = await (await client.get(f"{PAGE}/{day}")).text()
+    _, found, action, page = await _on_its_page(client, simulator)
 
     response = await client.post(action, data=form_fields(page, action, note="   "))
 
