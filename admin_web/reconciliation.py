@@ -17,6 +17,7 @@ from commerce.errors import CommerceError, ErrorKind
 from commerce.money import fen_to_yuan
 from commerce.reconciliation import queries, services
 from commerce.staff.permissions import Permission, require
+from commerce.staff.services import list_staff
 
 BASE = "/admin/finance/reconciliation"
 
@@ -63,6 +64,13 @@ async def _runs(request: web.Request, *, error: str = "", status: int = 200, day
     return aiohttp_jinja2.render_template("reconciliation.html", request, context, status=status)
 
 
+async def _names(actors: set[str]) -> dict[str, str]:
+    """Who ran a day or resolved a difference, as finance reads it."""
+    ids = {int(a[6:]) for a in actors if a.startswith("staff:") and a[6:].isdigit()}
+    named = {f"staff:{s.id}": s.username for s in await list_staff(ids=ids)} if ids else {}
+    return {a: named.get(a, {"system": "系统（定时任务）", "cli": "命令行"}.get(a, a)) for a in actors}
+
+
 def _day(text: str) -> date:
     """A day whose page may exist: a real date, not later than today (Asia/Shanghai)."""
     try:
@@ -77,11 +85,14 @@ async def day_page(request: web.Request) -> web.Response:
 
 
 async def _day_page(request: web.Request, day: date, *, error: str = "", status: int = 200) -> web.Response:
+    run, differences = await queries.run_of(day), await queries.differences_of(day)
+    actors = {d.resolved_by for d in differences} | ({run.requested_by} if run else set())
     context = {
         **_common(),
         "day": day.isoformat(),
-        "run": await queries.run_of(day),
-        "differences": await queries.differences_of(day),
+        "run": run,
+        "differences": differences,
+        "names": await _names(actors),
         "error": error,
     }
     return aiohttp_jinja2.render_template("reconciliation_day.html", request, context, status=status)

@@ -75,6 +75,7 @@ async def test_finance_resolves_a_difference_with_a_note(client, simulator):
     assert (row.status.value, row.resolution, row.resolved_by) == ("resolved", note, f"staff:{staff.id}")
     page = await (await client.get(f"{PAGE}/{day}")).text()
     assert "&lt;b&gt;已核实&lt;/b&gt;" in page and "<b>已核实</b>" not in page
+    assert "（fin，" in page  # who resolved it, by name
     assert await AuditEntry.filter(action="reconciliation.resolve", object_id=str(found.id)).exists()
 
     # and it cannot be resolved twice
