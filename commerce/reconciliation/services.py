@@ -61,6 +61,8 @@ JOB = "reconcile_bills"  # the scheduled job's name in its failure records
 STALE_RUN = timedelta(minutes=15)
 # Days the daily job looks back for a day that failed (the bills are kept three months).
 LOOK_BACK_DAYS = 30
+# Days before yesterday the daily job reconciles if no run did (the scheduler was down).
+CATCH_UP_DAYS = 7
 # We note a payment or refund after WeChat Pay's success time; one noted within this of
 # midnight may be in the previous day's bill.
 MIDNIGHT_GRACE = timedelta(minutes=15)
@@ -190,21 +192,22 @@ async def _without_yesterdays(
 
 
 async def reconcile_due(*, pay: WeChatPayClient | None, ready_hour: int) -> int:
-    """The daily job: yesterday once its bills exist (after `ready_hour` Asia/Shanghai), and
-    any earlier day whose run failed; each on its own (a failure is recorded and tried again by
-    a later run). How many days it reconciled."""
+    """The daily job: yesterday once its bills exist (after `ready_hour` Asia/Shanghai), the days
+    before it that were never reconciled (a scheduler that was down), and any earlier day whose
+    run failed; each on its own (a failure is recorded and tried again by a later run). How many
+    days it reconciled."""
     if pay is None:
         return 0
     now = clock.to_shanghai(clock.now())
-    days = set(
-        await ReconciliationRun.filter(
-            status=RunStatus.FAILED, bill_date__gte=now.date() - timedelta(days=LOOK_BACK_DAYS)
-        ).values_list("bill_date", flat=True)
+    latest = yesterday() if now.hour >= ready_hour else yesterday() - timedelta(days=1)
+    recent = {latest - timedelta(days=n) for n in range(CATCH_UP_DAYS)}
+    done = await ReconciliationRun.filter(bill_date__in=list(recent), status=RunStatus.DONE).values_list(
+        "bill_date", flat=True
     )
-    if now.hour >= ready_hour and not await ReconciliationRun.exists(
-        bill_date=yesterday(), status=RunStatus.DONE
-    ):
-        days.add(yesterday())
+    failed = await ReconciliationRun.filter(
+        status=RunStatus.FAILED, bill_date__gte=now.date() - timedelta(days=LOOK_BACK_DAYS)
+    ).values_list("bill_date", flat=True)
+    days = (recent - set(done)) | set(failed)
     put_off = set(await jobs.put_off(job=JOB, item_kind="bill_date"))
     due = sorted(d for d in days if _item_id(d) not in put_off)
 

@@ -253,10 +253,12 @@ async def test_the_daily_job_runs_yesterday_after_the_hour_and_retries_a_failed_
     await close_day(simulator, yesterday)
     morning = datetime.combine(today(), datetime.min.time(), clock.SHANGHAI)
 
-    # before the hour: nothing
+    # before the hour: not yesterday (the days before it, never reconciled, are caught up:
+    # no movement, empty bills)
     with clock.frozen(morning + timedelta(hours=9, minutes=59)):
-        assert await reconcile_due(pay=pay, ready_hour=10) == 0
-    assert not await ReconciliationRun.exists()
+        assert await reconcile_due(pay=pay, ready_hour=10) == 7
+    assert not await ReconciliationRun.exists(bill_date=yesterday)
+    assert await ReconciliationRun.filter(status="done").count() == 7
 
     # after it, a download that fails (WeChat Pay's system error) is recorded for the admin
     await sim(simulator, "POST", "/wx/faults", {"api": "pay_tradebill", "errcode": -1})
