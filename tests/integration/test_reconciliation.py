@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -342,7 +342,7 @@ async def test_what_we_noted_just_after_midnight_may_be_in_the_previous_days_bil
     # a few minutes, one long after
     tomorrow = today() + timedelta(days=1)
     soon, late = [await paid_order(client, simulator, user=u) for u in ("alice", "bob")]
-    midnight = datetime.combine(tomorrow, datetime.min.time(), clock.SHANGHAI)
+    midnight = datetime.combine(tomorrow, datetime.min.time(), clock.SHANGHAI).astimezone(UTC)
     await Payment.filter(out_trade_no=await out_trade_no(soon)).update(
         paid_at=midnight + timedelta(minutes=3)
     )
