@@ -50,7 +50,7 @@ from commerce.reconciliation.states import (
 from commerce.staff.auth import Staff
 from commerce.staff.permissions import Permission, require
 from commerce.transactions import unit_of_work, write_transaction
-from commerce.wechat.bills import BillMalformed
+from commerce.wechat.bills import Bill, BillMalformed, FundFlowRow, TradeBillRow
 from commerce.wechat.pay import WeChatPayClient, WeChatPayRefused, WeChatPayUnavailable
 from commerce.wechat.pay_bills import BillNotReady, BillTampered
 
@@ -127,6 +127,20 @@ async def reconcile_day(
     except (BillNotReady, BillTampered, BillMalformed, WeChatPayUnavailable, WeChatPayRefused) as exc:
         await _failed(run.id, exc)
         raise _error_for(exc) from exc
+    try:
+        return await _compare_and_record(pay, run.id, bill_date, trade, flows)
+    except Exception as exc:  # the run must not stay RUNNING: failed, said why, tried again
+        await _failed(run.id, exc)
+        raise
+
+
+async def _compare_and_record(
+    pay: WeChatPayClient,
+    run_id: int,
+    bill_date: date,
+    trade: Bill[TradeBillRow],
+    flows: Bill[FundFlowRow],
+) -> RunResult:
     start, end = day_bounds(bill_date)
     ours_that_day = {
         Subject.PAYMENT: await payments.payments_paid_between(start, end),
@@ -155,7 +169,7 @@ async def reconcile_day(
             detail={"bill_date": bill_date.isoformat(), "fund_rows": len(flows.rows)},
             occurred_at=end - timedelta(seconds=1),
         )
-    added, distinct = await _finish(run.id, bill_date, found, len(trade.rows), len(flows.rows), fees)
+    added, distinct = await _finish(run_id, bill_date, found, len(trade.rows), len(flows.rows), fees)
     log.info("reconciled %s: %d differences (%d new), fees %d fen", bill_date, distinct, added, fees)
     return RunResult(bill_date, RunStatus.DONE, distinct, added, fees, redone=True)
 

@@ -355,3 +355,23 @@ async def test_what_we_noted_just_after_midnight_may_be_in_the_previous_days_bil
 
     # then the one noted within minutes is found in today's bill; the other is a difference
     assert await differences() == {("missing_at_wechat", "payment", await out_trade_no(late))}
+
+
+async def test_a_run_that_breaks_midway_is_failed_not_left_running(client, simulator, pay, monkeypatch):
+    # given a day whose bills are fine, and our side failing while it is compared
+    await paid_order(client, simulator)
+    await close_day(simulator)
+
+    async def broken(start, end):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("commerce.payments.queries.payments_paid_between", broken)
+
+    with pytest.raises(RuntimeError):
+        await reconcile_day(pay=pay, bill_date=today())
+
+    # then the run is failed with the reason, so the next run takes it again at once
+    run = await ReconciliationRun.get(bill_date=today())
+    assert run.status.value == "failed" and "the database went away" in run.error
+    monkeypatch.undo()
+    assert (await reconcile_day(pay=pay, bill_date=today())).redone
