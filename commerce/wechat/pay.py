@@ -36,6 +36,7 @@ from commerce.wechat.bills import Bill, FundFlowRow, TradeBillRow
 log = logging.getLogger(__name__)
 
 TIMEOUT = aiohttp.ClientTimeout(total=10, connect=3)
+DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=300, connect=3)  # a busy day's bill is tens of MB
 SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
 # WeChat Pay's messages older or newer than this are replays (or a wrong clock): refused.
 TIMESTAMP_WINDOW_SECONDS = 300
@@ -257,7 +258,8 @@ class WeChatPayClient:
             self._private_key,
         )
         try:
-            async with self._http.get(target, headers={"Authorization": authorization}) as response:
+            headers = {"Authorization": authorization}
+            async with self._http.get(target, headers=headers, timeout=DOWNLOAD_TIMEOUT) as response:
                 content = await response.read()
                 status = response.status
         except (aiohttp.ClientError, TimeoutError) as exc:
