@@ -21,6 +21,7 @@ from admin_web import (
     pickups,
     product_import,
     products,
+    reconciliation,
     shipping,
     signin,
     staff,
@@ -105,6 +106,7 @@ def create_app(core: Core) -> web.Application:
     pickup_points.add_routes(app.router)
     finance.add_routes(app.router)  # before /{section}: /finance is a page now
     payouts.add_routes(app.router)
+    reconciliation.add_routes(app.router)
     app.router.add_static("/static", Path(__file__).with_name("static"))
     app.router.add_get("/{section}", pages.section)
     return app

@@ -17,6 +17,7 @@ JOB_TEXT = {
     "cancel_expired_orders": "超时未支付订单自动取消",
     "complete_shipped_orders": "已发货订单自动确认收货",
     "reconcile_payments": "微信支付对账",
+    "reconcile_bills": "微信支付账单对账",
     "close_idle_conversations": "空闲客服会话自动关闭",
     "approve_overdue_aftersales": "超时未审核售后自动同意",
     "ledger_balance_check": "账本余额核对",
@@ -30,6 +31,7 @@ KIND_TEXT = {
     "aftersale": "售后申请",
     "ledger_account": "账本账户",
     "payout": "提现",
+    "bill_date": "账单日期",
 }
 
 

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     order_payment_minutes: int = 30
     # A shipped order completes by itself this long after shipment unless the shopper confirms.
     order_auto_complete_days: int = 10
+    # Reconciliation with WeChat Pay's bills: the daily job runs yesterday's from this hour
+    # (Asia/Shanghai); WeChat Pay makes a day's bills after 10:00 the next day.
+    reconciliation_hour: int = Field(default=10, ge=0, le=23)
     # After-sales: a request waiting for the merchant is approved by itself this long after it
     # was made; a completed order takes requests this long after it completed.
     aftersales_review_hours: int = Field(default=48, ge=1)

@@ -33,6 +33,7 @@ MODEL_MODULES = [
     "commerce.fulfilment.models",
     "commerce.ledger.models",
     "commerce.payouts.models",
+    "commerce.reconciliation.models",
 ]
 APP_LABEL = "models"
 MIGRATIONS_MODULE = "commerce.migrations"

@@ -8,6 +8,7 @@ from commerce.ledger import checks as ledger
 from commerce.orders import services as orders
 from commerce.payments.reconcile import reconcile_payments as reconcile
 from commerce.payouts import transfers as payouts
+from commerce.reconciliation import services as reconciliation
 from commerce.support import conversations
 
 
@@ -40,3 +41,7 @@ async def check_payouts(core: Core) -> None:
     await payouts.check_payouts(
         pay=core.pay, confirm_hours=settings.payout_confirm_hours, scene_id=settings.payout_transfer_scene_id
     )
+
+
+async def reconcile_bills(core: Core) -> None:
+    await reconciliation.reconcile_due(pay=core.pay, ready_hour=core.settings.reconciliation_hour)

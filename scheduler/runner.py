@@ -36,6 +36,7 @@ JOBS = [
     Schedule("approve_overdue_aftersales", jobs.approve_overdue_aftersales, every_seconds=60),
     Schedule("check_ledger_balances", jobs.check_ledger_balances, every_seconds=86_400),  # once a day
     Schedule("check_payouts", jobs.check_payouts, every_seconds=300),
+    Schedule("reconcile_bills", jobs.reconcile_bills, every_seconds=900),
 ]
 
 

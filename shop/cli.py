@@ -1,4 +1,5 @@
-"""The `shop` command: serve, scheduler, migrate, seed-demo, import-products, create-admin, wechat."""
+"""The `shop` command: serve, scheduler, migrate, seed-demo, import-products, create-admin, wechat,
+reconcile."""
 
 from __future__ import annotations
 
@@ -63,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     qrcode.add_argument("scene", help="1-64 characters, e.g. leader:42")
     qrcode.add_argument("--days", type=int, help="temporary, 1-30 days; permanent when omitted")
     qrcode.set_defaults(run=_qrcode)
+    reconcile = commands.add_parser("reconcile", help="reconcile a day with WeChat Pay's bills")
+    reconcile.add_argument("--date", required=True, help="the bill date, YYYY-MM-DD (Asia/Shanghai)")
+    reconcile.add_argument("--again", action="store_true", help="run a day reconciled before again")
+    reconcile.set_defaults(run=_reconcile)
     return parser
 
 
@@ -119,6 +124,36 @@ def _qrcode(settings: Settings, args: argparse.Namespace) -> int:
     print(code.image_url)
     until = code.expires_at and clock.to_shanghai(code.expires_at).strftime("%Y-%m-%d %H:%M")
     print(f"场景 {code.scene}，" + (f"有效期至 {until}（北京时间）" if until else "永久有效"))
+    return 0
+
+
+def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
+    from commerce import clock
+    from commerce.core import open_core
+    from commerce.errors import CommerceError
+    from commerce.money import fen_to_yuan
+    from commerce.reconciliation import services
+    from shop.app import with_simulated_merchant
+    from shop.subscriptions import subscribers
+
+    async def run() -> services.RunResult:
+        today = clock.to_shanghai(clock.now()).date()
+        day = services.checked_date(args.date, latest=today)
+        async with open_core(
+            with_simulated_merchant(settings), subscribers, build_search_index=False
+        ) as core:
+            return await services.reconcile_day(pay=core.pay, bill_date=day, actor="cli", again=args.again)
+
+    try:
+        result = asyncio.run(run())
+    except CommerceError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    if not result.redone:
+        print(f"{result.bill_date} 已对过账（差异 {result.found} 条）；加 --again 重新对账")
+        return 0
+    fees = "" if result.fees is None else f"，手续费 {fen_to_yuan(result.fees)} 元"
+    print(f"{result.bill_date} 对账完成：差异 {result.found} 条（新增 {result.added} 条）{fees}")
     return 0
 
 

@@ -28,6 +28,9 @@ APIS = (
     "transfer_bills",
     "transfer_query",
     "transfer_cancel",
+    "pay_tradebill",
+    "pay_fundflowbill",
+    "pay_billdownload",
     "upload_shipping_info",
     "custom_send",
     "user_info",
@@ -37,8 +40,11 @@ APIS = (
     "qrcode_create",
 )
 # The WeChat Pay APIs: they answer errors as {"code", "message"} with an HTTP status.
-PAY_APIS = frozenset({"pay_jsapi", "pay_query", "pay_close", "refund", "refund_query"})
-PAY_APIS |= {"transfer_bills", "transfer_query", "transfer_cancel"}  # merchant transfer (商家转账)
+PAY_APIS = frozenset(
+    {"pay_jsapi", "pay_query", "pay_close", "refund", "refund_query"}
+    | {"transfer_bills", "transfer_query", "transfer_cancel"}  # merchant transfer (商家转账)
+    | {"pay_tradebill", "pay_fundflowbill", "pay_billdownload"}  # the daily bills
+)
 
 
 def wechat_api(

@@ -12,6 +12,7 @@ from wechat_simulator import (
     mp,
     mp_control,
     pay,
+    pay_bills,
     pay_control,
     pay_refund,
     pay_transfer,
@@ -70,6 +71,7 @@ def create_simulator_app(config: SimulatorConfig) -> web.Application:
     app.router.add_post("/v3/refund/domestic/refunds", pay_refund.refund)
     app.router.add_get("/v3/refund/domestic/refunds/{out_refund_no}", pay_refund.refund_query)
     pay_transfer.add_routes(app)  # merchant transfer (商家转账) and its controls
+    pay_bills.add_routes(app)  # the daily bills, their files and their controls (/pay/bills/...)
     # control: what a phone would do, failures on demand, a look inside
     app.router.add_post("/wx/login-code", control.login_code)
     app.router.add_post("/wx/phone-code", control.phone_code)

@@ -186,3 +186,57 @@ async def succeeded_refunds_after(after_id: int, *, limit: int) -> list[RefundVi
     """Succeeded refunds with an id above `after_id`, in id order (for the books' catch-up)."""
     refunds = await Refund.filter(id__gt=after_id, status=RefundStatus.SUCCEEDED).order_by("id").limit(limit)
     return [view_of(r) for r in refunds]
+
+
+# -- what the day's WeChat Pay bills are compared with (commerce.reconciliation) --------------
+
+
+@dataclass(frozen=True)
+class Movement:
+    """A payment attempt (by out_trade_no) or a refund (by out_refund_no) as we hold it."""
+
+    reference: str
+    amount: int  # fen
+    status: str  # PaymentStatus or RefundStatus
+    at: datetime | None  # paid_at or succeeded_at
+
+
+def _payment_movement(p: Payment) -> Movement:
+    return Movement(p.out_trade_no, p.amount, PaymentStatus(p.status).value, p.paid_at)
+
+
+def _refund_movement(r: Refund) -> Movement:
+    return Movement(r.out_refund_no, r.amount, RefundStatus(r.status).value, r.succeeded_at)
+
+
+async def payments_paid_between(start: datetime, end: datetime) -> list[Movement]:
+    """Attempts WeChat Pay took money for within [start, end)."""
+    found = Payment.filter(status=PaymentStatus.PAID, paid_at__gte=start, paid_at__lt=end).order_by("id")
+    return [_payment_movement(p) for p in await found]
+
+
+async def refunds_succeeded_between(start: datetime, end: datetime) -> list[Movement]:
+    """Refunds whose money went back within [start, end)."""
+    found = Refund.filter(status=RefundStatus.SUCCEEDED, succeeded_at__gte=start, succeeded_at__lt=end)
+    return [_refund_movement(r) for r in await found.order_by("id")]
+
+
+_CHUNK = 500  # references per IN (...) list
+
+
+async def payments_by_reference(out_trade_nos: list[str]) -> dict[str, Movement]:
+    """Our attempts by out_trade_no, whatever their status (those we know of)."""
+    return await _by_reference(Payment, "out_trade_no", out_trade_nos, _payment_movement)
+
+
+async def refunds_by_reference(out_refund_nos: list[str]) -> dict[str, Movement]:
+    """Our refunds by out_refund_no, whatever their status (those we know of)."""
+    return await _by_reference(Refund, "out_refund_no", out_refund_nos, _refund_movement)
+
+
+async def _by_reference(model, field: str, references: list[str], movement) -> dict[str, Movement]:
+    found: dict[str, Movement] = {}
+    for i in range(0, len(references), _CHUNK):
+        for row in await model.filter(**{f"{field}__in": references[i : i + _CHUNK]}):
+            found[getattr(row, field)] = movement(row)
+    return found

@@ -12,7 +12,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -26,13 +26,17 @@ from wechatpayv3.utils import (
     rsa_sign,
     rsa_verify,
 )
+from yarl import URL
 
 from commerce import clock
 from commerce.config import Settings
+from commerce.wechat import pay_bills
+from commerce.wechat.bills import Bill, FundFlowRow, TradeBillRow
 
 log = logging.getLogger(__name__)
 
 TIMEOUT = aiohttp.ClientTimeout(total=10, connect=3)
+DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=300, connect=3)  # a busy day's bill is tens of MB
 SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
 # WeChat Pay's messages older or newer than this are replays (or a wrong clock): refused.
 TIMESTAMP_WINDOW_SECONDS = 300
@@ -228,6 +232,41 @@ class WeChatPayClient:
             if refused.code == "RESOURCE_NOT_EXISTS":
                 return None
             raise
+
+    # -- bills (commerce.wechat.pay_bills) ----------------------------------------------------
+
+    async def trade_bill(self, bill_date: date) -> Bill[TradeBillRow]:
+        """The day's trade bill (Asia/Shanghai), hash checked and parsed; BillNotReady before
+        WeChat Pay made it, BillTampered when the file is not the one hashed."""
+        return await pay_bills.trade_bill(self, bill_date)
+
+    async def fund_flow_bill(self, bill_date: date) -> Bill[FundFlowRow]:
+        """The day's fund-flow bill of the basic account, like trade_bill."""
+        return await pay_bills.fund_flow_bill(self, bill_date)
+
+    async def download(self, url: str) -> bytes:
+        """A file at a download_url WeChat Pay gave: the GET is signed, the answer is not
+        (the caller checks the file's hash instead)."""
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=TIMEOUT)
+        target = URL(url)
+        authorization = build_authorization(
+            target.raw_path_qs,
+            "GET",
+            self.credentials.mchid,
+            self.credentials.cert_serial_no,
+            self._private_key,
+        )
+        try:
+            headers = {"Authorization": authorization}
+            async with self._http.get(target, headers=headers, timeout=DOWNLOAD_TIMEOUT) as response:
+                content = await response.read()
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise WeChatPayUnavailable(f"bill download: {type(exc).__name__}") from None
+        if status != 200:
+            raise WeChatPayUnavailable(f"bill download: HTTP {status}")
+        return content
 
     # -- callbacks ------------------------------------------------------------------------
 

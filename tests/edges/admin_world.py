@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiohttp import FormData
 
+from commerce import clock
 from commerce.aftersales.models import AfterSale, AfterSaleEvent
 from commerce.audit.models import AuditEntry
 from commerce.catalog.importer import import_rows
@@ -23,9 +25,11 @@ from commerce.ledger.states import EntryKind
 from commerce.merchants.models import Merchant
 from commerce.merchants.services import ensure_merchant
 from commerce.orders.models import Order, OrderEvent
-from commerce.payments.models import Refund
+from commerce.payments.models import Payment, Refund
 from commerce.payouts import services as payouts
 from commerce.payouts.models import Payout, PayoutEvent
+from commerce.reconciliation.models import ReconciliationDifference, ReconciliationRun
+from commerce.reconciliation.services import reconcile_day
 from commerce.shipping.models import ShippingProvinceRule, ShippingTemplate
 from commerce.shipping.provinces import PROVINCES
 from commerce.staff.models import StaffAccount
@@ -88,6 +92,9 @@ class World:
     ledger_account: int = 0  # merchant A's payable in the books
     payout: int = 0  # alice's withdrawal waiting for a person's approval
     payout_2: int = 0  # another of hers, to refuse
+    # Today's reconciliation (WeChat Pay's bill left order A's payment out): its one difference.
+    recon_day: str = "2026-01-01"
+    difference: int = 0
 
 
 async def build_world(client, simulator) -> World:
@@ -143,6 +150,7 @@ async def build_world(client, simulator) -> World:
     w.canned_2 = (await create_canned_reply(title="再见", text="感谢您的耐心等待", actor=actor)).id
     w.admin_job = await finished_import(client, admin_id, None, [{"spu_code": "Z1", "price": "免费"}])
     w.payout, w.payout_2 = await _withdrawals(client, w.alice)
+    await _reconciled_today(client, simulator, w)
     return w
 
 
@@ -165,6 +173,25 @@ async def _withdrawals(client, user_id: int) -> tuple[int, int]:
         )
         ids.append(view.id)
     return ids[0], ids[1]
+
+
+async def _reconciled_today(client, simulator, w: World) -> None:
+    """Today reconciled with a bill missing order A's payment; yesterday's bills (no movement)
+    ready for a run asked from the page."""
+    today = clock.to_shanghai(clock.now()).date()
+    paid = await Payment.filter(checkout__orders__id=w.order_a, status="paid").get()
+    for body in (
+        {"bill_date": str(today), "reference": paid.out_trade_no},
+        {"bill_date": str(today)},
+        {"bill_date": str(today - timedelta(days=1))},
+    ):
+        status, answer = await sim(
+            simulator, "POST", "/pay/bills/drop" if "reference" in body else "/pay/bills/close-day", body
+        )
+        assert status == 200, answer
+    await reconcile_day(pay=client.app[CORE].pay, bill_date=today)
+    w.recon_day = today.isoformat()
+    w.difference = (await ReconciliationDifference.get(reference=paid.out_trade_no)).id
 
 
 async def catalogue_of(merchant_id: int) -> tuple[list, list]:
@@ -209,6 +236,12 @@ async def fingerprint() -> dict[str, object]:
         "shipping_provinces": await ShippingProvinceRule.all().count(),
         "commission_rates": await CommissionRate.all().order_by("id").values_list("category_id", "rate_bps"),
         "adjustments": await JournalEntry.filter(kind="adjustment").count(),
+        "reconciliation_runs": await ReconciliationRun.all()
+        .order_by("id")
+        .values_list("bill_date", "status", "attempts"),
+        "reconciliation_differences": await ReconciliationDifference.all()
+        .order_by("id")
+        .values_list("id", "status", "resolution"),
         "pickup_points": await PickupPoint.all()
         .order_by("id")
         .values_list("id", "name", "address", "opening_hours", "contact_phone", "active"),
@@ -315,6 +348,9 @@ def ways(w: World) -> list[Way]:
         _get("merchant.A", "/merchants/{id}", f"/merchants/{w.merchant_a}"),
         _get("audit", "/audit"),
         _get("jobs", "/jobs"),
+        _get("reconciliation", "/finance/reconciliation"),
+        _get("reconciliation.day", "/finance/reconciliation/{day}", f"/finance/reconciliation/{w.recon_day}"),
+        _get("reconciliation.day.bad", "/finance/reconciliation/{day}", "/finance/reconciliation/2026-13-45"),
         _get("staff", "/staff"),
         _get("products", "/products"),
         _get("product.new", "/products/new"),
@@ -447,6 +483,12 @@ def ways(w: World) -> list[Way]:
         _post("finance.adjust", "/finance/adjustments",
               form=(("payable", "merchant"), ("owner_id", str(w.merchant_a)), ("amount", "-1.00"),
                     ("reason", "多结算更正"))),
+        _post("reconciliation.run", "/finance/reconciliation/run",
+              form=(("day", (clock.to_shanghai(clock.now()).date() - timedelta(days=1)).isoformat()),)),
+        _post("reconciliation.resolve", "/finance/reconciliation/differences/{id}/resolve",
+              f"/finance/reconciliation/differences/{w.difference}/resolve", (("note", "商户平台已核实"),)),
+        _post("reconciliation.resolve.none", "/finance/reconciliation/differences/{id}/resolve",
+              "/finance/reconciliation/differences/999999/resolve", (("note", "商户平台已核实"),)),
         _post("logout", "/logout"),
     ]
     # fmt: on

@@ -149,7 +149,6 @@ async def test_an_order_stays_with_its_merchant_when_the_product_moves_to_anothe
     assert shipped.status == 302 and (await Order.get(id=order["id"])).status == "shipped"
 
 
-
 async def _place(client, simulator, shopper: dict, sku_code: str, *, paid: bool = True) -> dict:
     sku = await Sku.get(sku_code=sku_code)
     body = {"items": [{"sku_id": sku.id, "quantity": 1}], "address_id": shopper["address_id"]}

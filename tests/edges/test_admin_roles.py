@@ -47,6 +47,9 @@ EXPECTED = {
     "merchant.A":            (200, 403, 403, 403, 403),
     "audit":                 (200, 403, 403, 403, 403),  # the platform's log of staff changes
     "jobs":                  (200, 403, 403, 403, 403),  # scheduled jobs' failing items
+    "reconciliation":        (200, 403, 403, 403, 200),  # WeChat Pay's bills: finance's
+    "reconciliation.day":    (200, 403, 403, 403, 200),
+    "reconciliation.day.bad": (404, 403, 403, 403, 404),  # no such date
     "staff":                 (200, 200, 403, 403, 403),  # an owner: its merchant's people only
     "products":              (200, 200, 200, 403, 403),
     "product.new":           (200, 200, 200, 403, 403),
@@ -170,6 +173,9 @@ EXPECTED = {
     "product.import":        (303, 303, 303, 403, 403),
     "finance.commission.set": (302, 403, 403, 403, 302),
     "finance.adjust":        (200, 403, 403, 403, 200),  # the books' page says it was posted
+    "reconciliation.run":    (302, 403, 403, 403, 302),  # yesterday: WeChat Pay has no bill
+    "reconciliation.resolve": (302, 403, 403, 403, 302),
+    "reconciliation.resolve.none": (404, 403, 403, 403, 404),
     "logout":                (302, 302, 302, 302, 302),
 }
 # fmt: on

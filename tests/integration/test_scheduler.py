@@ -48,4 +48,5 @@ def test_the_issue_jobs_are_scheduled():
         ("approve_overdue_aftersales", 60),
         ("check_ledger_balances", 86_400),
         ("check_payouts", 300),
+        ("reconcile_bills", 900),
     ]
