@@ -201,9 +201,11 @@ def _scheduler(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from commerce.ledger.backfill import catch_up
     from commerce.migrate import migrate_database
 
-    caught_up = asyncio.run(migrate_database(settings))
+    asyncio.run(migrate_database(settings))
+    caught_up = asyncio.run(catch_up(settings))
     print("数据库已是最新结构")
     if caught_up.payments or caught_up.refunds:
         print(f"账本补记: {caught_up.payments} 笔收款, {caught_up.refunds} 笔退款")

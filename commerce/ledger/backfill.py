@@ -10,7 +10,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from commerce.config import Settings
+from commerce.db import close_db, init_db
 from commerce.ledger import handlers
+from commerce.ledger import queries as ledger
 from commerce.ledger.services import is_posted
 from commerce.payments import queries as payments
 from commerce.payments.events import PaymentReceived, RefundSucceeded
@@ -55,3 +58,15 @@ async def post_missing() -> CaughtUp:
     if done.payments or done.refunds:
         log.info("books caught up: %d payments and %d refunds posted", done.payments, done.refunds)
     return done
+
+
+async def catch_up(settings: Settings) -> CaughtUp:
+    """`shop migrate`'s last step, on a schema already current: connect, post what is missing."""
+    await init_db(settings)
+    try:
+        ledger.configure(
+            commission_default_bps=settings.commission_default_bps, payment_fee_bps=settings.payment_fee_bps
+        )
+        return await post_missing()
+    finally:
+        await close_db()
