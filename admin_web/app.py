@@ -22,6 +22,7 @@ from admin_web import (
     shipping,
     signin,
     staff,
+    statements,
     support,
     support_live,
     users,
@@ -101,6 +102,7 @@ def create_app(core: Core) -> web.Application:
     shipping.add_routes(app.router)
     pickups.add_routes(app.router)
     pickup_points.add_routes(app.router)
+    statements.add_routes(app.router)
     app.router.add_static("/static", Path(__file__).with_name("static"))
     app.router.add_get("/{section}", pages.section)
     return app

@@ -19,6 +19,7 @@ JOB_TEXT = {
     "reconcile_payments": "微信支付对账",
     "close_idle_conversations": "空闲客服会话自动关闭",
     "approve_overdue_aftersales": "超时未审核售后自动同意",
+    "issue_statements": "商家结算单出单",
 }
 KIND_TEXT = {
     "order": "订单",
@@ -26,6 +27,7 @@ KIND_TEXT = {
     "refund": "退款",
     "conversation": "客服会话",
     "aftersale": "售后申请",
+    "merchant": "商家",
 }
 
 

@@ -12,6 +12,7 @@ from collections import Counter
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -78,6 +79,9 @@ class Settings(BaseSettings):
     # was made; a completed order takes requests this long after it completed.
     aftersales_review_hours: int = Field(default=48, ge=1)
     aftersales_window_days: int = Field(default=7, ge=0)
+    # Merchants' settlement statements cover a period: "daily" (an Asia/Shanghai calendar day)
+    # or "weekly" (Monday to Sunday); an order is settled once its after-sales window passed.
+    settlement_period: Literal["daily", "weekly"] = "weekly"
     # Against stock hoarding (an unpaid order holds its stock until paid or cancelled): the
     # unpaid orders one shopper may hold, the units of one SKU they may hold unpaid, and the
     # orders they may place per window (counted in Redis, so across processes).

@@ -32,6 +32,7 @@ MODEL_MODULES = [
     "commerce.jobs.models",
     "commerce.fulfilment.models",
     "commerce.ledger.models",
+    "commerce.settlement.models",
 ]
 APP_LABEL = "models"
 MIGRATIONS_MODULE = "commerce.migrations"

@@ -6,6 +6,7 @@ from commerce.aftersales import review as aftersales
 from commerce.core import Core
 from commerce.orders import services as orders
 from commerce.payments.reconcile import reconcile_payments as reconcile
+from commerce.settlement import services as settlement
 from commerce.support import conversations
 
 
@@ -27,3 +28,9 @@ async def close_idle_conversations(core: Core) -> None:
 
 async def approve_overdue_aftersales(core: Core) -> None:
     await aftersales.approve_overdue()
+
+
+async def issue_statements(core: Core) -> None:
+    await settlement.issue_statements(
+        period=core.settings.settlement_period, window_days=core.settings.aftersales_window_days
+    )

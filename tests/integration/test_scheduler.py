@@ -46,4 +46,5 @@ def test_the_issue_jobs_are_scheduled():
         ("reconcile_payments", 60),
         ("close_idle_conversations", 60),
         ("approve_overdue_aftersales", 60),
+        ("issue_statements", 3600),
     ]
