@@ -7,19 +7,26 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiohttp import FormData
 
+from commerce import clock
 from commerce.aftersales.models import AfterSale, AfterSaleEvent
 from commerce.audit.models import AuditEntry
 from commerce.catalog.importer import import_rows
 from commerce.catalog.models import Category, Product, Sku
 from commerce.fulfilment.models import PickupPoint
 from commerce.fulfilment.services import create_pickup_point
+from commerce.ledger import services as ledger
+from commerce.ledger.models import JournalEntry
+from commerce.ledger.states import EntryKind
 from commerce.merchants.models import Merchant
 from commerce.merchants.services import ensure_merchant
 from commerce.orders.models import Order, OrderEvent
 from commerce.payments.models import Refund
+from commerce.settlement import services as settlement
+from commerce.settlement.models import Statement
 from commerce.shipping.models import ShippingProvinceRule, ShippingTemplate
 from commerce.shipping.provinces import PROVINCES
 from commerce.staff.models import StaffAccount
@@ -77,6 +84,8 @@ class World:
     point_a: int = 0  # A's pickup point (no order waits there)
     point_b: int = 0
     point_p: int = 0  # the platform's pickup point
+    statement_a: int = 0  # A's settlement statement (issued: finance approves, then pays it)
+    statement_b: int = 0
 
 
 async def build_world(client, simulator) -> World:
@@ -129,7 +138,29 @@ async def build_world(client, simulator) -> World:
     w.canned = (await create_canned_reply(title="问候", text="您好，请问有什么可以帮您？", actor=actor)).id
     w.canned_2 = (await create_canned_reply(title="再见", text="感谢您的耐心等待", actor=actor)).id
     w.admin_job = await finished_import(client, admin_id, None, [{"spu_code": "Z1", "price": "免费"}])
+    w.statement_a, w.statement_b = await _statements(w.merchant_a, w.merchant_b)
     return w
+
+
+async def _statements(*merchant_ids: int) -> list[int]:
+    """A statement per merchant, of a credit the platform gave each yesterday (a posting of no
+    order settles at once): their ids, in the merchants' order."""
+    yesterday = clock.now() - timedelta(days=1)
+    for merchant_id in merchant_ids:
+        await ledger.record(
+            key=f"adjustment:world-{merchant_id}",
+            kind=EntryKind.ADJUSTMENT,
+            lines=[
+                ledger.Line(ledger.PLATFORM_ADJUSTMENTS, 5000),
+                ledger.Line(ledger.merchant_payable(merchant_id), -5000),
+            ],
+            memo="平台补贴",
+            occurred_at=yesterday,
+        )
+    with clock.frozen(clock.now() + timedelta(days=1)):
+        issued = await settlement.issue_statements(period="daily", window_days=7)
+    by_merchant = dict(await Statement.filter(id__in=issued).values_list("merchant_id", "id"))
+    return [by_merchant[m] for m in merchant_ids]
 
 
 async def catalogue_of(merchant_id: int) -> tuple[list, list]:
@@ -170,6 +201,10 @@ async def fingerprint() -> dict[str, object]:
         .order_by("id")
         .values_list("merchant_id", "fee", "free_from", "version"),
         "shipping_provinces": await ShippingProvinceRule.all().count(),
+        "statements": await Statement.all()
+        .order_by("id")
+        .values_list("id", "status", "approved_by", "paid_by", "bank_reference"),
+        "ledger_entries": await JournalEntry.all().count(),
         "pickup_points": await PickupPoint.all()
         .order_by("id")
         .values_list("id", "name", "address", "opening_hours", "contact_phone", "active"),
@@ -266,6 +301,8 @@ def ways(w: World) -> list[Way]:
         ("contact_phone", "13800138000"),
     )
     shipping = (("version", "0"), ("fee", "8.00"), ("free_from", "59"), (f"undeliverable_{xinjiang}", "1"))
+    statement_a, statement_b = f"/statements/{w.statement_a}", f"/statements/{w.statement_b}"
+    paid = (("reference", "ICBC-20261207-1"), ("paid_on", clock.to_shanghai(clock.now()).date().isoformat()))
     # fmt: off
     return [
         _get("dashboard", "/"),
@@ -319,6 +356,15 @@ def ways(w: World) -> list[Way]:
         _get("pickup_point.A", "/pickups/points/{id}", f"/pickups/points/{w.point_a}"),
         _get("pickup_point.B", "/pickups/points/{id}", f"/pickups/points/{w.point_b}"),
         _get("pickup_point.P", "/pickups/points/{id}", f"/pickups/points/{w.point_p}"),
+        _get("statements", "/statements"),
+        _get("statement.A", "/statements/{id}", statement_a),
+        _get("statement.B", "/statements/{id}", statement_b),
+        _get("statement.A.xlsx", "/statements/{id}.xlsx", f"{statement_a}.xlsx"),
+        _get("statement.B.xlsx", "/statements/{id}.xlsx", f"{statement_b}.xlsx"),
+        _get("statement.A.csv", "/statements/{id}.csv", f"{statement_a}.csv"),
+        _get("statement.B.csv", "/statements/{id}.csv", f"{statement_b}.csv"),
+        _get("statement.A.print", "/statements/{id}/print", f"{statement_a}/print"),
+        _get("statement.B.print", "/statements/{id}/print", f"{statement_b}/print"),
         *(_get(f"section.{slug}", "/{section}", f"/{slug}") for slug in SECTIONS),
         _post("merchant.create", "/merchants", form=(("code", "shop-d"), ("name", "丁店"))),
         _post("merchant.staff", "/merchants/{id}/staff", f"/merchants/{w.merchant_c}/staff", new_staff),
@@ -360,6 +406,9 @@ def ways(w: World) -> list[Way]:
         _post("order.ready.A", "/orders/{id}/ready-for-pickup", f"/orders/{w.order_a}/ready-for-pickup"),
         _post("order.ready.B", "/orders/{id}/ready-for-pickup", f"/orders/{w.order_b}/ready-for-pickup"),
         _post("pickup_point.create", "/pickups/points", form=point),
+        _post("statement.approve.A", "/statements/{id}/approve", f"{statement_a}/approve"),
+        _post("statement.paid.A", "/statements/{id}/paid", f"{statement_a}/paid", paid),
+        _post("statement.paid.B", "/statements/{id}/paid", f"{statement_b}/paid", paid),
         _post("pickup_point.save.A", "/pickups/points/{id}", f"{points}/{w.point_a}", point),
         _post("pickup_point.save.B", "/pickups/points/{id}", f"{points}/{w.point_b}", point),
         _post("pickup_point.save.P", "/pickups/points/{id}", f"{points}/{w.point_p}", point),
