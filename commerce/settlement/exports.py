@@ -73,12 +73,21 @@ def statement_csv(detail: StatementDetail) -> bytes:
 
 def statement_xlsx(detail: StatementDetail) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("结算单")
+
+    def cell(value: object) -> object:
+        if isinstance(value, str):
+            return ILLEGAL_CHARACTERS_RE.sub("", _cell(value))
+        amount = WriteOnlyCell(sheet, value)  # yuan as a number Excel adds up, shown with its fen
+        amount.number_format = "0.00"
+        return amount
+
     for row in [*_head(detail), *_rows(detail)]:
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", _cell(v)) if isinstance(v, str) else v for v in row])
+        sheet.append([cell(v) for v in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

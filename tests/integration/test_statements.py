@@ -7,20 +7,14 @@ and paying happen once, and paying posts once to the books."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from commerce import clock
-from commerce.aftersales import review
-from commerce.aftersales import services as aftersales
-from commerce.aftersales.models import AfterSale
-from commerce.aftersales.services import LineAsk
 from commerce.errors import CommerceError
 from commerce.ledger.models import JournalEntry, Posting
 from commerce.orders import services as orders
-from commerce.orders.models import Order, OrderLine
 from commerce.settlement import queries, services
 from commerce.settlement.errors import SettlementError
 from commerce.settlement.models import Statement, StatementEvent, StatementItem
@@ -28,99 +22,20 @@ from commerce.settlement.periods import last_ended, period_of
 from commerce.settlement.states import SettlementPeriod, StatementStatus
 from commerce.staff.auth import Staff
 from commerce.staff.states import StaffRole
-from commerce.users.models import User
-from commerce.users.services import Shopper
 from tests.builders import refused
 from tests.concurrency import needs_real_database
-from tests.edges.paying import eventually, settle_outbox
 from tests.statement_builders import (
+    a_day,
     bought,
     payable_balance,
     post_payment,
     post_refund,
-    refund_of,
+    ship,
     two_merchants,
 )
 
 FINANCE = Staff(id=950, username="money-1", role=StaffRole.FINANCE, merchant_id=None)
 FINANCE_2 = Staff(id=951, username="money-2", role=StaffRole.FINANCE, merchant_id=None)
-FINANCE_ADMIN = Staff(id=900, username="boss", role=StaffRole.PLATFORM_ADMIN, merchant_id=None)
-
-
-@dataclass
-class Day:
-    """Everything paid at `at` (real time); see a_day for what became of each order."""
-
-    a: int
-    b: int
-    tea: int  # 甲: completed at once: settles
-    cups: int  # 甲: completed, one of its two cups refunded in the window: settles
-    late: int  # 甲: completed six days later: carried
-    beans: int  # 乙: completed: settles
-    gone: int  # 乙: refunded whole before shipment, closed: settles at nothing owed
-    at: datetime
-
-
-async def _shopper(order_id: int) -> Shopper:
-    user = await User.get(id=(await Order.get(id=order_id)).user_id)
-    return Shopper(user_id=user.id, openid=user.openid)
-
-
-async def _ship(*order_ids: int) -> None:
-    for order_id in order_ids:
-        await orders.ship_order(
-            order_id=order_id, carrier="顺丰速运", tracking_no="SF1234567", actor="staff:0"
-        )
-    await settle_outbox()
-
-
-async def _refunded(aftersale_id: int) -> None:
-    async def done() -> bool:
-        return (await AfterSale.get(id=aftersale_id)).status.value == "refunded"
-
-    await eventually(done)
-
-
-async def a_day(client, simulator, settings) -> Day:
-    at = clock.now()
-    a, b = await two_merchants()
-    tea = await bought(client, simulator, "alice", {"ST1-1": 1})  # 12800, ships free
-    cups = await bought(client, simulator, "bob", {"ST2-1": 2})  # 7980 + 1000 shipping
-    late = await bought(client, simulator, "carol", {"ST1-1": 1})  # 12800
-    beans = await bought(client, simulator, "bob", {"ST3-1": 2})  # 17600
-    gone = await bought(client, simulator, "alice", {"ST3-1": 1})  # 8800 + 1000 shipping
-    for order_id in (tea, cups, late, beans, gone):
-        await post_payment(order_id)
-    # 乙's second order: all of it back before shipment (with its shipping); the order closes
-    whole = await aftersales.request_whole_refund(
-        shopper=await _shopper(gone), order_id=gone, reason="不想要了", settings=settings
-    )
-    await _refunded(whole.id)
-    refund = await refund_of(gone)
-    await post_refund(gone, 9800, commission=440, fee=59, key=f"refund:{refund.id}", at=refund.succeeded_at)
-    # three orders shipped and received; then one of the two cups is refunded (goods kept)
-    await _ship(tea, cups, beans)
-    assert await orders.complete_shipped_orders(after_days=0) == 3
-    cup_line = (await OrderLine.get(order_id=cups)).id
-    asked = await aftersales.request_aftersale(
-        shopper=await _shopper(cups),
-        order_id=cups,
-        kind="refund_only",
-        lines=[LineAsk(cup_line, 1)],
-        reason="不想要了",
-        settings=settings,
-    )
-    await review.approve(aftersale_id=asked.id, staff=FINANCE_ADMIN, agent_refund_limit_fen=50_000)
-    await _refunded(asked.id)
-    refund = await refund_of(cups)
-    assert refund.amount == 3990
-    # commission 399 and fee 54 were charged: half the line's, and 3990/8980 of the fee, back
-    await post_refund(cups, 3990, commission=200, fee=24, key=f"refund:{refund.id}", at=refund.succeeded_at)
-    # the last order is received six days later: its window runs on
-    await _ship(late)
-    with clock.frozen(at + timedelta(days=6)):
-        assert await orders.complete_shipped_orders(after_days=0) == 1
-    return Day(a, b, tea, cups, late, beans, gone, at)
 
 
 async def _issue(at: datetime, settings) -> list[int]:
@@ -321,7 +236,7 @@ async def test_a_statement_the_merchant_owes_on_is_not_paid_but_carried(client, 
     # and the next statement takes it over once the merchant sells again
     more = await bought(client, simulator, "dave", {"ST3-1": 2})
     await post_payment(more)
-    await _ship(more)
+    await ship(more)
     with clock.frozen(later + timedelta(days=1)):
         await orders.complete_shipped_orders(after_days=0)
     issued = await _issue(later + timedelta(days=9), settings)
