@@ -49,7 +49,7 @@ class Statement(Model):
 
 
 class StatementItem(Model):
-    """One posting settled, and its order's figures in the posting's entry (frozen)."""
+    """One posting settled, with the figures of its order in the entry of the posting (frozen)."""
 
     id = fields.BigIntField(primary_key=True)
     statement = fields.ForeignKeyField("models.Statement", related_name="items", on_delete=fields.RESTRICT)
