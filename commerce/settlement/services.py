@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
+from typing import TypeVar
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
@@ -38,6 +39,15 @@ log = logging.getLogger(__name__)
 ISSUE_STATEMENTS = "issue_statements"  # the scheduled job's name in its failure records
 SYSTEM = "system:settlement"
 REFERENCE_MAX = 64
+# Ids per IN (...) read, and item rows per INSERT (MySQL takes at most 65,535 parameters).
+BATCH = 1000
+ITEM_ROWS = 500
+
+T = TypeVar("T")
+
+
+def _batches(values: list[T], *, size: int = BATCH) -> list[list[T]]:
+    return [values[start : start + size] for start in range(0, len(values), size)]
 
 
 async def issue_statements(*, period: SettlementPeriod | str, window_days: int) -> list[int]:
@@ -74,10 +84,15 @@ async def issue_statement(*, merchant_id: int, period: Period, window: timedelta
         return None
     settled_ids = Subquery(StatementItem.filter(merchant_id=merchant_id).values("posting_id"))
     postings = await books.unsettled_payable(merchant_id, before=period.ends_at, settled=settled_ids)
-    order_ids = {p.order_id for p in postings if p.order_id is not None}
-    settled_orders = await queries.orders_settled_before(merchant_id, order_ids)
-    facts = await orders.settlement_facts(order_ids - settled_orders)
-    still_open = set(await aftersales.orders_with_open_requests(sorted(order_ids - settled_orders)))
+    order_ids = sorted({p.order_id for p in postings if p.order_id is not None})
+    settled_orders: set[int] = set()
+    facts: dict[int, orders.SettlementFacts] = {}
+    still_open: set[int] = set()
+    for batch in _batches(order_ids):  # a busy merchant's week: thousands of orders
+        settled_orders |= await queries.orders_settled_before(merchant_id, set(batch))
+        fresh = set(batch) - settled_orders
+        facts |= await orders.settlement_facts(fresh)
+        still_open |= set(await aftersales.orders_with_open_requests(sorted(fresh)) if fresh else [])
     due = [
         p
         for p in postings
@@ -87,7 +102,11 @@ async def issue_statement(*, merchant_id: int, period: Period, window: timedelta
     ]
     if not due:
         return None
-    entry_postings = await books.postings_of_entries({p.entry_id for p in due})
+    entry_postings = [
+        posting
+        for batch in _batches(sorted({p.entry_id for p in due}))
+        for posting in await books.postings_of_entries(set(batch))
+    ]
     items = items_of(due, entry_postings, settled_orders)
     carried = await queries.carried_forward(merchant_id, before=period.first_day)
     try:
@@ -129,14 +148,17 @@ async def _issue_in(
         ),
         connection=conn,
     )
-    await insert_many(
-        StatementItem._meta.db_table,
-        [
-            model_row(StatementItem, {"statement_id": statement_id, "merchant_id": merchant_id, **vars(item)})
-            for item in items
-        ],
-        connection=conn,
-    )
+    for batch in _batches(items, size=ITEM_ROWS):
+        await insert_many(
+            StatementItem._meta.db_table,
+            [
+                model_row(
+                    StatementItem, {"statement_id": statement_id, "merchant_id": merchant_id, **vars(item)}
+                )
+                for item in batch
+            ],
+            connection=conn,
+        )
     for earlier_id, owed in carried:
         await STATEMENT.move(
             conn,
