@@ -23,7 +23,7 @@ from commerce.ledger.states import AccountKind, EntryKind
 from commerce.merchants.services import ensure_merchant
 from commerce.orders import services as orders
 from commerce.orders.models import Order, OrderLine
-from commerce.payments.models import Refund
+from commerce.payments.models import Payment, Refund
 from commerce.staff.auth import Staff
 from commerce.staff.states import StaffRole
 from commerce.users.models import User
@@ -69,13 +69,15 @@ def _share(amount: int, bps: int) -> int:
 
 
 async def post_payment(order_id: int) -> None:
-    """The order's PAYMENT entry as the ledger contract lays it out."""
+    """The order's PAYMENT entry as the ledger contract lays it out, under the key the ledger's
+    own subscriber posts it with (so it posts once, whoever posts first)."""
     order = await Order.get(id=order_id)
+    payment = await Payment.get(checkout_id=order.checkout_id, status="paid")
     lines = await OrderLine.filter(order_id=order_id)
     commission = sum(_share(line.payable, COMMISSION_BPS) for line in lines)
     fee = _share(order.payable, FEE_BPS)
     await ledger.record(
-        key=f"payment:order-{order_id}",
+        key=f"payment:{payment.id}",
         kind=EntryKind.PAYMENT,
         lines=[
             ledger.Line(ledger.CLEARING, order.payable, order_id=order_id),
