@@ -11,6 +11,7 @@ from aiohttp import web
 
 from admin_web import (
     audit,
+    finance,
     jobs,
     merchants,
     orders,
@@ -103,6 +104,7 @@ def create_app(core: Core) -> web.Application:
     pickups.add_routes(app.router)
     pickup_points.add_routes(app.router)
     statements.add_routes(app.router)
+    finance.add_routes(app.router)  # before /{section}: /finance is a page now
     app.router.add_static("/static", Path(__file__).with_name("static"))
     app.router.add_get("/{section}", pages.section)
     return app

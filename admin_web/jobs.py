@@ -20,6 +20,7 @@ JOB_TEXT = {
     "close_idle_conversations": "空闲客服会话自动关闭",
     "approve_overdue_aftersales": "超时未审核售后自动同意",
     "issue_statements": "商家结算单出单",
+    "ledger_balance_check": "账本余额核对",
 }
 KIND_TEXT = {
     "order": "订单",
@@ -28,6 +29,7 @@ KIND_TEXT = {
     "conversation": "客服会话",
     "aftersale": "售后申请",
     "merchant": "商家",
+    "ledger_account": "账本账户",
 }
 
 

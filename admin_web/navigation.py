@@ -34,7 +34,7 @@ SECTIONS = (
     Section("kol", "达人推广", Permission.MERCHANTS),
     Section("merchants", "商家管理", Permission.MERCHANTS, ready=True),
     Section("staff", "员工账号", Permission.STAFF, ready=True),
-    Section("finance", "财务结算", Permission.FINANCE),
+    Section("finance", "财务结算", Permission.FINANCE, ready=True),
     # Finance reaches statements from its hub too; a merchant's owner only here.
     Section("statements", "结算单", Permission.STATEMENTS, ready=True),
     Section("audit", "操作日志", Permission.AUDIT, ready=True),

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     # Merchants' settlement statements cover a period: "daily" (an Asia/Shanghai calendar day)
     # or "weekly" (Monday to Sunday); an order is settled once its after-sales window passed.
     settlement_period: Literal["daily", "weekly"] = "weekly"
+    # The books: the platform's commission on a sale where its category (or an ancestor) has
+    # no rate of its own, and WeChat Pay's fee charged to the merchant, in basis points of what
+    # was paid (500 = 5%, 60 = 0.6%); stamped on the order when it is paid.
+    commission_default_bps: int = Field(default=500, ge=0, le=10000)
+    payment_fee_bps: int = Field(default=60, ge=0, le=10000)
     # Against stock hoarding (an unpaid order holds its stock until paid or cancelled): the
     # unpaid orders one shopper may hold, the units of one SKU they may hold unpaid, and the
     # orders they may place per window (counted in Redis, so across processes).

@@ -17,6 +17,7 @@ from commerce.cache import create_redis
 from commerce.catalog.search import CatalogSearch
 from commerce.config import Settings
 from commerce.db import close_db, init_db
+from commerce.ledger import queries as ledger
 from commerce.shipping import templates as shipping_templates
 from commerce.support import live as support_live
 from commerce.users.sessions import SessionVersions
@@ -60,6 +61,9 @@ class Core:
                 notify_base_url=self.settings.public_base_url,
             )
         outbox.install(outbox.Subscriptions(self.subscribers(self)))
+        ledger.configure(  # what the books charge where a category says nothing
+            commission_default_bps=settings.commission_default_bps, payment_fee_bps=settings.payment_fee_bps
+        )
         support_live.connect(self.redis)  # conversations' changes reach every process's inbox
         shipping_templates.connect_cache(self.redis)  # saved templates reach every process's checkout
         self.search = CatalogSearch(refresh_seconds=self.settings.search_refresh_seconds)

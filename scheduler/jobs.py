@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commerce.aftersales import review as aftersales
 from commerce.core import Core
+from commerce.ledger import checks as ledger
 from commerce.orders import services as orders
 from commerce.payments.reconcile import reconcile_payments as reconcile
 from commerce.settlement import services as settlement
@@ -34,3 +35,7 @@ async def issue_statements(core: Core) -> None:
     await settlement.issue_statements(
         period=core.settings.settlement_period, window_days=core.settings.aftersales_window_days
     )
+
+
+async def check_ledger_balances(core: Core) -> None:
+    await ledger.check_balances()

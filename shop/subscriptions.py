@@ -14,7 +14,11 @@ Catalogue (topic: payload fields → subscribers):
 - `refund.requested` (RefundRequested): refund_id → `payments.submit_refund` (ask WeChat Pay).
 - `refund.succeeded` (RefundSucceeded): refund_id, order_id, aftersale_id (None: an automatic
   refund, or written before after-sales) → `aftersales.refund_succeeded` (the request is
-  refunded; the order closes when nothing it sold is left).
+  refunded; the order closes when nothing it sold is left); `ledger.post_refund` (the REFUND
+  entry: commission and fee reversed in proportion, or the returned money of an automatic one).
+- `payment.received` (PaymentReceived): payment_id, paid_order_ids, returned_order_ids, amount
+  (fen) → `ledger.post_payment` (the PAYMENT entry: clearing, commission, fee, merchant payable;
+  refunds due for the orders it could not pay).
 - `refund.failed` (RefundFailed): refund_id, order_id, aftersale_id → `aftersales.refund_failed`
   (a timeline row: staff see the failure and what to do).
 - `aftersale.status_changed` (AfterSaleStatusChanged): aftersale_id, order_id, user_id,
@@ -43,11 +47,18 @@ from commerce.core import Core
 from commerce.fulfilment import handlers as fulfilment
 from commerce.fulfilment.events import FulfilmentStatusChanged
 from commerce.fulfilment.states import FulfilmentStatus
+from commerce.ledger import handlers as ledger
 from commerce.orders.events import OrderStatusChanged
 from commerce.orders.states import OrderStatus
 from commerce.outbox import Subscriber
 from commerce.payments import handlers as payments
-from commerce.payments.events import PaymentReturned, RefundFailed, RefundRequested, RefundSucceeded
+from commerce.payments.events import (
+    PaymentReceived,
+    PaymentReturned,
+    RefundFailed,
+    RefundRequested,
+    RefundSucceeded,
+)
 from commerce.shipping import services as shipping
 
 
@@ -55,6 +66,10 @@ def subscribers(core: Core) -> list[Subscriber]:
     """The table, bound to the core's clients (called by the core when it starts)."""
     wechat, mp, pay = core.wechat, core.mp, core.pay
     table: list[Subscriber] = [
+        # The books first: an event's subscribers run in this order, so once after-sales has
+        # heard of a refund (and the order closed), its money is in the books too.
+        Subscriber("ledger.post_payment", PaymentReceived, ledger.post_payment),
+        Subscriber("ledger.post_refund", RefundSucceeded, ledger.post_refund),
         Subscriber(
             "shipping.upload_shipping_info",
             OrderStatusChanged,

@@ -275,3 +275,24 @@ async def return_address(merchant_id: int) -> str:
         return "请联系客服获取退货地址"
     contact = " ".join(part for part in (merchant.contact_name, merchant.contact_phone) if part)
     return f"{merchant.name}（{contact}）" if contact else merchant.name
+
+
+@dataclass(frozen=True)
+class RefundedParts:
+    """What a request's refund pays back: fen per order line, and the shipping fee's part."""
+
+    lines: dict[int, int]  # order line id -> amount
+    shipping_amount: int
+
+
+async def refunded_parts(aftersale_id: int) -> RefundedParts | None:
+    """The request's amounts per order line (the books reverse commission line by line)."""
+    request = await AfterSale.get_or_none(id=aftersale_id)
+    if request is None:
+        return None
+    lines: dict[int, int] = {}
+    for line_id, amount in await AfterSaleLine.filter(aftersale_id=aftersale_id).values_list(
+        "order_line_id", "amount"
+    ):
+        lines[line_id] = lines.get(line_id, 0) + amount
+    return RefundedParts(lines, request.shipping_amount)

@@ -219,3 +219,42 @@ async def sku_snapshots(sku_ids: list[int]) -> dict[int, SkuSnapshot]:
 
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+async def category_chains_of(category_ids: list[int]) -> dict[int, list[int]]:
+    """Each existing category's id and its ancestors', nearest first."""
+    rows = await Category.filter(id__in=list(category_ids)).values("id", "path")
+    return {row["id"]: [int(p) for p in reversed(row["path"].strip("/").split("/")) if p] for row in rows}
+
+
+async def category_chains(product_ids: list[int]) -> dict[int, list[int]]:
+    """Each product's category and its ancestors, nearest first (the commission's lookup)."""
+    if not product_ids:
+        return {}
+    marks = ", ".join("?" for _ in product_ids)
+    rows = await fetch_rows(
+        "SELECT p.`id`, c.`path` FROM `product` p JOIN `category` c ON c.`id` = p.`category_id`"
+        f" WHERE p.`id` IN ({marks})",
+        list(product_ids),
+    )
+    return {
+        row["id"]: [int(part) for part in reversed(row["path"].strip("/").split("/")) if part] for row in rows
+    }
+
+
+@dataclass(frozen=True)
+class CategoryLine:
+    id: int
+    name: str  # from the root: "食品 > 茶叶"
+    chain: list[int]  # its id and its ancestors', nearest first
+
+
+async def category_lines() -> list[CategoryLine]:
+    """Every category with its full name and ancestry, by full name."""
+    rows = await Category.all().values("id", "name", "path")
+    names = {row["id"]: row["name"] for row in rows}
+    lines = []
+    for row in rows:
+        ids = [int(part) for part in row["path"].strip("/").split("/") if part]
+        lines.append(CategoryLine(row["id"], " > ".join(names.get(i, "?") for i in ids), ids[::-1]))
+    return sorted(lines, key=lambda line: line.name)

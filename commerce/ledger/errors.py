@@ -12,3 +12,11 @@ class LedgerError(ErrorCode):
         "请填写调整金额（分）和原因（1-200 字）",
     )
     ACCOUNT_NOT_FOUND = ("ledger_account_not_found", ErrorKind.NOT_FOUND, "账户不存在")
+    INVALID_RATE = (
+        "invalid_commission_rate",
+        ErrorKind.INVALID,
+        "佣金费率须在 0 到 10000 个基点（0%–100%）之间",
+    )
+    CATEGORY_NOT_FOUND = ("commission_category_not_found", ErrorKind.NOT_FOUND, "类目不存在")
+    # A refund arrived before its payment was posted (the payment's posting is retried first).
+    PAYMENT_NOT_POSTED = ("ledger_payment_not_posted", ErrorKind.CONFLICT, "订单的支付尚未入账")

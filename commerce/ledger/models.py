@@ -57,3 +57,56 @@ class Posting(Model):
     class Meta:
         table = "ledger_posting"
         indexes = (("account_id", "occurred_at"),)
+
+
+class CommissionRate(Model):
+    """The commission the platform takes on the sales of a category, in basis points (500 = 5%).
+    A product takes the rate of its category, else of its nearest ancestor with one, else the
+    default setting. The rate is stamped on each order line when it is paid, so a later change
+    never rewrites history."""
+
+    id = fields.IntField(primary_key=True)
+    category_id = fields.IntField(unique=True)
+    rate_bps = fields.IntField()  # 0..10000
+    updated_by = fields.CharField(max_length=64)  # "staff:3"
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "commission_rate"
+
+
+class ChargeReversal(Model):
+    """What a paid order (order_line_id 0) or one of its lines was charged (commission for a
+    line, the payment fee for the order) on what basis, and what of it refunds have reversed so
+    far. Refunds move refunded and reversed by conditional updates in the transaction of their
+    posting (the order row first), so concurrent refunds of one order queue, and a fully
+    refunded line or order reverses exactly what was charged (each reversal is the cumulative
+    share, minus the past)."""
+
+    id = fields.BigIntField(primary_key=True)
+    order_id = fields.IntField()
+    order_line_id = fields.IntField(default=0)  # 0: the order itself (its payment fee)
+    basis = fields.BigIntField()  # what was paid: the line's or the order's payable
+    charged = fields.BigIntField()  # the commission of the line, or the order's fee
+    refunded = fields.BigIntField(default=0)  # of basis, refunded so far
+    reversed = fields.BigIntField(default=0)  # of charged, reversed so far
+
+    class Meta:
+        table = "ledger_charge_reversal"
+        unique_together = (("order_id", "order_line_id"),)
+
+
+class BalanceCheck(Model):
+    """One run of the nightly check: the running balance of every account against the sum of
+    its postings."""
+
+    id = fields.IntField(primary_key=True)
+    checked_at = fields.DatetimeField(db_index=True)
+    accounts = fields.IntField()
+    entries = fields.BigIntField()
+    # [{"account": code, "balance": running, "recomputed": sum}] for each account that differs
+    differences: list = fields.JSONField(default=list)
+    duration_ms = fields.IntField()
+
+    class Meta:
+        table = "ledger_balance_check"

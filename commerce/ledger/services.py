@@ -162,6 +162,10 @@ async def post(
     ids = await ensure_accounts((line.account for line in lines), connection=conn)
     now = clock.now()
     at = occurred_at or now
+    # The balances first: their UPDATEs lock the accounts (in id order) before the postings'
+    # foreign keys take shared locks on them, which two entries would otherwise both hold and
+    # then both wait to upgrade (a deadlock on every busy account, seen on MariaDB).
+    await _move_balances(conn, lines, ids, now)
     entry_id = await insert(
         "journal_entry",
         model_row(
@@ -195,7 +199,6 @@ async def post(
         ],
         connection=conn,
     )
-    await _move_balances(conn, lines, ids, now)
     return entry_id
 
 

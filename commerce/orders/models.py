@@ -42,6 +42,9 @@ class Order(Model):
     # back when it is refused): a refund is taken by one conditional update that keeps it
     # <= payable, so two refunds at once never return more than the order was paid.
     refunded = fields.BigIntField(default=0, db_default=0)
+    # WeChat Pay's fee charged to the merchant, in basis points of payable: stamped when paid
+    # (the books charge it; a later change of the setting never rewrites a paid order).
+    payment_fee_bps = fields.IntField(null=True)
     # A copy of the address as it was when ordering: later edits do not move a parcel.
     address: dict = fields.JSONField()
     # Copied out of the address for staff searches (a JSON column cannot be searched portably).
@@ -83,6 +86,9 @@ class OrderLine(Model):
     # request is refused or withdrawn.
     refund_quantity = fields.IntField(default=0, db_default=0)
     refund_amount = fields.BigIntField(default=0, db_default=0)
+    # The platform's commission on this line, in basis points of its payable: its product's
+    # category's rate (or the nearest ancestor's, or the default), stamped when paid.
+    commission_rate_bps = fields.IntField(null=True)
 
     class Meta:
         table = "order_line"

@@ -457,3 +457,39 @@ def view_of(order: Order, lines: list[OrderLine]) -> OrderView:
         completed_at=order.completed_at,
         merchant_id=order.merchant_id,
     )
+
+
+@dataclass(frozen=True)
+class ChargedLine:
+    id: int
+    payable: int
+    commission_rate_bps: int | None  # None: paid before rates were stamped
+
+
+@dataclass(frozen=True)
+class ChargedOrder:
+    """What the books need of a paid order: what it was paid and on what terms."""
+
+    id: int
+    order_no: str
+    merchant_id: int
+    payable: int
+    payment_fee_bps: int | None
+    lines: list[ChargedLine]
+
+
+async def charged_orders(order_ids: list[int]) -> list[ChargedOrder]:
+    """The orders (by id) with their lines' payables and stamped rates."""
+    if not order_ids:
+        return []
+    lines: dict[int, list[ChargedLine]] = {}
+    for line_id, order_id, payable, rate in (
+        await OrderLine.filter(order_id__in=order_ids)
+        .order_by("id")
+        .values_list("id", "order_id", "payable", "commission_rate_bps")
+    ):
+        lines.setdefault(order_id, []).append(ChargedLine(line_id, payable, rate))
+    return [
+        ChargedOrder(o.id, o.order_no, o.merchant_id, o.payable, o.payment_fee_bps, lines.get(o.id, []))
+        for o in await Order.filter(id__in=order_ids).order_by("id")
+    ]

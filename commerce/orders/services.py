@@ -24,6 +24,7 @@ from commerce.fulfilment.errors import FulfilmentError
 from commerce.fulfilment.queries import PickupPointView
 from commerce.fulfilment.records import record_pickup_choice
 from commerce.jobs import services as jobs
+from commerce.ledger import queries as ledger
 from commerce.lifecycle import Lifecycle, Transition
 from commerce.orders import claims, limits, queries
 from commerce.orders.checkout import preview_checkout
@@ -479,9 +480,33 @@ ORDER_LIFECYCLE = Lifecycle(
 )
 
 
-async def mark_paid(conn, *, order_id: int, actor: str, params: dict) -> bool:
-    """Inside the payment's transaction: pending_payment → paid. False when the order cannot
+@dataclass(frozen=True)
+class ChargeTerms:
+    """What the books charge an order when it is paid, read before the payment's transaction."""
+
+    payment_fee_bps: int
+    line_rates: dict[int, int]  # order line id -> commission in basis points
+
+
+async def charge_terms(order_ids: list[int]) -> dict[int, ChargeTerms]:
+    """Each order's terms as they stand now: the fee setting, each line's category rate."""
+    lines = await OrderLine.filter(order_id__in=order_ids).values_list("id", "order_id", "product_id")
+    rates = await ledger.commission_rates_for_products([product_id for _, _, product_id in lines])
+    fee = ledger.terms().payment_fee_bps
+    terms = {order_id: ChargeTerms(fee, {}) for order_id in order_ids}
+    for line_id, order_id, product_id in lines:
+        terms[order_id].line_rates[line_id] = rates[product_id]
+    return terms
+
+
+async def mark_paid(
+    conn, *, order_id: int, actor: str, params: dict, terms: ChargeTerms | None = None
+) -> bool:
+    """Inside the payment's transaction: pending_payment → paid, stamping what the books charge
+    (`terms`, read before the transaction where the caller can). False when the order cannot
     take the money any more (cancelled meanwhile, or paid through another attempt)."""
+    if terms is None:
+        terms = (await charge_terms([order_id]))[order_id]
     try:
         await transition(
             conn,
@@ -490,12 +515,19 @@ async def mark_paid(conn, *, order_id: int, actor: str, params: dict) -> bool:
             OrderStatus.PAID,
             actor,
             params,
-            changes={"paid_at": clock.now()},
+            changes={"paid_at": clock.now(), "payment_fee_bps": terms.payment_fee_bps},
         )
     except CommerceError as exc:
         if exc.code != OrderError.INVALID_TRANSITION.code:
             raise
         return False
+    if terms.line_rates:  # one statement for every line of the order
+        cases = " ".join("WHEN ? THEN ?" for _ in terms.line_rates)
+        await execute(
+            f"UPDATE `order_line` SET `commission_rate_bps` = CASE `id` {cases} END WHERE `order_id` = ?",
+            [v for item in terms.line_rates.items() for v in item] + [order_id],
+            connection=conn,
+        )
     return True
 
 

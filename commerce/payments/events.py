@@ -54,3 +54,15 @@ class PaymentReturned(Event):
         if "paid_twice" not in payload:
             payload = {**payload, "paid_twice": "重复" in str(payload.get("reason", ""))}
         return super().from_payload(payload)
+
+
+@dataclass(frozen=True)
+class PaymentReceived(Event):
+    """A WeChat Pay transaction was recorded paid: the orders it paid, and those it could not
+    (their money goes back by automatic refunds)."""
+
+    topic: ClassVar[str] = "payment.received"
+    payment_id: int
+    paid_order_ids: list[int]
+    returned_order_ids: list[int]
+    amount: int  # fen: the transaction's total

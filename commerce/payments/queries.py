@@ -139,3 +139,9 @@ async def aftersale_refunds(aftersale_ids: list[int]) -> dict[int, RefundView]:
 async def refund_facts(refund_id: int) -> RefundView | None:
     refund = await Refund.get_or_none(id=refund_id)
     return view_of(refund) if refund is not None else None
+
+
+async def paid_at(payment_id: int) -> datetime | None:
+    """When the payment was recorded paid (None: not paid)."""
+    rows = await Payment.filter(id=payment_id).values_list("paid_at", flat=True)
+    return rows[0] if rows else None

@@ -14,7 +14,7 @@ from commerce.orders import queries as orders
 from commerce.orders import services as order_services
 from commerce.orders.states import EventType, OrderStatus
 from commerce.payments.errors import PaymentError
-from commerce.payments.events import PaymentReturned, RefundFailed, RefundSucceeded
+from commerce.payments.events import PaymentReceived, PaymentReturned, RefundFailed, RefundSucceeded
 from commerce.payments.lifecycle import REFUND
 from commerce.payments.models import Payment, Refund
 from commerce.payments.services import create_refund
@@ -85,7 +85,9 @@ async def settle_transaction(transaction: dict[str, Any], pay: WeChatPayClient) 
     payer = transaction.get("payer") or {}
     checkout = await orders.checkout_facts(payment.checkout_id)
     assert checkout is not None
-    refund_events: list[outbox.OutboxEvent] = []
+    # What the books charge each order, read before the transaction (it stays short).
+    terms = await order_services.charge_terms([order.id for order in checkout.orders])
+    events: list[outbox.OutboxEvent] = []
     try:
         async with write_transaction() as conn:
             moved = await (
@@ -105,15 +107,30 @@ async def settle_transaction(transaction: dict[str, Any], pay: WeChatPayClient) 
             returned = [
                 order
                 for order in checkout.orders
-                if not await order_services.mark_paid(conn, order_id=order.id, actor=ACTOR, params=details)
+                if not await order_services.mark_paid(
+                    conn, order_id=order.id, actor=ACTOR, params=details, terms=terms[order.id]
+                )
             ]
             if returned:
-                refund_events = await _return_money(conn, payment, returned, details)
+                events = await _return_money(conn, payment, returned, details)
+            # The books post it (commerce.ledger.handlers), after commit.
+            returned_ids = {order.id for order in returned}
+            events.insert(
+                0,
+                await outbox.emit(
+                    PaymentReceived(
+                        payment_id=payment.id,
+                        paid_order_ids=[o.id for o in checkout.orders if o.id not in returned_ids],
+                        returned_order_ids=sorted(returned_ids),
+                        amount=payment.amount,
+                    ),
+                    connection=conn,
+                ),
+            )
     except IntegrityError:  # the same transaction_id recorded concurrently: it paid once
         log.info("transaction %s already recorded", transaction_id)
         return
-    if refund_events:
-        await outbox.deliver(refund_events)
+    await outbox.deliver(events)
 
 
 async def _matching_payment(transaction: dict[str, Any], pay: WeChatPayClient) -> Payment:

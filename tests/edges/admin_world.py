@@ -19,7 +19,8 @@ from commerce.catalog.models import Category, Product, Sku
 from commerce.fulfilment.models import PickupPoint
 from commerce.fulfilment.services import create_pickup_point
 from commerce.ledger import services as ledger
-from commerce.ledger.models import JournalEntry
+from commerce.ledger.models import CommissionRate, JournalEntry
+from commerce.ledger.services import ensure_accounts, merchant_payable
 from commerce.ledger.states import EntryKind
 from commerce.merchants.models import Merchant
 from commerce.merchants.services import ensure_merchant
@@ -86,6 +87,7 @@ class World:
     point_p: int = 0  # the platform's pickup point
     statement_a: int = 0  # A's settlement statement (issued: finance approves, then pays it)
     statement_b: int = 0
+    ledger_account: int = 0  # merchant A's payable in the books
 
 
 async def build_world(client, simulator) -> World:
@@ -130,6 +132,8 @@ async def build_world(client, simulator) -> World:
     w.point_a = (await create_pickup_point(name="甲店门店", address="甲路 1 号", merchant_id=w.merchant_a)).id
     w.point_b = (await create_pickup_point(name="乙店门店", address="乙路 2 号", merchant_id=w.merchant_b)).id
     w.point_p = (await create_pickup_point(name="平台驿站", address="中心路 9 号", merchant_id=None)).id
+    account = merchant_payable(w.merchant_a)
+    w.ledger_account = (await ensure_accounts([account]))[account.code]
 
     for user in ("alice", "bob"):  # each asks the bot for a person: a waiting conversation
         await sim(simulator, "POST", "/mp/send", {"user": user, "type": "text", "content": "人工"})
@@ -205,6 +209,8 @@ async def fingerprint() -> dict[str, object]:
         .order_by("id")
         .values_list("id", "status", "approved_by", "paid_by", "bank_reference"),
         "ledger_entries": await JournalEntry.all().count(),
+        "commission_rates": await CommissionRate.all().order_by("id").values_list("category_id", "rate_bps"),
+        "adjustments": await JournalEntry.filter(kind="adjustment").count(),
         "pickup_points": await PickupPoint.all()
         .order_by("id")
         .values_list("id", "name", "address", "opening_hours", "contact_phone", "active"),
@@ -294,6 +300,7 @@ def ways(w: World) -> list[Way]:
     off_shelf = (("status", "off_shelf"),)
     xinjiang = PROVINCES.index("新疆维吾尔自治区")
     points = "/pickups/points"
+    books = "/finance/ledger/accounts"
     point = (
         ("name", "新门店"),
         ("address", "新路 5 号"),
@@ -366,6 +373,11 @@ def ways(w: World) -> list[Way]:
         _get("statement.A.print", "/statements/{id}/print", f"{statement_a}/print"),
         _get("statement.B.print", "/statements/{id}/print", f"{statement_b}/print"),
         *(_get(f"section.{slug}", "/{section}", f"/{slug}") for slug in SECTIONS),
+        _get("finance", "/finance"),
+        _get("finance.ledger", "/finance/ledger"),
+        _get("finance.account", "/finance/ledger/accounts/{id}", f"{books}/{w.ledger_account}"),
+        _get("finance.account.none", "/finance/ledger/accounts/{id}", f"{books}/999999"),
+        _get("finance.commission", "/finance/commission"),
         _post("merchant.create", "/merchants", form=(("code", "shop-d"), ("name", "丁店"))),
         _post("merchant.staff", "/merchants/{id}/staff", f"/merchants/{w.merchant_c}/staff", new_staff),
         _post("merchant.status", "/merchants/{id}/status", f"/merchants/{w.merchant_c}/status",
@@ -440,9 +452,14 @@ def ways(w: World) -> list[Way]:
         _post("staff.password.clerk", "/staff/{id}/password", f"/staff/{w.clerk_id}/password",
               (("password", PASSWORD),)),
         _post("product.import", "/products/import", file=import_file),
+        _post("finance.commission.set", "/finance/commission",
+              form=(("category_id", str(w.category)), ("rate", "4.5"))),
+        _post("finance.adjust", "/finance/adjustments",
+              form=(("payable", "merchant"), ("owner_id", str(w.merchant_a)), ("amount", "-1.00"),
+                    ("reason", "多结算更正"))),
         _post("logout", "/logout"),
     ]
     # fmt: on
 
 
-SECTIONS = ("groupbuy", "leaders", "kol", "finance", "nowhere")
+SECTIONS = ("groupbuy", "leaders", "kol", "nowhere")

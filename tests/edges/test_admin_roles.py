@@ -34,7 +34,7 @@ USERNAMES = dict(zip(ROLES, (ADMIN, OWNER, CLERK, AGENT, FINANCE), strict=True))
 # merchant A's owner and clerk only A's products, orders, after-sales and customers (B's: 404,
 # once the role may use the page at all: a role without it is refused first, 403); the agent
 # conversations, order lookup and refunds up to the limit, no price or stock edits; finance
-# settlements, withdrawals and exports (only its placeholder page exists so far). Where the
+# settlements, withdrawals, exports and the books (with the platform admin). Where the
 # issue is silent the existing design decides, said on the row. Allowed: 302/303 (a redirect)
 # or 200 (a page of results); 409 where the role is let through and the object's state says no.
 # fmt: off
@@ -104,7 +104,11 @@ EXPECTED = {
     "section.groupbuy":      (200, 200, 200, 403, 403),  # placeholders: as the navigation says
     "section.leaders":       (200, 403, 403, 403, 403),  # platform marketing
     "section.kol":           (200, 403, 403, 403, 403),
-    "section.finance":       (200, 403, 403, 403, 200),
+    "finance":               (200, 403, 403, 403, 200),  # the books: finance and the platform admin
+    "finance.ledger":        (200, 403, 403, 403, 200),
+    "finance.account":       (200, 403, 403, 403, 200),
+    "finance.account.none":  (404, 403, 403, 403, 404),
+    "finance.commission":    (200, 403, 403, 403, 200),
     "section.nowhere":       (404, 404, 404, 404, 404),
     "merchant.create":       (302, 403, 403, 403, 403),
     "merchant.staff":        (302, 403, 403, 403, 403),
@@ -172,6 +176,8 @@ EXPECTED = {
     "staff.reactivate.clerk": (302, 302, 403, 403, 403),
     "staff.password.clerk":  (302, 302, 403, 403, 403),
     "product.import":        (303, 303, 303, 403, 403),
+    "finance.commission.set": (302, 403, 403, 403, 302),
+    "finance.adjust":        (200, 403, 403, 403, 200),  # the books' page says it was posted
     "logout":                (302, 302, 302, 302, 302),
 }
 # fmt: on

@@ -47,4 +47,5 @@ def test_the_issue_jobs_are_scheduled():
         ("close_idle_conversations", 60),
         ("approve_overdue_aftersales", 60),
         ("issue_statements", 3600),
+        ("check_ledger_balances", 86_400),
     ]

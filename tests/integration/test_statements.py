@@ -1,8 +1,9 @@
 """Merchant settlement on a real database: a day of mixed orders and refunds for two merchants
-settles to statements checked fen by fen against figures worked out by hand; an order inside
-its after-sales window is carried; a later refund of a settled order is an adjustment of the
-next statement; issued items stay frozen; issuing twice (or at once) issues once; approving
-and paying happen once, and paying posts once to the books."""
+(paid through the simulated WeChat Pay, refunded through after-sales, posted to the books by the
+ledger's subscribers) settles to statements checked fen by fen against figures worked out by
+hand; an order inside its after-sales window is carried; a later refund of a settled order is an
+adjustment of the next statement; issued items stay frozen; issuing twice (or at once) issues
+once; approving and paying happen once, and paying posts once to the books."""
 
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ from tests.statement_builders import (
     a_day,
     bought,
     payable_balance,
-    post_payment,
     post_refund,
     ship,
     two_merchants,
@@ -55,8 +55,11 @@ async def _owed_by_the_books(statement_id: int) -> int:
 
 
 async def test_a_day_of_mixed_orders_and_refunds_settles_fen_by_fen(client, simulator, settings):
-    # given a day of five orders of two merchants, two refunds, one order still in its window
+    # given a day of five orders of two merchants, two refunds, one order still in its window:
+    # the books posted every payment and refund as the money moved
     day = await a_day(client, simulator, settings)
+    keys = await JournalEntry.all().values_list("key", flat=True)
+    assert sorted(k.split(":")[0] for k in keys) == ["payment"] * 5 + ["refund"] * 2
     # when statements are issued nine days later (daily periods)
     issued = await _issue(day.at + timedelta(days=9), settings)
     # then each merchant has one, with the figures worked out by hand
@@ -160,8 +163,7 @@ async def test_issued_items_are_frozen_and_issuing_again_issues_nothing(client, 
 async def test_nothing_due_issues_nothing(client, simulator, settings):
     # given orders paid but not received
     a, _ = await two_merchants()
-    order_id = await bought(client, simulator, "alice", {"ST1-1": 1})
-    await post_payment(order_id)
+    await bought(client, simulator, "alice", {"ST1-1": 1})
     # when the job runs after the period
     assert await _issue(clock.now() + timedelta(days=30), settings) == []
     # then no statement: the order is carried
@@ -235,7 +237,6 @@ async def test_a_statement_the_merchant_owes_on_is_not_paid_but_carried(client, 
     assert not await JournalEntry.filter(key=f"statement:{owing}:paid").exists()
     # and the next statement takes it over once the merchant sells again
     more = await bought(client, simulator, "dave", {"ST3-1": 2})
-    await post_payment(more)
     await ship(more)
     with clock.frozen(later + timedelta(days=1)):
         await orders.complete_shipped_orders(after_days=0)
