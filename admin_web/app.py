@@ -25,6 +25,7 @@ from admin_web import (
     shipping,
     signin,
     staff,
+    statements,
     support,
     support_live,
     users,
@@ -104,6 +105,7 @@ def create_app(core: Core) -> web.Application:
     shipping.add_routes(app.router)
     pickups.add_routes(app.router)
     pickup_points.add_routes(app.router)
+    statements.add_routes(app.router)
     finance.add_routes(app.router)  # before /{section}: /finance is a page now
     payouts.add_routes(app.router)
     reconciliation.add_routes(app.router)

@@ -20,6 +20,7 @@ JOB_TEXT = {
     "reconcile_bills": "微信支付账单对账",
     "close_idle_conversations": "空闲客服会话自动关闭",
     "approve_overdue_aftersales": "超时未审核售后自动同意",
+    "issue_statements": "商家结算单出单",
     "ledger_balance_check": "账本余额核对",
     "check_payouts": "提现转账查询与超时撤销",
 }
@@ -29,6 +30,7 @@ KIND_TEXT = {
     "refund": "退款",
     "conversation": "客服会话",
     "aftersale": "售后申请",
+    "merchant": "商家",
     "ledger_account": "账本账户",
     "payout": "提现",
     "bill_date": "账单日期",

@@ -35,6 +35,8 @@ SECTIONS = (
     Section("merchants", "商家管理", Permission.MERCHANTS, ready=True),
     Section("staff", "员工账号", Permission.STAFF, ready=True),
     Section("finance", "财务结算", Permission.FINANCE, ready=True),
+    # Finance reaches statements from its hub too; a merchant's owner only here.
+    Section("statements", "结算单", Permission.STATEMENTS, ready=True),
     Section("audit", "操作日志", Permission.AUDIT, ready=True),
     Section("jobs", "任务异常", Permission.JOBS, ready=True),
 )

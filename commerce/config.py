@@ -12,6 +12,7 @@ from collections import Counter
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -81,6 +82,9 @@ class Settings(BaseSettings):
     # was made; a completed order takes requests this long after it completed.
     aftersales_review_hours: int = Field(default=48, ge=1)
     aftersales_window_days: int = Field(default=7, ge=0)
+    # Merchants' settlement statements cover a period: "daily" (an Asia/Shanghai calendar day)
+    # or "weekly" (Monday to Sunday); an order is settled once its after-sales window passed.
+    settlement_period: Literal["daily", "weekly"] = "weekly"
     # The books: the platform's commission on a sale where its category (or an ancestor) has
     # no rate of its own, and WeChat Pay's fee charged to the merchant, in basis points of what
     # was paid (500 = 5%, 60 = 0.6%); stamped on the order when it is paid.

@@ -34,6 +34,7 @@ MODEL_MODULES = [
     "commerce.ledger.models",
     "commerce.payouts.models",
     "commerce.reconciliation.models",
+    "commerce.settlement.models",
 ]
 APP_LABEL = "models"
 MIGRATIONS_MODULE = "commerce.migrations"

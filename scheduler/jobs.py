@@ -9,6 +9,7 @@ from commerce.orders import services as orders
 from commerce.payments.reconcile import reconcile_payments as reconcile
 from commerce.payouts import transfers as payouts
 from commerce.reconciliation import services as reconciliation
+from commerce.settlement import services as settlement
 from commerce.support import conversations
 
 
@@ -30,6 +31,12 @@ async def close_idle_conversations(core: Core) -> None:
 
 async def approve_overdue_aftersales(core: Core) -> None:
     await aftersales.approve_overdue()
+
+
+async def issue_statements(core: Core) -> None:
+    await settlement.issue_statements(
+        period=core.settings.settlement_period, window_days=core.settings.aftersales_window_days
+    )
 
 
 async def check_ledger_balances(core: Core) -> None:

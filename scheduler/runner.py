@@ -34,6 +34,7 @@ JOBS = [
     Schedule("reconcile_payments", jobs.reconcile_payments, every_seconds=60),
     Schedule("close_idle_conversations", jobs.close_idle_conversations, every_seconds=60),
     Schedule("approve_overdue_aftersales", jobs.approve_overdue_aftersales, every_seconds=60),
+    Schedule("issue_statements", jobs.issue_statements, every_seconds=3600),
     Schedule("check_ledger_balances", jobs.check_ledger_balances, every_seconds=86_400),  # once a day
     Schedule("check_payouts", jobs.check_payouts, every_seconds=300),
     Schedule("reconcile_bills", jobs.reconcile_bills, every_seconds=900),

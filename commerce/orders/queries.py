@@ -9,7 +9,7 @@ from tortoise.expressions import Subquery
 
 from commerce.fulfilment.queries import FulfilmentView, fulfilments_of
 from commerce.orders.errors import OrderError
-from commerce.orders.models import Checkout, Order, OrderLine
+from commerce.orders.models import Checkout, Order, OrderEvent, OrderLine
 from commerce.orders.states import OrderStatus
 from commerce.users.services import Shopper
 
@@ -293,6 +293,42 @@ async def orders_paid_between(start: datetime, end: datetime) -> list[PaidOrder]
         )
         for o in orders
     ]
+
+
+@dataclass(frozen=True)
+class SettlementFacts:
+    """What merchant settlement needs of an order: whether its money may be settled."""
+
+    id: int
+    order_no: str
+    merchant_id: int
+    status: OrderStatus
+    completed_at: datetime | None
+    closed_at: datetime | None  # when everything it sold was refunded
+
+
+async def settlement_facts(order_ids: set[int]) -> dict[int, SettlementFacts]:
+    """order id -> its settlement facts (system work, no ownership)."""
+    if not order_ids:
+        return {}
+    ids = sorted(order_ids)
+    closed = dict(
+        await OrderEvent.filter(order_id__in=ids, to_status=OrderStatus.CLOSED.value).values_list(
+            "order_id", "created_at"
+        )
+    )
+    rows = await Order.filter(id__in=ids).values("id", "order_no", "merchant_id", "status", "completed_at")
+    return {
+        row["id"]: SettlementFacts(
+            id=row["id"],
+            order_no=row["order_no"],
+            merchant_id=row["merchant_id"],
+            status=OrderStatus(row["status"]),
+            completed_at=row["completed_at"],
+            closed_at=closed.get(row["id"]),
+        )
+        for row in rows
+    }
 
 
 async def count_by_status(statuses: list[OrderStatus]) -> dict[OrderStatus, list[int]]:

@@ -20,6 +20,9 @@ class Permission(StrEnum):
     MERCHANTS = "merchants"  # create merchants and their accounts
     STAFF = "staff"  # staff accounts: create, deactivate, reactivate, reset passwords (an owner: its staff)
     FINANCE = "finance"  # settlements, withdrawals, exports
+    # Settlement statements: finance every merchant's (and approves, marks paid: FINANCE), a
+    # merchant's owner its own.
+    STATEMENTS = "statements"
     AUDIT = "audit"  # the log of staff changes
     JOBS = "jobs"  # scheduled jobs' failing items (the platform admin's only)
     REVEAL_PII = "reveal_pii"  # see a full phone number or address (recorded)
@@ -41,6 +44,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.STAFF,  # its own merchant's staff only
             Permission.SHIPPING,  # its own merchant's template only
             Permission.PICKUP_POINTS,  # its own merchant's points only
+            Permission.STATEMENTS,  # its own merchant's statements only
         }
     ),
     StaffRole.MERCHANT_STAFF: frozenset(
@@ -62,7 +66,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.USERS,
         }
     ),
-    StaffRole.FINANCE: frozenset({Permission.DASHBOARD, Permission.FINANCE}),
+    StaffRole.FINANCE: frozenset({Permission.DASHBOARD, Permission.FINANCE, Permission.STATEMENTS}),
 }
 
 

@@ -30,6 +30,8 @@ from commerce.payouts import services as payouts
 from commerce.payouts.models import Payout, PayoutEvent
 from commerce.reconciliation.models import ReconciliationDifference, ReconciliationRun
 from commerce.reconciliation.services import reconcile_day
+from commerce.settlement import services as settlement
+from commerce.settlement.models import Statement
 from commerce.shipping.models import ShippingProvinceRule, ShippingTemplate
 from commerce.shipping.provinces import PROVINCES
 from commerce.staff.models import StaffAccount
@@ -89,6 +91,8 @@ class World:
     point_a: int = 0  # A's pickup point (no order waits there)
     point_b: int = 0
     point_p: int = 0  # the platform's pickup point
+    statement_a: int = 0  # A's settlement statement (issued: finance approves, then pays it)
+    statement_b: int = 0
     ledger_account: int = 0  # merchant A's payable in the books
     payout: int = 0  # alice's withdrawal waiting for a person's approval
     payout_2: int = 0  # another of hers, to refuse
@@ -151,6 +155,7 @@ async def build_world(client, simulator) -> World:
     w.admin_job = await finished_import(client, admin_id, None, [{"spu_code": "Z1", "price": "免费"}])
     w.payout, w.payout_2 = await _withdrawals(client, w.alice)
     await _reconciled_today(client, simulator, w)
+    w.statement_a, w.statement_b = await _statements(w.merchant_a, w.merchant_b)
     return w
 
 
@@ -194,6 +199,27 @@ async def _reconciled_today(client, simulator, w: World) -> None:
     w.difference = (await ReconciliationDifference.get(reference=paid.out_trade_no)).id
 
 
+async def _statements(*merchant_ids: int) -> list[int]:
+    """A statement per merchant, of a credit the platform gave each yesterday (a posting of no
+    order settles at once): their ids, in the merchants' order."""
+    yesterday = clock.now() - timedelta(days=1)
+    for merchant_id in merchant_ids:
+        await ledger.record(
+            key=f"adjustment:world-{merchant_id}",
+            kind=EntryKind.ADJUSTMENT,
+            lines=[
+                ledger.Line(ledger.PLATFORM_ADJUSTMENTS, 5000),
+                ledger.Line(ledger.merchant_payable(merchant_id), -5000),
+            ],
+            memo="平台补贴",
+            occurred_at=yesterday,
+        )
+    with clock.frozen(clock.now() + timedelta(days=1)):
+        issued = await settlement.issue_statements(period="daily", window_days=7)
+    by_merchant = dict(await Statement.filter(id__in=issued).values_list("merchant_id", "id"))
+    return [by_merchant[m] for m in merchant_ids]
+
+
 async def catalogue_of(merchant_id: int) -> tuple[list, list]:
     """A merchant's products and SKUs as they stand."""
     products = Product.filter(merchant_id=merchant_id).order_by("id")
@@ -234,6 +260,10 @@ async def fingerprint() -> dict[str, object]:
         .order_by("id")
         .values_list("merchant_id", "fee", "free_from", "version"),
         "shipping_provinces": await ShippingProvinceRule.all().count(),
+        "statements": await Statement.all()
+        .order_by("id")
+        .values_list("id", "status", "approved_by", "paid_by", "bank_reference"),
+        "ledger_entries": await JournalEntry.all().count(),
         "commission_rates": await CommissionRate.all().order_by("id").values_list("category_id", "rate_bps"),
         "adjustments": await JournalEntry.filter(kind="adjustment").count(),
         "reconciliation_runs": await ReconciliationRun.all()
@@ -339,6 +369,8 @@ def ways(w: World) -> list[Way]:
         ("contact_phone", "13800138000"),
     )
     shipping = (("version", "0"), ("fee", "8.00"), ("free_from", "59"), (f"undeliverable_{xinjiang}", "1"))
+    statement_a, statement_b = f"/statements/{w.statement_a}", f"/statements/{w.statement_b}"
+    paid = (("reference", "ICBC-20261207-1"), ("paid_on", clock.to_shanghai(clock.now()).date().isoformat()))
     # fmt: off
     return [
         _get("dashboard", "/"),
@@ -398,6 +430,15 @@ def ways(w: World) -> list[Way]:
         _get("pickup_point.A", "/pickups/points/{id}", f"/pickups/points/{w.point_a}"),
         _get("pickup_point.B", "/pickups/points/{id}", f"/pickups/points/{w.point_b}"),
         _get("pickup_point.P", "/pickups/points/{id}", f"/pickups/points/{w.point_p}"),
+        _get("statements", "/statements"),
+        _get("statement.A", "/statements/{id}", statement_a),
+        _get("statement.B", "/statements/{id}", statement_b),
+        _get("statement.A.xlsx", "/statements/{id}.xlsx", f"{statement_a}.xlsx"),
+        _get("statement.B.xlsx", "/statements/{id}.xlsx", f"{statement_b}.xlsx"),
+        _get("statement.A.csv", "/statements/{id}.csv", f"{statement_a}.csv"),
+        _get("statement.B.csv", "/statements/{id}.csv", f"{statement_b}.csv"),
+        _get("statement.A.print", "/statements/{id}/print", f"{statement_a}/print"),
+        _get("statement.B.print", "/statements/{id}/print", f"{statement_b}/print"),
         *(_get(f"section.{slug}", "/{section}", f"/{slug}") for slug in SECTIONS),
         _get("finance", "/finance"),
         _get("finance.ledger", "/finance/ledger"),
@@ -447,6 +488,9 @@ def ways(w: World) -> list[Way]:
         _post("order.ready.A", "/orders/{id}/ready-for-pickup", f"/orders/{w.order_a}/ready-for-pickup"),
         _post("order.ready.B", "/orders/{id}/ready-for-pickup", f"/orders/{w.order_b}/ready-for-pickup"),
         _post("pickup_point.create", "/pickups/points", form=point),
+        _post("statement.approve.A", "/statements/{id}/approve", f"{statement_a}/approve"),
+        _post("statement.paid.A", "/statements/{id}/paid", f"{statement_a}/paid", paid),
+        _post("statement.paid.B", "/statements/{id}/paid", f"{statement_b}/paid", paid),
         _post("pickup_point.save.A", "/pickups/points/{id}", f"{points}/{w.point_a}", point),
         _post("pickup_point.save.B", "/pickups/points/{id}", f"{points}/{w.point_b}", point),
         _post("pickup_point.save.P", "/pickups/points/{id}", f"{points}/{w.point_p}", point),

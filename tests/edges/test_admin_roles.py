@@ -97,6 +97,16 @@ EXPECTED = {
     "conversation":          (200, 403, 403, 200, 403),
     "conversation.stream":   (200, 403, 403, 200, 403),
     "canned":                (200, 403, 403, 200, 403),
+    # statements: finance all (and approves, pays); an owner its merchant's own (B's: 404)
+    "statements":            (200, 200, 403, 403, 200),
+    "statement.A":           (200, 200, 403, 403, 200),
+    "statement.B":           (200, 404, 403, 403, 200),
+    "statement.A.xlsx":      (200, 200, 403, 403, 200),
+    "statement.B.xlsx":      (200, 404, 403, 403, 200),
+    "statement.A.csv":       (200, 200, 403, 403, 200),
+    "statement.B.csv":       (200, 404, 403, 403, 200),
+    "statement.A.print":     (200, 200, 403, 403, 200),
+    "statement.B.print":     (200, 404, 403, 403, 200),
     "section.groupbuy":      (200, 200, 200, 403, 403),  # placeholders: as the navigation says
     "section.leaders":       (200, 403, 403, 403, 403),  # platform marketing
     "section.kol":           (200, 403, 403, 403, 403),
@@ -146,6 +156,9 @@ EXPECTED = {
     "order.ready.A":         (409, 409, 409, 403, 403),  # let through; its shopper chose delivery
     "order.ready.B":         (409, 404, 404, 403, 403),
     "pickup_point.create":   (302, 302, 403, 403, 403),  # the platform's, or the owner's merchant's
+    "statement.approve.A":   (302, 403, 403, 403, 302),  # finance's alone
+    "statement.paid.A":      (302, 403, 403, 403, 302),  # once approved (just before)
+    "statement.paid.B":      (409, 403, 403, 403, 409),  # let through; not approved yet
     "pickup_point.save.A":   (403, 302, 403, 403, 403),  # the platform leaves merchants' points be
     "pickup_point.save.B":   (403, 404, 403, 403, 403),
     "pickup_point.save.P":   (302, 404, 403, 403, 403),

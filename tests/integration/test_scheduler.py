@@ -46,6 +46,7 @@ def test_the_issue_jobs_are_scheduled():
         ("reconcile_payments", 60),
         ("close_idle_conversations", 60),
         ("approve_overdue_aftersales", 60),
+        ("issue_statements", 3600),
         ("check_ledger_balances", 86_400),
         ("check_payouts", 300),
         ("reconcile_bills", 900),
