@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from commerce import clock
-from commerce.db import insert
-from commerce.lifecycle import Lifecycle, Transition
+from commerce.lifecycle import Lifecycle, Transition, append_event_row
 from commerce.settlement.errors import SettlementError
 from commerce.settlement.models import Statement, StatementEvent
 from commerce.settlement.states import ALLOWED_TRANSITIONS, StatementEventType, StatementStatus
@@ -25,18 +23,15 @@ async def record(
     params: Mapping[str, Any] | None = None,
 ) -> None:
     """An append-only history row."""
-    await insert(
+    await append_event_row(
+        conn,
         StatementEvent._meta.db_table,
-        {
-            "statement_id": statement_id,
-            "type": type_.value,
-            "from_status": frm,
-            "to_status": to,
-            "actor": actor[:64],
-            "params": dict(params or {}),
-            "created_at": clock.now(),
-        },
-        connection=conn,
+        ("statement_id", statement_id),
+        type_,
+        actor,
+        frm=frm,
+        to=to,
+        params=params,
     )
 
 
