@@ -8,7 +8,9 @@ default), then:
 
 1. posts `--payments` PAYMENT entries, `--concurrency` at a time, through the subscriber's
    posting function (each a checkout of one or two orders of 20 merchants: four postings an
-   order, its reversal rows, and the running balances, in one transaction);
+   order, its reversal rows, and the running balances, in one transaction); then, as the
+   baseline of the same run, as many bare transactions inserting the same rows (the entry and
+   its postings) with no key check, reversal rows or running balances;
 2. bulk-inserts `--entries` more entries (two postings each, over 1,000 merchants' payables,
    running balances set to match) and times the balance check over everything.
 """
@@ -25,8 +27,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tortoise import Tortoise
+from tortoise.transactions import in_transaction
 
-from commerce.db import execute, fetch_rows, insert_many, is_mysql, tortoise_config
+from commerce.db import execute, fetch_rows, insert, insert_many, is_mysql, tortoise_config
 from commerce.ledger import checks, handlers
 from commerce.ledger.services import CLEARING, ensure_accounts, merchant_payable
 from commerce.orders.queries import ChargedLine, ChargedOrder
@@ -77,6 +80,39 @@ async def post_payments(payments: int, concurrency: int) -> str:
     )
 
 
+async def post_bare(payments: int, concurrency: int) -> float:
+    """The baseline: the same entries and postings inserted, nothing else; entries per second."""
+    codes = [CLEARING, handlers.PLATFORM_COMMISSION, handlers.PAYMENT_FEES, merchant_payable(1)]
+    accounts = list((await ensure_accounts(codes)).values())
+    rng = random.Random(7)
+    gate = asyncio.Semaphore(concurrency)
+    at = datetime.now(UTC)
+
+    async def one(n: int) -> None:
+        orders = rng.randint(1, 2)
+        async with gate, in_transaction() as conn:
+            entry = await insert(
+                "journal_entry",
+                {"key": f"bare:{n}", "kind": "payment", "memo": "", "actor": "system", "detail": {},
+                 "occurred_at": at, "created_at": at},
+                connection=conn,
+            )  # fmt: skip
+            await insert_many(
+                "ledger_posting",
+                [
+                    {"entry_id": entry, "account_id": account, "amount": 1 if i else -3, "order_id": n,
+                     "occurred_at": at}
+                    for _ in range(orders)
+                    for i, account in enumerate(accounts)
+                ],
+                connection=conn,
+            )  # fmt: skip
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(n) for n in range(payments)))
+    return payments / (time.perf_counter() - started)
+
+
 async def bulk_entries(entries: int) -> None:
     """`entries` two-posting entries inserted in batches, balances set to their sums."""
     accounts = await ensure_accounts([CLEARING, *(merchant_payable(m) for m in range(1, 1_001))])
@@ -119,6 +155,8 @@ async def measure(database_url: str, payments: int, concurrency: int, entries: i
     await prepare(database_url)
     try:
         print(await post_payments(payments, concurrency))
+        bare = await post_bare(payments, concurrency)
+        print(f"baseline, the same rows inserted bare: {bare:.0f} entries/s")
         started = time.perf_counter()
         await bulk_entries(entries)
         print(f"bulk insert of {entries} entries: {time.perf_counter() - started:.1f} s")
