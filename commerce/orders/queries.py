@@ -366,21 +366,6 @@ async def orders_holding_merchant(order_ids: set[int], merchant_id: int) -> set[
     )
 
 
-async def orders_wholly_of_merchant(order_ids: set[int], merchant_id: int) -> set[int]:
-    """Those of these orders that are the merchant's and hold no line stamped with another
-    merchant (only an order placed before orders were split per merchant could): its people
-    may see their money."""
-    mine = await orders_holding_merchant(order_ids, merchant_id)
-    if not mine:
-        return set()
-    foreign = await (
-        OrderLine.filter(order_id__in=list(mine))
-        .exclude(merchant_id=merchant_id)
-        .values_list("order_id", flat=True)
-    )
-    return mine - set(foreign)
-
-
 async def order_id_of_number(order_no: str) -> int | None:
     """The id of the order with this number, if any (staff searches)."""
     ids = await Order.filter(order_no=order_no[:32]).values_list("id", flat=True)
