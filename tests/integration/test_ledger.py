@@ -476,6 +476,45 @@ async def test_the_books_catch_up_with_money_that_moved_before_they_existed(clie
     assert await backfill.post_missing() == backfill.CaughtUp(0, 0)
 
 
+async def test_a_refund_from_before_after_sales_is_split_over_what_the_lines_and_shipping_were_paid(
+    client, simulator, settings
+):
+    # given three teas (3000 fen, 5%: commission 150) and shipping 1000 (fee 0.6% of 4000: 24),
+    # paid, and one tea's 1000 fen refunded
+    assert not (await import_rows([TEA])).problems
+    tea_sku = await Sku.get(sku_code="LT1-1")
+    who = await shopper_with_address(client, simulator, "erin")
+    order_id = await _place(client, who, [(tea_sku.id, 3)])
+    await pay_order(client, simulator, who["headers"], order_id)
+    line = await OrderLine.get(order_id=order_id)
+    view = await aftersales.request_aftersale(
+        shopper=await _shopper(who),
+        order_id=order_id,
+        kind="refund_only",
+        lines=[LineAsk(line.id, 1)],
+        reason="不想要了",
+        settings=settings,
+    )
+    await _refunded(view.id)
+    refund = await Refund.get(aftersale_id=view.id)
+    assert refund.amount == 1000
+    # when the books meet it as a refund from before after-sales (named by no request)
+    await Refund.filter(id=refund.id).update(aftersale_id=None)
+    for model in (Posting, JournalEntry, ChargeReversal, LedgerAccount):
+        await model.all().delete()
+    await backfill.post_missing()
+    # then its 1000 fen are split as the order was paid: 750 the line's, 250 the shipping's,
+    # and only the line's part reverses commission (150 × 750/3000 = 37.5 → 38; fee 24 × ¼ = 6)
+    merchant = f"merchant_payable:{(await Order.get(id=order_id)).merchant_id}"
+    assert await _postings(f"refund:{refund.id}") == [
+        ("clearing", -1000, order_id),
+        ("platform_commission", 38, order_id),
+        ("payment_fees", 6, order_id),
+        (merchant, 956, order_id),
+    ]
+    await _books_hold()
+
+
 async def _all_refunds_posted(count: int) -> bool:
     keys = [f"refund:{i}" for i in await Refund.filter(status="succeeded").values_list("id", flat=True)]
     return len(keys) == count and all([await is_posted(key) for key in keys])
