@@ -20,7 +20,7 @@ from commerce.wechat.pay_bills import BillNotReady
 from shop.app import CORE
 from tests.builders import paid_order
 from tests.edges.paying import sim
-from wechat_simulator.pay_bills import FUND_HEADER, TRADE_HEADER, TRADE_SUMMARY, fee_of, yuan
+from wechat_simulator.pay_bill_files import FUND_HEADER, TRADE_HEADER, TRADE_SUMMARY, fee_of, yuan
 
 
 def _today() -> str:

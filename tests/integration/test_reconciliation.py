@@ -28,7 +28,7 @@ from shop.cli import main
 from tests.builders import Shopper, ask_refund, paid_order, refused
 from tests.concurrency import needs_real_database
 from tests.edges.paying import eventually, pay_params, sim
-from wechat_simulator.pay_bills import fee_of
+from wechat_simulator.pay_bill_files import fee_of
 
 
 def today() -> date:
