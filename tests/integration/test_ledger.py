@@ -411,25 +411,12 @@ async def test_money_for_a_cancelled_checkout_is_due_back_until_its_automatic_re
 
 async def test_a_refund_told_twice_posts_once(client, simulator, settings):
     # given a paid order with one refunded tea
-    assert not (await import_rows([TEA])).problems
-    tea_sku = await Sku.get(sku_code="LT1-1")
-    who = await shopper_with_address(client, simulator, "carol")
-    order_id = await _place(client, who, [(tea_sku.id, 2)])
-    await pay_order(client, simulator, who["headers"], order_id)
-    line = await OrderLine.get(order_id=order_id)
-    view = await aftersales.request_aftersale(
-        shopper=await _shopper(who),
-        order_id=order_id,
-        kind="refund_only",
-        lines=[LineAsk(line.id, 1)],
-        reason="不想要了",
-        settings=settings,
-    )
-    await _refunded(view.id)
-    refund = await Refund.get(aftersale_id=view.id)
+    order_id, refund = await _teas_paid_one_refunded(client, simulator, settings, "carol", teas=2)
     before = await _balances()
     # when the ledger hears of it again (a redelivery)
-    await handlers.post_refund(RefundSucceeded(refund_id=refund.id, order_id=order_id, aftersale_id=view.id))
+    await handlers.post_refund(
+        RefundSucceeded(refund_id=refund.id, order_id=order_id, aftersale_id=refund.aftersale_id)
+    )
     # then nothing moves
     assert await _balances() == before
     assert await JournalEntry.filter(key=f"refund:{refund.id}").count() == 1
@@ -438,21 +425,7 @@ async def test_a_refund_told_twice_posts_once(client, simulator, settings):
 async def test_the_books_catch_up_with_money_that_moved_before_they_existed(client, simulator, settings):
     # given a shop whose money moved before the books: a two-merchant checkout paid, a tea
     # refunded, and a cancelled checkout's money returned automatically
-    assert not (await import_rows([TEA])).problems
-    tea_sku = await Sku.get(sku_code="LT1-1")
-    who = await shopper_with_address(client, simulator, "dora")
-    order_id = await _place(client, who, [(tea_sku.id, 3)])
-    await pay_order(client, simulator, who["headers"], order_id)
-    line = await OrderLine.get(order_id=order_id)
-    view = await aftersales.request_aftersale(
-        shopper=await _shopper(who),
-        order_id=order_id,
-        kind="refund_only",
-        lines=[LineAsk(line.id, 1)],
-        reason="不想要了",
-        settings=settings,
-    )
-    await _refunded(view.id)
+    await _teas_paid_one_refunded(client, simulator, settings, "dora", teas=3)
     alice = await _alice(client, simulator)
     first, _second = await two_order_checkout(client, alice)
     params = await pay_params(client, alice["headers"], first["id"])
@@ -481,22 +454,7 @@ async def test_a_refund_from_before_after_sales_is_split_over_what_the_lines_and
 ):
     # given three teas (3000 fen, 5%: commission 150) and shipping 1000 (fee 0.6% of 4000: 24),
     # paid, and one tea's 1000 fen refunded
-    assert not (await import_rows([TEA])).problems
-    tea_sku = await Sku.get(sku_code="LT1-1")
-    who = await shopper_with_address(client, simulator, "erin")
-    order_id = await _place(client, who, [(tea_sku.id, 3)])
-    await pay_order(client, simulator, who["headers"], order_id)
-    line = await OrderLine.get(order_id=order_id)
-    view = await aftersales.request_aftersale(
-        shopper=await _shopper(who),
-        order_id=order_id,
-        kind="refund_only",
-        lines=[LineAsk(line.id, 1)],
-        reason="不想要了",
-        settings=settings,
-    )
-    await _refunded(view.id)
-    refund = await Refund.get(aftersale_id=view.id)
+    order_id, refund = await _teas_paid_one_refunded(client, simulator, settings, "erin", teas=3)
     assert refund.amount == 1000
     # when the books meet it as a refund from before after-sales (named by no request)
     await Refund.filter(id=refund.id).update(aftersale_id=None)
@@ -561,6 +519,27 @@ async def _place(client, who: dict, items: list[tuple[int, int]]) -> int:
 async def _shopper(who: dict) -> Shopper:
     user = await User.get(id=who["user_id"])
     return Shopper(user_id=user.id, openid=user.openid)
+
+
+async def _teas_paid_one_refunded(client, simulator, settings, name: str, *, teas: int) -> tuple[int, Refund]:
+    """A shopper's order of `teas` teas (10.00 each), paid, and one tea refunded through
+    after-sales (the books have both): the order's id and the refund."""
+    assert not (await import_rows([TEA])).problems
+    tea_sku = await Sku.get(sku_code="LT1-1")
+    who = await shopper_with_address(client, simulator, name)
+    order_id = await _place(client, who, [(tea_sku.id, teas)])
+    await pay_order(client, simulator, who["headers"], order_id)
+    line = await OrderLine.get(order_id=order_id)
+    view = await aftersales.request_aftersale(
+        shopper=await _shopper(who),
+        order_id=order_id,
+        kind="refund_only",
+        lines=[LineAsk(line.id, 1)],
+        reason="不想要了",
+        settings=settings,
+    )
+    await _refunded(view.id)
+    return order_id, await Refund.get(aftersale_id=view.id)
 
 
 async def _refunded(aftersale_id: int) -> None:
