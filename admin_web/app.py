@@ -11,8 +11,17 @@ from aiohttp import web
 
 from admin_web import (
     audit,
+    batches,
+    community_sales,
     finance,
+    group_deals,
     jobs,
+    kol_commissions,
+    kol_flags,
+    kol_funnels,
+    kols,
+    leader_commissions,
+    leaders,
     merchants,
     orders,
     pages,
@@ -105,10 +114,19 @@ def create_app(core: Core) -> web.Application:
     shipping.add_routes(app.router)
     pickups.add_routes(app.router)
     pickup_points.add_routes(app.router)
+    group_deals.add_routes(app.router)
+    community_sales.add_routes(app.router)
+    batches.add_routes(app.router)
     statements.add_routes(app.router)
     finance.add_routes(app.router)  # before /{section}: /finance is a page now
+    leader_commissions.add_routes(app.router)
+    kol_commissions.add_routes(app.router)
     payouts.add_routes(app.router)
     reconciliation.add_routes(app.router)
+    leaders.add_routes(app.router)
+    kols.add_routes(app.router)
+    kol_funnels.add_routes(app.router)
+    kol_flags.add_routes(app.router)
     app.router.add_static("/static", Path(__file__).with_name("static"))
     app.router.add_get("/{section}", pages.section)
     return app

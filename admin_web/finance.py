@@ -28,6 +28,8 @@ KIND_TEXT = {
     AccountKind.PAYEE_PAYABLE: "应付个人（可提现）",
     AccountKind.PAYOUTS_IN_TRANSIT: "提现在途",
     AccountKind.REFUNDS_DUE: "待退回款项",
+    AccountKind.LEADER_PENDING: "团长待结佣金",
+    AccountKind.KOL_PENDING: "推广员待结佣金",
 }
 ENTRY_TEXT = {
     "payment": "支付",
@@ -38,6 +40,13 @@ ENTRY_TEXT = {
     "payout_returned": "提现退回",
     "wechat_fees": "微信手续费",
     "adjustment": "财务调整",
+    "leader_commission_accrued": "团长佣金计提",
+    "leader_commission_earned": "团长佣金结算",
+    "leader_commission_reversed": "团长佣金冲回",
+    "kol_commission_accrued": "推广佣金计提",
+    "kol_commission_earned": "推广佣金结算",
+    "kol_commission_reversed": "推广佣金冲回",
+    "kol_commission_voided": "推广佣金作废",
 }
 LINKS = (  # the hub: the books here, the other pages by their own helpers
     ("账本", "/admin/finance/ledger", "各账户余额、分录明细、余额核对与财务调整"),
@@ -45,6 +54,8 @@ LINKS = (  # the hub: the books here, the other pages by their own helpers
     ("结算单", "/admin/statements", "商家结算单的审核、付款与导出"),
     ("对账", "/admin/finance/reconciliation", "与微信支付账单逐笔核对"),
     ("提现", "/admin/finance/payouts", "个人提现到微信零钱"),
+    ("团长佣金", "/admin/finance/leader-commissions", "团长佣金费率、佣金明细与各团长合计"),
+    ("推广佣金", "/admin/kol-commissions", "推广员佣金明细，按推广员、状态、日期筛选与导出"),
 )
 _AMOUNT = re.compile(r"^-?\d{1,10}(\.\d{1,2})?$")
 _RATE = re.compile(r"^\d{1,3}(\.\d{1,2})?$")

@@ -29,12 +29,18 @@ SECTIONS = (
     Section("users", "用户", Permission.USERS, ready=True),
     Section("shipping", "运费模板", Permission.SHIPPING, ready=True),
     Section("pickups", "自提", Permission.SHIP, ready=True),  # codes; points with PICKUP_POINTS
+    Section("group-deals", "拼团", Permission.PRODUCTS, ready=True),
     Section("groupbuy", "社区团购", Permission.PRODUCTS),
-    Section("leaders", "团长", Permission.MERCHANTS),  # the platform's own, for now
-    Section("kol", "达人推广", Permission.MERCHANTS),
+    Section("community-sales", "团购活动", Permission.COMMUNITY_SALES, ready=True),
+    Section("batches", "团购批次", Permission.COMMUNITY_SALES, ready=True),
+    Section("leaders", "团长", Permission.LEADERS, ready=True),  # the platform's own
+    Section("kols", "达人推广", Permission.KOLS, ready=True),  # the platform's own
     Section("merchants", "商家管理", Permission.MERCHANTS, ready=True),
     Section("staff", "员工账号", Permission.STAFF, ready=True),
     Section("finance", "财务结算", Permission.FINANCE, ready=True),
+    # KOLs' funnels and fraud flags: the platform admin's (as the KOL section).
+    Section("kol-funnels", "推广漏斗", Permission.KOLS, ready=True),
+    Section("kol-flags", "推广风控", Permission.KOLS, ready=True),
     # Finance reaches statements from its hub too; a merchant's owner only here.
     Section("statements", "结算单", Permission.STATEMENTS, ready=True),
     Section("audit", "操作日志", Permission.AUDIT, ready=True),

@@ -29,6 +29,7 @@ PAGE_SIZE = 50
 STATUS_TEXT = {
     "pending_payment": "待付款",
     "paid": "待发货",
+    "grouping": "待成团",
     "shipped": "已发货",
     "completed": "已完成",
     "cancelled": "已取消",

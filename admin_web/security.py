@@ -4,13 +4,13 @@ every admin page carries."""
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import time
-from functools import lru_cache
 
 from aiohttp import web
 
 from admin_web.keys import COOKIE, CORE, SESSION
+from commerce import proxies
+from commerce.log_context import note_actor
 from commerce.staff.auth import StaffSession, session_of
 
 # Pages anyone may open: the sign-in form and its post.
@@ -34,6 +34,7 @@ async def session_middleware(request: web.Request, handler):
         if not hmac.compare_digest(str(form.get("csrf_token", "")), session.csrf_token):
             raise web.HTTPForbidden(text="页面已过期，请刷新后重试")
     request[SESSION] = session
+    note_actor("staff", session.staff.id)  # the access log's actor: the id, never the name
     return await handler(request)
 
 
@@ -80,40 +81,18 @@ def path_id(request: web.Request, name: str = "id") -> int:
 
 
 def client_address(request: web.Request) -> str:
-    """The client's address. Behind a trusted reverse proxy it is the right-most address in
-    X-Forwarded-For that is not one of our proxies (left-most entries are whatever the client
-    claimed); from anyone else the header is ignored, or a client could pick its own address
-    and escape the sign-in throttle."""
-    proxies = _networks(request.app[CORE].settings.trusted_proxies)
-    peer = request.remote or ""
-    if not _within(peer, proxies):
-        return peer
-    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]
-    for address in reversed(forwarded):
-        if address and not _within(address, proxies):
-            return address
-    return peer
+    """The client's address (commerce.proxies.client_address)."""
+    return proxies.client_address(
+        peer=request.remote or "",
+        forwarded_for=request.headers.get("X-Forwarded-For", ""),
+        trusted_proxies=request.app[CORE].settings.trusted_proxies,
+    )
 
 
 def is_https(request: web.Request) -> bool:
     """Whether the browser reached us over HTTPS (a trusted proxy may have ended TLS)."""
-    if request.secure:
-        return True
-    proxies = _networks(request.app[CORE].settings.trusted_proxies)
-    forwarded_proto = request.headers.get("X-Forwarded-Proto", "").strip().lower()
-    return forwarded_proto == "https" and _within(request.remote or "", proxies)
-
-
-@lru_cache(maxsize=8)
-def _networks(setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(
-        ipaddress.ip_network(part.strip(), strict=False) for part in setting.split(",") if part.strip()
+    return request.secure or proxies.forwarded_https(
+        peer=request.remote or "",
+        forwarded_proto=request.headers.get("X-Forwarded-Proto", ""),
+        trusted_proxies=request.app[CORE].settings.trusted_proxies,
     )
-
-
-def _within(address: str, networks) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)

@@ -22,6 +22,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.loadgen import Result, run, wait_until_up
@@ -68,10 +69,19 @@ def cpu_seconds(name: str) -> float | None:
     """CPU time (user + system) the named server has used so far; None where /proc is not.
     On a shared, noisy machine CPU per request varies less than requests per second."""
     try:
-        fields = Path(f"/proc/{PIDS[name]}/stat").read_text().rsplit(")", 1)[1].split()
+        return _cpu_of(PIDS[name])
     except (KeyError, OSError):
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def _cpu_of(pid: int) -> float:
+    """A process's CPU seconds with its running children's (`shop serve --workers N`'s
+    workers); a worker that died since is not counted."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    kids = children.read_text().split() if children.exists() else []
+    return own + sum(_cpu_of(int(kid)) for kid in kids)
 
 
 @contextmanager
@@ -89,12 +99,19 @@ def process(args: list[str], env: dict[str, str], *, name: str):
             proc.wait(timeout=20)
 
 
+def serve_command(port: int, workers: int = 1) -> list[str]:
+    """`shop serve` on `port`; `--workers` is passed only when more than one is asked for, so the
+    command stays valid for a `shop serve` that does not know the option."""
+    return [SHOP, "serve", "--port", str(port), *(["--workers", str(workers)] if workers > 1 else [])]
+
+
 @contextmanager
-def shop_and_bare(env: dict[str, str]) -> Iterator[tuple[str, str]]:
-    """`shop serve` and the bare handler, each in its own process, up and answering."""
+def shop_and_bare(env: dict[str, str], *serve_options: str, workers: int = 1) -> Iterator[tuple[str, str]]:
+    """`shop serve` (with `workers`, and `serve_options`) and the bare handler, each in its own
+    process, up and answering."""
     shop_port, bare_port = free_port(), free_port()
     with (
-        process([SHOP, "serve", "--port", str(shop_port)], env, name="shop-serve"),
+        process([*serve_command(shop_port, workers), *serve_options], env, name="shop-serve"),
         process([sys.executable, "-m", "bench.bare_server", "--port", str(bare_port)], env, name="bare"),
     ):
         base, bare_url = f"http://127.0.0.1:{shop_port}", f"http://127.0.0.1:{bare_port}/bare"
@@ -134,7 +151,22 @@ def report(results: list[Result], bare: Result) -> str:
     return "\n".join(lines)
 
 
+@dataclass
+class CatalogRun:
+    bare: Result
+    results: list[Result]  # list, detail, search
+    single: Result  # search one request at a time
+
+
 async def measure(base: str, bare_url: str, requests: int, concurrency: int) -> str:
+    measured = await measure_results(base, bare_url, requests, concurrency)
+    table = report(measured.results, measured.bare)
+    single = measured.single
+    unloaded = f"p50 {single.percentile(50):.1f} ms, p95 {single.percentile(95):.1f} ms"
+    return f"{table}\n\nsearch latency unloaded (one request at a time): {unloaded}"
+
+
+async def measure_results(base: str, bare_url: str, requests: int, concurrency: int) -> CatalogRun:
     page = fetch_json(f"{base}/api/v1/products?page_size=100")
     product_ids = [item["id"] for item in page["items"]]
     categories = [c["id"] for c in fetch_json(f"{base}/api/v1/categories")["items"]]
@@ -153,9 +185,7 @@ async def measure(base: str, bare_url: str, requests: int, concurrency: int) -> 
     ]
     # Search latency alone, one request at a time: what one shopper waits.
     single = await run("search, one at a time", search_urls, requests=400, concurrency=1)
-    table = report(results, bare)
-    unloaded = f"p50 {single.percentile(50):.1f} ms, p95 {single.percentile(95):.1f} ms"
-    return f"{table}\n\nsearch latency unloaded (one request at a time): {unloaded}"
+    return CatalogRun(bare, results, single)
 
 
 def main() -> None:

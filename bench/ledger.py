@@ -23,6 +23,7 @@ import itertools
 import random
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,7 +49,25 @@ async def prepare(database_url: str) -> None:
     await Tortoise.generate_schemas(safe=False)
 
 
-async def post_payments(payments: int, concurrency: int) -> str:
+@dataclass
+class Posted:
+    payments: int
+    postings: int
+    seconds: float
+    concurrency: int
+
+    @property
+    def rate(self) -> float:
+        return self.payments / self.seconds
+
+    def __str__(self) -> str:
+        return (
+            f"payment entries: {self.payments} in {self.seconds:.2f} s = {self.rate:.0f} entries/s,"
+            f" {self.postings / self.seconds:.0f} postings/s (concurrency {self.concurrency})"
+        )
+
+
+async def post_payments(payments: int, concurrency: int) -> Posted:
     ids = itertools.count(1)
     rng = random.Random(7)
     await ensure_accounts([CLEARING, handlers.PLATFORM_COMMISSION, handlers.PAYMENT_FEES])
@@ -73,11 +92,7 @@ async def post_payments(payments: int, concurrency: int) -> str:
 
     started = time.perf_counter()
     await asyncio.gather(*(one(n) for n in range(payments)))
-    seconds = time.perf_counter() - started
-    return (
-        f"payment entries: {payments} in {seconds:.2f} s = {payments / seconds:.0f} entries/s,"
-        f" {postings / seconds:.0f} postings/s (concurrency {concurrency})"
-    )
+    return Posted(payments, postings, time.perf_counter() - started, concurrency)
 
 
 async def post_bare(payments: int, concurrency: int) -> float:
@@ -151,20 +166,35 @@ async def bulk_entries(entries: int) -> None:
     )
 
 
+@dataclass
+class LedgerRun:
+    posted: Posted
+    bare_rate: float  # the same rows inserted bare, entries/s
+    bulk_seconds: float
+    check: object  # the balance check's view: accounts, entries, differences, duration_ms
+
+
 async def measure(database_url: str, payments: int, concurrency: int, entries: int) -> None:
+    measured = await measure_results(database_url, payments, concurrency, entries)
+    print(measured.posted)
+    print(f"baseline, the same rows inserted bare: {measured.bare_rate:.0f} entries/s")
+    print(f"bulk insert of {entries} entries: {measured.bulk_seconds:.1f} s")
+    check = measured.check
+    print(
+        f"balance check: {check.accounts} accounts, {check.entries} entries,"
+        f" {len(check.differences)} differences, {check.duration_ms} ms"
+    )
+
+
+async def measure_results(database_url: str, payments: int, concurrency: int, entries: int) -> LedgerRun:
     await prepare(database_url)
     try:
-        print(await post_payments(payments, concurrency))
+        posted = await post_payments(payments, concurrency)
         bare = await post_bare(payments, concurrency)
-        print(f"baseline, the same rows inserted bare: {bare:.0f} entries/s")
         started = time.perf_counter()
         await bulk_entries(entries)
-        print(f"bulk insert of {entries} entries: {time.perf_counter() - started:.1f} s")
-        check = await checks.check_balances()
-        print(
-            f"balance check: {check.accounts} accounts, {check.entries} entries,"
-            f" {len(check.differences)} differences, {check.duration_ms} ms"
-        )
+        bulk_seconds = time.perf_counter() - started
+        return LedgerRun(posted, bare, bulk_seconds, await checks.check_balances())
     finally:
         await Tortoise.close_connections()
 

@@ -79,6 +79,21 @@ def hit_rates(
     return {kind: (h, n) for kind, (h, n) in tally.items()}, misses
 
 
+async def overall_rates(set_names: list[str]) -> dict[str, tuple[int, int]]:
+    """(hits, total) of all the queries of each named set, on the demo catalog."""
+    with tempfile.TemporaryDirectory() as folder:
+        await Tortoise.init(config=tortoise_config(f"sqlite://{Path(folder) / 'quality.sqlite3'}"))
+        try:
+            await Tortoise.generate_schemas()
+            await seed_demo_catalog()
+            index = CatalogSearch(refresh_seconds=3600)
+            await index.rebuild()
+            codes = await spu_codes()
+            return {name: hit_rates(index, codes, load_queries(name))[0]["overall"] for name in set_names}
+        finally:
+            await Tortoise.close_connections()
+
+
 async def measure(set_names: list[str], show_misses: bool) -> None:
     with tempfile.TemporaryDirectory() as folder:
         await Tortoise.init(config=tortoise_config(f"sqlite://{Path(folder) / 'quality.sqlite3'}"))

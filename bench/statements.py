@@ -32,6 +32,14 @@ from commerce.settlement.models import Statement
 
 
 async def run(database_url: str, postings: int) -> None:
+    posting_seconds, issuing_seconds = await issue(database_url, postings)
+    print(f"posted {postings} entries in {posting_seconds:.1f} s ({postings / posting_seconds:.0f}/s)")
+    took = issuing_seconds
+    print(f"issued a statement of {postings} items in {took:.2f} s ({postings / took:.0f} items/s)")
+
+
+async def issue(database_url: str, postings: int) -> tuple[float, float]:
+    """Seconds posting the credits took, and seconds issuing their statement took."""
     if database_url.startswith("mysql://"):
         await reset_mysql(database_url)
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
@@ -55,11 +63,7 @@ async def run(database_url: str, postings: int) -> None:
         done = time.perf_counter()
         statement = await Statement.get(id=issued[0])
         assert statement.item_count == postings and statement.owed == 100 * postings
-        print(
-            f"posted {postings} entries in {posted - started:.1f} s ({postings / (posted - started):.0f}/s)"
-        )
-        took = done - posted
-        print(f"issued a statement of {postings} items in {took:.2f} s ({postings / took:.0f} items/s)")
+        return posted - started, done - posted
     finally:
         await Tortoise.close_connections()
 

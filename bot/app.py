@@ -14,6 +14,7 @@ from bot.keys import CORE, MP
 from bot.protocol import MAX_BODY_BYTES, MpProtocol, Push, Refused, Unreadable, dedupe_key
 from bot.replay import SignedQueries
 from commerce.core import Core
+from commerce.metrics import BOT_REPLIES
 from commerce.users import followers
 from commerce.wechat.errors import OutOfWindow, WeChatError, WeChatUnavailable
 
@@ -69,7 +70,11 @@ class Webhook:
         return web.Response(text=self._render(push, text), content_type="application/xml")
 
     async def _reply_text(self, message) -> str:
-        return (await conversation.answer(self.core, message)).text
+        reply = await conversation.answer(self.core, message)
+        BOT_REPLIES.labels(
+            reply.intent or "other"
+        ).inc()  # once per message: duplicates are answered from once
+        return reply.text
 
     def _render(self, push: Push, text: str) -> str:
         xml = TextReply(message=push.message, content=text).render()

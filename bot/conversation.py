@@ -8,10 +8,10 @@ product search; a second miss in a row hands the follower to a human.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from bot import links, texts
+from bot import group_deals, leaders, links, referrals, texts
 from commerce.aftersales import queries as aftersales
 from commerce.aftersales.states import OPEN as OPEN_AFTERSALES
 from commerce.catalog import queries as catalog
@@ -57,6 +57,13 @@ SEARCH_RESULTS = 5
 @dataclass(frozen=True)
 class Reply:
     text: str = ""  # empty: nothing to say (WeChat is answered "success")
+    intent: str = ""  # what the bot understood (shop_bot_replies), set where it decides
+
+
+def _as(intent: str, reply: Reply) -> Reply:
+    """The reply labelled with the intent, unless a deeper step knew better (a search that
+    handed the follower to an agent)."""
+    return reply if reply.intent else replace(reply, intent=intent)
 
 
 SILENT = Reply()
@@ -66,7 +73,7 @@ async def answer(core: Core, message: Any) -> Reply:
     """The bot's answer to one push (already verified and de-duplicated)."""
     openid = message.source
     if message.type == "event":
-        return await _event(core, message)
+        return _as("event", await _event(core, message))
     conversation = await support.active_conversation(openid=openid)
     if conversation is not None:  # an agent has this follower: the bot keeps out of it
         try:
@@ -76,52 +83,61 @@ async def answer(core: Core, message: Any) -> Reply:
                 content=_describe(message),
                 wechat_msg_id=str(message.id),
             )
-            return SILENT
+            return _as("agent", SILENT)
         except CommerceError:  # closed a moment ago: the bot answers as it would anyway
             pass
     if message.type == "text":
         return await _text(core, openid, (message.content or "").strip(), message)
     if message.type == "voice":
         recognition = (getattr(message, "recognition", None) or "").strip("。 ")
-        return await _text(core, openid, recognition, message) if recognition else Reply(texts.VOICE_UNKNOWN)
+        if not recognition:
+            return Reply(texts.VOICE_UNKNOWN, intent="voice_unknown")
+        return await _text(core, openid, recognition, message)
     if message.type == "location":
         try:
             latitude, longitude = float(message.location_x), float(message.location_y)
         except (TypeError, ValueError):
-            return Reply(texts.HELP)
+            return Reply(texts.HELP, intent="help")
         await followers.record_location(
             openid=openid, latitude=latitude, longitude=longitude, label=message.label or ""
         )
-        return Reply(texts.LOCATION.format(label=message.label or "未知位置"))
+        return Reply(texts.LOCATION.format(label=message.label or "未知位置"), intent="location")
     if message.type == "image":
-        return Reply(texts.IMAGE)
+        return Reply(texts.IMAGE, intent="image")
     if message.type == "link":
-        return Reply(texts.LINK)
-    return Reply(texts.HELP)
+        return Reply(texts.LINK, intent="link")
+    return Reply(texts.HELP, intent="help")
 
 
 async def _text(core: Core, openid: str, text: str, message: Any) -> Reply:
     word = text.lower()
     if not word or word in HELP_WORDS:
-        return Reply(texts.HELP)
+        return Reply(texts.HELP, intent="help")
     if word in HANDOFF_WORDS:
-        return await _hand_off(core, openid, message, reason="keyword")
+        return _as("handoff", await _hand_off(core, openid, message, reason="keyword"))
     if word in ORDER_WORDS:
-        return await _recent_orders(core, openid)
+        return _as("orders", await _recent_orders(core, openid))
     if word in AFTERSALE_WORDS:
-        return await _aftersales(core, openid)
+        return _as("aftersales", await _aftersales(core, openid))
     if word in COUPON_WORDS:
-        return Reply(_coupons(core))
+        return Reply(_coupons(core), intent="coupons")
+    if word in group_deals.GROUP_WORDS:
+        shopper = await _shopper(core, openid)
+        user_id = shopper.user_id if shopper is not None else None
+        return Reply(await group_deals.open_groups_text(core.settings, user_id=user_id), intent="groups")
     if logistics := _LOGISTICS.match(text):
-        return await _logistics(core, openid, logistics.group(2))
+        return _as("logistics", await _logistics(core, openid, logistics.group(2)))
     if searched := _SEARCH_PREFIX.match(text):
         query = searched.group(2).strip()
-        return await _search(core, openid, query, message) if query else Reply(texts.EMPTY_SEARCH)
+        if not query:
+            return Reply(texts.EMPTY_SEARCH, intent="search")
+        return _as("search", await _search(core, openid, query, message))
     faq = await match_faq(text)
     if faq is not None:
         await _hit(core, openid)
-        return Reply(faq.answer)
-    return await _search(core, openid, text, message)
+        return Reply(faq.answer, intent="faq")
+    # Not understood: searched for as it is (a miss may hand the follower to an agent).
+    return _as("search_fallback", await _search(core, openid, text, message))
 
 
 def _coupons(core: Core) -> str:
@@ -217,7 +233,7 @@ async def _hand_off(
     )
     await support.record_bot_answer(conversation_id=conversation.id, text=text)
     await core.redis.delete(_miss_key(openid))
-    return Reply(text)
+    return Reply(text, intent="handoff")
 
 
 async def _event(core: Core, message: Any) -> Reply:
@@ -225,12 +241,20 @@ async def _event(core: Core, message: Any) -> Reply:
     if event in ("subscribe", "subscribe_scan"):
         scene = str(getattr(message, "scene_id", "") or "") if event == "subscribe_scan" else ""
         new = await followers.record_follow(openid=openid, unionid=await _unionid(core, openid), scene=scene)
+        if leaders.is_leader_scene(scene):
+            return await _leader_scene(core, openid, scene)
+        if referrals.is_kol_scene(scene):
+            return await _kol_scene(core, openid, scene, followed=True)
         return Reply(texts.WELCOME if new else texts.WELCOME_BACK)
     if event == "unsubscribe":
         await followers.record_unfollow(openid=openid)
         return SILENT
     if event == "scan":
         await followers.record_scan(openid=openid, scene=str(message.scene_id or ""))
+        if leaders.is_leader_scene(str(message.scene_id or "")):
+            return await _leader_scene(core, openid, str(message.scene_id))
+        if referrals.is_kol_scene(str(message.scene_id or "")):
+            return await _kol_scene(core, openid, str(message.scene_id), followed=False)
         return Reply(texts.WELCOME_BACK)
     if event == "click":
         return await _menu(core, message)
@@ -247,6 +271,26 @@ async def _event(core: Core, message: Any) -> Reply:
         await followers.record_location(openid=openid, latitude=latitude, longitude=longitude, label="")
         return SILENT
     return SILENT  # VIEW and the rest need no answer
+
+
+async def _leader_scene(core: Core, openid: str, scene: str) -> Reply:
+    """Through a leader's QR code: bound to that leader (or remembered until sign-in)."""
+    return Reply(
+        await leaders.bind_by_scene(openid=openid, scene=scene, shopper_of=lambda o: _shopper(core, o))
+    )
+
+
+async def _kol_scene(core: Core, openid: str, scene: str, *, followed: bool) -> Reply:
+    """Through a KOL's QR code: a touch for the follower (or remembered until sign-in)."""
+    return Reply(
+        await referrals.touch_by_scene(
+            openid=openid,
+            scene=scene,
+            followed=followed,
+            shopper_of=lambda o: _shopper(core, o),
+            protection_days=core.settings.referral_protection_days,
+        )
+    )
 
 
 MENU_KEYS = {

@@ -41,3 +41,8 @@ def aftersale(settings: Settings, aftersale_id: int, label: str) -> str:
 def aftersales(settings: Settings, label: str = "售后服务") -> str:
     """The mini-program's after-sales page: the shopper's requests, and where to ask for one."""
     return _link(settings, "pages/aftersale/index", label)
+
+
+def group(settings: Settings, path: str, label: str) -> str:
+    """A 拼团 group's share page (its path as groupbuy's queries make it)."""
+    return _link(settings, path, label)

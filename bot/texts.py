@@ -57,8 +57,24 @@ AFTERSALE_REFUNDED = "您的售后申请 {aftersale_no} 已退款 ¥{amount}，�
 STATUS_TEXT = {
     "pending_payment": "待付款",
     "paid": "待发货",
+    "grouping": "待成团",
     "shipped": "运输中",
     "completed": "已完成",
     "cancelled": "已取消",
     "closed": "已关闭",
 }
+# A follow or scan through a leader's QR code (社区团购).
+LEADER_BOUND = (
+    "您已绑定团长「{leader}」🎉 自提点：{point}（{address}）。在小程序社区团购下单，到该自提点取货即可。"
+)
+LEADER_PENDING = "您已选择团长「{leader}」，登录小程序后将自动绑定。"
+LEADER_SELF = "这是您自己的团长二维码，分享给邻居扫码即可绑定您。"
+LEADER_UNAVAILABLE = "该团长暂不可绑定，您可以在小程序中选择附近的自提点。"
+# A follow or scan through a KOL's QR code (推广员).
+KOL_WELCOME = (
+    "欢迎关注！🎉 您是通过推广员「{kol}」的推荐来到本店的。\n"
+    "直接发送商品名就能搜索，比如「蓝牙耳机」；回复「帮助」查看全部功能。"
+)
+KOL_WELCOME_BACK = "欢迎回来！您正在浏览推广员「{kol}」推荐的好物，直接发送想买的商品名试试。"
+KOL_PENDING = "欢迎关注！🎉 您是通过推广员「{kol}」的推荐来到本店的，登录小程序即可选购。"
+KOL_SELF = "这是您自己的推广二维码，分享给好友扫码关注即可。"

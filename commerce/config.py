@@ -44,6 +44,10 @@ class Settings(BaseSettings):
 
     shop_data_dir: Path = Field(default=Path("var"))
     database_url: str = ""  # empty: a SQLite file in the data folder
+    # The most MySQL connections one process keeps (its pool's maxsize): each `shop serve`
+    # worker and each `shop scheduler` has its own pool, so workers x this (plus the
+    # schedulers') must stay under the server's max_connections. Ignored on SQLite.
+    database_pool_max: int = Field(default=20, ge=1, le=1000)
     redis_url: str = ""  # empty: the embedded stand-in (fakeredis with Lua)
     public_base_url: str = "http://127.0.0.1:8080"
     wechat_mode: WeChatMode = WeChatMode.SIMULATOR
@@ -67,6 +71,21 @@ class Settings(BaseSettings):
     wechat_api_base: str = ""
     wechat_pay_api_base: str = ""  # the same for WeChat Pay; empty: WeChat Pay, or the simulator
 
+    # Mini-program subscribe messages (订阅消息): where the official account cannot reach a
+    # shopper (not a follower, or WeChat's 48-hour window closed), a notice goes as a one-time
+    # subscribe message the shopper accepted in the mini-program. Each is a template id added
+    # in the mini-program's console, then its keywords' keys in the order of our values (see
+    # commerce/users/notice_templates.py). Unset: the simulator's templates in simulator mode;
+    # empty: no such fallback.
+    wechat_subscribe_group_result: str | None = None
+    wechat_subscribe_group_result_keys: str = "thing1,phrase2,thing3"
+    wechat_subscribe_pickup_ready: str | None = None
+    wechat_subscribe_pickup_ready_keys: str = "thing1,character_string2,thing3"
+    wechat_subscribe_review_result: str | None = None  # leader and KOL applications
+    wechat_subscribe_review_result_keys: str = "thing1,phrase2,thing3"
+    # What subscribe messages open: the released mini-program ("formal"), "trial" or "developer".
+    wechat_subscribe_state: Literal["formal", "trial", "developer"] = "formal"
+
     session_ttl_seconds: int = 7 * 24 * 3600
     # How often a process asks the database whether the catalog changed (its search index
     # then catches up); 0 asks on every search.
@@ -75,6 +94,8 @@ class Settings(BaseSettings):
     order_payment_minutes: int = 30
     # A shipped order completes by itself this long after shipment unless the shopper confirms.
     order_auto_complete_days: int = 10
+    # 拼团: an unpaid join holds its seat this long, then the seat goes back to the group.
+    group_seat_hold_minutes: int = Field(default=5, ge=1)
     # Reconciliation with WeChat Pay's bills: the daily job runs yesterday's from this hour
     # (Asia/Shanghai); WeChat Pay makes a day's bills after 10:00 the next day.
     reconciliation_hour: int = Field(default=10, ge=0, le=23)
@@ -90,6 +111,36 @@ class Settings(BaseSettings):
     # was paid (500 = 5%, 60 = 0.6%); stamped on the order when it is paid.
     commission_default_bps: int = Field(default=500, ge=0, le=10000)
     payment_fee_bps: int = Field(default=60, ge=0, le=10000)
+    # Community sales (社区团购): a sale's default cut-off hour (Asia/Shanghai, on its day; a
+    # sale may set its own), and the days an arrived order may wait at its point before it is
+    # flagged to its leader and the platform as unclaimed.
+    community_cutoff_hour: int = Field(default=23, ge=0, le=23)
+    community_unclaimed_days: int = Field(default=3, ge=1)
+    # Community leaders' commission where neither the product nor its category (or an
+    # ancestor) has a rate of its own, in basis points of the line's payable (1000 = 10%).
+    leader_commission_default_bps: int = Field(default=1000, ge=0, le=10000)
+    # KOL referral (推广): an order goes to the KOL of the shopper's last touch within the
+    # window, unless the KOL who first brought them still protects them (the protection period
+    # from that first touch takes precedence while it lasts; 0 turns protection off). Two
+    # levels pay the KOL who recruited the order's KOL too (never more than two: deeper chains
+    # are pyramid selling under Chinese law). New KOLs join this tier unless the reviewer picks.
+    referral_window_days: int = Field(default=7, ge=1, le=90)
+    referral_protection_days: int = Field(default=30, ge=0, le=365)
+    referral_two_levels: bool = False
+    # Touches are buffered in Redis and written by the scheduler every 2 seconds (and at
+    # shutdown), this many per transaction.
+    referral_flush_batch: int = Field(default=5000, ge=1, le=50_000)
+    kol_default_tier: str = "标准"
+    kol_default_rate_bps: int = Field(default=500, ge=0, le=10000)
+    # Fraud signals: a KOL is flagged (their pending earnings held for review) when one of
+    # these is reached among their referred customers, counted over the last 30 days.
+    fraud_self_referrals: int = Field(default=3, ge=1)  # self-referral attempts
+    fraud_accounts_per_address: int = Field(default=3, ge=2)  # referred accounts on one address
+    fraud_accounts_per_phone_prefix: int = Field(default=5, ge=2)  # … sharing a 7-digit prefix
+    fraud_accounts_per_device: int = Field(default=3, ge=2)  # … touching from one device
+    fraud_refund_rate_bps: int = Field(default=5000, ge=1, le=10000)  # refunded / paid orders
+    fraud_refund_min_orders: int = Field(default=5, ge=1)  # the rate counts from this many
+    fraud_touches_per_ip_minute: int = Field(default=120, ge=1)  # a burst from one address
     # Against stock hoarding (an unpaid order holds its stock until paid or cancelled): the
     # unpaid orders one shopper may hold, the units of one SKU they may hold unpaid, and the
     # orders they may place per window (counted in Redis, so across processes).
@@ -102,7 +153,17 @@ class Settings(BaseSettings):
     order_max_payable_fen: int = Field(default=1_000_000_000, ge=1)
     # `shop serve` runs the scheduled jobs itself; with `shop scheduler` processes, set false.
     scheduler_in_process: bool = True
+    # On SIGTERM a worker stops accepting, then gives in-flight requests (and the outbox
+    # deliveries they make) this long to finish before it closes its connections and exits.
+    shutdown_grace_seconds: float = Field(default=20, gt=0, le=600)
     log_level: str = "INFO"
+    # text: one readable line per record; json: one JSON object per line, for log shippers.
+    log_format: Literal["text", "json"] = "text"
+    # /metrics: only from these addresses or networks (comma-separated; behind a reverse proxy
+    # the client's address as TRUSTED_PROXIES reveal it), and with `Authorization: Bearer
+    # <METRICS_TOKEN>` when a token is set. The default lets only this machine scrape.
+    metrics_allow: str = "127.0.0.1/32,::1/128"
+    metrics_token: str = ""
     # Product images: stored in the data folder (served at /media/) unless an S3-compatible
     # bucket is named; media_public_base is the address shoppers load them from.
     media_s3_endpoint: str = ""  # e.g. https://cos.ap-shanghai.myqcloud.com; empty: local files
@@ -135,7 +196,7 @@ class Settings(BaseSettings):
     payout_confirm_hours: int = Field(default=24, ge=1, le=24)
     payout_transfer_scene_id: str = "1005"
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_allow")
     @classmethod
     def _proxies_are_addresses(cls, value: str) -> str:
         for part in value.split(","):

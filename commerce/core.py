@@ -7,7 +7,7 @@ core takes that table as a function of its started adapters and installs it in t
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
 import redis.asyncio as redis
@@ -18,8 +18,11 @@ from commerce.catalog.search import CatalogSearch
 from commerce.config import Settings
 from commerce.db import close_db, init_db
 from commerce.ledger import queries as ledger
+from commerce.referrals import buffer as referral_buffer
 from commerce.shipping import templates as shipping_templates
 from commerce.support import live as support_live
+from commerce.users import notice_templates
+from commerce.users.notify import ShopperNotifier
 from commerce.users.sessions import SessionVersions
 from commerce.wechat.client import WeChatClient
 from commerce.wechat.pay import PayCredentials, WeChatPayClient
@@ -41,45 +44,67 @@ class Core:
     redis: redis.Redis = field(init=False)
     wechat: WeChatClient = field(init=False)  # the mini-program's calls
     mp: WeChatClient = field(init=False)  # the official account's calls
+    notifier: ShopperNotifier = field(init=False)  # the official account, else subscribe messages
     search: CatalogSearch = field(init=False)
     pay: WeChatPayClient | None = field(init=False, default=None)  # None: WeChat Pay not configured
     sessions: SessionVersions = field(default_factory=SessionVersions)
+    _opened: AsyncExitStack = field(init=False, repr=False)
 
     async def start(self, *, build_search_index: bool = True) -> None:
-        await init_db(self.settings)
-        self.redis = create_redis(self.settings)
-        self.wechat = WeChatClient(settings=self.settings, redis=self.redis)
+        """Open every adapter; on a failure part-way, close what was opened before raising, so
+        a process (or a test) that failed to start leaves no connection nor global state behind."""
+        self._opened = AsyncExitStack()
+        try:
+            await self._open(self._opened, build_search_index=build_search_index)
+        except BaseException:
+            await self._opened.aclose()
+            raise
+
+    async def _open(self, opened: AsyncExitStack, *, build_search_index: bool) -> None:
         settings = self.settings
+        await init_db(settings)
+        opened.push_async_callback(close_db)
+        self.redis = create_redis(settings)
+        opened.push_async_callback(self.redis.aclose)
+        self.wechat = WeChatClient(settings=settings, redis=self.redis)
+        opened.push_async_callback(self.wechat.close)
         self.mp = WeChatClient(
             settings=settings, redis=self.redis, appid=settings.mp_appid, secret=settings.mp_secret
         )
-        credentials = PayCredentials.from_settings(self.settings)
+        opened.push_async_callback(self.mp.close)
+        self.notifier = ShopperNotifier(
+            mp=self.mp,
+            miniapp=self.wechat,
+            templates=notice_templates.configured(settings),
+            miniprogram_state=settings.wechat_subscribe_state,
+        )
+        credentials = PayCredentials.from_settings(settings)
         if credentials is not None:
             self.pay = WeChatPayClient(
                 credentials=credentials,
-                base_url=self.settings.resolved_pay_api_base,
-                notify_base_url=self.settings.public_base_url,
+                base_url=settings.resolved_pay_api_base,
+                notify_base_url=settings.public_base_url,
             )
+            opened.push_async_callback(self.pay.close)
         outbox.install(outbox.Subscriptions(self.subscribers(self)))
+        opened.callback(outbox.uninstall)
         ledger.configure(  # what the books charge where a category says nothing
             commission_default_bps=settings.commission_default_bps, payment_fee_bps=settings.payment_fee_bps
         )
         support_live.connect(self.redis)  # conversations' changes reach every process's inbox
+        opened.callback(support_live.disconnect, self.redis)
+        referral_buffer.connect(self.redis)  # checkouts see touches not flushed yet
+        opened.callback(referral_buffer.disconnect, self.redis)
         shipping_templates.connect_cache(self.redis)  # saved templates reach every process's checkout
-        self.search = CatalogSearch(refresh_seconds=self.settings.search_refresh_seconds)
+        opened.callback(shipping_templates.disconnect_cache, self.redis)
+        self.search = CatalogSearch(refresh_seconds=settings.search_refresh_seconds)
         if build_search_index:
             await self.search.rebuild()
 
     async def close(self) -> None:
-        support_live.disconnect(self.redis)
-        shipping_templates.disconnect_cache(self.redis)
-        await self.wechat.close()
-        await self.mp.close()
-        if self.pay is not None:
-            await self.pay.close()
-        await self.redis.aclose()
-        outbox.uninstall()
-        await close_db()
+        """Close every adapter in the reverse order of opening; each is closed even when one
+        before it fails, the database last."""
+        await self._opened.aclose()
 
 
 @asynccontextmanager

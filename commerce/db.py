@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
+import logging
 from enum import Enum
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 
 from commerce.config import Settings
 
 FOUND_ROWS = 2  # the MySQL protocol's CLIENT_FOUND_ROWS capability flag
 ISOLATION = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"
+CLOSE_GRACE_SECONDS = 5.0
+
+log = logging.getLogger(__name__)
 
 # Every module that declares models; one Tortoise app keeps cross-context relations simple.
 MODEL_MODULES = [
@@ -35,16 +40,25 @@ MODEL_MODULES = [
     "commerce.payouts.models",
     "commerce.reconciliation.models",
     "commerce.settlement.models",
+    "commerce.groupbuy.models",
+    "commerce.community.models",
+    "commerce.community.commission_models",
+    "commerce.referrals.models",
+    "commerce.referrals.commission_models",
 ]
 APP_LABEL = "models"
 MIGRATIONS_MODULE = "commerce.migrations"
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
+DEFAULT_POOL_MAX = 20  # Settings.database_pool_max's default; a maxsize in the URL wins over both
+
+
+def tortoise_config(database_url: str, *, pool_max: int = DEFAULT_POOL_MAX) -> dict[str, Any]:
     url = database_url
     if url.startswith("mysql://"):
-        # utf8mb4 for Chinese and emoji; a pool wide enough for concurrent checkouts.
-        for option, value in (("charset", "utf8mb4"), ("maxsize", "20")):
+        # utf8mb4 for Chinese and emoji; a pool wide enough for concurrent checkouts (per
+        # process: N workers hold up to N x pool_max connections).
+        for option, value in (("charset", "utf8mb4"), ("maxsize", str(pool_max))):
             if f"{option}=" not in url:
                 url += ("&" if "?" in url else "?") + f"{option}={value}"
     connection: str | dict[str, Any] = url
@@ -72,11 +86,31 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 async def init_db(settings: Settings) -> None:
     """Connect; the context is global so that every request task sees it."""
-    await Tortoise.init(config=tortoise_config(settings.resolved_database_url), _enable_global_fallback=True)
+    await Tortoise.init(
+        config=tortoise_config(settings.resolved_database_url, pool_max=settings.database_pool_max),
+        _enable_global_fallback=True,
+    )
 
 
-async def close_db() -> None:
-    await Tortoise.close_connections()
+async def close_db(grace_seconds: float = CLOSE_GRACE_SECONDS) -> None:
+    """Close the pools. A MySQL pool waits for every connection lent out to come back; one held
+    by a task that never gives it back (stuck, or abandoned) would hold the process's exit
+    forever. After the grace those connections are cut and the close completes."""
+    closing = asyncio.ensure_future(Tortoise.close_connections())
+    await asyncio.wait({closing}, timeout=grace_seconds)
+    if not closing.done():
+        cut = sum(_cut_lent_connections(client) for client in connections.all())
+        log.warning("database close: cut %d connections not given back within %ss", cut, grace_seconds)
+    await closing
+
+
+def _cut_lent_connections(client: Any) -> int:
+    pool = getattr(client, "_pool", None)  # the MySQL client's asyncmy pool; SQLite has none
+    if pool is None:
+        return 0
+    lent = len(pool._used)
+    pool.terminate()  # closes the lent connections too, and wakes the pending close
+    return lent
 
 
 def is_mysql(database_url: str) -> bool:

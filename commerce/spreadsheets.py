@@ -33,3 +33,36 @@ def check_unzipped_size(source: bytes | Path | BinaryIO, *, limit: int = MAX_UNZ
         raise SpreadsheetTooLarge(
             f"Excel 文件解压后超过 {limit // mb} MB（{unzipped // mb} MB）：请分成几个文件"
         )
+
+
+def xlsx_of(
+    title: str, header: list[str], rows: list[list[object]], *, money_columns: set[int] = frozenset()
+) -> bytes:
+    """One sheet as an .xlsx: text guarded like the CSV exports (no formulas run), the columns
+    in `money_columns` (yuan, as Decimal or str) written as numbers with two decimals."""
+    from decimal import Decimal
+
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    from commerce.catalog.catalog_file import guard_cell
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+
+    def cell(n: int, value: object) -> object:
+        if n in money_columns and value is not None:
+            amount = WriteOnlyCell(sheet, Decimal(str(value)))
+            amount.number_format = "0.00"
+            return amount
+        if isinstance(value, str):
+            return ILLEGAL_CHARACTERS_RE.sub("", guard_cell(value))
+        return value
+
+    sheet.append(header)
+    for row in rows:
+        sheet.append([cell(n, v) for n, v in enumerate(row)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -9,11 +9,43 @@ from miniprogram_api.auth import authenticate
 from miniprogram_api.errors import error_middleware
 from miniprogram_api.keys import CORE
 from miniprogram_api.openapi import add_docs_routes, build_openapi
-from miniprogram_api.routes import account, aftersales, catalog, orders, shopping, wallet
+from miniprogram_api.routes import (
+    account,
+    aftersales,
+    catalog,
+    community_sales,
+    groups,
+    kol_earnings,
+    kol_funnel,
+    kols,
+    leader_earnings,
+    leaders,
+    orders,
+    referrals,
+    shopping,
+    subscriptions,
+    wallet,
+)
 from miniprogram_api.routing import Endpoint
 
 PREFIX = "/api/v1"
-ROUTERS = [account.router, catalog.router, shopping.router, orders.router, aftersales.router, wallet.router]
+ROUTERS = [
+    account.router,
+    catalog.router,
+    shopping.router,
+    orders.router,
+    aftersales.router,
+    wallet.router,
+    groups.router,
+    leaders.router,
+    community_sales.router,
+    leader_earnings.router,
+    referrals.router,
+    kols.router,
+    kol_earnings.router,
+    kol_funnel.router,
+    subscriptions.router,
+]
 
 
 def create_app(core: Core) -> web.Application:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from commerce.errors import CommonError
+from commerce.log_context import note_actor
 from commerce.users.services import Shopper, authenticate_token
 from miniprogram_api.keys import CORE
 
@@ -15,4 +16,6 @@ async def authenticate(request: web.Request) -> Shopper:
     if scheme.lower() != "bearer" or not token.strip():
         raise CommonError.UNAUTHENTICATED.error()
     core = request.app[CORE]
-    return await authenticate_token(token=token.strip(), settings=core.settings, sessions=core.sessions)
+    shopper = await authenticate_token(token=token.strip(), settings=core.settings, sessions=core.sessions)
+    note_actor("shopper", shopper.user_id)  # the access log's actor: the id, never the name
+    return shopper

@@ -49,7 +49,7 @@ def code_response(code: ErrorCode, message: str | None = None) -> web.Response:
 
 MAX_BODY_BYTES = 1024**2  # the API takes small JSON; the admin's uploads need the app's larger limit
 # Where a shopper uploads an image: the media size limit, plus the multipart envelope.
-UPLOAD_PATHS = frozenset({"/api/v1/aftersales/photos"})
+UPLOAD_PATHS = frozenset({"/api/v1/aftersales/photos", "/api/v1/leader/photos"})
 MULTIPART_OVERHEAD = 64 * 1024
 
 

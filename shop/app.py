@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -15,13 +16,17 @@ from commerce import outbox
 from commerce.config import Settings
 from commerce.core import Core
 from commerce.media.storage import local_media_root, uses_s3
-from scheduler import create_scheduler
+from commerce.referrals import touches as referral_touches
+from commerce.users import notice_templates
+from scheduler import create_scheduler, finish_running_jobs
+from shop import monitoring
 from shop.observability import request_id_middleware
 from shop.subscriptions import subscribers
 from wechat_simulator import SimulatorConfig, create_simulator_app
 from wechat_simulator.config import OfficialAccount
 from wechat_simulator.pay_keys import provision_merchant
 
+log = logging.getLogger(__name__)
 CORE = web.AppKey("core", Core)
 BOT = web.AppKey("bot", web.Application)  # the /wechat sub-app (tests reach its webhook)
 
@@ -32,9 +37,13 @@ def create_app(settings: Settings, *, mount_simulator: bool | None = None) -> we
     settings = with_simulated_merchant(settings)
     core = Core(settings, subscribers)
     # Large enough for the admin's uploads (images, catalog files); each edge limits its own bodies.
-    app = web.Application(middlewares=[request_id_middleware], client_max_size=12 * 1024**2)
+    app = web.Application(
+        middlewares=[monitoring.metrics_middleware, request_id_middleware], client_max_size=12 * 1024**2
+    )
     app[CORE] = core
+    monitoring.add_routes(app, core)  # /healthz, /readyz, /metrics
     app.cleanup_ctx.append(_run_core)
+    app.cleanup_ctx.append(_flush_referral_touches_at_exit)
     app.cleanup_ctx.append(_run_outbox_relay)
     if settings.scheduler_in_process:
         app.cleanup_ctx.append(_run_scheduler)
@@ -73,6 +82,10 @@ def simulator_config(settings: Settings) -> SimulatorConfig:
         pay_merchant_dir=settings.data_dir / "wechatpay",
         # Now and then WeChat Pay repeats a notification from another server; so do we.
         duplicate_notify_rate=0.2,
+        # The subscribe-message templates the shop's notices use, as added in the console.
+        subscribe_templates={
+            template.template_id: template.keys for template in notice_templates.configured(settings).values()
+        },
     )
 
 
@@ -108,11 +121,28 @@ async def _run_core(app: web.Application) -> AsyncIterator[None]:
     await app[CORE].close()
 
 
+async def _flush_referral_touches_at_exit(app: web.Application) -> AsyncIterator[None]:
+    """The touches still buffered are written before the core stops (the embedded Redis lives
+    in this process only)."""
+    yield
+    core = app[CORE]
+    try:
+        await referral_touches.flush_all(
+            core.redis,
+            protection_days=core.settings.referral_protection_days,
+            batch=core.settings.referral_flush_batch,
+        )
+    except Exception:  # a failed batch stays in Redis for the next process (a real Redis)
+        log.exception("referral touches not flushed at shutdown")
+
+
 async def _run_scheduler(app: web.Application) -> AsyncIterator[None]:
     scheduler = create_scheduler(app[CORE])
     scheduler.start()
     yield
     scheduler.shutdown(wait=False)
+    # Draining: a job under way finishes rather than being cancelled with the loop.
+    await finish_running_jobs(within_seconds=app[CORE].settings.shutdown_grace_seconds)
 
 
 async def _run_outbox_relay(app: web.Application) -> AsyncIterator[None]:

@@ -1,5 +1,5 @@
 """The `shop` command: serve, scheduler, migrate, seed-demo, import-products, create-admin, wechat,
-reconcile."""
+reconcile, export, import."""
 
 from __future__ import annotations
 
@@ -31,6 +31,18 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="start the HTTP service")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes sharing the port (over 1 needs REDIS_URL)"
+    )
+    serve.add_argument(
+        "--share-socket",
+        action="store_true",
+        help="hand the workers one listening socket instead of SO_REUSEPORT (used where that is missing)",
+    )
+    # Set by the supervisor on the `shop serve` it starts as a worker (shop/workers.py).
+    serve.add_argument("--supervisor-pid", type=int, help=argparse.SUPPRESS)
+    serve.add_argument("--worker-reuse-port", action="store_true", help=argparse.SUPPRESS)
+    serve.add_argument("--worker-fd", type=int, help=argparse.SUPPRESS)
     serve.set_defaults(run=_serve)
 
     sched = commands.add_parser("scheduler", help="run the scheduled jobs (beside `shop serve` processes)")
@@ -68,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
     reconcile.add_argument("--date", required=True, help="the bill date, YYYY-MM-DD (Asia/Shanghai)")
     reconcile.add_argument("--again", action="store_true", help="run a day reconciled before again")
     reconcile.set_defaults(run=_reconcile)
+    export = commands.add_parser("export", help="write every table's rows to a JSON-lines file")
+    export.add_argument("file", type=Path)
+    export.set_defaults(run=_export)
+    load = commands.add_parser("import", help="load a `shop export` file into a new, migrated database")
+    load.add_argument("file", type=Path)
+    load.set_defaults(run=_import)
     return parser
 
 
@@ -158,18 +176,54 @@ def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from aiohttp import web
+    from shop import workers
+    from shop.observability import configure_logging
 
-    from shop.app import create_app
-    from shop.observability import AccessLogger, configure_logging
-
+    if args.workers < 1:
+        print("--workers 至少为 1 / must be at least 1", file=sys.stderr)
+        return 2
+    if problem := workers.refusal(settings, args.workers):
+        print(problem, file=sys.stderr)
+        return 2
     if "PUBLIC_BASE_URL" not in _environ() and (args.host, args.port) != ("127.0.0.1", 8080):
         # The simulator is reached through our own address: follow the flags.
         settings = settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{args.port}"})
-    configure_logging(settings.log_level)
-    print(f"商城服务已启动: http://{args.host}:{args.port}  (WeChat: {settings.wechat_mode})")
+    configure_logging(settings.log_level, settings.log_format)
+    if args.workers > 1:
+        print(
+            f"商城服务已启动: http://{args.host}:{args.port}  "
+            f"({args.workers} 个工作进程, WeChat: {settings.wechat_mode})"
+        )
+        return workers.serve_workers(
+            settings, host=args.host, port=args.port, workers=args.workers, share_socket=args.share_socket
+        )
+    if not args.supervisor_pid:
+        workers.metrics_dir(settings, 1)  # emptied when PROMETHEUS_MULTIPROC_DIR names one
+    # Imported here: the supervisor of several workers serves nothing and needs none of it.
+    from aiohttp import web
+
+    from shop.app import create_app
+    from shop.observability import AccessLogger
+
+    app = create_app(settings)
+    listen: dict = {"host": args.host, "port": args.port}
+    if args.supervisor_pid:
+        workers.watch_supervisor(app, args.supervisor_pid)
+        workers.drain_on_first_signal(app)
+        if args.worker_fd is not None:
+            listen = {"sock": workers.inherited_socket(args.worker_fd)}
+        else:
+            listen["reuse_port"] = args.worker_reuse_port
+    else:
+        print(f"商城服务已启动: http://{args.host}:{args.port}  (WeChat: {settings.wechat_mode})")
     web.run_app(
-        create_app(settings), host=args.host, port=args.port, print=None, access_log_class=AccessLogger
+        app,
+        **listen,
+        print=None,
+        access_log_class=AccessLogger,
+        handle_signals=not args.supervisor_pid,
+        # SIGTERM: stop accepting, give in-flight requests this long, then clean up and exit.
+        shutdown_timeout=settings.shutdown_grace_seconds,
     )
     return 0
 
@@ -181,7 +235,7 @@ def _scheduler(settings: Settings, args: argparse.Namespace) -> int:
     from shop.observability import configure_logging
     from shop.subscriptions import subscribers
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
 
     async def run() -> None:
         async with open_core(
@@ -217,10 +271,22 @@ def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
 
     loaded = asyncio.run(seed_demo(settings, only_if_empty=args.if_empty))
     print(f"演示数据: 载入 {loaded} 个商品" if loaded else "已有商品，跳过演示数据")
+    if loaded:
+        deal, sale = asyncio.run(_seed_buying_together(settings))
+        print(f"演示活动: 拼团 #{deal}，社区团购 #{sale}")
     faq = asyncio.run(_seed_faq(settings))
     if faq:
         print(f"常见问题: 载入 {faq} 条")
     return 0
+
+
+async def _seed_buying_together(settings: Settings) -> tuple[int | None, int | None]:
+    from commerce.community.demo import seed_demo_sale
+    from commerce.core import no_subscribers, open_core
+    from commerce.groupbuy.demo import seed_demo_deal
+
+    async with open_core(settings, no_subscribers, build_search_index=False):
+        return await seed_demo_deal(), await seed_demo_sale(cutoff_hour=settings.community_cutoff_hour)
 
 
 async def _seed_faq(settings: Settings) -> int:
@@ -273,6 +339,37 @@ def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
         print(exc.message, file=sys.stderr)
         return 1
     print(f"已创建{PLATFORM_ROLE_NAMES[args.role]} {args.username}")
+    return 0
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    import os
+
+    from commerce.transfer import database_kind, export_database
+
+    # Written beside the target and renamed into place: a failed export leaves no half file.
+    # Mode 600 from its first byte: it holds shoppers' phones and addresses, staff password hashes.
+    partial = args.file.with_name(args.file.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        report = asyncio.run(export_database(settings, out))
+    partial.replace(args.file)
+    print(f"已从 {database_kind(settings)} 导出 {report.tables} 张表、{report.rows} 行到 {args.file}")
+    return 0
+
+
+def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from commerce.transfer import TransferError, database_kind, import_database
+
+    if not args.file.is_file():
+        print(f"文件不存在: {args.file}", file=sys.stderr)
+        return 2
+    try:
+        report = asyncio.run(import_database(settings, args.file))
+    except TransferError as exc:
+        print(f"无法导入: {exc}", file=sys.stderr)
+        return 1
+    print(f"已向 {database_kind(settings)} 导入 {report.tables} 张表、{report.rows} 行")
     return 0
 
 

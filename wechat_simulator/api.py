@@ -38,6 +38,8 @@ APIS = (
     "menu_get",
     "menu_delete",
     "qrcode_create",
+    "getwxacodeunlimit",
+    "subscribe_send",
 )
 # The WeChat Pay APIs: they answer errors as {"code", "message"} with an HTTP status.
 PAY_APIS = frozenset(

@@ -17,7 +17,9 @@ from wechat_simulator import (
     pay_refund,
     pay_transfer,
     shipping,
+    subscribe,
     tokens,
+    wxacode,
 )
 from wechat_simulator.config import SimulatorConfig
 from wechat_simulator.keys import STATE
@@ -56,6 +58,7 @@ def create_simulator_app(config: SimulatorConfig) -> web.Application:
     app.router.add_get("/cgi-bin/token", tokens.classic_token)
     app.router.add_post("/wxa/business/getuserphonenumber", login.get_user_phone_number)
     app.router.add_post("/wxa/sec/order/upload_shipping_info", shipping.upload_shipping_info)
+    app.router.add_post("/cgi-bin/message/subscribe/send", subscribe.send)  # subscribe messages
     # the official account's APIs
     app.router.add_post("/cgi-bin/message/custom/send", mp.custom_send)
     app.router.add_get("/cgi-bin/user/info", mp.user_info)
@@ -63,6 +66,7 @@ def create_simulator_app(config: SimulatorConfig) -> web.Application:
     app.router.add_get("/cgi-bin/get_current_selfmenu_info", mp.menu_info)
     app.router.add_get("/cgi-bin/menu/delete", mp.menu_delete)
     app.router.add_post("/cgi-bin/qrcode/create", mp.qrcode_create)
+    app.router.add_post("/wxa/getwxacodeunlimit", wxacode.get_unlimited)
     # WeChat Pay (APIv3), at its paths
     app.router.add_post("/v3/pay/transactions/jsapi", pay.jsapi)
     app.router.add_get("/v3/pay/transactions/out-trade-no/{out_trade_no}", pay.query)
@@ -79,6 +83,8 @@ def create_simulator_app(config: SimulatorConfig) -> web.Application:
     app.router.add_post("/wx/faults", control.add_faults)
     app.router.add_delete("/wx/faults", control.clear_faults)
     app.router.add_get("/wx/state", control.inspect_state)
+    app.router.add_post("/wx/subscribe", subscribe.subscribe)
+    app.router.add_get("/wx/subscribe-messages", subscribe.messages)
     app.router.add_post("/pay/confirm", pay_control.confirm)
     app.router.add_post("/pay/redeliver", pay_control.redeliver)
     app.router.add_post("/pay/refund-outcome", pay_control.refund_outcome)

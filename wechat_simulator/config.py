@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 PUSH_MODES = ("safe", "compatible", "plain")
+# A subscribe-message template's keyword keys: the kind of value (thing, phrase, ...) and a number.
+SUBSCRIBE_KEY = re.compile(
+    r"^(thing|number|letter|symbol|character_string|time|date|amount|phone_number|car_number|name"
+    r"|phrase|enum)([1-9][0-9]*)$"
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,16 @@ class SimulatorConfig:
     # again (three attempts in all), after mp_retry_delay_seconds more.
     mp_reply_timeout_seconds: float = 5.0
     mp_retry_delay_seconds: float = 0.0
+    # The published mini-program's pages: a code for another page is refused when check_path.
+    miniapp_pages: tuple[str, ...] = (
+        "pages/index/index",
+        "pages/product/index",
+        "pages/order/index",
+        "pages/group/index",
+    )
+    # Subscribe-message templates (订阅消息) the mini-program's owner added in WeChat's console:
+    # template id -> its keyword keys, e.g. {"tmpl-group-result": ("thing1", "phrase2", "thing3")}.
+    subscribe_templates: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.duplicate_notify_rate <= 1.0:
@@ -55,6 +71,12 @@ class SimulatorConfig:
         for account in self.official_accounts:
             if account.appid not in self.apps:
                 raise ValueError(f"official account {account.appid} is not among the apps")
+        for template_id, keys in self.subscribe_templates.items():
+            if not template_id or not keys or len(set(keys)) != len(keys):
+                raise ValueError(f"subscribe template {template_id!r} needs distinct keyword keys")
+            for key in keys:
+                if not SUBSCRIBE_KEY.match(key):
+                    raise ValueError(f"subscribe template {template_id!r}: {key!r} is not a keyword key")
 
     @property
     def merchant_dir(self) -> Path:

@@ -5,7 +5,6 @@ the custom menu and parametric QR codes. Every call needs an official account's 
 from __future__ import annotations
 
 import base64
-import json
 import re
 import secrets
 from datetime import timedelta
@@ -17,7 +16,7 @@ from aiohttp import web
 from wechat_simulator.api import wechat_api
 from wechat_simulator.keys import STATE
 from wechat_simulator.mp_state import QrCode, official_account
-from wechat_simulator.replies import error, ok
+from wechat_simulator.replies import api_json_object, error, ok
 from wechat_simulator.state import SimulatorState, Token
 from wechat_simulator.tokens import check_access_token
 
@@ -62,15 +61,9 @@ async def _call(
         raise _Refused(48001)
     if not with_body:
         return state, token, {}
-    raw = await request.read()
-    if not raw.strip():
-        raise _Refused(44002)
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise _Refused(47001) from None
-    if not isinstance(body, dict):
-        raise _Refused(47001)
+    body, errcode = await api_json_object(request)
+    if errcode:
+        raise _Refused(errcode)
     return state, token, body
 
 

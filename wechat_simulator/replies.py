@@ -90,3 +90,16 @@ async def json_body(request: web.Request) -> dict[str, Any] | None:
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     return body if isinstance(body, dict) else None
+
+
+async def api_json_object(request: web.Request) -> tuple[dict[str, Any], int]:
+    """An API call's JSON object and 0, or {} and WeChat's errcode for it: 44002 for an empty
+    body, 47001 for one that is not a JSON object."""
+    raw = await request.read()
+    if not raw.strip():
+        return {}, 44002
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        return {}, 47001
+    return (body, 0) if isinstance(body, dict) else ({}, 47001)

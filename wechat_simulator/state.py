@@ -70,17 +70,48 @@ class Fault:
 
 
 @dataclass
+class SubscribeMessage:
+    """A subscribe message (订阅消息) WeChat delivered to a mini-program user."""
+
+    msgid: int
+    appid: str
+    touser: str
+    template_id: str
+    page: str
+    data: dict[str, str]  # keyword key -> value
+    miniprogram_state: str
+    at: datetime
+
+
+@dataclass
+class Subscriptions:
+    """One-time subscriptions: each acceptance lets the app send that user one message of that
+    template; and the messages sent."""
+
+    accepted: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (appid, openid, template)
+    messages: list[SubscribeMessage] = field(default_factory=list)
+    sent: int = 0  # every message ever sent: the next msgid
+
+    def record(self, message: SubscribeMessage) -> None:
+        if len(self.messages) >= _PRUNE_ABOVE:
+            del self.messages[: _PRUNE_ABOVE // 2]  # the oldest are forgotten
+        self.messages.append(message)
+
+
+@dataclass
 class SimulatorState:
     config: SimulatorConfig
     grants: dict[str, Grant] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)  # value -> token, every one issued
     apps: dict[str, AppTokens] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)  # API name -> calls received
+    wxacodes: list[dict] = field(default_factory=list)  # mini-program codes issued: appid, scene, page
     faults: dict[str, list[Fault]] = field(default_factory=dict)  # API name -> failures to come
     identity_salt: bytes = b"wechat-simulator"
     pay: PayState = field(default_factory=PayState)  # WeChat Pay: transactions, refunds, shipping
     mp: MpState = field(default_factory=MpState)  # official accounts: followers, menus, QR codes
     openid_users: dict[str, str] = field(default_factory=dict)  # every openid handed out -> its user
+    subscribe: Subscriptions = field(default_factory=Subscriptions)  # subscribe messages (订阅消息)
 
     def now(self) -> datetime:
         return self.config.now() if self.config.now is not None else datetime.now(UTC)

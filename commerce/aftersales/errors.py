@@ -5,6 +5,8 @@ class AfterSaleError(ErrorCode):
     NOT_FOUND = ("aftersale_not_found", ErrorKind.NOT_FOUND, "售后申请不存在")
     # The order is not paid, is closed, or its after-sales window has passed.
     NOT_ALLOWED = ("aftersale_not_allowed", ErrorKind.CONFLICT, "该订单当前不能申请售后")
+    # Paid for a 拼团 seat: refunded in full by itself if the group fails.
+    WAITING_FOR_GROUP = ("order_waiting_for_group", ErrorKind.CONFLICT, "拼团进行中，成团或失败后再申请售后")
     WINDOW_PASSED = ("aftersale_window_passed", ErrorKind.CONFLICT, "订单已超过售后期限，请联系客服")
     INVALID_LINES = ("invalid_aftersale_lines", ErrorKind.INVALID, "请选择要退款的商品和数量")
     # More units or money than the line has left (paid, less what is refunded or asked for).

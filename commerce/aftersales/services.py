@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from commerce import clock, outbox
@@ -251,72 +251,16 @@ async def _request(
     now = clock.now()
     actor = f"shopper:{shopper.user_id}"
     at_once = plan.before_shipment and kind is AfterSaleKind.REFUND_ONLY
+    due = None if at_once else now + timedelta(hours=settings.aftersales_review_hours)
     try:
         async with write_transaction() as conn:
             if plan.before_shipment:
                 # Held paid to the commit: the order does not ship while its goods are refunded
                 # as never sent (a shipment racing in waits, then finds what is left to send).
                 await order_services.hold_paid(conn, order_id=facts.id)
-            # The order's row first (as shipping does), then its lines.
-            if not await order_services.take_refund(conn, order_id=facts.id, amount=plan.amount):
-                raise AfterSaleError.EXCEEDS_LINE.error()
-            for line, quantity, amount in plan.lines:
-                if not await order_services.take_line_refund(
-                    conn, order_id=facts.id, order_line_id=line.id, quantity=quantity, amount=amount
-                ):
-                    raise AfterSaleError.EXCEEDS_LINE.error()
-            row = await AfterSale.create(
-                aftersale_no=_fresh_number(),
-                order_id=facts.id,
-                user_id=shopper.user_id,
-                merchant_id=facts.merchant_id,
-                kind=kind,
-                status=AfterSaleStatus.REQUESTED,
-                reason=reason,
-                description=description,
-                photos=photos,
-                amount=plan.amount,
-                shipping_amount=plan.shipping_amount,
-                before_shipment=plan.before_shipment,
-                review_due_at=None if at_once else now + timedelta(hours=settings.aftersales_review_hours),
-                created_at=now,
-                updated_at=now,
-                using_db=conn,
+            row, events = await _write(
+                conn, facts, kind, plan, shopper.user_id, actor, reason, description, photos, due
             )
-            await AfterSaleLine.bulk_create(
-                [
-                    AfterSaleLine(
-                        aftersale_id=row.id,
-                        order_line_id=line.id,
-                        sku_id=line.sku_id,
-                        title=line.title,
-                        quantity=quantity,
-                        amount=amount,
-                    )
-                    for line, quantity, amount in plan.lines
-                ],
-                using_db=conn,
-            )
-            await record(
-                conn,
-                row.id,
-                AfterSaleEventType.REQUESTED,
-                actor,
-                to=AfterSaleStatus.REQUESTED.value,
-                params={"kind": kind.value, "amount": plan.amount, "reason": reason},
-            )
-            events = [
-                await outbox.emit(
-                    AfterSaleStatusChanged(
-                        aftersale_id=row.id,
-                        order_id=facts.id,
-                        user_id=shopper.user_id,
-                        from_status="",
-                        to_status=AfterSaleStatus.REQUESTED,
-                    ),
-                    connection=conn,
-                )
-            ]
             if at_once:
                 events += await approve_in(conn, row, actor=SYSTEM, params={"why": "未发货，自动同意退款"})
     except CommerceError as exc:  # shipped (or closed) meanwhile: look again
@@ -325,6 +269,99 @@ async def _request(
         raise AfterSaleError.ALREADY_HANDLED.error("订单状态已变化，请刷新后重新申请") from None
     await outbox.deliver(events)
     return row.id
+
+
+async def _write(
+    conn,
+    facts: OrderFacts,
+    kind: AfterSaleKind,
+    plan: _Plan,
+    user_id: int,
+    actor: str,
+    reason: str,
+    description: str,
+    photos: list[str],
+    due: datetime | None,
+) -> tuple[AfterSale, list[outbox.OutboxEvent]]:
+    """Inside the request's transaction: take the units and money, write the request, its
+    lines, its first timeline row and its event."""
+    # The order's row first (as shipping does), then its lines.
+    if not await order_services.take_refund(conn, order_id=facts.id, amount=plan.amount):
+        raise AfterSaleError.EXCEEDS_LINE.error()
+    for line, quantity, amount in plan.lines:
+        if not await order_services.take_line_refund(
+            conn, order_id=facts.id, order_line_id=line.id, quantity=quantity, amount=amount
+        ):
+            raise AfterSaleError.EXCEEDS_LINE.error()
+    row = await AfterSale.create(
+        aftersale_no=_fresh_number(),
+        order_id=facts.id,
+        user_id=user_id,
+        merchant_id=facts.merchant_id,
+        kind=kind,
+        status=AfterSaleStatus.REQUESTED,
+        reason=reason,
+        description=description,
+        photos=photos,
+        amount=plan.amount,
+        shipping_amount=plan.shipping_amount,
+        before_shipment=plan.before_shipment,
+        review_due_at=due,
+        created_at=clock.now(),
+        updated_at=clock.now(),
+        using_db=conn,
+    )
+    await AfterSaleLine.bulk_create(
+        [
+            AfterSaleLine(
+                aftersale_id=row.id,
+                order_line_id=line.id,
+                sku_id=line.sku_id,
+                title=line.title,
+                quantity=quantity,
+                amount=amount,
+            )
+            for line, quantity, amount in plan.lines
+        ],
+        using_db=conn,
+    )
+    await record(
+        conn,
+        row.id,
+        AfterSaleEventType.REQUESTED,
+        actor,
+        to=AfterSaleStatus.REQUESTED.value,
+        params={"kind": kind.value, "amount": plan.amount, "reason": reason},
+    )
+    events = [
+        await outbox.emit(
+            AfterSaleStatusChanged(
+                aftersale_id=row.id,
+                order_id=facts.id,
+                user_id=user_id,
+                from_status="",
+                to_status=AfterSaleStatus.REQUESTED,
+            ),
+            connection=conn,
+        )
+    ]
+    return row, events
+
+
+async def refund_whole_in(conn, *, facts: OrderFacts, reason: str, actor: str) -> list[outbox.OutboxEvent]:
+    """Inside the caller's transaction: a refund only of everything the order has left (with
+    its shipping, nothing having shipped), approved at once as goods never sent (their stock
+    goes back): the system's refund of an order it cannot fulfil (a 拼团 group that failed).
+    Its refund is retried and shown like any request's; the events are the caller's to deliver."""
+    lines = await orders.line_facts(facts.id, conn)
+    asks = [LineAsk(line.id, line.units_left, line.amount_left) for line in lines if line.units_left > 0]
+    if not asks:
+        return []
+    plan = _plan(replace(facts, status=OrderStatus.PAID), lines, AfterSaleKind.REFUND_ONLY, asks)
+    row, events = await _write(
+        conn, facts, AfterSaleKind.REFUND_ONLY, plan, facts.user_id, actor, reason, "", [], None
+    )
+    return events + await approve_in(conn, row, actor=SYSTEM, params={"why": reason})
 
 
 def _plan(facts: OrderFacts, lines: list[LineFacts], kind: AfterSaleKind, asks: list[LineAsk]) -> _Plan:
@@ -379,6 +416,8 @@ def _window(facts: OrderFacts, settings: Settings) -> datetime | None:
     """Refuse an order that may not have after-sales now; when its window ends, if it runs."""
     if facts.status in (OrderStatus.PAID, OrderStatus.SHIPPED):
         return None
+    if facts.status is OrderStatus.GROUPING:
+        raise AfterSaleError.WAITING_FOR_GROUP.error()
     if facts.status is OrderStatus.COMPLETED and facts.completed_at is not None:
         ends = facts.completed_at + timedelta(days=settings.aftersales_window_days)
         if clock.now() >= ends:

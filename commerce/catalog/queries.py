@@ -217,6 +217,14 @@ async def sku_snapshots(sku_ids: list[int]) -> dict[int, SkuSnapshot]:
     }
 
 
+async def sku_ids_by_code(codes: list[str]) -> dict[str, int]:
+    """The ids of the live SKUs with these codes (the demo seed names SKUs by code)."""
+    if not codes:
+        return {}
+    rows = await Sku.filter(sku_code__in=codes, retired_at__isnull=True).values_list("sku_code", "id")
+    return dict(rows)
+
+
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 

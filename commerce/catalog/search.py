@@ -87,6 +87,7 @@ class CatalogSearch:
         self._category_words: set[str] | None = None
         self._seen_until: datetime | None = None
         self._checked_at = 0.0
+        self.loaded = False  # built once: a process answers searches only then (readiness)
         self._sorted: dict[SortOrder, list[int]] = {}
         self._listings: OrderedDict[tuple, list[int]] = OrderedDict()
         self._latin_vocab: list[str] | None = None
@@ -106,6 +107,7 @@ class CatalogSearch:
         await self._load_categories()
         await self._reload(await _shown_to_shoppers().values_list("id", flat=True))
         self._checked_at = time.monotonic()
+        self.loaded = True
 
     async def refresh_if_changed(self) -> None:
         """Catch up with changes made by any process (cheap when there are none)."""

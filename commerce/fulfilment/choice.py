@@ -57,3 +57,5 @@ class ServedAt:
     async def apply(self, context: PricingContext, draft: OrderDraft) -> None:
         if draft.lines and not serves(self.point, draft.merchant_id):
             raise FulfilmentError.POINT_NOT_SERVING.error()
+        if self.point.community and context.choices.community_sale_id is None:
+            raise FulfilmentError.COMMUNITY_POINT.error()

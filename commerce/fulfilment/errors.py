@@ -17,4 +17,14 @@ class FulfilmentError(ErrorCode):
     NOT_PICKUP = ("pickup_not_chosen", ErrorKind.CONFLICT, "买家未选择到店自提，请选择自提点")
     IS_PICKUP = ("pickup_order_not_shippable", ErrorKind.CONFLICT, "该订单为到店自提，不能快递发货")
     CONTACT_REQUIRED = ("pickup_contact_required", ErrorKind.INVALID, "到店自提请填写提货人姓名和手机号")
+    COMMUNITY_POINT = (
+        "pickup_point_community_only",
+        ErrorKind.INVALID,
+        "该自提点为社区团长自提点，仅提取社区团购订单，请换一个自提点",
+    )
+    LEADER_POINT_MANAGED = (
+        "pickup_point_leader_managed",
+        ErrorKind.CONFLICT,
+        "团长自提点随团长审核开放或关闭，请在「团长」页操作",
+    )
     INVALID_POINT = ("pickup_point_invalid", ErrorKind.INVALID, "请填写自提点名称和地址")

@@ -4,6 +4,7 @@ waits at the point they chose."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from commerce.fulfilment.events import FulfilmentStatusChanged
 from commerce.fulfilment.queries import fulfilment_of
@@ -22,10 +23,18 @@ READY_TEXT = (
 )
 
 
-async def tell_shopper_ready(event: FulfilmentStatusChanged, *, mp: WeChatClient) -> None:
+async def tell_shopper_ready(
+    event: FulfilmentStatusChanged,
+    *,
+    mp: WeChatClient,
+    unless: Callable[[int], Awaitable[bool]] | None = None,
+) -> None:
     """The official account tells the shopper their order is ready at its point (WeChat takes
     such messages within 48 hours of the shopper's last interaction; otherwise the order page
-    says it). A repeat finds it the same and says it again: harmless."""
+    says it). A repeat finds it the same and says it again: harmless. `unless`: orders another
+    subscriber tells in its own words (a community order, with its code)."""
+    if unless is not None and await unless(event.order_id):
+        return
     facts = await orders.order_facts(event.order_id)
     found = await fulfilment_of(event.order_id)
     if facts is None or found is None or found.status is not FulfilmentStatus.READY:

@@ -14,11 +14,20 @@ class PickupPoint(Model):
     opening_hours = fields.CharField(max_length=64, default="", db_default="")
     contact_phone = fields.CharField(max_length=20, default="", db_default="")
     merchant_id = fields.IntField(null=True, db_index=True)  # None: the platform's point
+    # WGS-84 degrees (as the mini-program's wx.getLocation gives them), for the nearest points;
+    # None for a point placed before coordinates were kept.
+    latitude = fields.FloatField(null=True)
+    longitude = fields.FloatField(null=True)
     active = fields.BooleanField(default=True)
+    # A community leader's point: it collects the orders of community sales only (other
+    # checkouts are not offered it), and opens and closes with its leader's review.
+    community = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField()
 
     class Meta:
         table = "pickup_point"
+        # The nearest points: a bounding box on latitude, then longitude (community.points).
+        indexes = (("latitude", "longitude"),)
 
 
 class Fulfilment(Model):

@@ -34,6 +34,7 @@ class PickupPointView:
     active: bool
     opening_hours: str = ""
     contact_phone: str = ""
+    community: bool = False  # a leader's: community sales' orders only
 
 
 async def fulfilments_of(order_ids: list[int]) -> dict[int, FulfilmentView]:
@@ -68,7 +69,8 @@ async def points_serving(merchant_ids: Collection[int]) -> list[PickupPointView]
     serving = Q(merchant_id__isnull=True)
     if len(merchants) == 1:
         serving |= Q(merchant_id=next(iter(merchants)))
-    return [point_view(p) for p in await PickupPoint.filter(serving, active=True).order_by("id")]
+    points = PickupPoint.filter(serving, active=True, community=False)  # leaders' serve their sales
+    return [point_view(p) for p in await points.order_by("id")]
 
 
 def serves(point: PickupPointView, merchant_id: int) -> bool:
@@ -93,6 +95,51 @@ async def staff_point(*, point_id: int, merchant_id: int | None) -> PickupPointV
     return point_view(point)
 
 
+@dataclass(frozen=True)
+class LocatedPoint:
+    """A point with its place (WGS-84 degrees), for maps and the nearest points."""
+
+    id: int
+    name: str
+    address: str
+    opening_hours: str
+    active: bool
+    latitude: float | None
+    longitude: float | None
+
+
+async def open_points_in_box(*, south: float, north: float, west: float, east: float) -> list[LocatedPoint]:
+    """Open points inside a latitude/longitude box: one range read on the (latitude, longitude)
+    index (no other condition the planner could prefer an index for: the caller keeps the
+    points it wants, e.g. leaders')."""
+    rows = await PickupPoint.filter(
+        latitude__gte=south, latitude__lte=north, longitude__gte=west, longitude__lte=east, active=True
+    ).values_list(*_LOCATED)  # plain tuples: a box may hold a few hundred points
+    return [LocatedPoint(*row) for row in rows]
+
+
+_LOCATED = ("id", "name", "address", "opening_hours", "active", "latitude", "longitude")
+
+
+async def located_points(point_ids: Collection[int]) -> dict[int, LocatedPoint]:
+    """point id -> the point with its place, open or closed."""
+    if not point_ids:
+        return {}
+    return {p.id: located(p) for p in await PickupPoint.filter(id__in=list(point_ids))}
+
+
+def located(point: PickupPoint) -> LocatedPoint:
+    return LocatedPoint(
+        id=point.id,
+        name=point.name,
+        address=point.address,
+        opening_hours=point.opening_hours,
+        active=point.active,
+        latitude=point.latitude,
+        longitude=point.longitude,
+    )
+
+
 def point_view(point: PickupPoint) -> PickupPointView:
     return PickupPointView(
         id=point.id,
@@ -102,6 +149,7 @@ def point_view(point: PickupPoint) -> PickupPointView:
         active=point.active,
         opening_hours=point.opening_hours,
         contact_phone=point.contact_phone,
+        community=point.community,
     )
 
 

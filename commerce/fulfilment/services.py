@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import Any
 
 from commerce import clock, outbox
 from commerce.audit import services as audit
@@ -95,6 +96,8 @@ async def _managed(point_id: int, staff_merchant_id: int | None) -> PickupPoint:
         raise FulfilmentError.POINT_NOT_FOUND.error()
     if staff_merchant_id is None and point.merchant_id is not None:
         raise CommonError.FORBIDDEN.error("商家的自提点由商家自己管理")
+    if point.community:  # its leader edits it; their review opens and closes it
+        raise FulfilmentError.LEADER_POINT_MANAGED.error()
     return point
 
 
@@ -125,6 +128,39 @@ async def _audit(conn, actor: str, action: str, point: PickupPoint, **changes) -
         connection=conn,
         **changes,
     )
+
+
+# --- leaders' points (the community context's, in its transactions) -------------------------
+
+
+async def create_leader_point(conn, *, fields: dict[str, Any]) -> int:
+    """A leader's point, closed until the leader is approved (merchant_id None: in the
+    platform's network, run by that leader); fields: name, address, opening_hours,
+    contact_phone, latitude, longitude. Its id."""
+    point = await PickupPoint.create(
+        **_leader_point_fields(fields),
+        merchant_id=None,
+        active=False,
+        community=True,
+        created_at=clock.now(),
+        using_db=conn,
+    )
+    return point.id
+
+
+async def update_leader_point(conn, *, point_id: int, fields: dict[str, Any]) -> None:
+    """The leader edited their point (its place may move: the nearest points read it live)."""
+    await PickupPoint.filter(id=point_id).using_db(conn).update(**_leader_point_fields(fields))
+
+
+async def set_leader_point_open(conn, *, point_id: int, active: bool) -> None:
+    """Open the point with its leader's approval, close it with their suspension."""
+    await PickupPoint.filter(id=point_id).using_db(conn).update(active=active)
+
+
+def _leader_point_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    keys = ("name", "address", "opening_hours", "contact_phone", "latitude", "longitude")
+    return {key: fields[key] for key in keys}
 
 
 @unit_of_work

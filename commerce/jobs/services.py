@@ -13,6 +13,7 @@ from tortoise.exceptions import IntegrityError
 
 from commerce import clock
 from commerce.jobs.models import JobFailure
+from commerce.metrics import JOB_ITEM_FAILURES
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ async def each_item(
 async def record_failure(*, job: str, item_kind: str, item_id: int, error: BaseException) -> None:
     """One more failed attempt at this item: the error kept, the next try put off (doubling
     from a minute up to an hour)."""
+    JOB_ITEM_FAILURES.labels(job, item_kind).inc()
     now = clock.now()
     text = f"{type(error).__name__}: {error}"[:500]
     row = await JobFailure.get_or_none(job=job, item_kind=item_kind, item_id=item_id)

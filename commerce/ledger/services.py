@@ -60,6 +60,14 @@ def payee_payable(user_id: int) -> Account:
     return Account(AccountKind.PAYEE_PAYABLE, user_id)
 
 
+def leader_pending(user_id: int) -> Account:
+    return Account(AccountKind.LEADER_PENDING, user_id)
+
+
+def kol_pending(user_id: int) -> Account:
+    return Account(AccountKind.KOL_PENDING, user_id)
+
+
 @dataclass(frozen=True)
 class Line:
     """One posting of an entry: fen, debit positive, credit negative."""

@@ -9,6 +9,7 @@ from commerce.media.storage import MediaStorage
 
 PRODUCT_PREFIX = "products"
 AFTERSALE_PREFIX = "aftersales"
+LEADER_PREFIX = "leaders"
 
 
 async def store_product_image(*, storage: MediaStorage, data: bytes, max_bytes: int) -> str:
@@ -20,6 +21,11 @@ async def store_product_image(*, storage: MediaStorage, data: bytes, max_bytes: 
 async def store_aftersale_photo(*, storage: MediaStorage, data: bytes, max_bytes: int) -> str:
     """A shopper's after-sales evidence photo, checked and stored as a product image is."""
     return await _store(storage, AFTERSALE_PREFIX, data, max_bytes)
+
+
+async def store_leader_photo(*, storage: MediaStorage, data: bytes, max_bytes: int) -> str:
+    """A leader applicant's photo of their pickup point, checked and stored as a product image is."""
+    return await _store(storage, LEADER_PREFIX, data, max_bytes)
 
 
 async def _store(storage: MediaStorage, prefix: str, data: bytes, max_bytes: int) -> str:

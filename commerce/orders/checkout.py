@@ -12,9 +12,11 @@ from commerce.cart import services as cart
 from commerce.cart.errors import CartError
 from commerce.cart.services import LineState, check_quantity, line_state
 from commerce.catalog.queries import sku_snapshots
+from commerce.community.pricing import community_steps
 from commerce.config import Settings
 from commerce.fulfilment.choice import Contact, FulfilmentChoice, ServedAt, checked_contact, chosen_point
 from commerce.fulfilment.queries import PickupPointView
+from commerce.groupbuy.pricing import GroupPrice
 from commerce.money import fen_to_yuan
 from commerce.orders.errors import CheckoutError
 from commerce.pricing.pipeline import (
@@ -28,6 +30,7 @@ from commerce.pricing.pipeline import (
     StockClaims,
     price,
 )
+from commerce.referrals.attribution import ReferralStep, Rules
 from commerce.shipping.fees import shipping_fee
 from commerce.users import addresses
 from commerce.users.addresses import AddressView
@@ -134,7 +137,8 @@ async def preview_checkout(
         fulfilment="pickup" if point else "express",
         province=address.province if address else "",
     )
-    steps = pricing_steps(settings) + ((ServedAt(point),) if point else ())
+    steps = pricing_steps(settings) + ((ServedAt(point),) if point else ()) + community_steps(choices, point)
+    steps += (ReferralStep(Rules.of(settings)),)  # last: it prices nothing, it attributes
     quote = await price(lines, context=context, steps=steps)
     return Preview(
         quote=quote,
@@ -165,7 +169,9 @@ def pricing_steps(settings: Settings) -> tuple[PricingStep, ...]:
         )
         return quote.payable_fee()
 
-    return (ItemsTotal(), StockClaims(), Shipping(fee_of=fee_of))
+    # A group deal's price is a line discount (its seat a claim), like any later promotion.
+    group = GroupPrice(hold_minutes=settings.group_seat_hold_minutes)
+    return (ItemsTotal(), StockClaims(), group, Shipping(fee_of=fee_of))
 
 
 def _payable_problem(payable: int, max_payable: int) -> OrderProblem | None:

@@ -13,18 +13,25 @@ that keeps it <= quantity; `released_at` is set when it reaches quantity.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from commerce import clock
 from commerce.catalog import services as catalog
+from commerce.community import claims as community
 from commerce.db import execute, fetch_rows, insert_many, model_row
+from commerce.groupbuy import seats as group_seats
 from commerce.orders.models import OrderClaim
 from commerce.pricing.pipeline import Claim
+from commerce.referrals import attribution as referral
 
 Take = Callable[[object, Sequence[Claim]], Awaitable[bool]]  # (connection, claims) -> all taken
 Release = Callable[[object, Sequence[Claim]], Awaitable[None]]
+# (connection, [(order id, claim)]) -> None: what a kind writes of its own once the orders
+# that took its claims exist, in the checkout's transaction (a community sale's order row).
+Recorded = Callable[[object, Sequence[tuple[int, Claim]]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,7 @@ class ClaimRow:
     ref: str
     quantity: int
     released_quantity: int
+    data: dict = field(default_factory=dict)
 
 
 # (the claim, the refund) -> how many of the claim's units the refund gives back (0: kept).
@@ -55,6 +63,9 @@ class ClaimKind:
     take: Take
     release: Release
     on_refund: OnRefund
+    recorded: Recorded | None = None
+    # A paid order holding this kind waits (OrderStatus.GROUPING) until the kind lets it go.
+    paid_waits: bool = False
 
 
 async def _take_stock(conn, claims: Sequence[Claim]) -> bool:
@@ -78,7 +89,35 @@ def _stock_on_refund(claim: ClaimRow, refunded: RefundedGoods) -> int:
 # whole order is refunded, points returned in proportion to the money refunded.
 REGISTRY: dict[str, ClaimKind] = {
     "stock": ClaimKind(take=_take_stock, release=_release_stock, on_refund=_stock_on_refund),
+    # A seat in a 拼团 group: held at checkout (or a new group opened), let go when the order is
+    # cancelled; a refund keeps it counted; the paid order waits until its group fills.
+    "group_seat": ClaimKind(
+        take=group_seats.take,
+        release=group_seats.release,
+        on_refund=group_seats.on_refund,
+        recorded=group_seats.recorded,
+        paid_waits=True,
+    ),
+    # Takes nothing: checks the sale is still open, and records the order in it.
+    "community": ClaimKind(
+        take=community.take_sale,
+        release=community.release_sale,
+        on_refund=lambda claim, refunded: 0,
+        recorded=community.record_sale_orders,
+    ),
+    # Takes nothing: stamps the KOL the order is attributed to on the order and its lines.
+    "referral": ClaimKind(
+        take=referral.take,
+        release=referral.release,
+        on_refund=referral.on_refund,
+        recorded=referral.recorded,
+    ),
 }
+
+
+def waits_when_paid(kinds: Sequence[str]) -> bool:
+    """Whether an order holding claims of these kinds waits when paid instead of being paid."""
+    return any(REGISTRY[kind].paid_waits for kind in kinds)
 
 
 async def take_all(conn, claims: Sequence[Claim]) -> bool:
@@ -114,6 +153,13 @@ async def record(conn, taken: Sequence[tuple[int, Sequence[Claim]]]) -> None:
         for claim in claims
     ]
     await insert_many(OrderClaim._meta.db_table, rows, connection=conn)
+    by_kind: dict[str, list[tuple[int, Claim]]] = defaultdict(list)
+    for order_id, claims in taken:
+        for claim in claims:
+            by_kind[claim.kind].append((order_id, claim))
+    for kind in sorted(by_kind):
+        if (hook := REGISTRY[kind].recorded) is not None:
+            await hook(conn, by_kind[kind])
 
 
 async def release_all(conn, *, order_id: int) -> int:
@@ -125,7 +171,7 @@ async def release_all(conn, *, order_id: int) -> int:
     for claim in await _open_claims(conn, order_id):
         left = await _release_units(conn, claim, claim.quantity - claim.released_quantity)
         if left:
-            by_kind[claim.kind].append(Claim(claim.kind, claim.ref, left))
+            by_kind[claim.kind].append(Claim(claim.kind, claim.ref, left, claim.data))
     await _give_back(conn, by_kind)
     return sum(len(claims) for claims in by_kind.values())
 
@@ -142,7 +188,7 @@ async def release_for_refund(conn, *, order_id: int, refunded: RefundedGoods) ->
         )
         released = await _release_units(conn, claim, units) if units > 0 else 0
         if released:
-            by_kind[claim.kind].append(Claim(claim.kind, claim.ref, released))
+            by_kind[claim.kind].append(Claim(claim.kind, claim.ref, released, claim.data))
             if claim.kind == "stock":  # several claims of one SKU share the refunded units
                 wanted[int(claim.ref)] = wanted.get(int(claim.ref), 0) - released
     await _give_back(conn, by_kind)
@@ -151,12 +197,19 @@ async def release_for_refund(conn, *, order_id: int, refunded: RefundedGoods) ->
 
 async def _open_claims(conn, order_id: int) -> list[ClaimRow]:
     rows = await fetch_rows(
-        "SELECT `id`, `kind`, `ref`, `quantity`, `released_quantity` FROM `order_claim`"
+        "SELECT `id`, `kind`, `ref`, `quantity`, `released_quantity`, `data` FROM `order_claim`"
         " WHERE `order_id` = ? AND `released_at` IS NULL ORDER BY `id`",
         [order_id],
         connection=conn,
     )
-    return [ClaimRow(r["id"], r["kind"], r["ref"], r["quantity"], r["released_quantity"]) for r in rows]
+    return [
+        ClaimRow(r["id"], r["kind"], r["ref"], r["quantity"], r["released_quantity"], _json(r["data"]))
+        for r in rows
+    ]
+
+
+def _json(value) -> dict:
+    return json.loads(value) if isinstance(value, str | bytes) else dict(value or {})
 
 
 async def _release_units(conn, claim: ClaimRow, units: int) -> int:

@@ -23,6 +23,8 @@ class OrderError(ErrorCode):
         "请求头 Idempotency-Key 必填，8-64 位字母、数字、下划线或短横线",
     )
     INVALID_TRANSITION = ("invalid_order_status", ErrorKind.CONFLICT, "订单当前状态不允许此操作")
+    # Paid for a 拼团 seat, waiting for the group to fill: neither cancelled nor refunded by hand.
+    WAITING_FOR_GROUP = ("order_waiting_for_group", ErrorKind.CONFLICT, "拼团进行中，成团或失败后再操作")
     INVALID_SHIPMENT = (
         "invalid_shipment",
         ErrorKind.INVALID,

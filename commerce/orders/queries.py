@@ -80,6 +80,7 @@ class OrderFacts:
     shipping_fee: int = 0
     shipped_at: datetime | None = None
     completed_at: datetime | None = None
+    paid_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -163,13 +164,33 @@ def checkout_view(checkout: Checkout, orders: list[OrderView]) -> CheckoutView:
     )
 
 
-async def order_facts(order_id: int) -> OrderFacts | None:
+async def order_facts(order_id: int, conn=None) -> OrderFacts | None:
     """An order's facts for system work (no ownership check: callers are not shoppers)."""
-    order = await Order.get_or_none(id=order_id)
+    order = await Order.get_or_none(id=order_id).using_db(conn)
     if order is None:
         return None
-    lines = await OrderLine.filter(order_id=order_id).order_by("id").values_list("title", "quantity")
+    lines = (
+        await OrderLine.filter(order_id=order_id)
+        .using_db(conn)
+        .order_by("id")
+        .values_list("title", "quantity")
+    )
     return _facts(order, _summary(lines))
+
+
+async def orders_facts(order_ids: list[int]) -> dict[int, OrderFacts]:
+    """order_facts of many orders in two queries (batches of a community sale)."""
+    if not order_ids:
+        return {}
+    orders = await Order.filter(id__in=order_ids)
+    lines: dict[int, list[tuple[str, int]]] = {}
+    for order_id, title, quantity in (
+        await OrderLine.filter(order_id__in=order_ids)
+        .order_by("order_id", "id")
+        .values_list("order_id", "title", "quantity")
+    ):
+        lines.setdefault(order_id, []).append((title, quantity))
+    return {o.id: _facts(o, _summary(lines.get(o.id, []))) for o in orders}
 
 
 async def checkout_of_order(order_id: int) -> CheckoutFacts | None:
@@ -224,27 +245,38 @@ def _facts(order: Order, summary: str) -> OrderFacts:
         shipping_fee=order.shipping_fee,
         shipped_at=order.shipped_at,
         completed_at=order.completed_at,
+        paid_at=order.paid_at,
+    )
+
+
+async def lines_of_orders(order_ids: list[int]) -> dict[int, list[LineFacts]]:
+    """line_facts of many orders in one query."""
+    found: dict[int, list[LineFacts]] = {}
+    if order_ids:
+        for line in await OrderLine.filter(order_id__in=order_ids).order_by("order_id", "id"):
+            found.setdefault(line.order_id, []).append(_line_facts(line))
+    return found
+
+
+def _line_facts(line: OrderLine) -> LineFacts:
+    return LineFacts(
+        id=line.id,
+        order_id=line.order_id,
+        sku_id=line.sku_id,
+        title=line.title,
+        image=line.image,
+        specs=dict(line.specs),
+        quantity=line.quantity,
+        payable=line.payable,
+        refund_quantity=line.refund_quantity,
+        refund_amount=line.refund_amount,
     )
 
 
 async def line_facts(order_id: int, conn=None) -> list[LineFacts]:
     """The order's lines with their refund counters (system work, no ownership)."""
     lines = await OrderLine.filter(order_id=order_id).using_db(conn).order_by("id")
-    return [
-        LineFacts(
-            id=line.id,
-            order_id=line.order_id,
-            sku_id=line.sku_id,
-            title=line.title,
-            image=line.image,
-            specs=dict(line.specs),
-            quantity=line.quantity,
-            payable=line.payable,
-            refund_quantity=line.refund_quantity,
-            refund_amount=line.refund_amount,
-        )
-        for line in lines
-    ]
+    return [_line_facts(line) for line in lines]
 
 
 async def shipment_of(order_id: int) -> tuple[str, str] | None:
@@ -449,6 +481,7 @@ class ChargedLine:
     id: int
     payable: int
     commission_rate_bps: int | None  # None: paid before rates were stamped
+    product_id: int = 0  # what a leader's commission rate is looked up by
 
 
 @dataclass(frozen=True)
@@ -468,12 +501,12 @@ async def charged_orders(order_ids: list[int]) -> list[ChargedOrder]:
     if not order_ids:
         return []
     lines: dict[int, list[ChargedLine]] = {}
-    for line_id, order_id, payable, rate in (
+    for line_id, order_id, payable, rate, product_id in (
         await OrderLine.filter(order_id__in=order_ids)
         .order_by("id")
-        .values_list("id", "order_id", "payable", "commission_rate_bps")
+        .values_list("id", "order_id", "payable", "commission_rate_bps", "product_id")
     ):
-        lines.setdefault(order_id, []).append(ChargedLine(line_id, payable, rate))
+        lines.setdefault(order_id, []).append(ChargedLine(line_id, payable, rate, product_id))
     return [
         ChargedOrder(o.id, o.order_no, o.merchant_id, o.payable, o.payment_fee_bps, lines.get(o.id, []))
         for o in await Order.filter(id__in=order_ids).order_by("id")

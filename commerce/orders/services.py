@@ -26,11 +26,12 @@ from commerce.fulfilment.records import record_pickup_choice
 from commerce.jobs import services as jobs
 from commerce.ledger import queries as ledger
 from commerce.lifecycle import Lifecycle, Transition
+from commerce.metrics import ORDERS_PLACED
 from commerce.orders import claims, limits, queries
 from commerce.orders.checkout import preview_checkout
 from commerce.orders.errors import CheckoutError, OrderError
 from commerce.orders.events import OrderPlaced, OrderStatusChanged
-from commerce.orders.models import Checkout, Order, OrderAdjustment, OrderEvent, OrderLine
+from commerce.orders.models import Checkout, Order, OrderAdjustment, OrderClaim, OrderEvent, OrderLine
 from commerce.orders.queries import CheckoutView, OrderView
 from commerce.orders.states import ALLOWED_TRANSITIONS, EventType, OrderStatus
 from commerce.pricing.pipeline import CheckoutQuote, Choices, Claim, PricedAdjustment, PricedLine
@@ -88,7 +89,7 @@ async def place_order(
         )
         if repeated and (existing := await _placed_with_key(shopper.user_id, idempotency_key)):
             return await queries.get_checkout(shopper=shopper, checkout_id=existing)
-        return await _place(
+        placed = await _place(
             shopper=shopper,
             idempotency_key=idempotency_key,
             settings=settings,
@@ -99,6 +100,8 @@ async def place_order(
             fulfilment=fulfilment,
             contact=contact,
         )
+        ORDERS_PLACED.inc(len(placed.orders))  # committed; a repeated key returns above, uncounted
+        return placed
     except CommerceError:
         # The same key raced in and committed while this request priced its items (the cart
         # lines it ordered are gone now, the unpaid limits count it), or came back after the
@@ -375,7 +378,9 @@ def _fresh_numbers(count: int) -> list[str]:
 async def cancel_order(*, shopper: Shopper, order_id: int, reason: str = "") -> OrderView:
     """The shopper cancels an unpaid order, and with it the other orders of its checkout (one
     payment pays them all); their stock goes back on sale."""
-    await queries.get_order(shopper=shopper, order_id=order_id)  # ownership: someone else's is a 404
+    view = await queries.get_order(shopper=shopper, order_id=order_id)  # someone else's is a 404
+    if view.status is OrderStatus.GROUPING:
+        raise OrderError.WAITING_FOR_GROUP.error()
     await _cancel(order_id, actor=f"shopper:{shopper.user_id}", reason=reason or "买家取消")
     return await queries.get_order(shopper=shopper, order_id=order_id)
 
@@ -402,6 +407,19 @@ async def cancel_expired_orders(*, limit: int = 200) -> int:
         return True
 
     return await jobs.each_item(job=CANCEL_EXPIRED, item_kind="order", items=due, item_id=int, handle=cancel)
+
+
+async def cancel_unpaid(*, order_id: int, actor: str, reason: str) -> bool:
+    """The system cancels an unpaid order (and its checkout's other unpaid orders) that may no
+    longer be paid: a community sale cut off. False when it was paid or cancelled meanwhile;
+    money arriving for it later goes back to the shopper by itself."""
+    try:
+        await _cancel(order_id, actor=actor, reason=reason)
+    except CommerceError as exc:
+        if exc.code != OrderError.INVALID_TRANSITION.code:
+            raise
+        return False
+    return True
 
 
 @unit_of_work
@@ -486,6 +504,7 @@ class ChargeTerms:
 
     payment_fee_bps: int
     line_rates: dict[int, int]  # order line id -> commission in basis points
+    waits: bool = False  # it holds a claim (a group seat) that makes it wait when paid
 
 
 async def charge_terms(order_ids: list[int]) -> dict[int, ChargeTerms]:
@@ -493,7 +512,13 @@ async def charge_terms(order_ids: list[int]) -> dict[int, ChargeTerms]:
     lines = await OrderLine.filter(order_id__in=order_ids).values_list("id", "order_id", "product_id")
     rates = await ledger.commission_rates_for_products([product_id for _, _, product_id in lines])
     fee = ledger.terms().payment_fee_bps
-    terms = {order_id: ChargeTerms(fee, {}) for order_id in order_ids}
+    kinds: dict[int, list[str]] = {}
+    for order_id, kind in await OrderClaim.filter(order_id__in=order_ids).values_list("order_id", "kind"):
+        kinds.setdefault(order_id, []).append(kind)
+    terms = {
+        order_id: ChargeTerms(fee, {}, claims.waits_when_paid(kinds.get(order_id, [])))
+        for order_id in order_ids
+    }
     for line_id, order_id, product_id in lines:
         terms[order_id].line_rates[line_id] = rates[product_id]
     return terms
@@ -502,9 +527,10 @@ async def charge_terms(order_ids: list[int]) -> dict[int, ChargeTerms]:
 async def mark_paid(
     conn, *, order_id: int, actor: str, params: dict, terms: ChargeTerms | None = None
 ) -> bool:
-    """Inside the payment's transaction: pending_payment → paid, stamping what the books charge
-    (`terms`, read before the transaction where the caller can). False when the order cannot
-    take the money any more (cancelled meanwhile, or paid through another attempt)."""
+    """Inside the payment's transaction: pending_payment → paid (or grouping, when a claim it
+    holds makes it wait: a group seat), stamping what the books charge (`terms`, read before
+    the transaction where the caller can). False when the order cannot take the money any
+    more (cancelled meanwhile, or paid through another attempt)."""
     if terms is None:
         terms = (await charge_terms([order_id]))[order_id]
     try:
@@ -512,7 +538,7 @@ async def mark_paid(
             conn,
             order_id,
             OrderStatus.PENDING_PAYMENT,
-            OrderStatus.PAID,
+            OrderStatus.GROUPING if terms.waits else OrderStatus.PAID,
             actor,
             params,
             changes={"paid_at": clock.now(), "payment_fee_bps": terms.payment_fee_bps},
@@ -529,6 +555,15 @@ async def mark_paid(
             connection=conn,
         )
     return True
+
+
+async def end_grouping(
+    conn, *, order_id: int, succeeded: bool, actor: str, params: dict | None = None
+) -> outbox.OutboxEvent:
+    """Inside the group's transaction: a waiting order is paid (its group succeeded: it is
+    fulfilled as any paid order) or closed (its group failed: it is refunded in full)."""
+    new = OrderStatus.PAID if succeeded else OrderStatus.CLOSED
+    return await transition(conn, order_id, OrderStatus.GROUPING, new, actor, params)
 
 
 async def take_refund(conn, *, order_id: int, amount: int) -> bool:

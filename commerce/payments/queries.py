@@ -138,6 +138,19 @@ async def aftersale_refunds(aftersale_ids: list[int]) -> dict[int, RefundView]:
     return latest
 
 
+async def refunded_orders(order_ids: list[int]) -> dict[int, int]:
+    """Of these orders, those a shopper's refund succeeded on, and how much came back (fen);
+    automatic refunds (money the order could not take) are not the shopper's refunds."""
+    if not order_ids:
+        return {}
+    refunded: dict[int, int] = {}
+    for order_id, amount in await Refund.filter(
+        order_id__in=sorted(set(order_ids)), status=RefundStatus.SUCCEEDED, automatic=False
+    ).values_list("order_id", "amount"):
+        refunded[order_id] = refunded.get(order_id, 0) + amount
+    return refunded
+
+
 async def refund_facts(refund_id: int) -> RefundView | None:
     refund = await Refund.get_or_none(id=refund_id)
     return view_of(refund) if refund is not None else None

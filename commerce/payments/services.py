@@ -46,7 +46,7 @@ async def start_payment(*, shopper: Shopper, order_id: int, pay: WeChatPayClient
     facts = await orders.order_facts(order_id)
     checkout = await orders.checkout_of_order(order_id)
     assert facts is not None and checkout is not None
-    if facts.status is OrderStatus.PAID or facts.status is OrderStatus.SHIPPED:
+    if facts.status in (OrderStatus.PAID, OrderStatus.GROUPING, OrderStatus.SHIPPED):
         raise PaymentError.ALREADY_PAID.error()
     if facts.status is not OrderStatus.PENDING_PAYMENT:
         raise PaymentError.NOT_PAYABLE.error()

@@ -10,6 +10,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from commerce import clock, outbox
+from commerce.errors import CommerceError
+from commerce.groupbuy import services as groupbuy
+from commerce.metrics import GMV_PAID, ORDERS_PAID, PAYMENT_NOTIFICATIONS
 from commerce.orders import queries as orders
 from commerce.orders import services as order_services
 from commerce.orders.states import EventType, OrderStatus
@@ -38,12 +41,21 @@ SUCCEEDS_FROM = Q(status__in=(RefundStatus.REQUESTED, RefundStatus.PROCESSING)) 
 async def on_payment_notification(*, pay: WeChatPayClient | None, headers: Any, body: bytes) -> None:
     """POST /pay/wechat/notify: verify, decrypt, apply. Raises NOTIFICATION_REJECTED or
     NOTIFICATION_MISMATCH (answered FAIL, nothing changed); returns for success."""
-    notification = _open(pay, headers, body)
-    if notification.event_type != "TRANSACTION.SUCCESS":
-        log.info("payment notification %s ignored: %s", notification.id, notification.event_type)
-        return
-    assert pay is not None
-    await settle_transaction(notification.resource, pay)
+    try:
+        notification = _open(pay, headers, body)
+        if notification.event_type != "TRANSACTION.SUCCESS":
+            log.info("payment notification %s ignored: %s", notification.id, notification.event_type)
+            PAYMENT_NOTIFICATIONS.labels("ignored").inc()
+            return
+        assert pay is not None
+        settled = await settle_transaction(notification.resource, pay)
+    except CommerceError as error:  # rejected, malformed, mismatch: by its stable code
+        PAYMENT_NOTIFICATIONS.labels(str(error.code)).inc()
+        raise
+    except Exception:  # the database failed: WeChat Pay is answered 500 and tells us again
+        PAYMENT_NOTIFICATIONS.labels("error").inc()
+        raise
+    PAYMENT_NOTIFICATIONS.labels("paid" if settled else "duplicate").inc()
 
 
 async def on_refund_notification(*, pay: WeChatPayClient | None, headers: Any, body: bytes) -> None:
@@ -74,12 +86,12 @@ async def settle_from_query(out_trade_no: str, pay: WeChatPayClient) -> None:
 
 
 @unit_of_work
-async def settle_transaction(transaction: dict[str, Any], pay: WeChatPayClient) -> None:
+async def settle_transaction(transaction: dict[str, Any], pay: WeChatPayClient) -> bool:
     """Record a paid transaction once and move every order of its checkout to paid, in one
     transaction; money an order cannot take (cancelled meanwhile, or paid through another
-    attempt) goes back automatically."""
+    attempt) goes back automatically. False: recorded before (or not paid), nothing done."""
     if transaction.get("trade_state") not in ("SUCCESS", "REFUND"):
-        return
+        return False
     payment = await _matching_payment(transaction, pay)
     transaction_id = str(transaction.get("transaction_id") or "")
     payer = transaction.get("payer") or {}
@@ -102,7 +114,7 @@ async def settle_transaction(transaction: dict[str, Any], pay: WeChatPayClient) 
                 )
             )
             if not moved:  # paid before: a redelivery, or a duplicate from another server
-                return
+                return False
             details = {"out_trade_no": payment.out_trade_no, "transaction_id": transaction_id}
             returned = [
                 order
@@ -113,8 +125,13 @@ async def settle_transaction(transaction: dict[str, Any], pay: WeChatPayClient) 
             ]
             if returned:
                 events = await _return_money(conn, payment, returned, details)
-            # The books post it (commerce.ledger.handlers), after commit.
+            # Orders that wait for their 拼团 group: their seats are paid in this transaction
+            # (the N-th makes the whole group paid; a payer with no seat left is placed anew).
             returned_ids = {order.id for order in returned}
+            waiting = [o.id for o in checkout.orders if o.id not in returned_ids and terms[o.id].waits]
+            if waiting:
+                events += await groupbuy.seat_payments(conn, order_ids=waiting, actor=ACTOR)
+            # The books post it (commerce.ledger.handlers), after commit.
             events.insert(
                 0,
                 await outbox.emit(
@@ -129,8 +146,12 @@ async def settle_transaction(transaction: dict[str, Any], pay: WeChatPayClient) 
             )
     except IntegrityError:  # the same transaction_id recorded concurrently: it paid once
         log.info("transaction %s already recorded", transaction_id)
-        return
+        return False
+    paid = [order for order in checkout.orders if order.id not in returned_ids]
+    ORDERS_PAID.inc(len(paid))  # committed: counted once, by the process that moved it
+    GMV_PAID.inc(sum(order.payable for order in paid))
     await outbox.deliver(events)
+    return True
 
 
 async def _matching_payment(transaction: dict[str, Any], pay: WeChatPayClient) -> Payment:
@@ -194,7 +215,13 @@ async def _return_money(
 
 
 # Orders that took their money once already (a closed one was paid, then refunded).
-_PAID_STATES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.CLOSED)
+_PAID_STATES = (
+    OrderStatus.PAID,
+    OrderStatus.GROUPING,
+    OrderStatus.SHIPPED,
+    OrderStatus.COMPLETED,
+    OrderStatus.CLOSED,
+)
 
 
 async def settle_refund(result: dict[str, Any], pay: WeChatPayClient) -> None:

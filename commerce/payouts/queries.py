@@ -97,6 +97,14 @@ async def wallet(*, user_id: int) -> Wallet:
     return Wallet(owed=await owed_to(user_id), in_transit=in_transit, payouts=[_view(r) for r in rows])
 
 
+async def withdrawn(*, user_id: int) -> int:
+    """What the payee has had paid to their WeChat balance, all told."""
+    amounts = await Payout.filter(payee_user_id=user_id, status=PayoutStatus.SUCCEEDED).values_list(
+        "amount", flat=True
+    )
+    return sum(int(a) for a in amounts)
+
+
 async def payee_get(*, user_id: int, payout_id: int) -> PayoutView:
     """The payee's own payout; another's is not found."""
     row = await Payout.get_or_none(id=payout_id, payee_user_id=user_id)

@@ -27,7 +27,7 @@ from commerce.ledger.states import EntryKind
 from commerce.money import MAX_FEN, fen_to_yuan
 from commerce.payouts import queries
 from commerce.payouts.errors import PayoutError
-from commerce.payouts.events import PayoutApproved
+from commerce.payouts.events import PayoutApproved, PayoutFinished
 from commerce.payouts.lifecycle import PAYOUT, record
 from commerce.payouts.models import Payout
 from commerce.payouts.queries import PayoutView
@@ -229,6 +229,7 @@ async def refuse(*, payout_id: int, staff: Staff, reason: str) -> PayoutView:
             actor=staff.actor,
             params={"reason": reason},
             changes={"refusal": reason, "finished_at": now},
+            event=PayoutFinished(row.id, row.payee_user_id, row.amount, PayoutStatus.REFUSED.value, reason),
         )
         memo = f"提现 {row.out_bill_no} 被拒绝：{reason}"
         await post_entry(conn, row, EntryKind.PAYOUT_RETURNED, memo=memo, actor=staff.actor)

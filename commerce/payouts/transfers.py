@@ -17,6 +17,7 @@ from commerce import clock
 from commerce.jobs import services as jobs
 from commerce.ledger.states import EntryKind
 from commerce.payouts.errors import PayoutError
+from commerce.payouts.events import PayoutFinished
 from commerce.payouts.lifecycle import PAYOUT, record
 from commerce.payouts.models import Payout
 from commerce.payouts.services import post_entry
@@ -193,6 +194,7 @@ async def _paid(row: Payout, bill: TransferBill) -> None:
             actor=ACTOR,
             params={"transfer_bill_no": bill.transfer_bill_no},
             changes={**_bill_changes(bill), "package_info": None, "finished_at": now},
+            event=PayoutFinished(row.id, row.payee_user_id, row.amount, PayoutStatus.SUCCEEDED.value),
         )
         if moved is None:
             return  # told before
@@ -224,6 +226,7 @@ async def _end(
                 "failure_reason": failure[:200],
                 "finished_at": clock.now(),
             },
+            event=PayoutFinished(row.id, row.payee_user_id, row.amount, to.value, failure[:200]),
         )
         if moved is None:
             return

@@ -32,12 +32,22 @@ class PricingLine:
 
 
 @dataclass(frozen=True)
+class GroupChoice:
+    """A 拼团 deal bought at its group price: join the group, or open one (group_id None)."""
+
+    deal_id: int
+    group_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Choices:
     """What the shopper chose for this checkout. Later steps read their own field here (a
     coupon code, points to spend); `extra` holds a step's choice before it has a field."""
 
     coupon_code: str | None = None
     points: int = 0
+    group: GroupChoice | None = None
+    community_sale_id: int | None = None  # a community sale (社区团购) the lines are bought in
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -181,8 +191,11 @@ class Shipping:
     async def apply(self, context: PricingContext, draft: OrderDraft) -> None:
         if not draft.lines or context.fulfilment != "express":
             return
+        # "Free from ¥99" reads what the goods cost after the discounts of the steps before
+        # (a group price): ¥120 of goods bought for ¥89 is under ¥99.
+        goods = draft.items_total + sum(a.amount for a in draft.adjustments if a.kind != SHIPPING)
         fee = await self.fee_of(
-            merchant_id=draft.merchant_id, items_total=draft.items_total, province=context.province
+            merchant_id=draft.merchant_id, items_total=max(goods, 0), province=context.province
         )
         draft.shipping_fee = fee
         if fee:

@@ -28,6 +28,10 @@ class Permission(StrEnum):
     REVEAL_PII = "reveal_pii"  # see a full phone number or address (recorded)
     SHIPPING = "shipping"  # the merchant's shipping fee template (an owner: its own)
     PICKUP_POINTS = "pickup_points"  # pickup points (an owner: its own; the platform: the platform's)
+    LEADERS = "leaders"  # community leaders: review applications, suspend (the platform's only)
+    KOLS = "kols"  # KOLs: review applications, tiers and their rates, suspend (the platform's only)
+    # Community sales and their batches (an owner: its merchant's sales and their batches only).
+    COMMUNITY_SALES = "community_sales"
 
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
@@ -45,6 +49,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.SHIPPING,  # its own merchant's template only
             Permission.PICKUP_POINTS,  # its own merchant's points only
             Permission.STATEMENTS,  # its own merchant's statements only
+            Permission.COMMUNITY_SALES,  # its own merchant's sales and their batches only
         }
     ),
     StaffRole.MERCHANT_STAFF: frozenset(

@@ -119,3 +119,14 @@ def _summary(user: User) -> ShopperSummary:
         phone_masked=mask_phone(user.phone) if user.phone else "",
         created_at=user.created_at,
     )
+
+
+def mask_nickname(nickname: str) -> str:
+    """What strangers see of a nickname: its first character and a star (微信用户 when empty)."""
+    return (nickname[0] + "*") if nickname else "微信用户"
+
+
+async def public_profiles(user_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """user id -> (masked nickname, avatar URL): how a shopper shows to other shoppers."""
+    rows = await User.filter(id__in=list(set(user_ids)) or [0]).values_list("id", "nickname", "avatar_url")
+    return {uid: (mask_nickname(nickname), avatar) for uid, nickname, avatar in rows}

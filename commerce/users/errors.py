@@ -21,3 +21,14 @@ class AddressError(ErrorCode):
     INCOMPLETE = ("address_incomplete", ErrorKind.INVALID, "请填写收货人、省市区和详细地址")
     INVALID_CHARACTERS = ("address_invalid_characters", ErrorKind.INVALID, "收货地址中有无法识别的字符")
     TOO_MANY = ("too_many_addresses", ErrorKind.CONFLICT, "最多保存 20 个收货地址")
+
+
+class SubscriptionError(ErrorCode):
+    """Mini-program subscribe messages the shopper accepted or refused."""
+
+    UNKNOWN_TEMPLATE = ("unknown_subscribe_template", ErrorKind.INVALID, "不认识的订阅消息模板")
+    INVALID_DECISION = (
+        "invalid_subscribe_decision",
+        ErrorKind.INVALID,
+        "订阅结果只能是 accept、reject、ban 或 filter",
+    )

@@ -106,3 +106,16 @@ async def _ensure(openid: str, unionid: str | None, scene: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+async def unionid_of_shopper(*, user_id: int) -> str | None:
+    """The shopper's unionid (None when WeChat gave none): how a follower becomes them."""
+    unionid = await User.filter(id=user_id).values_list("unionid", flat=True)
+    return unionid[0] if unionid and unionid[0] else None
+
+
+async def nicknames_of(user_ids: list[int]) -> dict[int, str]:
+    """user id -> nickname, for lists of shoppers (a leader's customers)."""
+    if not user_ids:
+        return {}
+    return dict(await User.filter(id__in=user_ids).values_list("id", "nickname"))

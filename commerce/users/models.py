@@ -86,3 +86,18 @@ class TemplateReport(Model):
 
     class Meta:
         table = "mp_template_report"
+
+
+class SubscribeCredit(Model):
+    """The mini-program subscribe messages a shopper accepted and we have not sent yet, per
+    template: each acceptance given to wx.requestSubscribeMessage lets WeChat deliver one."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="subscribe_credits", on_delete=fields.CASCADE)
+    template_id = fields.CharField(max_length=64)
+    credits = fields.IntField(default=0)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "subscribe_credit"
+        unique_together = (("user", "template_id"),)

@@ -4,8 +4,11 @@ so every outbound call to WeChat goes through here."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,13 +16,15 @@ import aiohttp
 import redis.asyncio as redis
 
 from commerce.config import Settings
-from commerce.wechat.errors import AccessTokenRefused, WeChatUnavailable, error_for
+from commerce.metrics import UNAVAILABLE, WECHAT_CALLS
+from commerce.wechat.errors import AccessTokenRefused, WeChatError, WeChatUnavailable, error_for
 from commerce.wechat.tokens import AccessTokenCache
 
 log = logging.getLogger(__name__)
 
 # WeChat answers in well under a second; a caller (a shopper's request) must not hang on it.
 TIMEOUT = aiohttp.ClientTimeout(total=5, connect=2, sock_read=5)
+UNLIMITED_CODE_TTL_SECONDS = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class WeChatClient:
         self._appid = appid or settings.miniapp_appid
         self._secret = secret or settings.miniapp_secret
         self._http: aiohttp.ClientSession | None = None
+        self._redis = redis
         self.tokens = AccessTokenCache(redis_client=redis, appid=self._appid, fetch=self._fetch_token)
 
     async def close(self) -> None:
@@ -97,6 +103,82 @@ class WeChatClient:
     async def upload_shipping_info(self, payload: dict[str, Any]) -> None:
         """Tell WeChat how a mini-program payment's goods were shipped (发货信息录入)."""
         await self._call_with_token("POST", "/wxa/sec/order/upload_shipping_info", json_body=payload)
+
+    async def get_unlimited_code(
+        self, *, scene: str, page: str, check_path: bool = True, width: int = 430
+    ) -> bytes:
+        """A mini-program code (wxacode.getUnlimited) opening `page` with `scene` (at most 32
+        visible characters): the image's bytes. WeChat answers an image, or an errcode JSON."""
+        body = {"scene": scene, "page": page, "check_path": check_path, "width": width}
+        # The same scene and page always make the same code: kept in Redis, so a shared group
+        # or a KOL's code shown a thousand times asks WeChat once (getUnlimited is rate-limited).
+        key = (
+            f"wx:{self._appid}:wxacode:"
+            + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        )
+        if (kept := await self._redis.get(key)) is not None:
+            return kept
+        token = await self.tokens.get()
+        try:
+            image = await self._image(token, body)
+        except AccessTokenRefused as error:
+            log.info(
+                "access token refused on getwxacodeunlimit (errcode %s); replacing it once", error.errcode
+            )
+            image = await self._image(await self.tokens.replace(token), body)
+        await self._redis.set(key, image, ex=UNLIMITED_CODE_TTL_SECONDS)
+        return image
+
+    async def _image(self, token: str, body: dict[str, Any]) -> bytes:
+        with counted("/wxa/getwxacodeunlimit"):
+            return await self._send_for_image(token, body)
+
+    async def _send_for_image(self, token: str, body: dict[str, Any]) -> bytes:
+        path = "/wxa/getwxacodeunlimit"
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=TIMEOUT)
+        try:
+            async with self._http.post(
+                self._base + path, params={"access_token": token}, json=body
+            ) as response:
+                raw, status, kind = await response.read(), response.status, response.content_type
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise WeChatUnavailable(f"{path}: {type(exc).__name__}") from None
+        if status != 200:
+            raise WeChatUnavailable(f"{path}: HTTP {status}")
+        if kind.startswith("image/"):
+            return raw
+        try:
+            answer = json.loads(raw)
+            errcode = int(answer.get("errcode", -1))
+        except (ValueError, TypeError, AttributeError):
+            raise WeChatUnavailable(f"{path}: neither an image nor JSON") from None
+        raise error_for(errcode or -1, str(answer.get("errmsg", "")))
+
+    async def send_subscribe_message(
+        self, openid: str, template_id: str, data: dict[str, str], *, page: str, state: str = "formal"
+    ) -> None:
+        """A subscribe message (订阅消息) to a mini-program user: data maps the template's keyword
+        keys to their values (thing1 at most 20 characters, phrase2 5 Chinese characters, ...);
+        page opens on tap ("pages/order/index?id=1"); state is the mini-program version it opens
+        ("formal", "trial" or "developer").
+
+        Raises NotSubscribed (43101) when the shopper has no acceptance of the template left;
+        WeChatError for an openid not of this mini-program (40003), a template it did not add
+        (40037) or data breaking the template's rules (47003); WeChatUnavailable when WeChat
+        cannot be reached or is busy."""
+        await self._call_with_token(
+            "POST",
+            "/cgi-bin/message/subscribe/send",
+            json_body={
+                "touser": openid,
+                "template_id": template_id,
+                "page": page,
+                "data": {key: {"value": value} for key, value in data.items()},
+                "miniprogram_state": state,
+                "lang": "zh_CN",
+            },
+        )
 
     # -- official account --------------------------------------------------------------
 
@@ -172,6 +254,13 @@ class WeChatClient:
     async def _call(
         self, method: str, path: str, *, params: dict[str, str] | None = None, json_body: Any = None
     ) -> dict[str, Any]:
+        """One HTTP call, counted by path and outcome (shop_wechat_calls)."""
+        with counted(path):
+            return await self._send(method, path, params=params, json_body=json_body)
+
+    async def _send(
+        self, method: str, path: str, *, params: dict[str, str] | None = None, json_body: Any = None
+    ) -> dict[str, Any]:
         """One HTTP call; WeChat's errcode raised as its typed exception.
 
         Messages name the path only: the query holds the secret, codes and the access token.
@@ -210,3 +299,17 @@ class WeChatClient:
 
 def _with_token(params: dict[str, str] | None, token: str) -> dict[str, str]:
     return {**(params or {}), "access_token": token}
+
+
+@contextmanager
+def counted(path: str) -> Iterator[None]:
+    """Count one call to WeChat by its outcome: errcode 0, WeChat's errcode, or unavailable."""
+    try:
+        yield
+    except WeChatError as error:  # WeChatBusy too: it carries WeChat's -1
+        WECHAT_CALLS.labels(path, str(error.errcode)).inc()
+        raise
+    except WeChatUnavailable:
+        WECHAT_CALLS.labels(path, UNAVAILABLE).inc()
+        raise
+    WECHAT_CALLS.labels(path, "0").inc()

@@ -47,6 +47,11 @@ class OutOfWindow(WeChatError):
     follower's last action passed; 45047: the messages that window allows are used up)."""
 
 
+class NotSubscribed(WeChatError):
+    """The shopper has no acceptance left for this template (43101): each acceptance of
+    wx.requestSubscribeMessage allows one subscribe message."""
+
+
 class WeChatBusy(WeChatError, WeChatUnavailable):
     """WeChat's "system error, try later" (-1): both an errcode and a reason to retry later."""
 
@@ -70,6 +75,7 @@ _BY_ERRCODE: dict[int, type[WeChatError]] = {
     40226: RiskyUser,
     45015: OutOfWindow,
     45047: OutOfWindow,
+    43101: NotSubscribed,
 }
 
 

@@ -30,6 +30,7 @@ from yarl import URL
 
 from commerce import clock
 from commerce.config import Settings
+from commerce.metrics import UNAVAILABLE, WECHAT_PAY_CALLS, pay_api
 from commerce.wechat import pay_bills
 from commerce.wechat.bills import Bill, FundFlowRow, TradeBillRow
 
@@ -247,6 +248,15 @@ class WeChatPayClient:
     async def download(self, url: str) -> bytes:
         """A file at a download_url WeChat Pay gave: the GET is signed, the answer is not
         (the caller checks the file's hash instead)."""
+        try:
+            content = await self._download(url)
+        except WeChatPayUnavailable:
+            WECHAT_PAY_CALLS.labels("bill download", UNAVAILABLE).inc()
+            raise
+        WECHAT_PAY_CALLS.labels("bill download", "ok").inc()
+        return content
+
+    async def _download(self, url: str) -> bytes:
         if self._http is None:
             self._http = aiohttp.ClientSession(timeout=TIMEOUT)
         target = URL(url)
@@ -323,6 +333,20 @@ class WeChatPayClient:
     # -- transport ------------------------------------------------------------------------
 
     async def _request(self, method: str, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One signed call, counted by API and outcome (shop_wechatpay_calls)."""
+        api = pay_api(path)
+        try:
+            answer = await self._send(method, path, payload)
+        except WeChatPayRefused as refused:
+            WECHAT_PAY_CALLS.labels(api, refused.code or str(refused.status)).inc()
+            raise
+        except WeChatPayUnavailable:
+            WECHAT_PAY_CALLS.labels(api, UNAVAILABLE).inc()
+            raise
+        WECHAT_PAY_CALLS.labels(api, "ok").inc()
+        return answer
+
+    async def _send(self, method: str, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         """One signed call; the answer's signature is verified before it is believed."""
         if self._http is None:
             self._http = aiohttp.ClientSession(timeout=TIMEOUT)

@@ -10,11 +10,15 @@ Errors (besides invalid_request / malformed_json, 400):
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from typing import Any
 
 from aiohttp import web
 
+from commerce.community import binding as community_binding
+from commerce.errors import CommerceError
+from commerce.referrals import scenes as referral_scenes
 from commerce.users import services as users
 from commerce.users.services import Shopper
 from miniprogram_api.keys import CORE
@@ -23,6 +27,7 @@ from miniprogram_api.schemas.account import CodeIn, LoginOut, UserEnvelope
 
 router = Router()
 TAG = "账号"
+log = logging.getLogger(__name__)
 
 
 @router.post(
@@ -31,12 +36,32 @@ TAG = "账号"
 async def login(request: web.Request, *, body: CodeIn) -> dict[str, Any]:
     core = request.app[CORE]
     result = await users.login_with_code(code=body.code, wechat=core.wechat, settings=core.settings)
+    await _bind_leader_scanned_before(result.user.id)
+    await _give_kol_touch_before(result.user.id, core.settings.referral_protection_days)
     return {
         "token": result.token,
         "expires_in": result.expires_in,
         "is_new": result.is_new,
         "user": asdict(result.user),
     }
+
+
+async def _bind_leader_scanned_before(user_id: int) -> None:
+    """A follower who scanned a leader's QR code before their first sign-in is bound now; a
+    leader gone meanwhile leaves them unbound (the sign-in itself never fails for it)."""
+    try:
+        await community_binding.bind_pending(user_id=user_id)
+    except CommerceError as error:
+        log.info("pending leader binding of user %s not taken: %s", user_id, error.code)
+
+
+async def _give_kol_touch_before(user_id: int, protection_days: int) -> None:
+    """A follower who followed or scanned a KOL's QR code before their first sign-in gets that
+    touch now (its original time and channel); the sign-in itself never fails for it."""
+    try:
+        await referral_scenes.give_pending(user_id=user_id, protection_days=protection_days)
+    except CommerceError as error:
+        log.info("pending KOL touch of user %s not given: %s", user_id, error.code)
 
 
 @router.post(

@@ -12,8 +12,10 @@ from commerce.aftersales import queries as aftersale_queries
 from commerce.aftersales import services as aftersales
 from commerce.config import Settings
 from commerce.errors import CommerceError
+from commerce.groupbuy import queries as groups
 from commerce.orders import queries, services
 from commerce.orders.queries import CheckoutView, OrderView
+from commerce.orders.states import STATUS_LABELS
 from commerce.payments import queries as payment_queries
 from commerce.payments import services as payments
 from commerce.users.services import Shopper
@@ -55,6 +57,7 @@ async def place_order(request: web.Request, *, body: OrderIn, shopper: Shopper) 
         from_cart=body.from_cart,
         address_id=body.address_id,
         fulfilment=body.fulfilment_choice(),
+        choices=body.choices(),
         contact=body.contact_value(),
     )
     # The first order's fields at the top, as before checkouts held several merchants' orders
@@ -139,6 +142,7 @@ async def confirm_receipt(request: web.Request, *, shopper: Shopper) -> dict[str
 def order_json(order: OrderView) -> dict[str, Any]:
     body = asdict(order)
     body["status"] = order.status.value
+    body["status_label"] = STATUS_LABELS[order.status]
     for name in ("pay_deadline", "created_at", "paid_at", "shipped_at", "completed_at"):
         body[name] = _shanghai(getattr(order, name))
     if order.fulfilment is not None:
@@ -152,6 +156,18 @@ def order_json(order: OrderView) -> dict[str, Any]:
 async def order_detail_json(order: OrderView, *, shopper: Shopper, settings: Settings) -> dict[str, Any]:
     """The order with its refunds, its after-sales requests and whether another may be made."""
     body = order_json(order)
+    group = await groups.group_of_order(order_id=order.id)
+    body["group"] = (
+        None
+        if group is None
+        else {
+            "id": group.id,
+            "status": group.status.value,
+            "seats_left": group.seats_left,
+            "seconds_left": group.seconds_left,
+            "share_path": groups.share_path(group.id),
+        }
+    )
     body["aftersales"] = [
         aftersale_json(view) for view in await aftersale_queries.of_order(order_id=order.id)
     ]

@@ -104,6 +104,7 @@ async def checkout_preview(request: web.Request, *, body: CheckoutIn, shopper: S
         address_id=body.address_id,
         settings=request.app[CORE].settings,
         fulfilment=body.fulfilment_choice(),
+        choices=body.choices(),
         contact=body.contact_value(),
     )
     merchants = [order.merchant_id for order in preview.quote.orders]

@@ -66,10 +66,19 @@ class FulfilmentOut(BaseModel):
     pickup_code: str = Field(description="提货码，待自提时向自提点出示；提货后为空")
 
 
+class OrderGroupOut(BaseModel):
+    id: int
+    status: str = Field(description="forming 拼团中；succeeded 已成团；failed 未成团")
+    seats_left: int
+    seconds_left: int
+    share_path: str = Field(description="分享给好友参团的小程序页面")
+
+
 class OrderOut(BaseModel):
     id: int
     order_no: str
     status: OrderStatus
+    status_label: str = Field(description="状态（中文），如 待支付、待成团、待发货")
     lines: list[OrderLineOut]
     items_total: int
     shipping_fee: int
@@ -90,6 +99,7 @@ class OrderOut(BaseModel):
     aftersales: list[AfterSaleOut] = Field(
         default_factory=list, description="该订单的售后申请（订单详情返回；列表接口为空）"
     )
+    group: OrderGroupOut | None = Field(None, description="拼团订单所在的团（订单详情返回）")
     can_request_aftersale: bool = Field(
         False, description="现在能否申请售后（订单详情返回；可申请的内容见 /orders/{id}/aftersales/options）"
     )

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from commerce.fulfilment.choice import Contact, FulfilmentChoice
 from commerce.fulfilment.states import FulfilmentKind
+from commerce.pricing.pipeline import Choices, GroupChoice
 from miniprogram_api.schemas.catalog import MAX_ID
 
 Quantity = Field(ge=1, le=999, description="件数，1-999")
@@ -104,6 +105,13 @@ class ContactIn(Strict):
     phone: str = Field(pattern=r"^1[0-9]{10}$", description="提货人手机号（11 位）")
 
 
+class GroupIn(Strict):
+    deal_id: int = Field(ge=1, le=MAX_ID, description="拼团活动")
+    group_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="参加的团（分享链接里的团）；不填则开新团。团已满时为你开一个新团"
+    )
+
+
 class CheckoutIn(Strict):
     items: list[CheckoutItemIn] | None = Field(None, min_length=1, max_length=50)
     from_cart: bool = False
@@ -120,6 +128,30 @@ class CheckoutIn(Strict):
         description="自提的提货人；不填则用 address_id 的收货人与手机号，"
         "两者都没有时不能提交（pickup_contact_required）",
     )
+    group: GroupIn | None = Field(
+        None,
+        description="拼团：按拼团价购买 items 里唯一的一件拼团商品（group_deal_one_line），"
+        "支付后订单为“待成团”（grouping），满员后一起发货，到时未成团全额退款",
+    )
+    community_sale_id: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_ID,
+        description="在某场社区团购中下单：商品按团购价，须选择团长自提点（community_pickup_required、"
+        "community_point_not_leaders）；已截单为 community_sale_closed",
+    )
+
+    @model_validator(mode="after")
+    def _one_line_for_a_group(self) -> CheckoutIn:
+        if self.group is not None and (self.items is None or len(self.items) != 1):
+            raise ValueError("拼团下单只能包含一件拼团商品（items 一项，不能从购物车结算）")
+        if self.group is not None and self.community_sale_id is not None:
+            raise ValueError("拼团与社区团购不能在同一笔订单中")
+        return self
+
+    def choices(self) -> Choices:
+        group = self.group and GroupChoice(deal_id=self.group.deal_id, group_id=self.group.group_id)
+        return Choices(group=group, community_sale_id=self.community_sale_id)
 
     def fulfilment_choice(self) -> FulfilmentChoice | None:
         if self.fulfilment is None:

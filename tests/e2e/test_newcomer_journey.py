@@ -28,6 +28,13 @@ async def test_migrate_seed_serve_search_and_log_in(tmp_path, shop_services):
             assert any("iPhone" in item["title"] for item in found["items"][:5])
             async with http.get(f"{base}/api/v1/products", params={"page_size": 100}) as response:
                 assert (await response.json())["total"] >= 300
+            # and finds the demo 拼团 deal and today's community sale
+            async with http.get(f"{base}/api/v1/group-deals/1") as response:
+                deal = await response.json()
+            assert response.status == 200 and deal["group_size"] == 3, deal
+            async with http.get(f"{base}/api/v1/community/sales") as response:
+                sales = await response.json()
+            assert response.status == 200 and len(sales["items"]) == 1, sales
             # and logs in through the simulator mounted in the same service
             async with http.post(f"{base}/_sim/wx/login-code", json={"user": "alice"}) as response:
                 code = (await response.json())["code"]

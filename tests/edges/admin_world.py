@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import FormData
 
@@ -16,8 +16,14 @@ from commerce.aftersales.models import AfterSale, AfterSaleEvent
 from commerce.audit.models import AuditEntry
 from commerce.catalog.importer import import_rows
 from commerce.catalog.models import Category, Product, Sku
+from commerce.community import leaders
+from commerce.community import sales as community_sales
+from commerce.community.commission_models import LeaderCommissionRate
+from commerce.community.leaders import Application
+from commerce.community.models import Batch, CommunitySale, Leader
 from commerce.fulfilment.models import PickupPoint
 from commerce.fulfilment.services import create_pickup_point
+from commerce.groupbuy import deals
 from commerce.ledger import services as ledger
 from commerce.ledger.models import CommissionRate, JournalEntry
 from commerce.ledger.services import ensure_accounts, merchant_payable
@@ -30,6 +36,10 @@ from commerce.payouts import services as payouts
 from commerce.payouts.models import Payout, PayoutEvent
 from commerce.reconciliation.models import ReconciliationDifference, ReconciliationRun
 from commerce.reconciliation.services import reconcile_day
+from commerce.referrals import kols
+from commerce.referrals import tiers as kol_tiers
+from commerce.referrals.models import Kol, KolFlag, KolTier, KolTierRate
+from commerce.referrals.states import FlagStatus
 from commerce.settlement import services as settlement
 from commerce.settlement.models import Statement
 from commerce.shipping.models import ShippingProvinceRule, ShippingTemplate
@@ -45,6 +55,7 @@ from shop.app import CORE
 from tests.builders import PASSWORD, Shopper, add_staff, catalog_csv, file_form, finished_import
 from tests.edges.paying import sim
 from tests.factories import sku_row
+from tests.referral_builders import approved_kol
 
 # One account per role; the merchant's two belong to merchant A.
 ADMIN, OWNER, CLERK, AGENT, FINANCE = "boss", "a-owner", "a-clerk", "agent-1", "money-1"
@@ -91,14 +102,30 @@ class World:
     point_a: int = 0  # A's pickup point (no order waits there)
     point_b: int = 0
     point_p: int = 0  # the platform's pickup point
+    deal_a: int = 0  # A's 拼团 deal on its tea
+    deal_b: int = 0
     statement_a: int = 0  # A's settlement statement (issued: finance approves, then pays it)
     statement_b: int = 0
+    # Community sales of tomorrow: merchant A's and the platform's, each with a batch formed
+    # (no orders in it) at the platform's point.
+    sale_a: int = 0
+    sale_p: int = 0
+    community_batch_a: int = 0
+    community_batch_p: int = 0
     ledger_account: int = 0  # merchant A's payable in the books
     payout: int = 0  # alice's withdrawal waiting for a person's approval
     payout_2: int = 0  # another of hers, to refuse
     # Today's reconciliation (WeChat Pay's bill left order A's payment out): its one difference.
     recon_day: str = "2026-01-01"
     difference: int = 0
+    leader_a: int = 0  # alice's application: approved, suspended, reinstated
+    leader_b: int = 0  # bob's application: refused
+    kol_a: int = 0  # alice's KOL application: approved into a tier, moved, suspended, reinstated
+    kol_b: int = 0  # bob's KOL application: refused
+    kol_tier: int = 0  # a KOL tier besides the default
+    kol_invitee: int = 0  # a user the platform invites to be a KOL
+    kol_flag: int = 0  # two more KOLs, flagged: one flag released, one voided
+    kol_flag_2: int = 0
 
 
 async def build_world(client, simulator) -> World:
@@ -143,6 +170,8 @@ async def build_world(client, simulator) -> World:
     w.point_a = (await create_pickup_point(name="甲店门店", address="甲路 1 号", merchant_id=w.merchant_a)).id
     w.point_b = (await create_pickup_point(name="乙店门店", address="乙路 2 号", merchant_id=w.merchant_b)).id
     w.point_p = (await create_pickup_point(name="平台驿站", address="中心路 9 号", merchant_id=None)).id
+    w.deal_a = await deals.create_deal(deal=_deal(w.sku_a, 990), merchant_id=w.merchant_a)
+    w.deal_b = await deals.create_deal(deal=_deal(w.sku_b, 1990), merchant_id=w.merchant_b)
     account = merchant_payable(w.merchant_a)
     w.ledger_account = (await ensure_accounts([account]))[account.code]
 
@@ -156,7 +185,57 @@ async def build_world(client, simulator) -> World:
     w.payout, w.payout_2 = await _withdrawals(client, w.alice)
     await _reconciled_today(client, simulator, w)
     w.statement_a, w.statement_b = await _statements(w.merchant_a, w.merchant_b)
+    applied = [await leaders.apply(user_id=u, application=LEADER_APPLICATION) for u in (w.alice, w.bob)]
+    w.leader_a, w.leader_b = [leader.id for leader in applied]
+    kol_applied = [await kols.apply(user_id=u, application=KOL_APPLICATION) for u in (w.alice, w.bob)]
+    w.kol_a, w.kol_b = [kol.id for kol in kol_applied]
+    w.kol_tier = (await kol_tiers.create_tier(name="金牌", rate_bps=1000, actor=actor)).id
+    w.kol_invitee = (await User.create(openid=f"o-invitee-{'x' * 20}", nickname="达人")).id
+    await _community_sales(w)
+    await _kol_flags(w)
     return w
+
+
+KOL_APPLICATION = kols.Application(name="林小美", phone="13912345678", intro="小红书博主")
+
+
+async def _kol_flags(w: World) -> None:
+    """two more KOLs flagged for self-referrals (nothing held): one flag each, open."""
+    for name, attr in (("阿丽", "kol_flag"), ("阿博", "kol_flag_2")):
+        user = await User.create(openid=f"o-flagged-{attr}-{'x' * 12}", nickname=name)
+        kol = await approved_kol(user_id=user.id, name=name)
+        flag = await KolFlag.create(
+            kol_id=kol.id,
+            open_key=kol.id,
+            status=FlagStatus.OPEN,
+            kinds=["self_referral"],
+            evidence={"self_referral": {"value": 3, "threshold": 3, "evidence": {"touches": []}}},
+            created_at=clock.now(),
+        )
+        setattr(w, attr, flag.id)
+
+
+LEADER_APPLICATION = Application(
+    name="王芳", phone="13800138000", address="南山区科技园 1 号", latitude=22.545, longitude=113.938
+)
+
+
+async def _community_sales(w: World) -> None:
+    tomorrow = community_sales.shanghai_today() + timedelta(days=1)
+    for merchant, attr in ((w.merchant_a, "a"), (None, "p")):
+        sale = await community_sales.create_sale(
+            title=f"团购{attr}",
+            sale_date=tomorrow,
+            items=[(w.sku_a, 1500)],
+            merchant_id=merchant,
+            cutoff_hour=23,
+            actor="staff:0",
+        )
+        setattr(w, f"sale_{attr}", sale.id)
+        batch = await Batch.create(
+            sale_id=sale.id, leader_id=0, pickup_point_id=w.point_p, created_at=clock.now()
+        )
+        setattr(w, f"community_batch_{attr}", batch.id)
 
 
 async def _withdrawals(client, user_id: int) -> tuple[int, int]:
@@ -260,11 +339,16 @@ async def fingerprint() -> dict[str, object]:
         .order_by("id")
         .values_list("merchant_id", "fee", "free_from", "version"),
         "shipping_provinces": await ShippingProvinceRule.all().count(),
+        "community_sales": await CommunitySale.all().order_by("id").values_list("id", "status"),
+        "community_batches": await Batch.all().order_by("id").values_list("id", "status"),
         "statements": await Statement.all()
         .order_by("id")
         .values_list("id", "status", "approved_by", "paid_by", "bank_reference"),
         "ledger_entries": await JournalEntry.all().count(),
         "commission_rates": await CommissionRate.all().order_by("id").values_list("category_id", "rate_bps"),
+        "leader_commission_rates": await LeaderCommissionRate.all()
+        .order_by("id")
+        .values_list("category_id", "product_id", "rate_bps"),
         "adjustments": await JournalEntry.filter(kind="adjustment").count(),
         "reconciliation_runs": await ReconciliationRun.all()
         .order_by("id")
@@ -272,6 +356,15 @@ async def fingerprint() -> dict[str, object]:
         "reconciliation_differences": await ReconciliationDifference.all()
         .order_by("id")
         .values_list("id", "status", "resolution"),
+        "leaders": await Leader.all().order_by("id").values_list("id", "status", "reason", "reviewed_by"),
+        "kols": await Kol.all().order_by("id").values_list("id", "status", "reason", "tier_id"),
+        "kol_tiers": await KolTier.all()
+        .order_by("id")
+        .values_list("id", "name", "rate_bps", "second_level_bps"),
+        "kol_tier_rates": await KolTierRate.all()
+        .order_by("id")
+        .values_list("tier_id", "category_id", "rate_bps"),
+        "kol_flags": await KolFlag.all().order_by("id").values_list("id", "status", "decided_by", "note"),
         "pickup_points": await PickupPoint.all()
         .order_by("id")
         .values_list("id", "name", "address", "opening_hours", "contact_phone", "active"),
@@ -335,6 +428,47 @@ def _post(name: str, route: str, url: str = "", form=(), file: tuple[str, bytes]
     return Way(name, "POST", "/admin" + route, "/admin" + (url or route), tuple(form), file)
 
 
+def _deal(sku_id: int, price: int) -> deals.DealInput:
+    return deals.DealInput(
+        title="两人团",
+        prices={sku_id: price},
+        group_size=2,
+        time_limit_minutes=60,
+        per_shopper_limit=1,
+        starts_at=datetime(2026, 1, 1, tzinfo=UTC),
+        ends_at=datetime(2036, 1, 1, tzinfo=UTC),
+    )
+
+
+def _group_deal_ways(w: World) -> tuple[list[Way], list[Way]]:
+    """(pages, actions) of the 拼团 deals: A's and B's."""
+    form = (
+        ("title", "甲店两人团"),
+        ("prices", f"{w.sku_a},0.01"),
+        ("group_size", "2"),
+        ("time_limit_minutes", "60"),
+        ("per_shopper_limit", "1"),
+        ("starts_at", "2026-01-01T00:00"),
+        ("ends_at", "2036-01-01T00:00"),
+    )
+    form_b = (*form[:1], ("prices", f"{w.sku_b},0.01"), *form[2:])
+    deal = "/group-deals/{id}"
+    pages = [
+        _get("group_deals", "/group-deals"),
+        _get("group_deal.new", "/group-deals/new"),
+        _get("group_deal.A", deal, f"/group-deals/{w.deal_a}"),
+        _get("group_deal.B", deal, f"/group-deals/{w.deal_b}"),
+    ]
+    actions = [
+        _post("group_deal.create", "/group-deals", form=form),
+        _post("group_deal.save.A", deal, f"/group-deals/{w.deal_a}", form),
+        _post("group_deal.save.B", deal, f"/group-deals/{w.deal_b}", form_b),
+        _post("group_deal.end.A", deal + "/end", f"/group-deals/{w.deal_a}/end"),
+        _post("group_deal.end.B", deal + "/end", f"/group-deals/{w.deal_b}/end"),
+    ]
+    return pages, actions
+
+
 def _point_switch(action: str, owner: str, point_id: int) -> Way:
     """Close or reopen a pickup point (owner: A, B or P, the platform)."""
     route = "/pickups/points/{id}/" + action
@@ -362,6 +496,7 @@ def ways(w: World) -> list[Way]:
     xinjiang = PROVINCES.index("新疆维吾尔自治区")
     points = "/pickups/points"
     books = "/finance/ledger/accounts"
+    leader_a, leader_b = f"/leaders/{w.leader_a}", f"/leaders/{w.leader_b}"
     point = (
         ("name", "新门店"),
         ("address", "新路 5 号"),
@@ -371,11 +506,13 @@ def ways(w: World) -> list[Way]:
     shipping = (("version", "0"), ("fee", "8.00"), ("free_from", "59"), (f"undeliverable_{xinjiang}", "1"))
     statement_a, statement_b = f"/statements/{w.statement_a}", f"/statements/{w.statement_b}"
     paid = (("reference", "ICBC-20261207-1"), ("paid_on", clock.to_shanghai(clock.now()).date().isoformat()))
+    group_pages, group_actions = _group_deal_ways(w)
     # fmt: off
     return [
         _get("dashboard", "/"),
         _get("dashboard.bare", "", ""),
         _get("static", "/static", "/static/inbox.js"),
+        *group_pages,
         _get("merchants", "/merchants"),
         _get("merchant.A", "/merchants/{id}", f"/merchants/{w.merchant_a}"),
         _get("audit", "/audit"),
@@ -423,6 +560,11 @@ def ways(w: World) -> list[Way]:
         _get("canned", "/support/canned"),
         _get("shipping", "/shipping"),
         _get("pickups", "/pickups"),
+        _get("community_sales", "/community-sales"),
+        _get("community_batches", "/batches"),
+        *(_get(f"community_batch.{o}{kind}", f"/batches/{{id}}{kind}", f"/batches/{i}{kind}")
+          for o, i in (("A", w.community_batch_a), ("P", w.community_batch_p))
+          for kind in ("", "/picking.xlsx", "/picking.csv")),
         _get("shipping.A", "/shipping/{id}", f"/shipping/{w.merchant_a}"),
         _get("shipping.B", "/shipping/{id}", f"/shipping/{w.merchant_b}"),
         _get("pickup_points", "/pickups/points"),
@@ -445,6 +587,11 @@ def ways(w: World) -> list[Way]:
         _get("finance.account", "/finance/ledger/accounts/{id}", f"{books}/{w.ledger_account}"),
         _get("finance.account.none", "/finance/ledger/accounts/{id}", f"{books}/999999"),
         _get("finance.commission", "/finance/commission"),
+        _get("finance.leader_commissions", "/finance/leader-commissions"),
+        _get("finance.leader_commissions.csv", "/finance/leader-commissions.csv"),
+        _get("kol_commissions", "/kol-commissions"),
+        _get("kol_commissions.csv", "/kol-commissions.csv"),
+        _get("kol_commissions.xlsx", "/kol-commissions.xlsx"),
         _post("merchant.create", "/merchants", form=(("code", "shop-d"), ("name", "丁店"))),
         _post("merchant.staff", "/merchants/{id}/staff", f"/merchants/{w.merchant_c}/staff", new_staff),
         _post("merchant.status", "/merchants/{id}/status", f"/merchants/{w.merchant_c}/status",
@@ -524,6 +671,8 @@ def ways(w: World) -> list[Way]:
         _post("product.import", "/products/import", file=import_file),
         _post("finance.commission.set", "/finance/commission",
               form=(("category_id", str(w.category)), ("rate", "4.5"))),
+        _post("finance.leader_commissions.rate", "/finance/leader-commissions/rates",
+              form=(("target", "category"), ("target_id", str(w.category)), ("rate", "12.5"))),
         _post("finance.adjust", "/finance/adjustments",
               form=(("payable", "merchant"), ("owner_id", str(w.merchant_a)), ("amount", "-1.00"),
                     ("reason", "多结算更正"))),
@@ -533,9 +682,54 @@ def ways(w: World) -> list[Way]:
               f"/finance/reconciliation/differences/{w.difference}/resolve", (("note", "商户平台已核实"),)),
         _post("reconciliation.resolve.none", "/finance/reconciliation/differences/{id}/resolve",
               "/finance/reconciliation/differences/999999/resolve", (("note", "商户平台已核实"),)),
+        *group_actions,
+        _get("leaders", "/leaders"),
+        _get("leaders.points", "/leaders/points"),
+        _get("leader", "/leaders/{id}", f"/leaders/{w.leader_a}"),
+        _post("leader.approve", "/leaders/{id}/approve", f"{leader_a}/approve"),
+        _post("leader.refuse", "/leaders/{id}/refuse", f"{leader_b}/refuse", (("reason", "地址不清楚"),)),
+        _post("leader.suspend", "/leaders/{id}/suspend", f"{leader_a}/suspend", (("reason", "投诉"),)),
+        _post("leader.reinstate", "/leaders/{id}/reinstate", f"{leader_a}/reinstate"),
+        _get("kols", "/kols"),
+        _get("kol", "/kols/{id}", f"/kols/{w.kol_a}"),
+        _get("kol.missing", "/kols/{id}", "/kols/999999"),
+        _get("kol_tiers", "/kol-tiers"),
+        _post("kol.approve", "/kols/{id}/approve", f"/kols/{w.kol_a}/approve",
+              (("tier_id", str(w.kol_tier)),)),
+        _post("kol.refuse", "/kols/{id}/refuse", f"/kols/{w.kol_b}/refuse", (("reason", "信息不全"),)),
+        _post("kol.tier", "/kols/{id}/tier", f"/kols/{w.kol_a}/tier", (("tier_id", str(w.kol_tier)),)),
+        _post("kol.suspend", "/kols/{id}/suspend", f"/kols/{w.kol_a}/suspend", (("reason", "投诉"),)),
+        _post("kol.reinstate", "/kols/{id}/reinstate", f"/kols/{w.kol_a}/reinstate"),
+        _post("kol.invite", "/kols/invite",
+              form=(("user_id", str(w.kol_invitee)), ("name", "新达人"), ("phone", "13912345678"),
+                    ("intro", "抖音"))),
+        _post("kol_tier.create", "/kol-tiers", form=(("name", "银牌"), ("rate", "8"))),
+        _post("kol_tier.save", "/kol-tiers/{id}", f"/kol-tiers/{w.kol_tier}",
+              (("name", "金牌达人"), ("rate", "12"), ("second_level_rate", "2"))),
+        _post("kol_tier.category_rate", "/kol-tiers/{id}/category-rate",
+              f"/kol-tiers/{w.kol_tier}/category-rate", (("category_id", str(w.category)), ("rate", "6.5"))),
+        _get("kol_funnels", "/kol-funnels"),
+        _get("kol_funnels.csv", "/kol-funnels.csv"),
+        _get("kol_funnels.xlsx", "/kol-funnels.xlsx"),
+        _get("kol_funnel", "/kol-funnels/{id}", f"/kol-funnels/{w.kol_a}"),
+        _get("kol_flags", "/kol-flags"),
+        _get("kol_flag", "/kol-flags/{id}", f"/kol-flags/{w.kol_flag}"),
+        _post("kol_flags.scan", "/kol-flags/scan"),
+        _post("kol_flag.release", "/kol-flags/{id}/release", f"/kol-flags/{w.kol_flag}/release",
+              (("note", "核实无误"),)),
+        _post("kol_flag.void", "/kol-flags/{id}/void", f"/kol-flags/{w.kol_flag_2}/void",
+              (("note", "刷单"),)),
+        _post("community_sale.create", "/community-sales",
+              form=(("title", "明日茶叶团"), ("sale_date", "2099-01-01"), ("cutoff_hour", "23"),
+                    ("items", f"{w.sku_a}, 9.90"))),
+        *(_post(f"community_sale.cancel.{o}", "/community-sales/{id}/cancel", f"/community-sales/{i}/cancel")
+          for o, i in (("A", w.sale_a), ("P", w.sale_p))),
+        *(_post(f"community_batch.{action}.{o}", f"/batches/{{id}}/{action}", f"/batches/{i}/{action}")
+          for o, i in (("A", w.community_batch_a), ("P", w.community_batch_p))
+          for action in ("dispatch", "arrive")),
         _post("logout", "/logout"),
     ]
     # fmt: on
 
 
-SECTIONS = ("groupbuy", "leaders", "kol", "nowhere")
+SECTIONS = ("groupbuy", "leaders", "kols", "nowhere")

@@ -109,12 +109,17 @@ EXPECTED = {
     "statement.B.print":     (200, 404, 403, 403, 200),
     "section.groupbuy":      (200, 200, 200, 403, 403),  # placeholders: as the navigation says
     "section.leaders":       (200, 403, 403, 403, 403),  # platform marketing
-    "section.kol":           (200, 403, 403, 403, 403),
+    "section.kols":          (200, 403, 403, 403, 403),
     "finance":               (200, 403, 403, 403, 200),  # the books: finance and the platform admin
     "finance.ledger":        (200, 403, 403, 403, 200),
     "finance.account":       (200, 403, 403, 403, 200),
     "finance.account.none":  (404, 403, 403, 403, 404),
     "finance.commission":    (200, 403, 403, 403, 200),
+    "finance.leader_commissions": (200, 403, 403, 403, 200),  # leaders' commissions: finance's
+    "finance.leader_commissions.csv": (200, 403, 403, 403, 200),
+    "kol_commissions":       (200, 403, 403, 403, 200),  # KOLs' commissions: finance's
+    "kol_commissions.csv":   (200, 403, 403, 403, 200),
+    "kol_commissions.xlsx":  (200, 403, 403, 403, 200),
     "section.nowhere":       (404, 404, 404, 404, 404),
     "merchant.create":       (302, 403, 403, 403, 403),
     "merchant.staff":        (302, 403, 403, 403, 403),
@@ -185,10 +190,67 @@ EXPECTED = {
     "staff.password.clerk":  (302, 302, 403, 403, 403),
     "product.import":        (303, 303, 303, 403, 403),
     "finance.commission.set": (302, 403, 403, 403, 302),
+    "finance.leader_commissions.rate": (302, 403, 403, 403, 302),
     "finance.adjust":        (200, 403, 403, 403, 200),  # the books' page says it was posted
     "reconciliation.run":    (302, 403, 403, 403, 302),  # yesterday: WeChat Pay has no bill
     "reconciliation.resolve": (302, 403, 403, 403, 302),
     "reconciliation.resolve.none": (404, 403, 403, 403, 404),
+    "group_deals":           (200, 200, 200, 403, 403),  # 拼团: whoever keeps products
+    "group_deal.new":        (200, 200, 200, 403, 403),
+    "group_deal.A":          (200, 200, 200, 403, 403),
+    "group_deal.B":          (200, 404, 404, 403, 403),
+    "group_deal.create":     (302, 302, 302, 403, 403),  # on A's tea: the platform's people may too
+    "group_deal.save.A":     (302, 302, 302, 403, 403),
+    "group_deal.save.B":     (302, 404, 404, 403, 403),
+    "group_deal.end.A":      (302, 302, 302, 403, 403),
+    "group_deal.end.B":      (302, 404, 404, 403, 403),
+    "leaders":               (200, 403, 403, 403, 403),  # community leaders: the platform's only
+    "leaders.points":        (200, 403, 403, 403, 403),
+    "leader":                (200, 403, 403, 403, 403),
+    "leader.approve":        (302, 403, 403, 403, 403),
+    "leader.refuse":         (302, 403, 403, 403, 403),
+    "leader.suspend":        (302, 403, 403, 403, 403),
+    "leader.reinstate":      (302, 403, 403, 403, 403),
+    "kols":                  (200, 403, 403, 403, 403),  # KOLs and their tiers: the platform's only
+    "kol":                   (200, 403, 403, 403, 403),
+    "kol.missing":           (404, 403, 403, 403, 403),
+    "kol_tiers":             (200, 403, 403, 403, 403),
+    "kol.approve":           (302, 403, 403, 403, 403),
+    "kol.refuse":            (302, 403, 403, 403, 403),
+    "kol.tier":              (302, 403, 403, 403, 403),
+    "kol.suspend":           (302, 403, 403, 403, 403),
+    "kol.reinstate":         (302, 403, 403, 403, 403),
+    "kol.invite":            (302, 403, 403, 403, 403),
+    "kol_tier.create":       (302, 403, 403, 403, 403),
+    "kol_tier.save":         (302, 403, 403, 403, 403),
+    "kol_tier.category_rate": (302, 403, 403, 403, 403),
+    # KOLs' funnels and fraud flags: the platform's only (as the KOL section)
+    "kol_funnels":           (200, 403, 403, 403, 403),
+    "kol_funnels.csv":       (200, 403, 403, 403, 403),
+    "kol_funnels.xlsx":      (200, 403, 403, 403, 403),
+    "kol_funnel":            (200, 403, 403, 403, 403),
+    "kol_flags":             (200, 403, 403, 403, 403),
+    "kol_flag":              (200, 403, 403, 403, 403),
+    "kol_flags.scan":        (302, 403, 403, 403, 403),
+    "kol_flag.release":      (302, 403, 403, 403, 403),
+    "kol_flag.void":         (302, 403, 403, 403, 403),
+    # community sales and their batches: the platform all; an owner its merchant's (the
+    # platform's: 404); a batch lands after it left (dispatch, then arrive)
+    "community_sales":       (200, 200, 403, 403, 403),
+    "community_batches":     (200, 200, 403, 403, 403),
+    "community_batch.A":     (200, 200, 403, 403, 403),
+    "community_batch.A/picking.xlsx": (200, 200, 403, 403, 403),
+    "community_batch.A/picking.csv": (200, 200, 403, 403, 403),
+    "community_batch.P":     (200, 404, 403, 403, 403),
+    "community_batch.P/picking.xlsx": (200, 404, 403, 403, 403),
+    "community_batch.P/picking.csv": (200, 404, 403, 403, 403),
+    "community_sale.create": (302, 302, 403, 403, 403),  # the owner: its own SKU
+    "community_sale.cancel.A": (302, 302, 403, 403, 403),
+    "community_sale.cancel.P": (302, 404, 403, 403, 403),
+    "community_batch.dispatch.A": (302, 302, 403, 403, 403),
+    "community_batch.arrive.A": (302, 302, 403, 403, 403),
+    "community_batch.dispatch.P": (302, 404, 403, 403, 403),
+    "community_batch.arrive.P": (302, 404, 403, 403, 403),
     "logout":                (302, 302, 302, 302, 302),
 }
 # fmt: on

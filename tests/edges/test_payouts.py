@@ -19,6 +19,7 @@ from commerce.outbox import OutboxEvent
 from commerce.payouts import transfers
 from commerce.payouts.models import Payout, PayoutEvent
 from shop.app import CORE
+from tests.builders import new_follower
 from tests.edges.payees import books_balance, entry_keys, payee, wallet, withdraw
 from tests.edges.paying import eventually, settle_outbox, sim
 from wechat_simulator.keys import STATE
@@ -333,3 +334,37 @@ async def test_a_lost_success_notification_is_found_by_the_job(client, simulator
     assert (await Payout.get(id=body["id"])).status.value == "succeeded"
     assert await entry_keys(body["id"]) == [f"payout:{body['id']}:paid", f"payout:{body['id']}:requested"]
     await books_balance()
+
+
+async def test_the_payee_is_told_when_a_withdrawal_ends(client, simulator):
+    # given alice follows the official account and is owed ¥50
+    await new_follower(simulator, "alice")
+    alice = await payee(client, simulator, owed=5000)
+
+    # when she withdraws ¥30 and confirms it in WeChat
+    body = await (await withdraw(client, alice, 3000)).json()
+    await sim(simulator, "POST", "/pay/transfer-confirm", {"package_info": body["transfer"]["package"]})
+    await settle_outbox()
+
+    # then the official account tells her it is in her WeChat balance
+    assert await _told(simulator) == ["您的提现 ¥30.00 已到账微信零钱，请注意查收。"]
+
+    # when her next withdrawal fails at WeChat Pay
+    await sim(simulator, "POST", "/pay/transfer-outcome", {"outcome": "FAIL", "reason": "ACCOUNT_FROZEN"})
+    failed = await (await withdraw(client, alice, 1000)).json()
+
+    async def ended() -> bool:
+        return (await Payout.get(id=failed["id"])).status.value == "failed"
+
+    await eventually(ended)
+    await settle_outbox()
+
+    # then she reads that the money is back, and why
+    told = await _told(simulator)
+    assert len(told) == 2 and told[1].startswith("您的提现 ¥10.00 未成功，金额已退回可提现余额。"), told
+    assert "收款人微信账户被冻结" in told[1]
+
+
+async def _told(simulator, user: str = "alice") -> list[str]:
+    _, log = await sim(simulator, "GET", f"/mp/messages?user={user}")
+    return [m["body"]["content"] for m in log["messages"] if m["direction"] == "custom"]

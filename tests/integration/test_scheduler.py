@@ -50,4 +50,12 @@ def test_the_issue_jobs_are_scheduled():
         ("check_ledger_balances", 86_400),
         ("check_payouts", 300),
         ("reconcile_bills", 900),
+        ("expire_groups", 30),  # 拼团: groups past their deadline end (refunds through after-sales)
+        ("lapse_group_holds", 30),  # unpaid seat holds go back to their groups
+        ("cut_off_community_sales", 60),
+        ("flag_unclaimed_community_orders", 3600),
+        ("settle_leader_commissions", 3600),
+        ("flush_referral_touches", 2),  # buffered KOL touches written in batches
+        ("settle_kol_commissions", 3600),  # KOLs' commissions: caught up, then earned
+        ("check_kol_signals", 3600),  # KOLs' fraud signals: flag and hold
     ]

@@ -8,11 +8,12 @@ once; approving and paying happen once, and paying posts once to the books."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
 from commerce import clock
+from commerce.clock import SHANGHAI
 from commerce.errors import CommerceError
 from commerce.ledger.models import JournalEntry, Posting
 from commerce.orders import services as orders
@@ -46,6 +47,10 @@ async def _issue(at: datetime, settings) -> list[int]:
 def _figures(statement: Statement) -> tuple[int, ...]:
     s = statement
     return (s.sales, s.refunds, s.commission, s.fees, s.adjustments, s.carried_in, s.owed, s.item_count)
+
+
+def _noon_in_shanghai(moment: datetime) -> datetime:
+    return datetime.combine(moment.astimezone(SHANGHAI).date(), time(12), tzinfo=SHANGHAI).astimezone(UTC)
 
 
 async def _owed_by_the_books(statement_id: int) -> int:
@@ -143,7 +148,9 @@ def _today() -> str:
 async def test_issued_items_are_frozen_and_issuing_again_issues_nothing(client, simulator, settings):
     # given the day's statements issued
     day = await a_day(client, simulator, settings)
-    later = day.at + timedelta(days=9)
+    # noon in Shanghai, so that "again within the hour" stays inside the same daily period
+    # whatever the hour the test runs at
+    later = _noon_in_shanghai(day.at + timedelta(days=9))
     assert len(await _issue(later, settings)) == 2
     items = await StatementItem.all().order_by("id").values_list("posting_id", "payable")
     figures = [_figures(s) for s in await Statement.all().order_by("id")]
