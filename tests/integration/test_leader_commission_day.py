@@ -1,12 +1,15 @@
 """Leaders' commissions over a day of mixed orders, fen by fen, and at once on MariaDB: the same
 payment or refund told many times posts once; two refunds of one order reverse together exactly
-what was accrued; a refund racing the earning job leaves the leader exactly what is left; many
+what was accrued; a refund racing the earning job leaves the leader exactly what is left (by
+chance, and forced between the job's read and its move); many
 leaders' orders paid at once queue on the platform's account without deadlocks."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+
+from tortoise import Tortoise
 
 from commerce import clock, outbox
 from commerce.aftersales import services as aftersales
@@ -27,6 +30,7 @@ from commerce.payments.events import RefundSucceeded
 from commerce.payments.models import Refund
 from commerce.staff.auth import Staff
 from commerce.staff.states import StaffRole
+from commerce.transactions import unit_of_work, write_transaction
 from commerce.users.services import Shopper
 from shop.app import CORE
 from shop.subscriptions import subscribers
@@ -255,6 +259,69 @@ async def test_a_refund_racing_the_earning_job_leaves_the_leader_exactly_what_is
     assert balances[f"leader_pending:{leader.user_id}"] == 0
     done = await LeaderCommission.get(id=commission.id)
     assert done.status is CommissionStatus.EARNED and done.reversed == 100
+    await _books_balanced()
+
+
+async def _until_the_commission_s_update_waits() -> None:
+    """Until an UPDATE of leader_commission is under way: while the test holds its row, that
+    is an UPDATE waiting for it (InnoDB may not list such a transaction in INNODB_TRX yet)."""
+    conn = Tortoise.get_connection("default")
+    for _ in range(1000):
+        [row] = await conn.execute_query_dict(
+            "SELECT COUNT(*) AS running FROM information_schema.PROCESSLIST"
+            " WHERE DB = DATABASE() AND INFO LIKE 'UPDATE `leader_commission`%%'"
+        )
+        if row["running"]:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("nothing waited for the commission's row")
+
+
+@needs_real_database
+async def test_a_refund_counted_between_the_earning_s_read_and_its_move_makes_it_wait(client, simulator):
+    """The interleaving the test above hits only by chance, forced: the earning job has read
+    the commission (nothing reversed) and waits for its row while a refund is counted."""
+    # given a picked-up order of 4 teas (4000: 400) whose window has passed
+    skus = await _skus()
+    leader = await approved_leader()
+    order_id = await paid_community_order(
+        client, simulator, "ivy", leader, await community_sale(), [(skus["LT1-1"], 4)]
+    )
+    await picked_up(order_id, leader.point_id)
+    commission = await LeaderCommission.get(order_id=order_id)
+    [line] = await _lines(order_id)
+    row_held, earning_waits = asyncio.Event(), asyncio.Event()
+
+    @unit_of_work
+    async def count_a_refund_holding_the_row() -> None:
+        async with write_transaction() as conn:
+            await conn.execute_query(
+                "SELECT id FROM leader_commission WHERE id = %s FOR UPDATE", [commission.id]
+            )
+            row_held.set()
+            await earning_waits.wait()
+            await commissions.reverse(commission_id=commission.id, refund_id=990_002, parts={line.id: 1000})
+
+    with clock.frozen(clock.now() + timedelta(days=WINDOW, minutes=1)):
+        refund = asyncio.create_task(count_a_refund_holding_the_row())
+        await row_held.wait()
+        # when the job reads the commission, then waits for its row while the refund is counted
+        earn = asyncio.create_task(earning.earn(commission_id=commission.id))
+        await _until_the_commission_s_update_waits()
+        earning_waits.set()
+        await refund
+        # then this run moves nothing: what it read is out of date
+        assert await earn is False
+        waiting = await LeaderCommission.get(id=commission.id)
+        assert (waiting.status, waiting.reversed, waiting.earned) == (CommissionStatus.PENDING, 100, 0)
+        assert (await _balances()).get(f"payee_payable:{leader.user_id}", 0) == 0
+        await _books_balanced()
+        # and the next run earns exactly what is left
+        await earning.earn_due(window_days=WINDOW)
+    balances = await _balances()
+    assert balances[f"payee_payable:{leader.user_id}"] == -300
+    assert balances[f"leader_pending:{leader.user_id}"] == 0
+    assert (await LeaderCommission.get(id=commission.id)).status is CommissionStatus.EARNED
     await _books_balanced()
 
 
