@@ -40,14 +40,18 @@ class Readiness:
         return [name for name, result in self.checks.items() if result != OK]
 
 
-async def readiness(*, redis_client: redis.Redis, search: CatalogSearch | None) -> Readiness:
-    """Run every check at once, each within CHECK_TIMEOUT."""
+async def readiness(
+    *, redis_client: redis.Redis, search: CatalogSearch | None, serves_search: bool = True
+) -> Readiness:
+    """Run every check at once, each within CHECK_TIMEOUT. A process that answers no search
+    (`shop scheduler`) is ready without an index."""
     checks: dict[str, Callable[[], Awaitable[str]]] = {
         "database": _database,
         "redis": lambda: _redis(redis_client),
         "migrations": _migrations,
-        "search_index": lambda: _search_index(search),
     }
+    if serves_search:
+        checks["search_index"] = lambda: _search_index(search)
     results = await asyncio.gather(*(_bounded(check) for check in checks.values()))
     return Readiness(dict(zip(checks, results, strict=True)))
 

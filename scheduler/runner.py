@@ -11,7 +11,8 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -106,3 +107,17 @@ def create_scheduler(core: Core, schedules: list[Schedule] | None = None) -> Asy
             max_instances=1,
         )
     return scheduler
+
+
+@asynccontextmanager
+async def running_scheduler(core: Core) -> AsyncIterator[AsyncIOScheduler]:
+    """The jobs run on their timers inside the block. Leaving it (the process draining) starts
+    no new run and lets the runs under way finish, within the shutdown grace, rather than be
+    cancelled with the event loop."""
+    scheduler = create_scheduler(core)
+    scheduler.start()
+    try:
+        yield scheduler
+    finally:
+        scheduler.shutdown(wait=False)
+        await finish_running_jobs(within_seconds=core.settings.shutdown_grace_seconds)

@@ -18,7 +18,7 @@ from commerce.core import Core
 from commerce.media.storage import local_media_root, uses_s3
 from commerce.referrals import touches as referral_touches
 from commerce.users import notice_templates
-from scheduler import create_scheduler, finish_running_jobs
+from scheduler import running_scheduler
 from shop import monitoring
 from shop.observability import request_id_middleware
 from shop.subscriptions import subscribers
@@ -137,12 +137,8 @@ async def _flush_referral_touches_at_exit(app: web.Application) -> AsyncIterator
 
 
 async def _run_scheduler(app: web.Application) -> AsyncIterator[None]:
-    scheduler = create_scheduler(app[CORE])
-    scheduler.start()
-    yield
-    scheduler.shutdown(wait=False)
-    # Draining: a job under way finishes rather than being cancelled with the loop.
-    await finish_running_jobs(within_seconds=app[CORE].settings.shutdown_grace_seconds)
+    async with running_scheduler(app[CORE]):
+        yield
 
 
 async def _run_outbox_relay(app: web.Application) -> AsyncIterator[None]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import getpass
+import signal
 import sys
 from pathlib import Path
 
@@ -46,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     sched = commands.add_parser("scheduler", help="run the scheduled jobs (beside `shop serve` processes)")
+    sched.add_argument("--host", default="127.0.0.1", help="the address of --port")
+    sched.add_argument(
+        "--port", type=int, default=0, help="answer /healthz, /readyz and /metrics on this port (0: none)"
+    )
     sched.set_defaults(run=_scheduler)
 
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
@@ -230,27 +234,33 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def _scheduler(settings: Settings, args: argparse.Namespace) -> int:
     from commerce.core import open_core
-    from scheduler import create_scheduler
+    from scheduler import running_scheduler
     from shop.app import with_simulated_merchant
+    from shop.monitoring import serve_alone
     from shop.observability import configure_logging
     from shop.subscriptions import subscribers
 
     configure_logging(settings.log_level, settings.log_format)
 
     async def run() -> None:
-        async with open_core(
-            with_simulated_merchant(settings), subscribers, build_search_index=False
-        ) as core:
-            scheduler = create_scheduler(core)
-            scheduler.start()
-            print("定时任务已启动")
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):  # systemd's stop, docker stop, Ctrl-C
+            loop.add_signal_handler(signum, stopped.set)
+        async with (
+            open_core(with_simulated_merchant(settings), subscribers, build_search_index=False) as core,
+            running_scheduler(core),  # left first: the runs under way finish before the core closes
+        ):
+            monitor = await serve_alone(core, host=args.host, port=args.port) if args.port else None
+            print("定时任务已启动" + (f"，监控：http://{args.host}:{args.port}/metrics" if monitor else ""))
             try:
-                await asyncio.Event().wait()  # until interrupted
+                await stopped.wait()
+                print("正在停止：等待进行中的定时任务完成……")
             finally:
-                scheduler.shutdown(wait=False)
+                if monitor is not None:
+                    await monitor.cleanup()
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+    asyncio.run(run())
     return 0
 
 

@@ -58,10 +58,22 @@ DB_POOL_SIZE = Gauge(
 )
 
 
-def add_routes(app: web.Application, core: Core) -> None:
+def add_routes(app: web.Application, core: Core, *, serves_search: bool = True) -> None:
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz_handler(core))
+    app.router.add_get("/readyz", readyz_handler(core, serves_search=serves_search))
     app.router.add_get("/metrics", metrics_handler(core))
+
+
+async def serve_alone(core: Core, *, host: str, port: int) -> web.AppRunner:
+    """/healthz, /readyz and /metrics on a port of their own, for a process that serves
+    nothing else (`shop scheduler`: its job runs and failures, its pool, the outbox backlog).
+    The caller cleans the runner up when it stops."""
+    app = web.Application()
+    add_routes(app, core, serves_search=False)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -70,10 +82,12 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def readyz_handler(core: Core):
+def readyz_handler(core: Core, *, serves_search: bool = True):
     async def readyz(request: web.Request) -> web.Response:
         """Ready for traffic: 200 with every check's result, or 503 naming the failing ones."""
-        result = await readiness(redis_client=core.redis, search=getattr(core, "search", None))
+        result = await readiness(
+            redis_client=core.redis, search=getattr(core, "search", None), serves_search=serves_search
+        )
         body = {"status": "ready" if result.ready else "unready", "checks": result.checks}
         if not result.ready:
             body["failing"] = result.failing

@@ -150,7 +150,7 @@ def test_nginx_lets_through_what_the_app_accepts_and_unbuffers_the_inbox_streams
 
 def test_the_units_run_the_scheduler_apart_and_migrate_before_the_workers():
     units = {p.name: p.read_text(encoding="utf-8") for p in (DEPLOY / "systemd").glob("*.service")}
-    assert "ExecStart=/opt/shop/venv/bin/shop scheduler" in units["shop-scheduler.service"]
+    assert "ExecStart=/opt/shop/venv/bin/shop scheduler --port 9101" in units["shop-scheduler.service"]
     assert "Type=oneshot" in units["shop-migrate.service"] and "shop migrate" in units["shop-migrate.service"]
     for worker in ("shop.service", "shop-scheduler.service"):
         assert "Requires=shop-migrate.service" in units[worker]
