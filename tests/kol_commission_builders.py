@@ -5,6 +5,7 @@ Pay, refunds through after-sales, completion, and the books' checks the tests sh
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 from commerce import clock
@@ -18,13 +19,16 @@ from commerce.ledger.models import JournalEntry, LedgerAccount, Posting
 from commerce.ledger.services import is_posted
 from commerce.orders.models import Order, OrderLine
 from commerce.payments.models import Refund
+from commerce.referrals import signals, touches
 from commerce.referrals.commission_models import KolCommission
 from commerce.referrals.models import KolTier, KolTierRate
-from commerce.referrals.states import KolCommissionStatus
+from commerce.referrals.states import KolCommissionStatus, TouchChannel
 from commerce.users.services import Shopper as Actor
 from tests.builders import Shopper, ship
 from tests.edges.paying import eventually, pay_order, settle_outbox
+from tests.edges.shoppers import ADDRESS
 from tests.factories import sku_row
+from tests.referral_builders import approved_kol, touched
 
 WINDOW = 7  # the settings' aftersales_window_days
 CATALOG = [
@@ -137,3 +141,35 @@ async def books_balanced() -> None:
         open_left[user_id] = open_left.get(user_id, 0) + amount - reversed_
     pending = {int(code.split(":")[1]): -b for code, b in found.items() if code.startswith("kol_pending:")}
     assert {u: v for u, v in pending.items() if v} == {u: v for u, v in open_left.items() if v}
+
+
+ELSEWHERE = {**ADDRESS, "phone": "13900139000", "detail": "海岸城 8 栋 1201"}
+
+
+async def flagged_kol(client, simulator, settings) -> tuple[int, list[dict], int]:
+    """A KOL whose three referred accounts share ADDRESS, one of their orders refunded, and a
+    burst of touches from one address: flagged. (kol id, orders, flag id)."""
+    await kol_catalog()
+    amy = await Shopper.start(client, simulator, "amy", ELSEWHERE)
+    kol = await approved_kol(user_id=amy.user_id, name="阿美")
+    orders = []
+    for name in ("ben", "carol", "dan"):
+        shopper = await Shopper.start(client, simulator, name)
+        await touched(kol, shopper.user_id)
+        orders.append(await referred_order(shopper, {"KT1-1": 1}))
+    [line] = await lines_of(orders[0]["id"])
+    await refunded(settings, orders[0]["id"], [LineAsk(line.id, 1)])
+    minute = clock.now().replace(second=0, microsecond=0) - timedelta(hours=1)
+    for n in range(4):
+        await touches.touch(
+            touch=touches.Touch(
+                code=kol.code, channel=TouchChannel.LINK, ip="172.16.5.77", at=minute + timedelta(seconds=n)
+            ),
+            protection_days=30,
+        )
+    thresholds = replace(
+        signals.Thresholds.of(settings), touches_per_ip_minute=4, refund_rate_bps=3000, refund_min_orders=3
+    )
+    flag_id = await signals.check_kol(kol_id=kol.id, thresholds=thresholds)
+    assert flag_id is not None
+    return kol.id, orders, flag_id

@@ -7,61 +7,32 @@ funnel page with its charts. Merchants' people and finance never reach any of it
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
 
 from commerce import clock
-from commerce.aftersales.services import LineAsk
 from commerce.audit.models import AuditEntry
 from commerce.merchants.services import create_merchant
-from commerce.referrals import signals, touches
 from commerce.referrals.commission_models import KolCommission
 from commerce.referrals.models import KolFlag
 from commerce.referrals.states import FlagStatus, KolCommissionStatus, TouchChannel
 from commerce.staff.states import StaffRole
 from tests.builders import Shopper, staff_signed_in
 from tests.edges.shoppers import ADDRESS
-from tests.kol_commission_builders import books_balanced, kol_catalog, lines_of, referred_order, refunded
+from tests.kol_commission_builders import (
+    books_balanced,
+    flagged_kol,
+    kol_catalog,
+    referred_order,
+)
 from tests.referral_builders import approved_kol, touched
-
-ELSEWHERE = {**ADDRESS, "phone": "13900139000", "detail": "海岸城 8 栋 1201"}
-
-
-async def _flagged(client, simulator, settings) -> tuple[int, list[dict], int]:
-    """A KOL whose three referred accounts share ADDRESS, one of their orders refunded, and a
-    burst of touches from one address: flagged. (kol id, orders, flag id)."""
-    await kol_catalog()
-    amy = await Shopper.start(client, simulator, "amy", ELSEWHERE)
-    kol = await approved_kol(user_id=amy.user_id, name="阿美")
-    orders = []
-    for name in ("ben", "carol", "dan"):
-        shopper = await Shopper.start(client, simulator, name)
-        await touched(kol, shopper.user_id)
-        orders.append(await referred_order(shopper, {"KT1-1": 1}))
-    [line] = await lines_of(orders[0]["id"])
-    await refunded(settings, orders[0]["id"], [LineAsk(line.id, 1)])
-    minute = clock.now().replace(second=0, microsecond=0) - timedelta(hours=1)
-    for n in range(4):
-        await touches.touch(
-            touch=touches.Touch(
-                code=kol.code, channel=TouchChannel.LINK, ip="172.16.5.77", at=minute + timedelta(seconds=n)
-            ),
-            protection_days=30,
-        )
-    thresholds = replace(
-        signals.Thresholds.of(settings), touches_per_ip_minute=4, refund_rate_bps=3000, refund_min_orders=3
-    )
-    flag_id = await signals.check_kol(kol_id=kol.id, thresholds=thresholds)
-    assert flag_id is not None
-    return kol.id, orders, flag_id
 
 
 async def test_the_platform_sees_the_evidence_masked_and_releases_the_flag(client, simulator, settings):
     # given a flagged KOL, and a platform admin
-    kol_id, orders, flag_id = await _flagged(client, simulator, settings)
+    kol_id, orders, flag_id = await flagged_kol(client, simulator, settings)
     csrf = await staff_signed_in(client, "boss")
     # when the admin opens the flags
     listing = await client.get("/admin/kol-flags")
@@ -112,7 +83,7 @@ async def test_the_platform_sees_the_evidence_masked_and_releases_the_flag(clien
 
 
 async def test_voiding_from_the_page_and_a_post_without_the_csrf_token(client, simulator, settings):
-    kol_id, _, flag_id = await _flagged(client, simulator, settings)
+    kol_id, _, flag_id = await flagged_kol(client, simulator, settings)
     csrf = await staff_signed_in(client, "boss")
     # a post without the page's token is refused, nothing decided
     forged = await client.post(f"/admin/kol-flags/{flag_id}/void", data={"note": "作废"})
@@ -148,7 +119,7 @@ async def test_the_signals_run_on_demand(client, simulator, settings):
 
 @pytest.mark.parametrize("role", [StaffRole.MERCHANT_OWNER, StaffRole.FINANCE, StaffRole.AGENT])
 async def test_nobody_but_the_platform_admin_reaches_flags_or_funnels(client, simulator, settings, role):
-    _, _, flag_id = await _flagged(client, simulator, settings)
+    _, _, flag_id = await flagged_kol(client, simulator, settings)
     merchant_id = None
     if role is StaffRole.MERCHANT_OWNER:
         merchant = await create_merchant(
