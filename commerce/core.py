@@ -76,6 +76,7 @@ class Core:
             mp=self.mp,
             miniapp=self.wechat,
             templates=notice_templates.configured(settings),
+            redis=self.redis,
             miniprogram_state=settings.wechat_subscribe_state,
         )
         credentials = PayCredentials.from_settings(settings)

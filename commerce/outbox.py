@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -210,6 +211,16 @@ async def _deliver_event(event_id: int) -> int:
     return await _close_if_done(row.id)
 
 
+# The delivery a subscriber's handler runs in, "<event id>:<subscriber>": the same on every
+# attempt, so what a handler does outside the database (a message sent) can be done once.
+_delivering: ContextVar[str | None] = ContextVar("outbox_delivering", default=None)
+
+
+def current_delivery() -> str | None:
+    """The event delivery under way in this task ("<event id>:<subscriber>"), if any."""
+    return _delivering.get()
+
+
 async def _deliver_to(
     subscriber: Subscriber[Any], event: Event, row: OutboxEvent, delivery_id: int, attempts: int
 ) -> None:
@@ -221,6 +232,7 @@ async def _deliver_to(
     )
     if not claimed:  # another process has it
         return
+    token = _delivering.set(f"{row.id}:{subscriber.name}")
     try:
         await subscriber.handle(event)
     except Exception as exc:  # this subscriber tries again later, alone
@@ -230,6 +242,8 @@ async def _deliver_to(
         await _update_deliveries(Q(id=delivery_id), available_at=clock.now() + backoff, last_error=error)
         await _update_events(Q(id=row.id), last_error=f"{subscriber.name}: {error}"[:500])
         return
+    finally:
+        _delivering.reset(token)
     await _update_deliveries(Q(id=delivery_id), delivered_at=clock.now(), last_error="")
 
 

@@ -6,14 +6,24 @@ The official account reaches a shopper who follows it, within WeChat's 48 hours 
 last action there. Many shoppers never followed it, or bought days ago: for the notices that
 matter (their group's result, their order waiting at the pickup point) a one-time subscribe
 message is the fallback, spending one of the acceptances they gave (commerce.users.subscriptions).
+
+A notice told while an outbox event is delivered is told once per delivery, shopper and text:
+when the handler fails on a later shopper (WeChat unreachable) and the whole event is
+delivered again, those already told are not told twice, nor is a second acceptance spent.
+Redis keeps the mark: "sending" while the call is under way (another delivery of the same
+event waits for it), "sent" for a week after. A process killed in between lets the "sending"
+mark lapse, so that notice goes again (at least once, never lost).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
+from commerce import outbox
 from commerce.users import followers, subscriptions
 from commerce.users.models import User
 from commerce.users.notice_templates import NoticeTemplate
@@ -27,6 +37,16 @@ class Channel(StrEnum):
     OFFICIAL_ACCOUNT = "official_account"
     SUBSCRIBE_MESSAGE = "subscribe_message"
     NONE = "none"  # not told: the mini-program shows it
+    ALREADY_TOLD = "already_told"  # by an earlier attempt to deliver the same event
+
+
+SENDING_SECONDS = 120  # longer than the calls of one notice can take (their timeouts)
+TOLD_SECONDS = 7 * 86_400  # longer than the outbox keeps retrying an event in practice
+_SENT = b"sent"
+
+
+class NoticeUnderWay(Exception):
+    """Another delivery of the same event is telling this shopper right now: try later."""
 
 
 @dataclass(frozen=True)
@@ -44,9 +64,28 @@ class ShopperNotifier:
     mp: WeChatClient  # the official account's calls
     miniapp: WeChatClient  # the mini-program's calls
     templates: dict[str, NoticeTemplate]  # by notice; those without a template have no fallback
+    redis: Any  # redis.asyncio.Redis: the marks of notices told within an event's delivery
     miniprogram_state: str = "formal"
 
     async def tell(self, user_id: int, text: str, *, otherwise: SubscribeNotice | None = None) -> Channel:
+        delivery = outbox.current_delivery()
+        if delivery is None:
+            return await self._tell(user_id, text, otherwise)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        mark = f"notice:{delivery}:{user_id}:{digest}"
+        if not await self.redis.set(mark, b"sending", nx=True, ex=SENDING_SECONDS):
+            if await self.redis.get(mark) == _SENT:
+                return Channel.ALREADY_TOLD
+            raise NoticeUnderWay(mark)
+        try:
+            channel = await self._tell(user_id, text, otherwise)
+        except BaseException:
+            await self.redis.delete(mark)  # not told: the next delivery tells them
+            raise
+        await self.redis.set(mark, _SENT, ex=TOLD_SECONDS)
+        return channel
+
+    async def _tell(self, user_id: int, text: str, otherwise: SubscribeNotice | None) -> Channel:
         if await self._by_official_account(user_id, text):
             return Channel.OFFICIAL_ACCOUNT
         if otherwise is not None and await self._by_subscribe_message(user_id, otherwise):

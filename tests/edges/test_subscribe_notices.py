@@ -142,6 +142,36 @@ async def test_a_follower_in_the_window_hears_by_the_official_account_and_keeps_
     assert credits_in(view)[GROUP] == 1  # kept for a notice the official account cannot deliver
 
 
+async def test_members_told_before_a_failure_are_not_told_again_when_the_event_is_retried(client, simulator):
+    # given a group of two: Alice follows the official account; Bob does not, and accepted the
+    # group result twice
+    deal = await tea_deal(2)
+    await sim(simulator, "POST", "/mp/send", {"user": "alice", "type": "event", "event": "subscribe"})
+    alice = await joined(client, simulator, "alice", deal)
+    group_id = (await GroupSeat.get(order_id=alice["order"]["id"])).group_id
+    bob = await joined(client, simulator, "bob", deal, group_id, paid=False)
+    await accepts(client, simulator, "bob", bob["shopper"]["headers"], GROUP)
+    await accepts(client, simulator, "bob", bob["shopper"]["headers"], GROUP)
+    # when Bob's payment fills the group, and WeChat fails the first subscribe message (Bob's,
+    # after Alice was told), so the group's result is delivered again
+    planned = {"api": "subscribe_send", "http_status": 503, "times": 1}
+    assert (await sim(simulator, "POST", "/wx/faults", planned))[0] == 200
+    await pay_order(client, simulator, bob["shopper"]["headers"], bob["order"]["id"])
+
+    async def bob_told() -> bool:
+        return bool(await subscribe_messages(simulator, "bob"))
+
+    await eventually(bob_told, within=15)
+    await settle_outbox()
+    # then Bob is told once, spending one acceptance, and Alice, told before the failure, once
+    assert len(await subscribe_messages(simulator, "bob")) == 1
+    view = await (await client.get("/api/v1/subscriptions", headers=bob["shopper"]["headers"])).json()
+    assert credits_in(view)[GROUP] == 1
+    assert len([text for text in await custom_texts(simulator, "alice") if "已成团" in text]) == 1
+    _, state = await sim(simulator, "GET", "/wx/state")
+    assert state["calls"]["subscribe_send"] == 2  # the failed call and the one that went
+
+
 async def test_an_acceptance_wechat_does_not_hold_is_forgotten(client, simulator):
     # given reports of two acceptances WeChat never gave (or spent since)
     deal = await tea_deal(2)
