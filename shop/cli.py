@@ -242,26 +242,33 @@ def _scheduler(settings: Settings, args: argparse.Namespace) -> int:
 
     configure_logging(settings.log_level, settings.log_format)
 
-    async def run() -> None:
+    async def run() -> int:
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):  # systemd's stop, docker stop, Ctrl-C
             loop.add_signal_handler(signum, stopped.set)
-        async with (
-            open_core(with_simulated_merchant(settings), subscribers, build_search_index=False) as core,
-            running_scheduler(core),  # left first: the runs under way finish before the core closes
-        ):
-            monitor = await serve_alone(core, host=args.host, port=args.port) if args.port else None
-            print("定时任务已启动" + (f"，监控：http://{args.host}:{args.port}/metrics" if monitor else ""))
+        configured = with_simulated_merchant(settings)
+        async with open_core(configured, subscribers, build_search_index=False) as core:
+            monitor = None
+            if args.port:  # before any job runs: a port taken stops the start
+                try:
+                    monitor = await serve_alone(core, host=args.host, port=args.port)
+                except OSError as exc:
+                    address = f"{args.host}:{args.port}"
+                    print(f"监控端口 {address} 无法监听：{exc.strerror or exc}", file=sys.stderr)
+                    return 1
             try:
-                await stopped.wait()
-                print("正在停止：等待进行中的定时任务完成……")
+                async with running_scheduler(core):  # left: the runs under way finish first
+                    where = f"，监控：http://{args.host}:{args.port}/metrics" if monitor else ""
+                    print(f"定时任务已启动{where}")
+                    await stopped.wait()
+                    print("正在停止：等待进行中的定时任务完成……")
             finally:
                 if monitor is not None:
                     await monitor.cleanup()
+        return 0
 
-    asyncio.run(run())
-    return 0
+    return asyncio.run(run())
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """`shop scheduler` as a process of its own, as the systemd unit and the compose service run
 it: with `--port` it answers /healthz, /readyz (no search index to wait for) and /metrics, where
-its job runs are counted, and SIGTERM stops it cleanly."""
+its job runs are counted; a port already taken stops its start; SIGTERM stops it cleanly."""
 
 from __future__ import annotations
 
@@ -34,11 +34,12 @@ def test_the_scheduler_process_answers_health_and_metrics_and_stops_on_sigterm(t
     env = shop_env(tmp_path / "var", shop_services)
     migrated = shop(env, "migrate")
     assert migrated.returncode == 0, migrated.stderr
-    base = f"http://127.0.0.1:{free_port()}"
+    port = str(free_port())
+    base = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "scheduler.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [SHOP, "scheduler", "--port", base.rsplit(":", 1)[1]],
+            [SHOP, "scheduler", "--port", port],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -59,6 +60,9 @@ def test_the_scheduler_process_answers_health_and_metrics_and_stops_on_sigterm(t
             )
             status, metrics = _get(f"{base}/metrics")
             assert status == 200 and "shop_outbox_pending" in metrics
+            # and a second scheduler asked for the same port says so and runs nothing
+            second = shop(env, "scheduler", "--port", port)
+            assert second.returncode == 1 and f"监控端口 127.0.0.1:{port} 无法监听" in second.stderr
             # when it is stopped as systemd stops it
             process.send_signal(signal.SIGTERM)
             # then it exits cleanly, saying it waits for the jobs under way
