@@ -12,17 +12,16 @@ was reversed before: leader_pending +Δ, platform_commission −Δ. A commission
 never touched by a refund in practice (it is earned only after the after-sales window, with no
 request open and every refund counted); if one came anyway, it is taken back from
 payee_payable, and refused while the leader has withdrawn it (finance adjusts by hand).
-Earning (leader_pending → payee_payable after pickup and the after-sales window) is in
-commission_earning.
+Counting a refund is commission_reversal's, shared with KOLs' commissions, as earning
+(leader_pending → payee_payable after pickup and the after-sales window) is
+commission_earning's.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from tortoise.exceptions import IntegrityError
 
-from commerce import clock, commission_lines
+from commerce import clock, commission_lines, commission_reversal
 from commerce.community import stamping
 from commerce.community.commission_lifecycle import COMMISSION, SYSTEM, append_event
 from commerce.community.commission_models import (
@@ -34,11 +33,9 @@ from commerce.community.commission_rates import rates_for_products
 from commerce.community.commission_states import CommissionEventType, CommissionStatus
 from commerce.community.errors import CommissionError
 from commerce.community.models import CommunityOrder, Leader
-from commerce.db import execute, fetch_rows, insert, insert_many, model_row
-from commerce.errors import CommerceError
+from commerce.db import fetch_rows, insert, insert_many, model_row
 from commerce.jobs import services as jobs
 from commerce.ledger import services as ledger
-from commerce.ledger.errors import LedgerError
 from commerce.ledger.queries import round_half_up
 from commerce.ledger.states import EntryKind
 from commerce.orders import queries as orders
@@ -195,101 +192,37 @@ async def reverse_refunded(event: RefundSucceeded) -> None:
     await reverse(commission_id=commission.id, refund_id=refund.id, parts=parts, at=refund.succeeded_at)
 
 
-@unit_of_work
+def _reversal_entry(state: dict, refund_id: int, held: ledger.Account) -> commission_reversal.Entry:
+    return commission_reversal.Entry(
+        key=f"leader_commission:refund:{refund_id}",
+        kind=EntryKind.LEADER_COMMISSION_REVERSED,
+        memo=f"团长佣金冲回：订单 {state['order_no']} 退款",
+        detail={"refund_id": refund_id, "from": held.code},
+    )
+
+
+REVERSAL = commission_reversal.Reversal(
+    table="leader_commission",
+    model=LeaderCommission,
+    refund_model=LeaderCommissionRefund,
+    lifecycle=COMMISSION,
+    payee_of=lambda row: row.leader_user_id,
+    accounts=lambda user: (ledger.leader_pending(user), ledger.payee_payable(user)),
+    open=(CommissionStatus.PENDING,),
+    reversed=CommissionStatus.REVERSED,
+    voided=None,
+    reversed_part=CommissionEventType.REVERSED_PART,
+    append_event=append_event,
+    actor=SYSTEM,
+    entry=_reversal_entry,
+    over_refunded=CommissionError.OVER_REFUNDED.error,
+    already_earned=CommissionError.ALREADY_EARNED.error,
+)
+
+
 async def reverse(*, commission_id: int, refund_id: int, parts: dict[int, int], at=None) -> int:
     """Count a refund's line parts against the commission; the fen reversed (posted from
     leader_pending, or from payee_payable if it was earned). Once per refund."""
-    row = await LeaderCommission.get(id=commission_id)
-    user = row.leader_user_id
-    await ledger.ensure_accounts(
-        [ledger.PLATFORM_COMMISSION, ledger.leader_pending(user), ledger.payee_payable(user)]
+    return await commission_reversal.reverse(
+        REVERSAL, commission_id=commission_id, refund_id=refund_id, parts=parts, at=at
     )
-    refunded = sum(parts.values())
-    try:
-        async with write_transaction() as conn:
-            # The refund's row first: a second delivery of the same refund waits on its key,
-            # then fails it; the commission's row next: concurrent refunds of one order queue.
-            counted = await insert(
-                "leader_commission_refund",
-                model_row(
-                    LeaderCommissionRefund,
-                    {
-                        "refund_id": refund_id,
-                        "commission_id": commission_id,
-                        "refunded": refunded,
-                        "reversed": 0,
-                        "created_at": clock.now(),
-                    },
-                ),
-                connection=conn,
-            )
-            taken = await execute(
-                "UPDATE `leader_commission` SET `refunded` = `refunded` + ?, `updated_at` = ?"
-                " WHERE `id` = ? AND `refunded` + ? <= `basis`",
-                [refunded, clock.now(), commission_id, refunded],
-                connection=conn,
-            )
-            if not taken:
-                raise CommissionError.OVER_REFUNDED.error(commission_id=commission_id, refunded=refunded)
-            reversed_now = await commission_lines.reverse_lines(
-                conn,
-                table="leader_commission_line",
-                commission_id=commission_id,
-                parts=parts,
-                over_refunded=CommissionError.OVER_REFUNDED.error,
-            )
-            [state] = await fetch_rows(
-                "SELECT `status`, `basis`, `refunded`, `reversed`, `order_id`, `order_no`"
-                " FROM `leader_commission` WHERE `id` = ?",
-                [commission_id],
-                connection=conn,
-            )
-            await execute(
-                "UPDATE `leader_commission` SET `reversed` = `reversed` + ? WHERE `id` = ?",
-                [reversed_now, commission_id],
-                connection=conn,
-            )
-            await execute(
-                "UPDATE `leader_commission_refund` SET `reversed` = ? WHERE `id` = ?",
-                [reversed_now, counted],
-                connection=conn,
-            )
-            status = CommissionStatus(state["status"])
-            params = {"refund_id": refund_id, "refunded": refunded, "amount": reversed_now}
-            await append_event(conn, commission_id, CommissionEventType.REVERSED_PART, params)
-            if reversed_now:
-                await _post_reversal(conn, state, status, user, refund_id, reversed_now, at)
-            if status is CommissionStatus.PENDING and int(state["refunded"]) == int(state["basis"]):
-                await COMMISSION.move(
-                    conn, commission_id, CommissionStatus.PENDING, CommissionStatus.REVERSED, actor=SYSTEM,
-                    params={"refund_id": refund_id},
-                )  # fmt: skip
-    except IntegrityError:  # the same refund counted at the same moment elsewhere
-        if await LeaderCommissionRefund.exists(refund_id=refund_id):
-            return 0
-        raise
-    return reversed_now
-
-
-async def _post_reversal(
-    conn: Any, state: dict, status: CommissionStatus, user: int, refund_id: int, amount: int, at
-) -> None:
-    held = ledger.leader_pending(user) if status is CommissionStatus.PENDING else ledger.payee_payable(user)
-    order_id = int(state["order_id"])
-    try:
-        await ledger.post(
-            conn,
-            key=f"leader_commission:refund:{refund_id}",
-            kind=EntryKind.LEADER_COMMISSION_REVERSED,
-            lines=[
-                ledger.Line(held, amount, order_id=order_id),
-                ledger.Line(ledger.PLATFORM_COMMISSION, -amount, order_id=order_id),
-            ],
-            memo=f"团长佣金冲回：订单 {state['order_no']} 退款",
-            detail={"refund_id": refund_id, "from": held.code},
-            occurred_at=at,
-        )
-    except CommerceError as error:
-        if error.code == LedgerError.INSUFFICIENT_BALANCE.code:  # earned and withdrawn already
-            raise CommissionError.ALREADY_EARNED.error(refund_id=refund_id) from None
-        raise

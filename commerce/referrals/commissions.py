@@ -13,7 +13,8 @@ REVERSED `kol_commission:{order_id}:{level}:refund:{refund_id}`, on refund.succe
 line's cumulative share of what it accrued (a line refunded in full reverses exactly its
 commission) minus what was reversed before: kol_pending +Δ, platform_commission −Δ (from
 payee_payable if it was earned already; refused while the KOL has withdrawn it: finance
-adjusts by hand). Everything refunded: pending or held → reversed.
+adjusts by hand). Everything refunded: pending or held → reversed. A voided commission
+reverses nothing more. Counting a refund is commission_reversal's, shared with leaders'.
 Earning (commission_earning) and the fraud review's hold, release and void (holds) are apart.
 """
 
@@ -25,12 +26,10 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from commerce import clock, commission_lines
-from commerce.db import execute, fetch_rows, insert, insert_many, model_row
-from commerce.errors import CommerceError
+from commerce import clock, commission_lines, commission_reversal
+from commerce.db import fetch_rows, insert, insert_many, model_row
 from commerce.jobs import services as jobs
 from commerce.ledger import services as ledger
-from commerce.ledger.errors import LedgerError
 from commerce.ledger.queries import round_half_up
 from commerce.ledger.states import EntryKind
 from commerce.orders import queries as orders
@@ -241,116 +240,48 @@ async def reverse_refunded(event: RefundSucceeded) -> None:
         await reverse(commission_id=row.id, refund_id=refund.id, parts=parts, at=refund.succeeded_at)
 
 
-@unit_of_work
+def _reversal_entry(state: dict, refund_id: int, held: ledger.Account) -> commission_reversal.Entry:
+    order_id, level = int(state["order_id"]), int(state["level"])
+    return commission_reversal.Entry(
+        key=f"kol_commission:{order_id}:{level}:refund:{refund_id}",
+        kind=EntryKind.KOL_COMMISSION_REVERSED,
+        memo=f"推广佣金冲回：订单 {state['order_no']} 退款（{level} 级）",
+        detail={"refund_id": refund_id, "from": held.code, "level": level},
+    )
+
+
+async def _roll_up_reversal(conn: Any, state: dict, amount: int, at: datetime) -> None:
+    await rollups.bump(
+        conn, kol_id=int(state["kol_id"]), at=at, channel=state["channel"], commission_reversed=amount
+    )
+
+
+REVERSAL = commission_reversal.Reversal(
+    table="kol_commission",
+    model=KolCommission,
+    refund_model=KolCommissionRefund,
+    lifecycle=COMMISSION,
+    payee_of=lambda row: row.kol_user_id,
+    accounts=lambda user: (ledger.kol_pending(user), ledger.payee_payable(user)),
+    open=OPEN,
+    reversed=KolCommissionStatus.REVERSED,
+    voided=KolCommissionStatus.VOIDED,
+    reversed_part=KolCommissionEventType.REVERSED_PART,
+    append_event=append_event,
+    actor=SYSTEM,
+    entry=_reversal_entry,
+    over_refunded=KolCommissionError.OVER_REFUNDED.error,
+    already_earned=KolCommissionError.ALREADY_EARNED.error,
+    columns=("level", "kol_id", "channel"),
+    also=_roll_up_reversal,
+)
+
+
 async def reverse(
     *, commission_id: int, refund_id: int, parts: dict[int, int], at: datetime | None = None
 ) -> int:
     """Count a refund's line parts against one commission; the fen reversed (from kol_pending,
     or from payee_payable if it was earned). Once per (refund, commission)."""
-    row = await KolCommission.get(id=commission_id)
-    user = row.kol_user_id
-    await ledger.ensure_accounts(
-        [ledger.PLATFORM_COMMISSION, ledger.kol_pending(user), ledger.payee_payable(user)]
+    return await commission_reversal.reverse(
+        REVERSAL, commission_id=commission_id, refund_id=refund_id, parts=parts, at=at
     )
-    refunded = sum(parts.values())
-    at = at or clock.now()
-    try:
-        async with write_transaction() as conn:
-            # The refund's row first: a second delivery of the same refund waits on its key,
-            # then fails it; the commission's row next: concurrent refunds of one order queue.
-            counted = await insert(
-                "kol_commission_refund",
-                model_row(
-                    KolCommissionRefund,
-                    {
-                        "refund_id": refund_id,
-                        "commission_id": commission_id,
-                        "refunded": refunded,
-                        "reversed": 0,
-                        "created_at": clock.now(),
-                    },
-                ),
-                connection=conn,
-            )
-            taken = await execute(
-                "UPDATE `kol_commission` SET `refunded` = `refunded` + ?, `updated_at` = ?"
-                " WHERE `id` = ? AND `refunded` + ? <= `basis`",
-                [refunded, clock.now(), commission_id, refunded],
-                connection=conn,
-            )
-            if not taken:
-                raise KolCommissionError.OVER_REFUNDED.error(commission_id=commission_id, refunded=refunded)
-            [state] = await fetch_rows(
-                "SELECT `status`, `basis`, `refunded`, `reversed`, `order_id`, `order_no`, `level`,"
-                " `kol_id`, `channel` FROM `kol_commission` WHERE `id` = ?",
-                [commission_id],
-                connection=conn,
-            )
-            status = KolCommissionStatus(state["status"])
-            # A voided commission went back to the platform whole: a refund of it reverses nothing.
-            reversed_now = (
-                0
-                if status is KolCommissionStatus.VOIDED
-                else await commission_lines.reverse_lines(
-                    conn,
-                    table="kol_commission_line",
-                    commission_id=commission_id,
-                    parts=parts,
-                    over_refunded=KolCommissionError.OVER_REFUNDED.error,
-                )
-            )
-            await execute(
-                "UPDATE `kol_commission` SET `reversed` = `reversed` + ? WHERE `id` = ?",
-                [reversed_now, commission_id],
-                connection=conn,
-            )
-            await execute(
-                "UPDATE `kol_commission_refund` SET `reversed` = ? WHERE `id` = ?",
-                [reversed_now, counted],
-                connection=conn,
-            )
-            params = {"refund_id": refund_id, "refunded": refunded, "amount": reversed_now}
-            await append_event(conn, commission_id, KolCommissionEventType.REVERSED_PART, params)
-            if reversed_now:
-                await _post_reversal(conn, state, status, user, refund_id, reversed_now, at)
-                await rollups.bump(
-                    conn,
-                    kol_id=int(state["kol_id"]),
-                    at=at,
-                    channel=state["channel"],
-                    commission_reversed=reversed_now,
-                )
-            if status in OPEN and int(state["refunded"]) == int(state["basis"]):
-                await COMMISSION.move(
-                    conn, commission_id, status, KolCommissionStatus.REVERSED, actor=SYSTEM,
-                    params={"refund_id": refund_id},
-                )  # fmt: skip
-    except IntegrityError:  # the same refund counted at the same moment elsewhere
-        if await KolCommissionRefund.exists(refund_id=refund_id, commission_id=commission_id):
-            return 0
-        raise
-    return reversed_now
-
-
-async def _post_reversal(
-    conn: Any, state: dict, status: KolCommissionStatus, user: int, refund_id: int, amount: int, at: datetime
-) -> None:
-    held = ledger.kol_pending(user) if status in OPEN else ledger.payee_payable(user)
-    order_id, level = int(state["order_id"]), int(state["level"])
-    try:
-        await ledger.post(
-            conn,
-            key=f"kol_commission:{order_id}:{level}:refund:{refund_id}",
-            kind=EntryKind.KOL_COMMISSION_REVERSED,
-            lines=[
-                ledger.Line(held, amount, order_id=order_id),
-                ledger.Line(ledger.PLATFORM_COMMISSION, -amount, order_id=order_id),
-            ],
-            memo=f"推广佣金冲回：订单 {state['order_no']} 退款（{level} 级）",
-            detail={"refund_id": refund_id, "from": held.code, "level": level},
-            occurred_at=at,
-        )
-    except CommerceError as error:
-        if error.code == LedgerError.INSUFFICIENT_BALANCE.code:  # earned and withdrawn already
-            raise KolCommissionError.ALREADY_EARNED.error(refund_id=refund_id) from None
-        raise

@@ -17,16 +17,26 @@ from commerce import clock
 from commerce.aftersales.services import LineAsk
 from commerce.audit.models import AuditEntry
 from commerce.errors import CommerceError
+from commerce.ledger import services as ledger
+from commerce.ledger.services import is_posted
+from commerce.orders.models import Order
 from commerce.outbox import OutboxEvent
 from commerce.referrals import flags, signals, touches
-from commerce.referrals.commission_models import KolCommission
+from commerce.referrals.commission_models import KolCommission, KolCommissionRefund
 from commerce.referrals.models import Kol, KolEvent, KolFlag, KolSignal, ReferralDaily
 from commerce.referrals.states import FlagStatus, KolCommissionStatus, KolEventType, SignalKind, TouchChannel
 from scheduler import JOBS, run_job_once
 from shop.app import CORE
 from tests.builders import Shopper
 from tests.edges.shoppers import ADDRESS
-from tests.kol_commission_builders import books_balanced, kol_catalog, lines_of, referred_order, refunded
+from tests.kol_commission_builders import (
+    balances,
+    books_balanced,
+    kol_catalog,
+    lines_of,
+    referred_order,
+    refunded,
+)
 from tests.referral_builders import approved_kol, touched
 
 ELSEWHERE = {**ADDRESS, "phone": "13900139000", "detail": "海岸城 8 栋 1201"}
@@ -48,6 +58,10 @@ async def _ring(client, simulator, *names: str) -> tuple:
 async def _pending(kol_id: int) -> int:
     rows = await KolCommission.filter(kol_id=kol_id).values_list("amount", "reversed")
     return sum(a - r for a, r in rows)
+
+
+async def _funnel_reversed(kol_id: int) -> int:
+    return sum(await ReferralDaily.filter(kol_id=kol_id).values_list("commission_reversed", flat=True))
 
 
 async def _statuses(kol_id: int) -> set[KolCommissionStatus]:
@@ -154,6 +168,32 @@ async def test_voiding_a_flag_reverses_the_held_earnings_in_the_books(client, si
         await flags.release(flag_id=flag_id, note="再次", actor="staff:8")
     assert again.value.code == "kol_flag_already_decided"
     assert await KolEvent.filter(kol_id=kol.id, type=KolEventType.FLAG_VOIDED).count() == 1
+
+
+async def test_a_refund_after_voiding_takes_nothing_more_from_anyone(client, simulator, settings):
+    # given a ring flagged and voided: each commission given back to the platform whole
+    kol, ring = await _ring(client, simulator, "ben", "carol", "dan")
+    [flag_id] = (await signals.scan_now(settings=settings)).flagged
+    await flags.void(flag_id=flag_id, note="刷单：同一地址多个账号", actor="staff:7")
+    voided = {c.id: c.reversed for c in await KolCommission.filter(kol_id=kol.id)}
+    before = (await balances(), await _funnel_reversed(kol.id))
+    # when one of their orders is refunded after all
+    order = await Order.get(user_id=ring[0].user_id)
+    [line] = await lines_of(order.id)
+    refund = await refunded(settings, order.id, [LineAsk(line.id, 1)])
+    # then the refund is counted against the commission, reversing nothing: no entry, the KOL's
+    # accounts unmoved, the funnel counting nothing more
+    commission = await KolCommission.get(order_id=order.id)
+    assert commission.status is KolCommissionStatus.VOIDED and commission.reversed == voided[commission.id]
+    [counted] = await KolCommissionRefund.filter(refund_id=refund.id)
+    assert (counted.commission_id, counted.reversed) == (commission.id, 0)
+    assert not await is_posted(f"kol_commission:{order.id}:1:refund:{refund.id}")
+    after = (await balances(), await _funnel_reversed(kol.id))
+    for account in (ledger.kol_pending(kol.user_id), ledger.payee_payable(kol.user_id)):
+        assert after[0].get(account.code, 0) == before[0].get(account.code, 0), account.code
+    assert after[1] == before[1]
+    assert await OutboxEvent.filter(delivered_at=None).count() == 0  # the refund's delivery went through
+    await books_balanced()
 
 
 async def test_self_referral_attempts_trip_the_flag_with_their_times(client, simulator, settings):
