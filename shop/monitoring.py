@@ -72,7 +72,11 @@ async def serve_alone(core: Core, *, host: str, port: int) -> web.AppRunner:
     add_routes(app, core, serves_search=False)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError:  # the port is taken or not ours: nothing is left open
+        await runner.cleanup()
+        raise
     return runner
 
 
