@@ -12,7 +12,10 @@ from admin_web.navigation import BY_SLUG
 from admin_web.security import session_for
 from commerce.aftersales.queries import count_open
 from commerce.analytics import dashboard as analytics
+from commerce.community import queries as leaders
 from commerce.money import fen_to_yuan
+from commerce.referrals import flags, kol_queries
+from commerce.staff.auth import Staff
 from commerce.staff.permissions import Permission, can, require
 from commerce.support.queries import list_conversations
 
@@ -42,10 +45,24 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
         "d": figures,
         "waiting_conversations": waiting,
         "open_aftersales": open_aftersales,
+        "reviews": await _reviews_waiting(staff),
         "aftersale_statuses": OPEN_TEXT,
         "chart": bar_chart(figures.daily_gmv),
         "yuan": fen_to_yuan,
     }
+
+
+async def _reviews_waiting(staff: Staff) -> list[tuple[str, str, str, int]]:
+    """The platform's reviews waiting, for the roles that make them: (figure, title, link, count)."""
+    waiting = []
+    if can(staff, Permission.LEADERS):
+        leader_applications = await leaders.applications_waiting()
+        waiting.append(("leader-applications", "团长申请", "/admin/leaders", leader_applications))
+    if can(staff, Permission.KOLS):
+        kol_applications = await kol_queries.applications_waiting()
+        waiting.append(("kol-applications", "达人申请", "/admin/kols?status=applied", kol_applications))
+        waiting.append(("kol-flags", "推广风控", "/admin/kol-flags?status=open", await flags.open_flags()))
+    return waiting
 
 
 @aiohttp_jinja2.template("section.html")

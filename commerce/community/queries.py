@@ -160,6 +160,11 @@ async def qrcode_of(leader_id: int) -> QrCodeView | None:
     return QrCodeView(scene=row.scene, url=row.url, image_url=row.image_url) if row else None
 
 
+async def applications_waiting() -> int:
+    """How many leader applications wait for review (the platform's dashboard)."""
+    return await Leader.filter(status=LeaderStatus.APPLIED).count()
+
+
 async def applications(*, limit: int = 200) -> list[LeaderView]:
     """Applications waiting for review, the oldest first (first come, first reviewed)."""
     rows = await Leader.filter(status=LeaderStatus.APPLIED).order_by("applied_at", "id").limit(limit)

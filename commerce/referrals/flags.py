@@ -144,6 +144,11 @@ class FlagPage:
     page_size: int
 
 
+async def open_flags() -> int:
+    """How many flags wait for review, their KOLs' earnings held (the platform's dashboard)."""
+    return await KolFlag.filter(status=FlagStatus.OPEN).count()
+
+
 async def flag_list(*, status: str | None = None, page: int = 1, page_size: int = 50) -> FlagPage:
     """Flags, the open ones first (oldest first: they waited longest), then the decided ones
     newest first."""

@@ -136,6 +136,11 @@ async def kols(*, status: KolStatus | None = None, limit: int = 500) -> list[Kol
     return await _views(await query.order_by(*order).limit(limit))
 
 
+async def applications_waiting() -> int:
+    """How many KOL applications wait for review (the platform's dashboard)."""
+    return await Kol.filter(status=KolStatus.APPLIED).count()
+
+
 async def status_counts() -> dict[str, int]:
     counts = {s.value: 0 for s in KolStatus}
     for status in KolStatus:

@@ -16,8 +16,10 @@ from commerce.staff.services import _hasher, create_platform_admin
 from commerce.staff.states import StaffRole
 from tests.builders import PASSWORD, add_staff, csrf_of, shipped_order, sign_in, signed_in
 from tests.edges.aftersale_steps import ask, press
+from tests.edges.community import LEADER_APPLICATION
 from tests.edges.shoppers import ADDRESS, auth_headers
 from tests.factories import seed_small_catalog
+from tests.kol_commission_builders import flagged_kol
 
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
@@ -92,6 +94,9 @@ async def test_the_dashboard_counts_what_was_paid_for_the_platform_and_for_a_mer
         ("aftersales-awaiting-return", "0"),
         ("aftersales-returning", "0"),
         ("aftersales-refunding", "0"),
+        ("leader-applications", "0"),
+        ("kol-applications", "0"),
+        ("kol-flags", "0"),
     ]
     # the fruit shop: only its own line (without shipping), its one refunded order
     line = o2["lines"][0]["payable"]
@@ -137,3 +142,32 @@ async def test_the_dashboard_counts_open_after_sales_requests_by_state(client, s
     await signed_in(client, "other-owner")
     figures = dict(_figures(await (await client.get("/admin/")).text()))
     assert (figures["aftersales-requested"], figures["aftersales-awaiting-return"]) == ("0", "0")
+
+
+async def test_the_platform_sees_the_reviews_waiting_and_a_merchant_does_not(client, simulator, settings):
+    # given a leader application, a KOL application and a KOL flagged for review
+    carol = await auth_headers(client, simulator, "carol")
+    applied = await client.post("/api/v1/leader/application", json=LEADER_APPLICATION, headers=carol)
+    assert applied.status == 200, await applied.text()
+    dave = await auth_headers(client, simulator, "dave")
+    kol = {"name": "林小美", "phone": "13912345678", "intro": "小红书美妆博主"}
+    assert (await client.post("/api/v1/kol/application", json=kol, headers=dave)).status == 200
+    await flagged_kol(client, simulator, settings)
+    await create_platform_admin(username="boss", password=PASSWORD)
+    await add_staff("shop-owner", StaffRole.MERCHANT_OWNER, await ensure_merchant(code="m", name="某店"))
+    # when the platform admin opens the dashboard
+    await signed_in(client, "boss")
+    home = await (await client.get("/admin/")).text()
+    # then each waiting review is counted, linked to where it is made
+    figures = dict(_figures(home))
+    assert (figures["leader-applications"], figures["kol-applications"], figures["kol-flags"]) == (
+        "1",
+        "1",
+        "1",
+    )
+    for link in ("/admin/leaders", "/admin/kols?status=applied", "/admin/kol-flags?status=open"):
+        assert f'href="{link}"' in home
+    # and a merchant's owner, who reviews none of them, sees none of them
+    await signed_in(client, "shop-owner")
+    figures = dict(_figures(await (await client.get("/admin/")).text()))
+    assert not {"leader-applications", "kol-applications", "kol-flags"} & figures.keys()
