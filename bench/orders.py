@@ -22,7 +22,6 @@ import contextlib
 import itertools
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -192,11 +191,7 @@ def main() -> None:
             if args.workers > 1:
                 global SIMULATOR
                 port = free_port()
-                stack.enter_context(
-                    process(
-                        [sys.executable, "-m", "bench.simulator_server", "--port", str(port)], env, name="sim"
-                    )
-                )
+                stack.enter_context(process([SHOP, "simulator", "--port", str(port)], env, name="sim"))
                 SIMULATOR = env["WECHAT_API_BASE"] = f"http://127.0.0.1:{port}"
                 asyncio.run(wait_until_up(f"{SIMULATOR}/wx/login-code"))
             base, bare_url = stack.enter_context(shop_and_bare(env, "--workers", str(args.workers)))

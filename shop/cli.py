@@ -52,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     sched.set_defaults(run=_scheduler)
 
+    sim = commands.add_parser(
+        "simulator", help="the WeChat simulator as a server of its own (several workers in simulator mode)"
+    )
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8081)
+    sim.set_defaults(run=_simulator)
+
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
     migrate.set_defaults(run=_migrate)
 
@@ -269,6 +276,23 @@ def _scheduler(settings: Settings, args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(run())
+
+
+def _simulator(settings: Settings, args: argparse.Namespace) -> int:
+    """The simulator `shop serve` mounts at /_sim keeps its state (login codes, tokens) in its
+    process; several workers share this one instead (WECHAT_API_BASE), as they would WeChat."""
+    from aiohttp import web
+
+    from shop.app import simulator_config, with_simulated_merchant
+    from wechat_simulator import create_simulator_app
+
+    if not settings.simulator:
+        print("微信模拟器只用于模拟模式（WECHAT_MODE=simulator）", file=sys.stderr)
+        return 2
+    app = create_simulator_app(simulator_config(with_simulated_merchant(settings)))  # the shop's keys
+    print(f"微信模拟器：http://{args.host}:{args.port}（工作进程设置 WECHAT_API_BASE 为此地址）")
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+    return 0
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
