@@ -12,9 +12,19 @@ def create_redis(settings: Settings) -> redis.Redis:
 
     The stand-in lives in this process only: fine for one `shop serve`; several processes
     need a real Redis.
+
+    A real Redis is reached through a blocking pool of at most REDIS_POOL_MAX connections:
+    redis-py's default pool raises "Too many connections" past its size (100), which turned a
+    burst of shoppers into 500s; this one makes the extra commands wait for a free connection.
     """
     if settings.redis_url:
-        return redis.Redis.from_url(settings.redis_url, decode_responses=False)
+        pool = redis.BlockingConnectionPool.from_url(
+            settings.redis_url,
+            max_connections=settings.redis_pool_max,
+            timeout=settings.redis_pool_timeout_seconds,
+            decode_responses=False,
+        )
+        return redis.Redis.from_pool(pool)  # closing the client closes its pool
     import fakeredis  # only the embedded default needs it
 
     return fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer(), decode_responses=False)

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     # schedulers') must stay under the server's max_connections. Ignored on SQLite.
     database_pool_max: int = Field(default=20, ge=1, le=1000)
     redis_url: str = ""  # empty: the embedded stand-in (fakeredis with Lua)
+    # The most Redis connections one process opens. A request that finds them all busy waits
+    # for one (up to the timeout) rather than failing: a burst of shoppers queues, never 500s.
+    redis_pool_max: int = Field(default=100, ge=1, le=10_000)
+    redis_pool_timeout_seconds: float = Field(default=10, gt=0, le=120)
     public_base_url: str = "http://127.0.0.1:8080"
     wechat_mode: WeChatMode = WeChatMode.SIMULATOR
     secret_key: str = ""  # empty in simulator mode: generated once into the data folder
